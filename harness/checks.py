@@ -1,0 +1,127 @@
+"""Static findings about a rule: what its author probably did not mean.
+
+Findings are data (severity, code, message, position) so each report format can
+render them its own way. They never change a verdict; they explain one in advance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.eql.ast import (
+    And,
+    Arithmetic,
+    Comparison,
+    Expr,
+    Field,
+    FunctionCall,
+    InSet,
+    Literal,
+    Match,
+    Negate,
+    Not,
+    Or,
+    Query,
+)
+from harness.rules import Rule
+from harness.sources import sources_for
+
+__all__ = ["Finding", "check_rule"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # "warning" or "info"
+    code: str
+    message: str
+    offset: int | None = None
+
+
+def check_rule(rule: Rule, query: Query) -> list[Finding]:
+    """Findings for ``rule`` whose query text parsed to ``query``."""
+    findings: list[Finding] = []
+    sources, unknown = sources_for(rule.indices)
+    for pattern in unknown:
+        findings.append(
+            Finding(
+                "info",
+                "unknown-index",
+                f"index pattern {pattern!r} is not in the data source catalogue; its fields are not checked",
+            )
+        )
+    nodes = list(_walk(query.condition))
+    for node in nodes:
+        if isinstance(node, Field) and not node.optional:
+            for source in sources:
+                if node.name not in source.fields and node.name != "event.category":
+                    findings.append(
+                        Finding(
+                            "warning",
+                            "field-not-in-source",
+                            f"{node.name} is used without '?' but {source.name} "
+                            f"({', '.join(source.indices)}) never carries it: the rule cannot match there; "
+                            f"write ?{node.name} if that is "
+                            "intended",
+                            node.span[0],
+                        )
+                    )
+        findings.extend(_literal_wildcards(node))
+        findings.extend(_unescaped_function_argument(node))
+    return findings
+
+
+def _literal_wildcards(node: Expr) -> list[Finding]:
+    constants: list[Literal] = []
+    if isinstance(node, Comparison) and node.op in ("==", "!="):
+        constants = [side for side in (node.left, node.right) if isinstance(side, Literal)]
+    elif isinstance(node, InSet):
+        constants = [v for v in node.values if isinstance(v, Literal)]
+    return [
+        Finding(
+            "warning",
+            "literal-wildcard",
+            f"{constant.value!r} is compared exactly and case-sensitively: its '*' or '?' is a literal "
+            "character, not a wildcard; use ':' for a case-insensitive wildcard match",
+            constant.span[0],
+        )
+        for constant in constants
+        if isinstance(constant.value, str) and ("*" in constant.value or "?" in constant.value)
+    ]
+
+
+def _unescaped_function_argument(node: Expr) -> list[Finding]:
+    if not (isinstance(node, FunctionCall) and node.name.lower() in ("endswith", "stringcontains")):
+        return []
+    if len(node.args) != 2 or not isinstance(node.args[0], Field) or not isinstance(node.args[1], Literal):
+        return []
+    value = node.args[1].value
+    if not isinstance(value, str) or not any(ch in value for ch in "\\*?"):
+        return []
+    return [
+        Finding(
+            "warning",
+            "unescaped-wildcard-argument",
+            f"Elasticsearch passes {node.name}'s argument to a wildcard query unescaped: in {value!r} a "
+            "backslash escapes the next character and '*'/'?' are wildcards; a Windows path will not "
+            "match as written (use ':' with the pattern instead)",
+            node.args[1].span[0],
+        )
+    ]
+
+
+def _walk(node: Expr) -> list[Expr]:
+    children: list[Expr] = []
+    match node:
+        case FunctionCall(args=args):
+            children = list(args)
+        case Arithmetic(left=left, right=right) | Comparison(left=left, right=right):
+            children = [left, right]
+        case Negate(operand=operand) | Not(operand=operand):
+            children = [operand]
+        case Match(subject=subject):
+            children = [subject]
+        case InSet(subject=subject, values=values):
+            children = [subject, *values]
+        case And(operands=operands) | Or(operands=operands):
+            children = list(operands)
+    return [node] + [n for child in children for n in _walk(child)]

@@ -1,0 +1,167 @@
+"""The ``harness`` command: a thin shell over functions the tests call directly.
+
+Exit codes: 0 done; 1 the check found what it was asked to fail on; 2 bad input
+(query, rule, events, usage), with a message that says where and what to do.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO, Any, TypeVar
+
+import click
+import orjson
+
+from harness.checks import check_rule
+from harness.eql import ECS, FieldMapping, compile_query, load_index_mapping, parse_query
+from harness.eql.printer import format_query
+from harness.errors import HarnessError
+from harness.events import ReadStats, atomic_writer, read_events
+from harness.rules import Rule, load_rule
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Group(click.Group):
+    """Turns every HarnessError into a one-paragraph message and exit code 2: no tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HarnessError as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(2)
+        except BrokenPipeError:
+            sys.stderr.close()  # the reader went away (| head): not an error
+            ctx.exit(0)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="detection-harness")
+def main() -> None:
+    """Validate Elastic EQL detection rules offline, with Elasticsearch's semantics."""
+
+
+def _mapping_option(function: F) -> F:
+    return click.option(
+        "--mapping",
+        metavar="ecs|FILE",
+        help="Field types: 'ecs' for the bundled ECS subset (with ignore_above 1024), or an index "
+        "mapping JSON (GET INDEX/_mapping). Without it, values compare as JSON gives them.",
+    )(function)
+
+
+def _load_mapping(value: str | None) -> FieldMapping | None:
+    if value is None:
+        return None
+    if value == "ecs":
+        return ECS
+    return load_index_mapping(value)
+
+
+@main.command()
+@click.argument("rule_path", metavar="RULE")
+@click.option("--strict", is_flag=True, help="Exit 1 when there is any warning.")
+@_mapping_option
+def check(rule_path: str, strict: bool, mapping: str | None) -> None:
+    """Parse RULE and print its normalized query and findings."""
+    rule = load_rule(rule_path)
+    query = parse_query(rule.query, mapping=_load_mapping(mapping))
+    findings = check_rule(rule, query)
+    click.echo(_describe(rule))
+    click.echo(f"query:      {format_query(query)}")
+    if not findings:
+        click.echo("findings:   none")
+    for finding in findings:
+        click.echo(f"{finding.severity}: [{finding.code}] {finding.message}")
+    if strict and any(f.severity == "warning" for f in findings):
+        sys.exit(1)
+
+
+def _describe(rule: Rule) -> str:
+    version = f" (version {rule.version})" if rule.version is not None else ""
+    lines = [f"rule:       {rule.name}{version}", f"file:       {rule.path}"]
+    if rule.indices:
+        lines.append(f"indices:    {', '.join(rule.indices)}")
+    if rule.interval or rule.from_:
+        schedule = f"every {rule.interval or '?'} over {rule.from_ or '?'}"
+        if rule.max_signals is not None:
+            schedule += f", at most {rule.max_signals} alerts per run"
+        lines.append(f"schedule:   {schedule}")
+    if rule.severity or rule.risk_score is not None:
+        lines.append(f"severity:   {rule.severity or '?'} (risk {rule.risk_score})")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("args", nargs=-1, metavar="(RULE | --query TEXT) [EVENTS]...")
+@click.option("--query", "query_text", metavar="TEXT", help="An EQL query instead of a rule file.")
+@click.option("--count", is_flag=True, help="Print only the number of matching events.")
+@click.option(
+    "--skip-invalid", is_flag=True, help="Count and report bad lines instead of stopping at the first."
+)
+@click.option("--category-field", default="event.category", show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write matches here (atomically) instead of stdout.",
+)
+@_mapping_option
+def match(
+    args: tuple[str, ...],
+    query_text: str | None,
+    count: bool,
+    skip_invalid: bool,
+    category_field: str,
+    output: str | None,
+    mapping: str | None,
+) -> None:
+    """Write the events that match as NDJSON.
+
+    EVENTS are NDJSON files (plain or gzip), JSON arrays, or '-' for standard input
+    (the default).
+    """
+    paths = list(args)
+    if query_text is None:
+        if not paths:
+            raise click.UsageError("give a RULE file or --query TEXT")
+        query_text = load_rule(paths.pop(0)).query
+    matcher = compile_query(query_text, category_field=category_field, mapping=_load_mapping(mapping))
+    stats = ReadStats()
+    matched = 0
+    with _destination(output) as sink:
+        for record in read_events(paths, skip_invalid=skip_invalid, stats=stats):
+            if matcher.matches(record.event):
+                matched += 1
+                if not count:
+                    sink.write((record.raw if record.raw is not None else orjson.dumps(record.event)) + b"\n")
+        if count:
+            sink.write(f"{matched}\n".encode())
+    _report_skipped(stats)
+
+
+@contextmanager
+def _destination(output: str | None) -> Iterator[IO[bytes]]:
+    if output is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    with atomic_writer(output) as stream:
+        yield stream
+
+
+def _report_skipped(stats: ReadStats) -> None:
+    if not stats.invalid:
+        return
+    click.echo(
+        f"skipped {len(stats.invalid)} invalid line(s) of {stats.events + len(stats.invalid)}:", err=True
+    )
+    for problem in stats.invalid[:20]:
+        click.echo(f"  {problem}", err=True)
+    if len(stats.invalid) > 20:
+        click.echo(f"  ... and {len(stats.invalid) - 20} more", err=True)

@@ -1,0 +1,380 @@
+"""Recursive-descent parser for single-event EQL.
+
+Precedence, loosest first: ``or``, ``and``, ``not``, predicates (comparison, ``:``,
+``like``, ``regex``, ``in``), ``+ -``, ``* / %``, unary minus, primaries. This is the
+order of Elasticsearch's EQL grammar (EqlBase.g4).
+"""
+
+from __future__ import annotations
+
+from harness.eql.ast import (
+    And,
+    Arithmetic,
+    Comparison,
+    Expr,
+    Field,
+    FunctionCall,
+    InSet,
+    Literal,
+    Match,
+    Negate,
+    Not,
+    Or,
+    Query,
+)
+from harness.eql.lexer import Token, tokenize
+from harness.errors import EqlSyntaxError, EqlUnsupportedError
+
+__all__ = ["parse_query"]
+
+_COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
+_MULTI_EVENT = {"sequence": "sequences are", "sample": "samples are", "join": "joins are"}
+_RELATIONSHIPS = {"descendant": "`descendant of` is", "child": "`child of` is", "event": "`event of` is"}
+# Keywords that may still start a field name, as in ``event.category``.
+_FIELD_KEYWORDS = frozenset({"event", "child", "descendant", "of", "by", "with", "until", "maxspan", "runs"})
+_FIELD_KEYWORDS |= frozenset({"sequence", "sample", "join"})
+
+
+def parse_query(text: str) -> Query:
+    """Parse one single-event EQL query, without checking functions or types.
+
+    Use :func:`harness.eql.parse_query` for the checked form; this one only knows
+    the grammar.
+    """
+    return _Parser(text).query()
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.tokens = tokenize(source)
+        self.i = 0
+
+    # -- token helpers -------------------------------------------------------------
+
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def peek(self, ahead: int = 1) -> Token:
+        return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        tok = self.tokens[self.i]
+        if tok.kind != "eof":
+            self.i += 1
+        return tok
+
+    def at(self, kind: str, text: str | None = None) -> bool:
+        return self.tok.kind == kind and (text is None or self.tok.text == text)
+
+    def at_op(self, text: str) -> bool:
+        return self.at("op", text)
+
+    def at_keyword(self, text: str) -> bool:
+        return self.at("keyword", text)
+
+    def error(self, message: str, tok: Token | None = None, hint: str | None = None) -> EqlSyntaxError:
+        tok = tok or self.tok
+        return EqlSyntaxError(
+            message, source=self.source, offset=tok.start, width=max(1, tok.end - tok.start), hint=hint
+        )
+
+    def unsupported(self, what: str, tok: Token) -> EqlUnsupportedError:
+        """``what`` reads as a subject with its verb: "sequences are", "`child of` is"."""
+        return EqlUnsupportedError(
+            f"{what} not supported (yet): the harness evaluates single-event queries only",
+            source=self.source,
+            offset=tok.start,
+            width=max(1, tok.end - tok.start),
+        )
+
+    def expect_op(self, text: str, context: str) -> Token:
+        if not self.at_op(text):
+            raise self.error(f"expected {text!r} {context}, found {self.describe(self.tok)}")
+        return self.advance()
+
+    @staticmethod
+    def describe(tok: Token) -> str:
+        return "end of query" if tok.kind == "eof" else repr(tok.text)
+
+    def adjacent(self, left: Token, right: Token) -> bool:
+        return left.end == right.start
+
+    # -- query ---------------------------------------------------------------------
+
+    def query(self) -> Query:
+        tok = self.tok
+        if tok.kind == "keyword" and tok.text in _MULTI_EVENT:
+            raise self.unsupported(_MULTI_EVENT[tok.text], tok)
+        if self.at_op("["):
+            raise self.unsupported("sequences are", tok)
+        category = self.category()
+        if not self.at_keyword("where"):
+            raise self.error(
+                f"expected 'where' after the event category, found {self.describe(self.tok)}",
+                hint='a query reads CATEGORY where CONDITION, e.g. process where process.name : "cmd.exe"',
+            )
+        self.advance()
+        condition = self.expression()
+        if self.at_op("|"):
+            raise self.unsupported("pipes are", self.tok)
+        if not self.at("eof"):
+            raise self.error(
+                f"unexpected {self.describe(self.tok)} after the condition", hint=self.hint_for(self.tok)
+            )
+        return Query(category=category, condition=condition, source=self.source)
+
+    def category(self) -> str | None:
+        tok = self.tok
+        if self.at_keyword("any"):
+            self.advance()
+            return None
+        if tok.kind in {"ident", "string"} or self.at_keyword("event"):
+            self.advance()
+            return str(tok.value)
+        raise self.error(
+            f"expected an event category or 'any', found {self.describe(tok)}",
+            hint='a query reads CATEGORY where CONDITION, e.g. process where process.name : "cmd.exe"',
+        )
+
+    @staticmethod
+    def hint_for(tok: Token) -> str | None:
+        if tok.kind == "ident" and tok.text.lower() in {"and", "or", "not", "in", "like", "regex", "where"}:
+            return f"EQL keywords are lowercase: write {tok.text.lower()!r}"
+        if tok.text == "=":
+            return "use == to compare"
+        return None
+
+    # -- boolean layers -------------------------------------------------------------
+
+    def expression(self) -> Expr:
+        return self.disjunction()
+
+    def disjunction(self) -> Expr:
+        start = self.tok.start
+        operands = [self.conjunction()]
+        while self.at_keyword("or"):
+            self.advance()
+            operands.append(self.conjunction())
+        if len(operands) == 1:
+            return operands[0]
+        return Or(tuple(operands), span=(start, self.tokens[self.i - 1].end))
+
+    def conjunction(self) -> Expr:
+        start = self.tok.start
+        operands = [self.negation()]
+        while self.at_keyword("and"):
+            self.advance()
+            operands.append(self.negation())
+        if len(operands) == 1:
+            return operands[0]
+        return And(tuple(operands), span=(start, self.tokens[self.i - 1].end))
+
+    def negation(self) -> Expr:
+        if self.at_keyword("not"):
+            start = self.advance().start
+            operand = self.negation()
+            return Not(operand, span=(start, self.tokens[self.i - 1].end))
+        return self.predicate()
+
+    # -- predicates -----------------------------------------------------------------
+
+    def predicate(self) -> Expr:
+        start = self.tok.start
+        left = self.additive()
+        tok = self.tok
+        if tok.kind == "op" and tok.text in _COMPARISONS:
+            self.advance()
+            right = self.additive()
+            return Comparison(tok.text, left, right, span=(start, self.tokens[self.i - 1].end))
+        if self.at_op("="):
+            raise self.error(
+                "'=' is not an EQL operator", hint="use == to compare (or : for a case-insensitive match)"
+            )
+        if self.at_op(":"):
+            self.advance()
+            return Match(":", left, self.patterns(":"), span=(start, self.tokens[self.i - 1].end))
+        if self.at_keyword("like") or self.at_keyword("regex"):
+            op = self.advance().text
+            op += self.tilde_suffix(tok)
+            return Match(op, left, self.patterns(op), span=(start, self.tokens[self.i - 1].end))
+        negated = False
+        if self.at_keyword("not") and self.peek().kind == "keyword" and self.peek().text == "in":
+            self.advance()
+            negated = True
+        if self.at_keyword("in"):
+            in_tok = self.advance()
+            insensitive = bool(self.tilde_suffix(in_tok))
+            values = self.value_list()
+            return InSet(left, values, insensitive, negated, span=(start, self.tokens[self.i - 1].end))
+        if negated:
+            raise self.error("expected 'in' after 'not'")
+        return left
+
+    def tilde_suffix(self, keyword: Token) -> str:
+        """The ``~`` of ``in~``, ``like~``, ``regex~``: only when written right after the keyword."""
+        if self.at_op("~"):
+            if not self.adjacent(keyword, self.tok):
+                raise self.error(f"write {keyword.text}~ without a space", self.tok)
+            self.advance()
+            return "~"
+        return ""
+
+    def patterns(self, op: str) -> tuple[Literal, ...]:
+        if self.at_op("("):
+            self.advance()
+            items = [self.constant(op)]
+            while self.at_op(","):
+                self.advance()
+                items.append(self.constant(op))
+            self.expect_op(")", f"to close the list of {op} patterns")
+            return tuple(items)
+        return (self.constant(op),)
+
+    def constant(self, op: str) -> Literal:
+        tok = self.tok
+        if tok.kind == "string":
+            self.advance()
+            return Literal(tok.value, span=(tok.start, tok.end))
+        if tok.kind == "number" or self.at_op("-"):
+            negative = self.at_op("-")
+            if negative:
+                self.advance()
+                if self.tok.kind != "number":
+                    raise self.error(f"expected a constant after {op}")
+            num = self.advance()
+            value = num.value
+            assert isinstance(value, (int, float))
+            return Literal(-value if negative else value, span=(tok.start, num.end))
+        if tok.kind == "keyword" and tok.text in {"true", "false", "null"}:
+            self.advance()
+            return Literal({"true": True, "false": False, "null": None}[tok.text], span=(tok.start, tok.end))
+        raise self.error(
+            f"expected a constant after {op}, found {self.describe(tok)}",
+            hint=f'{op} compares a field with a constant or a list of constants ("a", "b*")',
+        )
+
+    def value_list(self) -> tuple[Expr, ...]:
+        self.expect_op("(", "to open the list after in")
+        items = [self.additive()]
+        while self.at_op(","):
+            self.advance()
+            items.append(self.additive())
+        self.expect_op(")", "to close the list after in")
+        return tuple(items)
+
+    # -- arithmetic ----------------------------------------------------------------
+
+    def additive(self) -> Expr:
+        start = self.tok.start
+        left = self.multiplicative()
+        while self.tok.kind == "op" and self.tok.text in ("+", "-"):
+            op = self.advance().text
+            right = self.multiplicative()
+            left = Arithmetic(op, left, right, span=(start, self.tokens[self.i - 1].end))
+        return left
+
+    def multiplicative(self) -> Expr:
+        start = self.tok.start
+        left = self.unary()
+        while self.tok.kind == "op" and self.tok.text in ("*", "/", "%"):
+            op = self.advance().text
+            right = self.unary()
+            left = Arithmetic(op, left, right, span=(start, self.tokens[self.i - 1].end))
+        return left
+
+    def unary(self) -> Expr:
+        if self.at_op("-"):
+            start = self.advance().start
+            operand = self.unary()
+            if (
+                isinstance(operand, Literal)
+                and isinstance(operand.value, (int, float))
+                and not isinstance(operand.value, bool)
+            ):
+                return Literal(-operand.value, span=(start, operand.span[1]))
+            return Negate(operand, span=(start, self.tokens[self.i - 1].end))
+        if self.at_op("+"):
+            self.advance()
+            return self.unary()
+        return self.primary()
+
+    def primary(self) -> Expr:
+        tok = self.tok
+        if tok.kind in ("string", "number"):
+            self.advance()
+            return Literal(tok.value, span=(tok.start, tok.end))
+        if tok.kind == "keyword" and tok.text in ("true", "false", "null"):
+            self.advance()
+            return Literal({"true": True, "false": False, "null": None}[tok.text], span=(tok.start, tok.end))
+        if self.at_op("("):
+            self.advance()
+            inner = self.expression()
+            self.expect_op(")", "to close the parenthesis")
+            return inner
+        if self.at_op("?"):
+            self.advance()
+            if not (self.tok.kind == "ident" or self.tok.text in _FIELD_KEYWORDS):
+                raise self.error(f"expected a field name after '?', found {self.describe(self.tok)}")
+            return self.field(optional=True, start=tok.start)
+        if tok.kind == "ident":
+            nxt = self.peek()
+            if (nxt.kind == "op" and nxt.text == "(" and self.adjacent(tok, nxt)) or self.is_tilde_call():
+                return self.function_call()
+            return self.field(optional=False, start=tok.start)
+        if tok.kind == "keyword" and tok.text in _RELATIONSHIPS and self.peek().text == "of":
+            raise self.unsupported(_RELATIONSHIPS[tok.text], tok)
+        if tok.kind == "keyword" and tok.text in _FIELD_KEYWORDS and self.peek().text == ".":
+            return self.field(optional=False, start=tok.start)
+        if self.at_op("="):
+            raise self.error("'=' is not an EQL operator", hint="use == to compare")
+        if self.at_op("["):
+            raise self.unsupported("sequences are", tok)
+        raise self.error(
+            f"expected a field, a constant or '(' but found {self.describe(tok)}",
+            hint=self.hint_for(tok),
+        )
+
+    def is_tilde_call(self) -> bool:
+        name, tilde, paren = self.tok, self.peek(1), self.peek(2)
+        return (
+            tilde.kind == "op"
+            and tilde.text == "~"
+            and paren.kind == "op"
+            and paren.text == "("
+            and self.adjacent(name, tilde)
+        )
+
+    def function_call(self) -> FunctionCall:
+        name = self.advance()
+        insensitive = False
+        if self.at_op("~"):
+            self.advance()
+            insensitive = True
+        self.expect_op("(", f"after {name.text}")
+        args: list[Expr] = []
+        if not self.at_op(")"):
+            args.append(self.expression())
+            while self.at_op(","):
+                self.advance()
+                args.append(self.expression())
+        self.expect_op(")", f"to close the arguments of {name.text}")
+        return FunctionCall(
+            str(name.value), tuple(args), insensitive, span=(name.start, self.tokens[self.i - 1].end)
+        )
+
+    def field(self, *, optional: bool, start: int) -> Field:
+        parts = [str(self.advance().value)]
+        while self.at_op(".") and self.peek().kind in ("ident", "keyword"):
+            self.advance()
+            parts.append(str(self.advance().value))
+        if self.at_op("[") and self.peek().kind == "number":
+            raise self.unsupported("array indexes in field names are", self.tok)
+        path = tuple(p for part in parts for p in part.split("."))
+        if any(not p for p in path):
+            end = self.tokens[self.i - 1].end
+            raise EqlSyntaxError(
+                "empty segment in field name", source=self.source, offset=start, width=end - start
+            )
+        return Field(path, optional, span=(start, self.tokens[self.i - 1].end))

@@ -1,0 +1,443 @@
+"""Detection rules as data: load Elastic rules from TOML, Markdown reference pages or bare EQL.
+
+Every bad input raises :class:`~harness.errors.RuleLoadError` naming the file and, where it
+can be found, the line. Nothing here imports the EQL package: a rule loads, and its schedule
+is checked, before its query is parsed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from harness.errors import RuleLoadError
+
+__all__ = ["SUPPORTED_SUFFIXES", "Rule", "Technique", "Threat", "load_rule"]
+
+SUPPORTED_SUFFIXES = (".toml", ".md", ".eql")
+
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Kibana's rule schedule: "interval" is a plain duration, "from" is date math relative to now.
+_SCHEDULE = {
+    "interval": (re.compile(r"([1-9][0-9]*)([smhd])"), "a duration like '5m' (units s, m, h, d)"),
+    "from": (re.compile(r"now-([1-9][0-9]*)([smhd])"), "date math like 'now-9m' (units s, m, h, d)"),
+}
+
+
+@dataclass(frozen=True)
+class Technique:
+    """A MITRE ATT&CK technique, or a sub-technique of one."""
+
+    id: str
+    name: str
+    reference: str
+    subtechniques: tuple[Technique, ...] = ()
+
+
+@dataclass(frozen=True)
+class Threat:
+    """One tactic of a threat framework, with the rule's techniques under it."""
+
+    framework: str
+    tactic_id: str
+    tactic_name: str
+    tactic_reference: str
+    techniques: tuple[Technique, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An EQL detection rule: its query and the settings that decide where and when it runs.
+
+    ``from_`` keeps Elastic's date-math form ("now-9m"); ``interval_seconds`` and
+    ``lookback_seconds`` give the numbers. A bad schedule fails here, at construction.
+    """
+
+    name: str
+    query: str
+    language: str
+    path: str
+    rule_id: str | None = None
+    version: int | None = None
+    description: str | None = None
+    indices: tuple[str, ...] = ()
+    interval: str | None = None
+    from_: str | None = None
+    max_signals: int | None = None
+    risk_score: int | None = None
+    severity: str | None = None
+    tags: tuple[str, ...] = ()
+    timestamp_override: str | None = None
+    building_block: bool = False
+    threat: tuple[Threat, ...] = ()
+    references: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _seconds("interval", self.interval, self.path)
+        _seconds("from", self.from_, self.path)
+
+    @property
+    def interval_seconds(self) -> int | None:
+        """How often the rule runs, in seconds ("5m" -> 300); None when unset."""
+        return _seconds("interval", self.interval, self.path)
+
+    @property
+    def lookback_seconds(self) -> int | None:
+        """How far back each run searches, in seconds ("now-9m" -> 540); None when unset.
+
+        The whole window, not Kibana's "additional look-back time" (the window minus the interval).
+        """
+        return _seconds("from", self.from_, self.path)
+
+
+def load_rule(path: str | os.PathLike[str]) -> Rule:
+    """Load one rule, choosing the format by suffix: ``.toml``, ``.md`` or ``.eql``."""
+    where = os.fspath(path)
+    suffix = Path(where).suffix.lower()
+    loader = _LOADERS.get(suffix)
+    if loader is None:
+        shown = f"suffix {suffix!r}" if suffix else "no suffix"
+        supported = ", ".join(SUPPORTED_SUFFIXES)
+        raise RuleLoadError(where, f"cannot load a rule from a file with {shown}; supported: {supported}")
+    return loader(where, _read(where))
+
+
+def _seconds(key: str, value: str | None, path: str, line: int | None = None) -> int | None:
+    if value is None:
+        return None
+    pattern, form = _SCHEDULE[key]
+    match = pattern.fullmatch(value.strip())
+    if match is None:
+        raise RuleLoadError(path, f"{key} {value!r} is not {form}", line=line)
+    return int(match[1]) * _UNIT_SECONDS[match[2]]
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise RuleLoadError(path, "no such rule file") from None
+    except UnicodeDecodeError as e:
+        raise RuleLoadError(path, f"not UTF-8 text: {e.reason} at byte {e.start}") from e
+    except OSError as e:
+        raise RuleLoadError(path, f"cannot read the rule file: {e.strerror or e}") from e
+
+
+def _check_query(query: str, path: str, line: int | None) -> None:
+    if not query.strip():
+        raise RuleLoadError(path, "the rule query is empty", line=line)
+
+
+def _load_eql(path: str, text: str) -> Rule:
+    # EQL has its own // and /* */ comments, so the whole file is the query; the lexer skips them.
+    _check_query(text, path, 1)
+    return Rule(name=Path(path).stem, query=text, language="eql", path=path)
+
+
+# -- .toml: the elastic/detection-rules format --------------------------------------------
+
+_TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+
+
+class _Toml:
+    """Typed access to a parsed rule table; errors point at the line of the key (best effort)."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+        self.rule_line = self._find(r"\[rule\]", 0)
+
+    def _find(self, pattern: str, start: int) -> int | None:
+        regex = re.compile(rf"\s*{pattern}\s*(#.*)?")
+        return next((n for n, s in enumerate(self.lines[start:], start + 1) if regex.fullmatch(s)), None)
+
+    def line(self, key: str | None) -> int | None:
+        """The first ``key = ...`` line from ``[rule]`` on, else the ``[rule]`` line."""
+        found = self._find(rf"{re.escape(key)}\s*=.*", (self.rule_line or 1) - 1) if key else None
+        return found or self.rule_line
+
+    def error(self, message: str, key: str | None = None) -> RuleLoadError:
+        return RuleLoadError(self.path, message, line=self.line(key))
+
+    def text(self, table: Mapping[str, object], key: str, where: str = "rule") -> str | None:
+        value = table.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        raise self.error(f"{where}.{key} must be a string, not {type(value).__name__}", key)
+
+    def required(self, table: Mapping[str, object], key: str, where: str = "rule") -> str:
+        value = self.text(table, key, where)
+        if value is None:
+            raise self.error(f"{where} has no {key}")
+        return value
+
+    def integer(self, table: Mapping[str, object], key: str) -> int | None:
+        value = table.get(key)
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        raise self.error(f"rule.{key} must be an integer, not {type(value).__name__}", key)
+
+    def texts(self, table: Mapping[str, object], key: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return tuple(value)
+        raise self.error(f"rule.{key} must be a list of strings", key)
+
+    def tables(self, table: Mapping[str, object], key: str, where: str) -> list[Mapping[str, object]]:
+        value = table.get(key, [])
+        if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+            return value
+        raise self.error(f"{where}.{key} must be an array of tables ([[{where}.{key}]])", key)
+
+
+def _load_toml(path: str, text: str) -> Rule:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        # tomllib (3.11) gives the position only in its message: "... (at line 3, column 7)".
+        found = _TOML_POSITION.search(str(e))
+        message = str(e)[: found.start()] if found else str(e)
+        line = int(found[1]) if found and found[1] else len(text.splitlines()) or 1  # else: end of document
+        column = int(found[2]) if found and found[2] else None
+        raise RuleLoadError(path, f"invalid TOML: {message}", line=line, column=column) from e
+    rule = data.get("rule")
+    if not isinstance(rule, dict):
+        raise RuleLoadError(path, "no [rule] table: not an Elastic detection rule")
+    toml = _Toml(path, text)
+    name = toml.required(rule, "name")
+    query = toml.text(rule, "query")
+    if query is None:
+        raise toml.error("[rule] has no query")
+    _check_query(query, path, toml.line("query"))
+    language = toml.text(rule, "language")
+    if language != "eql":
+        raise toml.error(f"language is {language!r}; only 'eql' rules are supported", "language")
+    interval, from_ = toml.text(rule, "interval"), toml.text(rule, "from")
+    _seconds("interval", interval, path, toml.line("interval"))
+    _seconds("from", from_, path, toml.line("from"))
+    return Rule(
+        name=name,
+        query=query,
+        language=language,
+        path=path,
+        rule_id=toml.text(rule, "rule_id"),
+        version=toml.integer(rule, "version"),
+        description=None if (d := toml.text(rule, "description")) is None else d.strip(),
+        indices=toml.texts(rule, "index"),
+        interval=interval,
+        from_=from_,
+        max_signals=toml.integer(rule, "max_signals"),
+        risk_score=toml.integer(rule, "risk_score"),
+        severity=toml.text(rule, "severity"),
+        tags=toml.texts(rule, "tags"),
+        timestamp_override=toml.text(rule, "timestamp_override"),
+        building_block=toml.text(rule, "building_block_type") is not None,
+        threat=tuple(_toml_threat(toml, item) for item in toml.tables(rule, "threat", "rule")),
+        references=toml.texts(rule, "references"),
+    )
+
+
+def _toml_threat(toml: _Toml, item: Mapping[str, object]) -> Threat:
+    tactic = item.get("tactic")
+    if not isinstance(tactic, dict):
+        raise toml.error("a [[rule.threat]] has no [rule.threat.tactic] table", "framework")
+    where = "rule.threat.tactic"
+    return Threat(
+        framework=toml.required(item, "framework", "rule.threat"),
+        tactic_id=toml.required(tactic, "id", where),
+        tactic_name=toml.required(tactic, "name", where),
+        tactic_reference=toml.required(tactic, "reference", where),
+        techniques=tuple(
+            _toml_technique(toml, t, "rule.threat.technique")
+            for t in toml.tables(item, "technique", "rule.threat")
+        ),
+    )
+
+
+def _toml_technique(toml: _Toml, item: Mapping[str, object], where: str) -> Technique:
+    subs = toml.tables(item, "subtechnique", where)
+    return Technique(
+        id=toml.required(item, "id", where),
+        name=toml.required(item, "name", where),
+        reference=toml.required(item, "reference", where),
+        subtechniques=tuple(_toml_technique(toml, s, f"{where}.subtechnique") for s in subs),
+    )
+
+
+# -- .md: the reference page Elastic publishes for each prebuilt rule ---------------------
+
+_TITLE = re.compile(r"#\s+(.+?)(?:\s+\[[^\]]*\])?\s*")  # "# Name [anchor]"
+_FIELD = re.compile(r"\*\*([^*]+)\*\*:\s*(.*)")  # "**Label**: value"
+_BULLET = re.compile(r"(\s*)[*-]\s+(.*)")
+_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+_FENCE = re.compile(r"\s*(```+|~~~+)\s*[\w+-]*\s*")
+_BBR_TAG = "Rule Type: BBR"
+
+
+@dataclass(frozen=True)
+class _Field:
+    line: int
+    value: str
+    bullets: tuple[tuple[int, str], ...]  # (indent, text)
+
+
+def _load_markdown(path: str, text: str) -> Rule:
+    lines = text.splitlines()
+    start = _after_front_matter(lines)
+    title_at = next((i for i in range(start, len(lines)) if _TITLE.fullmatch(lines[i])), None)
+    if title_at is None:
+        raise RuleLoadError(path, "no '# Title' heading: not an Elastic rule reference page")
+    title = _TITLE.fullmatch(lines[title_at])
+    assert title is not None
+    fields, frameworks = _md_fields(lines, title_at + 1)
+    query = _md_query(path, lines)
+
+    def value(label: str) -> str | None:
+        return fields[label].value or None if label in fields else None
+
+    def number(label: str) -> int | None:
+        raw = value(label)
+        if raw is not None and not raw.isdigit():
+            raise RuleLoadError(path, f"**{label}** is not a whole number: {raw!r}", line=fields[label].line)
+        return None if raw is None else int(raw)
+
+    def bullets(label: str) -> tuple[str, ...]:
+        return tuple(_unlink(item) for _, item in fields[label].bullets) if label in fields else ()
+
+    rule_type = value("Rule type")
+    if rule_type != "eql":
+        line = fields["Rule type"].line if "Rule type" in fields else title_at + 1
+        raise RuleLoadError(path, f"rule type is {rule_type!r}; only 'eql' rules are supported", line=line)
+    interval = value("Runs every")
+    # "now-9m ({{ref}}/common-options.html#date-math[Date Math format], see also ...)"
+    from_ = (value("Searches indices from") or "").split("(", 1)[0].strip() or None
+    _seconds("interval", interval, path, fields["Runs every"].line if interval else None)
+    _seconds("from", from_, path, fields["Searches indices from"].line if from_ else None)
+    tags = bullets("Tags")
+    return Rule(
+        name=title[1],
+        query=query,
+        language="eql",
+        path=path,
+        rule_id=value("Rule ID"),
+        version=number("Version"),
+        description=_md_description(lines, title_at + 1),
+        indices=bullets("Rule indices"),
+        interval=interval,
+        from_=from_,
+        max_signals=number("Maximum alerts per execution"),
+        risk_score=number("Risk score"),
+        severity=value("Severity"),
+        tags=tags,
+        timestamp_override=value("Timestamp override"),
+        building_block=_BBR_TAG in tags,
+        threat=tuple(threat for found in frameworks for threat in _md_threats(path, found)),
+        references=bullets("References"),
+    )
+
+
+def _after_front_matter(lines: list[str]) -> int:
+    if lines and lines[0].strip() == "---":
+        return next((i + 1 for i in range(1, len(lines)) if lines[i].strip() == "---"), 0)
+    return 0
+
+
+def _md_fields(lines: list[str], start: int) -> tuple[dict[str, _Field], list[_Field]]:
+    """The ``**Label**: value`` fields with the bullets under them; Framework blocks can repeat."""
+    fields: dict[str, _Field] = {}
+    frameworks: list[_Field] = []
+    i = start
+    while i < len(lines):
+        match = _FIELD.fullmatch(lines[i])
+        i += 1
+        if match is None:
+            continue
+        line, bullets = i, []
+        while i < len(lines) and (not lines[i].strip() or _BULLET.fullmatch(lines[i])):
+            if bullet := _BULLET.fullmatch(lines[i]):
+                bullets.append((len(bullet[1].expandtabs(4)), bullet[2].strip()))
+            i += 1
+        label, found = match[1].strip(), _Field(line, match[2].strip(), tuple(bullets))
+        if label == "Framework":
+            frameworks.append(found)
+        else:
+            fields.setdefault(label, found)
+    return fields, frameworks
+
+
+def _md_description(lines: list[str], start: int) -> str | None:
+    end = next(
+        (i for i in range(start, len(lines)) if _FIELD.fullmatch(lines[i]) or lines[i].startswith("#")), None
+    )
+    return "\n".join(lines[start:end]).strip() or None
+
+
+def _md_query(path: str, lines: list[str]) -> str:
+    heading = next((i for i, text in enumerate(lines) if re.match(r"##\s+Rule query\b", text)), None)
+    if heading is None:
+        raise RuleLoadError(path, "no '## Rule query' section: the page has no query to load")
+    for i in range(heading + 1, len(lines)):
+        if lines[i].startswith("#"):
+            break
+        if (fence := _FENCE.fullmatch(lines[i])) is None:
+            continue
+        end = next((j for j in range(i + 1, len(lines)) if lines[j].strip().startswith(fence[1])), None)
+        if end is None:
+            raise RuleLoadError(path, "the query's fenced block is never closed", line=i + 1)
+        query = "\n".join(lines[i + 1 : end])
+        _check_query(query, path, i + 2)
+        return query
+    raise RuleLoadError(path, "the '## Rule query' section has no fenced ``` block", line=heading + 1)
+
+
+def _md_threats(path: str, framework: _Field) -> list[Threat]:
+    """``* Tactic:`` / ``* Technique:`` / ``* Sub-technique:`` bullets, each with Name, ID, Reference URL."""
+    name = re.sub(r"(TM|™)$", "", framework.value).strip()  # the page renders ATT&CK^TM^ as "ATT&CKTM"
+    groups: list[tuple[str, dict[str, str]]] = []
+    for indent, text in framework.bullets:
+        if indent == 0 or not groups:
+            groups.append((text.rstrip(":").strip().lower(), {}))
+        elif ":" in text:
+            key, _, item = text.partition(":")
+            groups[-1][1][key.strip().lower()] = _unlink(item)
+
+    def fail(message: str) -> RuleLoadError:
+        return RuleLoadError(path, f"under **Framework**: {message}", line=framework.line)
+
+    threats: list[Threat] = []
+    for kind, entry in groups:
+        missing = [key for key in ("name", "id", "reference url") if key not in entry]
+        if kind not in ("tactic", "technique", "sub-technique"):
+            raise fail(f"unexpected {kind!r}; expected Tactic, Technique or Sub-technique")
+        if missing:
+            raise fail(f"a {kind} has no {', '.join(missing)}")
+        if (kind != "tactic" and not threats) or (kind == "sub-technique" and not threats[-1].techniques):
+            raise fail(f"a {kind} comes before the entry it belongs to")
+        if kind == "tactic":
+            threats.append(Threat(name, entry["id"], entry["name"], entry["reference url"]))
+            continue
+        technique = Technique(entry["id"], entry["name"], entry["reference url"])
+        techniques = threats[-1].techniques
+        if kind == "sub-technique":
+            parent, techniques = techniques[-1], techniques[:-1]
+            technique = replace(parent, subtechniques=(*parent.subtechniques, technique))
+        threats[-1] = replace(threats[-1], techniques=(*techniques, technique))
+    return threats
+
+
+def _unlink(text: str) -> str:
+    """A Markdown link ``[text](url)`` becomes its URL; other text is kept, stripped."""
+    match = _LINK.fullmatch(text.strip())
+    return match[1] if match else text.strip()
+
+
+_LOADERS: dict[str, Callable[[str, str], Rule]] = {
+    ".toml": _load_toml,
+    ".md": _load_markdown,
+    ".eql": _load_eql,
+}
