@@ -58,7 +58,9 @@ def read_events(
 def _open(path: str) -> Iterator[IO[bytes]]:
     """The file (or stdin) as bytes, gunzipped when it starts with gzip's magic number."""
     if path == STDIN:
-        stream: io.BufferedReader = sys.stdin.buffer  # type: ignore[assignment]
+        stdin = sys.stdin.buffer
+        # peek() is needed to sniff gzip; a pipe's buffer has it, a test's BytesIO does not.
+        stream = stdin if isinstance(stdin, io.BufferedReader) else io.BufferedReader(stdin)  # type: ignore[type-var]
     else:
         try:
             stream = open(path, "rb")  # noqa: SIM115 - closed in the finally below

@@ -35,12 +35,24 @@ Value: TypeAlias = str | int | float | bool | None
 _NO_SPAN: Span = (0, 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Literal:
-    """A constant: string, integer, decimal, boolean or null."""
+    """A constant: string, integer, decimal, boolean or null.
+
+    Equality also compares the type, so ``Literal(1)`` differs from ``Literal(True)``
+    and ``Literal(1.0)`` (Python alone would call them equal).
+    """
 
     value: Value
     span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Literal):
+            return NotImplemented
+        return type(self.value) is type(other.value) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash((type(self.value), self.value))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,11 @@ KEYWORDS = frozenset(
 )  # fmt: skip
 
 _IDENT = re.compile(r"[A-Za-z_@][A-Za-z0-9_@]*")
-_NUMBER = re.compile(r"(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_DIGITS = "0123456789"
+_DIGITS_NONEMPTY = tuple(_DIGITS)
+# Elasticsearch's grammar: WS : [ \r\n\t]+ ; other Unicode spaces are errors there too.
+_WHITESPACE = " \r\n\t"
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"'}
 # Longest first, so "==" is never read as "=" "=".
 _PUNCTUATION = (
@@ -74,7 +78,7 @@ class _Lexer:
                 )
             elif ch == "`":
                 self.escaped_identifier()
-            elif ch.isdigit() or (ch == "." and self.pos + 1 < len(src) and src[self.pos + 1].isdigit()):
+            elif ch in _DIGITS or (ch == "." and src[self.pos + 1 : self.pos + 2] in _DIGITS_NONEMPTY):
                 self.number()
             elif (m := _IDENT.match(src, self.pos)) is not None:
                 text = m.group()
@@ -87,7 +91,7 @@ class _Lexer:
     def skip_space_and_comments(self) -> None:
         src = self.source
         while self.pos < len(src):
-            if src[self.pos].isspace():
+            if src[self.pos] in _WHITESPACE:
                 self.pos += 1
             elif src.startswith("//", self.pos):
                 end = src.find("\n", self.pos)
@@ -118,7 +122,7 @@ class _Lexer:
             raise self.error(
                 f"malformed number {self.source[m.start() : m.start() + width]!r}", m.start(), width
             )
-        value: int | float = int(text) if text.isdigit() else float(text)
+        value: int | float = int(text) if text.isascii() and text.isdigit() else float(text)
         if isinstance(value, float) and not math.isfinite(value):
             raise self.error(f"number {text} is out of range", m.start(), m.end() - m.start())
         self.tokens.append(Token("number", text, m.start(), m.end(), value))
