@@ -14,6 +14,7 @@ from harness.errors import EqlError, EqlSemanticError, EqlSyntaxError, EqlUnsupp
         ('process where process.name = "x"', EqlSyntaxError, 1, 28, "use =="),
         ("process where process.name == 'x'", EqlSyntaxError, 1, 31, "double quotes"),
         ('process where process.name == "x', EqlSyntaxError, 1, 31, "unterminated string"),
+        ('process where process.name : ?"C:x"', EqlSyntaxError, 1, 30, '"""..."""'),
         ('process where process.name == "\\q"', EqlSyntaxError, 1, 32, "unknown escape"),
         ("process where a == 1 AND b == 2", EqlSyntaxError, 1, 22, "lowercase"),
         ("process where", EqlSyntaxError, 1, 14, "end of query"),

@@ -70,6 +70,13 @@ class _Lexer:
                 self.raw_string()
             elif ch == '"':
                 self.string()
+            elif src.startswith('?"', self.pos):
+                raise self.error(
+                    '?"..." raw strings are not EQL',
+                    self.pos,
+                    2,
+                    hint='write a raw string as """...""" (backslashes are literal)',
+                )
             elif ch == "'":
                 raise self.error(
                     "single-quoted strings are not EQL",

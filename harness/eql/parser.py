@@ -315,6 +315,12 @@ class _Parser:
             return inner
         if self.at_op("?"):
             self.advance()
+            if self.tok.kind == "string" and self.adjacent(tok, self.tok):
+                raise self.error(
+                    '?"..." raw strings are not EQL',
+                    tok,
+                    hint='write a raw string as """...""" (backslashes are literal)',
+                )
             if not (self.tok.kind == "ident" or self.tok.text in _FIELD_KEYWORDS):
                 raise self.error(f"expected a field name after '?', found {self.describe(self.tok)}")
             return self.field(optional=True, start=tok.start)
