@@ -23,7 +23,7 @@ from harness.eql import (
 from harness.eql.lexer import KEYWORDS
 
 _IDENT_START = string.ascii_letters + "_@"
-_IDENT_REST = _IDENT_START + string.digits
+_IDENT_REST = string.ascii_letters + "_" + string.digits
 
 identifiers = st.builds(
     lambda head, tail: head + tail,

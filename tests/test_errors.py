@@ -102,3 +102,27 @@ def test_constant_the_mapped_type_cannot_hold() -> None:
 def test_every_error_is_a_harness_error() -> None:
     for error in (EqlSyntaxError, EqlUnsupportedError, EqlSemanticError):
         assert issubclass(error, HarnessError)
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ("any where winlog.event_id in (4624)", "must be [keyword], found value [4624] type [integer]"),
+        (
+            'any where process.pid in (1, "two")',
+            'third argument of [process.pid in (1, "two")] must be [long]',
+        ),
+        ('any where length(process.name) in ("x")', "must be [integer]"),
+    ],
+)
+def test_in_list_values_must_match_the_subject_type(query: str, fragment: str) -> None:
+    from harness.eql import ECS
+
+    with pytest.raises(EqlSemanticError) as caught:
+        parse_query(query, mapping=ECS)
+    assert fragment in str(caught.value)
+
+
+def test_reversed_regex_range_is_a_query_error() -> None:
+    with pytest.raises(EqlSemanticError, match="invalid range"):
+        parse_query('any where process.name regex "[z-a]md.exe"')

@@ -19,6 +19,7 @@ from harness.eql import (
     Query,
     parse_query,
 )
+from harness.eql.parser import parse_query as parse_grammar
 
 V214 = """process where host.os.type == "windows" and event.type == "start" and
    (process.name : "appcmd.exe" or ?process.pe.original_file_name == "appcmd.exe") and
@@ -137,3 +138,25 @@ def test_spans_point_at_the_source() -> None:
     assert isinstance(match, Match)
     start, end = match.subject.span
     assert query.source[start:end] == "process.name"
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ('a == "\\b\\f\\\'"', Comparison("==", f("a"), Literal("\b\f'"))),
+        ('startsWith (a, "x")', FunctionCall("startsWith", (f("a"), Literal("x")))),
+        ('STARTSWITH(a, "x")', FunctionCall("STARTSWITH", (f("a"), Literal("x")))),
+        ("/* a /* nested */ comment */ a == 1", Comparison("==", f("a"), Literal(1))),
+        ("event.category == 1", Comparison("==", f("event.category"), Literal(1))),
+        ("`event`.`sequence` == 1", Comparison("==", f("event.sequence"), Literal(1))),
+        ("@timestamp > 1", Comparison(">", f("@timestamp"), Literal(1))),
+        # Elasticsearch's grammar: `in`, `:`, like and regex bind to a primary, not to a sum.
+        ("a + b in (1)", Arithmetic("+", f("a"), InSet(f("b"), (Literal(1),)))),
+        ('a : "x" == true', Comparison("==", Match(":", f("a"), (Literal("x"),)), Literal(True))),
+        ("-a in (1)", Negate(InSet(f("a"), (Literal(1),)))),
+        ("(-1) in (1)", InSet(Literal(-1), (Literal(1),))),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_grammar_details(condition: str, expected: object) -> None:
+    assert parse_grammar(f"any where {condition}").condition == expected

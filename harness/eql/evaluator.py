@@ -39,7 +39,7 @@ from harness.eql.fields import field_values
 from harness.eql.functions import FUNCTIONS, call, parse_cidr
 from harness.eql.java import JavaError, arithmetic, compare
 from harness.eql.lucene_regex import compile_lucene_regex
-from harness.eql.mapping import FieldMapping, coerce, to_ip
+from harness.eql.mapping import FieldMapping, query_constant, to_ip
 from harness.eql.patterns import eql_wildcard, exact, lucene_wildcard, prefix
 from harness.errors import EqlEvaluationError
 
@@ -133,8 +133,9 @@ class Evaluator:
         return lambda event: any(test(v) for v in self.values(name, path, event))
 
     def constant_for(self, field: Field, value: Any) -> Any:
+        """The query constant as the field's type reads it (a term or range bound)."""
         kind = self.mapping.type_of(field.name) if self.mapping else None
-        return coerce(kind, value) if kind else value
+        return query_constant(kind, value) if kind else value
 
     def comparison_query(self, field: Field, op: str, value: Any) -> Callable[[Mapping[str, Any]], bool]:
         name, path = field.name, field.path

@@ -10,22 +10,23 @@ from harness.errors import EqlSyntaxError
 
 __all__ = ["KEYWORDS", "Token", "tokenize"]
 
-# EQL keywords are lowercase and case-sensitive, as in Elasticsearch's grammar.
+# The keywords of Elasticsearch's grammar (EqlBase.g4): lowercase and case-sensitive.
+# Everything else, ``event`` and ``child`` included, is an identifier.
 KEYWORDS = frozenset(
     {
-        "and", "or", "not", "where", "in", "like", "regex", "true", "false", "null", "any",
-        "sequence", "sample", "join", "by", "with", "maxspan", "until", "of", "descendant",
-        "child", "event", "runs",
+        "and", "any", "by", "false", "in", "join", "like", "maxspan", "not", "null", "of", "or",
+        "regex", "sample", "sequence", "true", "until", "where", "with",
     }
 )  # fmt: skip
-
-_IDENT = re.compile(r"[A-Za-z_@][A-Za-z0-9_@]*")
+# IDENTIFIER : (LETTER | '_' | '@') (LETTER | DIGIT | '_')*
+_IDENT = re.compile(r"[A-Za-z_@][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _DIGITS = "0123456789"
 _DIGITS_NONEMPTY = tuple(_DIGITS)
 # Elasticsearch's grammar: WS : [ \r\n\t]+ ; other Unicode spaces are errors there too.
 _WHITESPACE = " \r\n\t"
-_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"'}
+# STRING_ESCAPE : '\\' [btnfr"'\\]
+_SIMPLE_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "'": "'", "\\": "\\"}
 # Longest first, so "==" is never read as "=" "=".
 _PUNCTUATION = (
     "==", "!=", "<=", ">=", "<", ">", ":", "(", ")", ",", ".", "?", "~", "+", "-", "*", "/", "%",
@@ -35,7 +36,7 @@ _PUNCTUATION = (
 
 @dataclass(frozen=True)
 class Token:
-    """``kind`` is one of: ident, keyword, string, number, op, eof."""
+    """``kind`` is one of: ident, quoted (a `back-quoted` name), keyword, string, number, op, eof."""
 
     kind: str
     text: str
@@ -104,12 +105,25 @@ class _Lexer:
                 end = src.find("\n", self.pos)
                 self.pos = len(src) if end < 0 else end + 1
             elif src.startswith("/*", self.pos):
-                end = src.find("*/", self.pos + 2)
-                if end < 0:
-                    raise self.error("unterminated comment", self.pos, 2, hint="close it with */")
-                self.pos = end + 2
+                self.pos = self.block_comment_end(self.pos)
             else:
                 return
+
+    def block_comment_end(self, start: int) -> int:
+        """Block comments nest, as in Elasticsearch's grammar: ``/* a /* b */ c */``."""
+        depth, i = 0, start
+        while i < len(self.source):
+            if self.source.startswith("/*", i):
+                depth += 1
+                i += 2
+            elif self.source.startswith("*/", i):
+                depth -= 1
+                i += 2
+                if depth == 0:
+                    return i
+            else:
+                i += 1
+        raise self.error("unterminated comment", start, 2, hint="close it with */")
 
     def punctuation(self, ch: str) -> None:
         for op in _PUNCTUATION:
@@ -140,8 +154,13 @@ class _Lexer:
         out: list[str] = []
         i = start + 1
         while True:
-            if i >= len(src) or src[i] == "\n":
-                raise self.error("unterminated string", start, i - start, hint='close it with "')
+            if i >= len(src) or src[i] in "\r\n":
+                raise self.error(
+                    "unterminated string",
+                    start,
+                    i - start,
+                    hint='close it on the same line with " (write \\n for a newline)',
+                )
             ch = src[i]
             if ch == '"':
                 break
@@ -189,6 +208,10 @@ class _Lexer:
         while close < end + 2 and close + 3 < len(src) and src[close + 3] == '"':
             close += 1
         value = src[start + 3 : close]
+        if "\n" in value or "\r" in value:
+            raise self.error(
+                "a raw string cannot span lines", start, 3, hint='keep it on one line, or use "..." with \\n'
+            )
         self.tokens.append(Token("string", src[start : close + 3], start, close + 3, value))
         self.pos = close + 3
 
@@ -209,5 +232,5 @@ class _Lexer:
             i += 1
         if not out:
             raise self.error("empty `quoted` field name", start, 2)
-        self.tokens.append(Token("ident", src[start : i + 1], start, i + 1, "".join(out)))
+        self.tokens.append(Token("quoted", src[start : i + 1], start, i + 1, "".join(out)))
         self.pos = i + 1

@@ -214,7 +214,10 @@ class _RegexParser:
             return predefined
         code = ord(self.char_expression())
         if self.match("-"):
-            return [(code, ord(self.char_expression()))]
+            end = ord(self.char_expression())
+            if code > end:  # Lucene's makeCharRange refuses it
+                raise RegexError(f"invalid range: from ({code}) cannot be > to ({end})", self.pos)
+            return [(code, end)]
         return _char_ranges(code, self.insensitive)
 
     def predefined(self) -> list[tuple[int, int]] | None:

@@ -22,7 +22,7 @@ from harness.eql.fields import Scalar
 from harness.eql.java import to_java_string, to_units
 from harness.errors import HarnessError
 
-__all__ = ["ECS", "FieldMapping", "load_index_mapping"]
+__all__ = ["ECS", "FieldMapping", "coerce", "load_index_mapping", "query_constant"]
 
 _STRING_TYPES = frozenset({"keyword", "constant_keyword", "wildcard", "match_only_text", "text"})
 _INTEGER_TYPES = frozenset({"long", "integer", "short", "byte", "unsigned_long"})
@@ -117,7 +117,7 @@ class FieldMapping:
         """The values Elasticsearch indexed for ``name`` from these ``_source`` values."""
         kind = self.types.get(name)
         if kind is None:
-            return list(values)
+            return []  # a field the mapping does not have was never indexed: it is null
         out: list[Any] = []
         for value in values:
             converted = coerce(kind, value)
@@ -151,6 +151,22 @@ def coerce(kind: str, value: Scalar) -> Any:
     if kind == "ip":
         return to_ip(value)
     return value
+
+
+def query_constant(kind: str, value: Scalar) -> Any:
+    """A query constant for a field of type ``kind``.
+
+    Unlike an indexed value, a constant is not truncated: a long field's term query for
+    42.5 matches nothing ("has a decimal part"), and ``< 5.5`` keeps its meaning.
+    """
+    if kind in _INTEGER_TYPES or kind in _FLOAT_TYPES:
+        number = (
+            value if isinstance(value, (int, float)) and not isinstance(value, bool) else _to_double(value)
+        )
+        if isinstance(number, float) and number.is_integer() and kind in _INTEGER_TYPES:
+            return int(number)
+        return number
+    return coerce(kind, value)
 
 
 def _to_long(value: Scalar) -> int | None:

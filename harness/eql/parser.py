@@ -7,6 +7,8 @@ order of Elasticsearch's EQL grammar (EqlBase.g4).
 
 from __future__ import annotations
 
+import re
+
 from harness.eql.ast import (
     And,
     Arithmetic,
@@ -27,12 +29,10 @@ from harness.errors import EqlSyntaxError, EqlUnsupportedError
 
 __all__ = ["parse_query"]
 
+_MULTI_EVENT_START = re.compile(r"\s*(sequence|sample|join)\b")
 _COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 _MULTI_EVENT = {"sequence": "sequences are", "sample": "samples are", "join": "joins are"}
 _RELATIONSHIPS = {"descendant": "`descendant of` is", "child": "`child of` is", "event": "`event of` is"}
-# Keywords that may still start a field name, as in ``event.category``.
-_FIELD_KEYWORDS = frozenset({"event", "child", "descendant", "of", "by", "with", "until", "maxspan", "runs"})
-_FIELD_KEYWORDS |= frozenset({"sequence", "sample", "join"})
 
 
 def parse_query(text: str) -> Query:
@@ -47,8 +47,17 @@ def parse_query(text: str) -> Query:
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
-        self.tokens = tokenize(source)
         self.i = 0
+        try:
+            self.tokens = tokenize(source)
+        except EqlSyntaxError:
+            # Multi-event syntax (``maxspan=1m``...) may not even lex as single-event EQL:
+            # name the construct rather than the character the lexer tripped on.
+            head = _MULTI_EVENT_START.match(source)
+            if head is None:
+                raise
+            keyword = Token("keyword", head.group(1), head.start(1), head.end(1))
+            raise self.unsupported(_MULTI_EVENT[keyword.text], keyword) from None
 
     # -- token helpers -------------------------------------------------------------
 
@@ -130,9 +139,15 @@ class _Parser:
         if self.at_keyword("any"):
             self.advance()
             return None
-        if tok.kind in {"ident", "string"} or self.at_keyword("event"):
+        if tok.kind in {"ident", "string"}:
             self.advance()
             return str(tok.value)
+        if tok.kind == "quoted":
+            raise self.error(
+                "an event category is a name or a string, not a `quoted` name",
+                tok,
+                hint=f'write {tok.value!r} as a string: "{tok.value}"',
+            )
         raise self.error(
             f"expected an event category or 'any', found {self.describe(tok)}",
             hint='a query reads CATEGORY where CONDITION, e.g. process where process.name : "cmd.exe"',
@@ -181,6 +196,7 @@ class _Parser:
     # -- predicates -----------------------------------------------------------------
 
     def predicate(self) -> Expr:
+        """``valueExpression``: an arithmetic expression, optionally compared with another."""
         start = self.tok.start
         left = self.additive()
         tok = self.tok
@@ -192,13 +208,18 @@ class _Parser:
             raise self.error(
                 "'=' is not an EQL operator", hint="use == to compare (or : for a case-insensitive match)"
             )
+        return left
+
+    def postfix(self, subject: Expr) -> Expr:
+        """``primaryExpression predicate?``: ``:``, ``like``, ``regex`` and ``in`` bind to a primary."""
+        start = subject.span[0]
+        tok = self.tok
         if self.at_op(":"):
             self.advance()
-            return Match(":", left, self.patterns(":"), span=(start, self.tokens[self.i - 1].end))
+            return Match(":", subject, self.patterns(":"), span=(start, self.tokens[self.i - 1].end))
         if self.at_keyword("like") or self.at_keyword("regex"):
-            op = self.advance().text
-            op += self.tilde_suffix(tok)
-            return Match(op, left, self.patterns(op), span=(start, self.tokens[self.i - 1].end))
+            op = self.advance().text + self.tilde_suffix(tok)
+            return Match(op, subject, self.patterns(op), span=(start, self.tokens[self.i - 1].end))
         negated = False
         if self.at_keyword("not") and self.peek().kind == "keyword" and self.peek().text == "in":
             self.advance()
@@ -207,13 +228,11 @@ class _Parser:
             in_tok = self.advance()
             insensitive = bool(self.tilde_suffix(in_tok))
             values = self.value_list()
-            return InSet(left, values, insensitive, negated, span=(start, self.tokens[self.i - 1].end))
-        if negated:
-            raise self.error("expected 'in' after 'not'")
-        return left
+            return InSet(subject, values, insensitive, negated, span=(start, self.tokens[self.i - 1].end))
+        return subject
 
     def tilde_suffix(self, keyword: Token) -> str:
-        """The ``~`` of ``in~``, ``like~``, ``regex~``: only when written right after the keyword."""
+        """The ``~`` of ``in~``, ``like~``, ``regex~``: one token, so no space before it."""
         if self.at_op("~"):
             if not self.adjacent(keyword, self.tok):
                 raise self.error(f"write {keyword.text}~ without a space", self.tok)
@@ -257,10 +276,10 @@ class _Parser:
 
     def value_list(self) -> tuple[Expr, ...]:
         self.expect_op("(", "to open the list after in")
-        items = [self.additive()]
+        items = [self.expression()]
         while self.at_op(","):
             self.advance()
-            items.append(self.additive())
+            items.append(self.expression())
         self.expect_op(")", "to close the list after in")
         return tuple(items)
 
@@ -298,7 +317,7 @@ class _Parser:
         if self.at_op("+"):
             self.advance()
             return self.unary()
-        return self.primary()
+        return self.postfix(self.primary())
 
     def primary(self) -> Expr:
         tok = self.tok
@@ -315,23 +334,14 @@ class _Parser:
             return inner
         if self.at_op("?"):
             self.advance()
-            if self.tok.kind == "string" and self.adjacent(tok, self.tok):
-                raise self.error(
-                    '?"..." raw strings are not EQL',
-                    tok,
-                    hint='write a raw string as """...""" (backslashes are literal)',
-                )
-            if not (self.tok.kind == "ident" or self.tok.text in _FIELD_KEYWORDS):
+            if self.tok.kind not in ("ident", "quoted"):
                 raise self.error(f"expected a field name after '?', found {self.describe(self.tok)}")
             return self.field(optional=True, start=tok.start)
-        if tok.kind == "ident":
-            nxt = self.peek()
-            if (nxt.kind == "op" and nxt.text == "(" and self.adjacent(tok, nxt)) or self.is_tilde_call():
-                return self.function_call()
-            return self.field(optional=False, start=tok.start)
-        if tok.kind == "keyword" and tok.text in _RELATIONSHIPS and self.peek().text == "of":
+        if tok.kind == "ident" and tok.text in _RELATIONSHIPS and self.peek().text == "of":
             raise self.unsupported(_RELATIONSHIPS[tok.text], tok)
-        if tok.kind == "keyword" and tok.text in _FIELD_KEYWORDS and self.peek().text == ".":
+        if tok.kind == "ident" and (self.peek().text == "(" or self.is_tilde_call()):
+            return self.function_call()
+        if tok.kind in ("ident", "quoted"):
             return self.field(optional=False, start=tok.start)
         if self.at_op("="):
             raise self.error("'=' is not an EQL operator", hint="use == to compare")
@@ -343,14 +353,9 @@ class _Parser:
         )
 
     def is_tilde_call(self) -> bool:
+        """``name~(``: the ``~`` is part of the function's name token, so it touches the name."""
         name, tilde, paren = self.tok, self.peek(1), self.peek(2)
-        return (
-            tilde.kind == "op"
-            and tilde.text == "~"
-            and paren.kind == "op"
-            and paren.text == "("
-            and self.adjacent(name, tilde)
-        )
+        return tilde.text == "~" and paren.text == "(" and self.adjacent(name, tilde)
 
     def function_call(self) -> FunctionCall:
         name = self.advance()
@@ -372,8 +377,13 @@ class _Parser:
 
     def field(self, *, optional: bool, start: int) -> Field:
         parts = [str(self.advance().value)]
-        while self.at_op(".") and self.peek().kind in ("ident", "keyword"):
+        while self.at_op("."):
             self.advance()
+            if self.tok.kind not in ("ident", "quoted"):
+                hint = f"write `{self.tok.text}` in back-quotes" if self.tok.kind == "keyword" else None
+                raise self.error(
+                    f"expected a field name after '.', found {self.describe(self.tok)}", hint=hint
+                )
             parts.append(str(self.advance().value))
         if self.at_op("[") and self.peek().kind == "number":
             raise self.unsupported("array indexes in field names are", self.tok)

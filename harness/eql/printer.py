@@ -24,14 +24,12 @@ from harness.eql.lexer import KEYWORDS
 
 __all__ = ["format_expr", "format_literal", "format_query"]
 
-_IDENT = re.compile(r"[A-Za-z_@][A-Za-z0-9_@]*\Z")
-_FIELD_HEAD_KEYWORDS = frozenset(
-    {"event", "child", "descendant", "of", "by", "with", "until", "maxspan", "runs"}
-)
-_FIELD_HEAD_KEYWORDS |= frozenset({"sequence", "sample", "join"})
+_IDENT = re.compile(r"[A-Za-z_@][A-Za-z0-9_]*\Z")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 # Binding strength: a child printed where a stronger one is required gets parentheses.
+# `:`, like, regex and in bind to a primary (EqlBase.g4: primaryExpression predicate?),
+# so they print at the unary level and their subject must be a primary.
 _OR, _AND, _NOT, _PREDICATE, _ADD, _MUL, _UNARY, _PRIMARY = range(1, 9)
 
 
@@ -60,7 +58,11 @@ def format_literal(value: Value) -> str:
 def _format(node: Expr) -> tuple[str, int]:
     match node:
         case Literal(value=value):
-            return format_literal(value), _PRIMARY
+            # A negative number is written with a unary minus, which binds looser than a primary.
+            negative = (
+                isinstance(value, (int, float)) and not isinstance(value, bool) and str(value)[0] == "-"
+            )
+            return format_literal(value), _UNARY if negative else _PRIMARY
         case Field():
             return ("?" if node.optional else "") + _field_name(node.path), _PRIMARY
         case FunctionCall(name=name, args=args, insensitive=insensitive):
@@ -78,11 +80,11 @@ def _format(node: Expr) -> tuple[str, int]:
                 rhs = format_literal(patterns[0].value)
             else:
                 rhs = "(" + ", ".join(format_literal(p.value) for p in patterns) + ")"
-            return f"{format_expr(subject, _ADD)} {op} {rhs}", _PREDICATE
+            return f"{format_expr(subject, _PRIMARY)} {op} {rhs}", _UNARY
         case InSet(subject=subject, values=values, insensitive=insensitive, negated=negated):
             op = ("not in" if negated else "in") + ("~" if insensitive else "")
-            items = ", ".join(format_expr(v, _ADD) for v in values)
-            return f"{format_expr(subject, _ADD)} {op} ({items})", _PREDICATE
+            items = ", ".join(format_expr(v) for v in values)
+            return f"{format_expr(subject, _PRIMARY)} {op} ({items})", _UNARY
         case Not(operand=operand):
             return "not " + format_expr(operand, _NOT), _NOT
         case And(operands=operands):
@@ -101,8 +103,7 @@ def _escape(ch: str) -> str:
 
 
 def _field_name(path: tuple[str, ...]) -> str:
-    head_ok = path[0] not in KEYWORDS or (len(path) > 1 and path[0] in _FIELD_HEAD_KEYWORDS)
-    if head_ok and all(_IDENT.match(part) for part in path):
+    if all(_IDENT.match(part) and part not in KEYWORDS for part in path):
         return ".".join(path)
     return "`" + ".".join(path).replace("`", "``") + "`"
 

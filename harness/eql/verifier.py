@@ -131,9 +131,10 @@ class _Verifier:
                 self.check_match(node)
             case InSet(subject=subject, values=values):
                 self.check(subject)
-                for value in values:
+                for index, value in enumerate(values):
                     self.check(value)
                     self.no_field_pair(subject, value, "in~" if node.insensitive else "in", whole=node)
+                    self.check_list_type(node, index + 1, value)
                     self.check_constant_for_field(subject, value)
             case Not(operand=operand):
                 self.check(operand)
@@ -172,6 +173,26 @@ class _Verifier:
                 f"[{self.text(constant)}] is not a valid value for the {mapped} field [{field.name}]",
                 constant.span,
             )
+
+    def check_list_type(self, node: InSet, position: int, value: Expr) -> None:
+        """Every ``in`` value must be compatible with the subject's type (ql ``In.resolveType``)."""
+        subject, found = self.kind(node.subject), self.kind(value)
+        if "any" in (subject, found) or "null" in (subject, found):
+            return
+        families = {"integer": "number", "number": "number"}
+        if families.get(subject, subject) == families.get(found, found):
+            return
+        expected = self.es_type(node.subject)
+        shown = self.es_type(value)
+        ordinal = _ORDINALS[min(position, 9)]
+        message = f"{ordinal} argument of [{self.text(node)}] must be [{expected}]"
+        raise self.error(f"{message}, found value [{self.text(value)}] type [{shown}]", value.span)
+
+    def es_type(self, node: Expr) -> str:
+        if isinstance(node, Field) and self.mapping and self.mapping.type_of(node.name):
+            return str(self.mapping.type_of(node.name))
+        kind = self.kind(node)
+        return {"integer": "integer", "number": "double", "string": "keyword"}.get(kind, kind)
 
     def check_match(self, node: Match) -> None:
         self.check(node.subject)
