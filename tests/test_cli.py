@@ -179,3 +179,38 @@ def test_module_entry_point_runs_without_traceback(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("error: syntax error at line 1, column 16")
     assert "Traceback" not in done.stderr
+
+
+def test_check_flags_an_unescaped_ends_with_argument(tmp_path: Path) -> None:
+    rule = tmp_path / "r.eql"
+    rule.write_text(
+        'process where endsWith~(process.executable, "\\\\inetsrv\\\\appcmd.exe")\n', encoding="utf-8"
+    )
+    code, out, _ = run("check", str(rule))
+    assert code == 0
+    assert "warning: [unescaped-wildcard-argument]" in out
+    assert "a backslash escapes the next character" in out
+
+
+RULE_PAGE = (
+    ROOT.parent / "shared" / "data" / "rule-pages" / "microsoft-iis-service-account-password-dumped.md"
+)
+
+
+@pytest.mark.skipif(
+    not RULE_PAGE.exists(), reason=f"Elastic's rule page is not at {RULE_PAGE} (../shared is absent)"
+)
+def test_check_reads_elastics_published_rule_page() -> None:
+    code, out, _ = run("check", str(RULE_PAGE))
+    assert code == 0
+    assert "(version 214)" in out
+    assert 'process.args : "/text*"' in out
+
+
+def test_match_with_an_ecs_mapping_applies_ignore_above(tmp_path: Path) -> None:
+    long_name = _event(["appcmd", "list", "apppool", "/text:*"], name="appcmd.exe")
+    long_name["process"]["args"].append("x" * 1025)  # type: ignore[index]
+    events = _ndjson(tmp_path / "e.ndjson", [long_name])
+    query = 'process where process.args : "x*"'
+    assert run("match", "--query", query, "--count", str(events))[1] == "1\n"
+    assert run("match", "--query", query, "--count", "--mapping", "ecs", str(events))[1] == "0\n"
