@@ -40,6 +40,7 @@ from harness.eql.functions import FUNCTIONS, call, parse_cidr
 from harness.eql.java import JavaError, arithmetic, compare
 from harness.eql.lucene_regex import compile_lucene_regex
 from harness.eql.mapping import FieldMapping, query_constant, to_ip
+from harness.eql.optimizer import optimize
 from harness.eql.patterns import eql_wildcard, exact, lucene_wildcard, prefix
 from harness.errors import EqlEvaluationError
 
@@ -62,8 +63,9 @@ class Evaluator:
         self.category_path = tuple(category_field.split("."))
         self.category_field = category_field
         self.mapping = mapping
-        # The tree is turned into closures once, so nothing is re-planned per event.
-        self._condition = self.compile_condition(query.condition)
+        # The tree is rewritten as Elasticsearch's optimizer would, then turned into
+        # closures once, so nothing is re-planned per event.
+        self._condition = self.compile_condition(optimize(query.condition))
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         if self.query.category is not None:
