@@ -8,21 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.eql.ast import (
-    And,
-    Arithmetic,
-    Comparison,
-    Expr,
-    Field,
-    FunctionCall,
-    InSet,
-    Literal,
-    Match,
-    Negate,
-    Not,
-    Or,
-    Query,
-)
+from harness.eql.ast import Comparison, Expr, Field, FunctionCall, InSet, Literal, Query, walk
 from harness.rules import Rule
 from harness.sources import sources_for
 
@@ -49,7 +35,7 @@ def check_rule(rule: Rule, query: Query) -> list[Finding]:
                 f"index pattern {pattern!r} is not in the data source catalogue; its fields are not checked",
             )
         )
-    nodes = list(_walk(query.condition))
+    nodes = list(walk(query.condition))
     for node in nodes:
         if isinstance(node, Field) and not node.optional:
             for source in sources:
@@ -107,21 +93,3 @@ def _unescaped_function_argument(node: Expr) -> list[Finding]:
             node.args[1].span[0],
         )
     ]
-
-
-def _walk(node: Expr) -> list[Expr]:
-    children: list[Expr] = []
-    match node:
-        case FunctionCall(args=args):
-            children = list(args)
-        case Arithmetic(left=left, right=right) | Comparison(left=left, right=right):
-            children = [left, right]
-        case Negate(operand=operand) | Not(operand=operand):
-            children = [operand]
-        case Match(subject=subject):
-            children = [subject]
-        case InSet(subject=subject, values=values):
-            children = [subject, *values]
-        case And(operands=operands) | Or(operands=operands):
-            children = list(operands)
-    return [node] + [n for child in children for n in _walk(child)]

@@ -8,6 +8,7 @@ hand-built tree without positions still equals the parsed one.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -27,6 +28,8 @@ __all__ = [
     "Query",
     "Span",
     "Value",
+    "children",
+    "walk",
 ]
 
 Span: TypeAlias = tuple[int, int]
@@ -162,3 +165,30 @@ class Query:
         from harness.eql.printer import format_query
 
         return format_query(self)
+
+
+def children(node: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of ``node``, left to right (patterns are not expressions)."""
+    match node:
+        case Literal() | Field():
+            return ()
+        case FunctionCall(args=args):
+            return args
+        case Arithmetic(left=left, right=right) | Comparison(left=left, right=right):
+            return (left, right)
+        case Negate(operand=operand) | Not(operand=operand):
+            return (operand,)
+        case Match(subject=subject):
+            return (subject,)
+        case InSet(subject=subject, values=values):
+            return (subject, *values)
+        case And(operands=operands) | Or(operands=operands):
+            return operands
+    raise TypeError(f"not an EQL expression: {node!r}")
+
+
+def walk(node: Expr) -> Iterator[Expr]:
+    """``node`` and every expression below it, depth first, left to right."""
+    yield node
+    for child in children(node):
+        yield from walk(child)

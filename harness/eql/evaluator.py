@@ -34,6 +34,7 @@ from harness.eql.ast import (
     Not,
     Or,
     Query,
+    walk,
 )
 from harness.eql.fields import field_values
 from harness.eql.functions import FUNCTIONS, call, parse_cidr
@@ -345,21 +346,4 @@ def _ordered(value: Any, constant: Any, order: Callable[[int], bool]) -> bool:
 
 
 def _fields(node: Expr) -> list[Field]:
-    match node:
-        case Field():
-            return [node]
-        case Literal():
-            return []
-        case FunctionCall(args=args):
-            return [f for a in args for f in _fields(a)]
-        case Arithmetic(left=left, right=right) | Comparison(left=left, right=right):
-            return _fields(left) + _fields(right)
-        case Negate(operand=operand) | Not(operand=operand):
-            return _fields(operand)
-        case Match(subject=subject):
-            return _fields(subject)
-        case InSet(subject=subject, values=values):
-            return _fields(subject) + [f for v in values for f in _fields(v)]
-        case And(operands=operands) | Or(operands=operands):
-            return [f for o in operands for f in _fields(o)]
-    raise TypeError(f"no rule for {node!r}")
+    return [n for n in walk(node) if isinstance(n, Field)]

@@ -24,6 +24,7 @@ from harness.eql.ast import (
     Or,
     Query,
     Span,
+    walk,
 )
 from harness.eql.functions import FUNCTIONS, Signature, parse_cidr
 from harness.eql.lucene_regex import RegexError, lucene_to_python
@@ -268,21 +269,4 @@ class _Verifier:
 
 
 def _has_field(node: Expr) -> bool:
-    match node:
-        case Field():
-            return True
-        case Literal():
-            return False
-        case FunctionCall(args=args):
-            return any(_has_field(arg) for arg in args)
-        case Arithmetic(left=left, right=right) | Comparison(left=left, right=right):
-            return _has_field(left) or _has_field(right)
-        case Negate(operand=operand) | Not(operand=operand):
-            return _has_field(operand)
-        case Match(subject=subject):
-            return _has_field(subject)
-        case InSet(subject=subject, values=values):
-            return _has_field(subject) or any(_has_field(v) for v in values)
-        case And(operands=operands) | Or(operands=operands):
-            return any(_has_field(o) for o in operands)
-    raise TypeError(f"no rule for {node!r}")
+    return any(isinstance(n, Field) for n in walk(node))
