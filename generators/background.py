@@ -1,0 +1,153 @@
+"""The background of a fleet: what its hosts start, when, as whom, drawn with numpy.
+
+Draws are made in columns (process, host, time, variant, user, pids) for a whole
+day at once, then turned into :class:`Launch` objects in time order. Nothing here
+calls Faker: the pools were filled when the fleet was built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from generators.fleet import Fleet
+from generators.images import IMAGES, image
+from generators.model import Label, Launch, Parent, User
+from generators.winargs import split_command_line
+
+__all__ = ["BACKGROUND", "background_launches", "day_weights"]
+
+BACKGROUND = Label("fleet-background", "benign")
+DAY_NS = 86_400 * 1_000_000_000
+HOUR_NS = 3_600 * 1_000_000_000
+
+# Parents that are not in the process catalogue: their usual command lines.
+_FIXED_PARENTS = {
+    "services": "C:\\Windows\\system32\\services.exe",
+    "userinit": "C:\\Windows\\system32\\userinit.exe",
+}
+
+
+def _hour_weights(rhythm: str, weekday: int) -> np.ndarray:
+    hours = np.arange(24)
+    if rhythm == "office":
+        if weekday >= 5:
+            return np.full(24, 0.05)
+        weights = np.where((hours >= 8) & (hours < 18), 1.0, 0.04)
+        weights[[7, 18]] = 0.35
+        return weights
+    if rhythm == "nightly":
+        return np.where((hours >= 1) & (hours < 4), 1.0, 0.02)
+    return np.ones(24)
+
+
+def day_weights(fleet: Fleet, start_ns: int, days: int) -> np.ndarray:
+    """How busy each day is relative to the others (weekends are quiet on workstations)."""
+    weights = np.empty(days)
+    total = sum(spec.weight for spec in fleet.processes)
+    for day in range(days):
+        weekday = int((start_ns // DAY_NS + 3 + day) % 7)  # 1970-01-01 was a Thursday
+        weights[day] = (
+            sum(spec.weight * _hour_weights(spec.rhythm, weekday).mean() for spec in fleet.processes) / total
+        )
+    return weights
+
+
+@dataclass
+class _Pools:
+    """Per-process lookups, computed once per fleet."""
+
+    eligible: list[np.ndarray]
+    weights: np.ndarray
+    parents: list[list[tuple[str, tuple[str, ...], str]]]
+
+
+def _pools(fleet: Fleet) -> _Pools:
+    eligible = []
+    for spec in fleet.processes:
+        hosts = np.array(
+            [i for i, h in enumerate(fleet.hosts) if h.role in spec.roles and h.os_type == "windows"]
+        )
+        eligible.append(hosts)
+    weights = np.array(
+        [spec.weight if len(e) else 0.0 for spec, e in zip(fleet.processes, eligible, strict=True)]
+    )
+    by_image = {spec.image: k for k, spec in enumerate(fleet.processes)}
+    parents = []
+    for spec in fleet.processes:
+        options = []
+        for key in spec.parents:
+            if key in by_image:
+                for variant in fleet.variants[by_image[key]][:3]:
+                    options.append((key, variant.args, variant.command_line))
+            else:
+                line = _FIXED_PARENTS.get(key, IMAGES[key].executable)
+                options.append((key, tuple(split_command_line(line)), line))
+        parents.append(options)
+    return _Pools(eligible, weights / weights.sum(), parents)
+
+
+def background_launches(
+    fleet: Fleet, rng: np.random.Generator, start_ns: int, count: int
+) -> Iterator[Launch]:
+    """``count`` background launches within the day that starts at ``start_ns``, in time order."""
+    if count <= 0:
+        return
+    pools = _pools(fleet)
+    weekday = int((start_ns // DAY_NS + 3) % 7)
+    spec_index = rng.choice(len(fleet.processes), size=count, p=pools.weights)
+    host_index = np.empty(count, dtype=np.int64)
+    offsets = np.empty(count, dtype=np.int64)
+    for k in np.unique(spec_index):
+        mask = spec_index == k
+        n = int(mask.sum())
+        eligible = pools.eligible[k]
+        host_index[mask] = eligible[rng.integers(0, len(eligible), size=n)]
+        hourly = _hour_weights(fleet.processes[k].rhythm, weekday)
+        hours = rng.choice(24, size=n, p=hourly / hourly.sum())
+        offsets[mask] = hours * HOUR_NS + rng.integers(0, HOUR_NS, size=n)
+    order = np.argsort(offsets, kind="stable")
+    variant_pick = rng.random(count)
+    parent_pick = rng.random(count)
+    user_pick = rng.random(count)
+    pids = rng.integers(100, 16_000, size=count) * 4
+    parent_pids = rng.integers(100, 16_000, size=count) * 4
+    entity = rng.integers(0, 2**63, size=(count, 2), dtype=np.int64)
+    for i in order.tolist():
+        k = int(spec_index[i])
+        spec = fleet.processes[k]
+        variants = fleet.variants[k]
+        variant = variants[int(variant_pick[i] * len(variants))]
+        h = int(host_index[i])
+        host = fleet.hosts[h]
+        parent_key, parent_args, parent_line = pools.parents[k][int(parent_pick[i] * len(pools.parents[k]))]
+        entity_id = f"{int(entity[i, 0]):016x}{int(entity[i, 1]):016x}"
+        yield Launch(
+            timestamp_ns=start_ns + int(offsets[i]),
+            host=host,
+            user=_user(fleet, spec.user, h, float(user_pick[i])),
+            image=image(spec.image),
+            args=variant.args,
+            command_line=variant.command_line,
+            pid=int(pids[i]),
+            entity_id=entity_id,
+            parent=Parent(image(parent_key), parent_args, parent_line, int(parent_pids[i]), entity_id[::-1]),
+            label=BACKGROUND,
+        )
+
+
+def _user(fleet: Fleet, kind: str, host_index: int, pick: float) -> User:
+    if kind == "system":
+        return fleet.system
+    if kind == "person":
+        if fleet.hosts[host_index].role == "workstation":
+            return fleet.people[fleet.owners[host_index]]
+        return fleet.admins[int(pick * len(fleet.admins))]
+    if kind == "admin":
+        return fleet.admins[int(pick * len(fleet.admins))]
+    if kind == "apppool" and host_index in fleet.iis:
+        users = fleet.iis[host_index].pool_users
+        return users[int(pick * len(users))]
+    return fleet.services[int(pick * len(fleet.services))]

@@ -1,0 +1,103 @@
+"""The abstract process launch that every data source renders in its own shape.
+
+Hosts, users and images are pooled: built once, shared by many launches, and hashed
+by identity (``eq=False``) so that renderers can cache their parts of a document
+per pooled object cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["INTENTS", "Host", "Image", "Label", "Launch", "Parent", "User"]
+
+INTENTS = ("malicious", "benign", "out-of-scope")
+
+
+@dataclass(frozen=True, eq=False)
+class Host:
+    name: str  # NetBIOS-style short name, upper case as Windows reports it
+    domain: str  # DNS domain; "" for a workgroup machine
+    role: str  # workstation, member-server, iis-server, domain-controller, linux-server
+    os_type: str  # windows or linux
+    os_name: str
+    os_version: str  # kernel version, "10.0.17763"
+    os_build: str
+    ip: str
+    mac: str
+    id: str  # agent/host id (a UUID)
+
+    @property
+    def fqdn(self) -> str:
+        return f"{self.name.lower()}.{self.domain}" if self.domain else self.name.lower()
+
+
+@dataclass(frozen=True, eq=False)
+class User:
+    name: str
+    domain: str  # NetBIOS domain, "NT AUTHORITY", "IIS APPPOOL" or the host name
+    id: str  # SID
+    kind: str  # person, admin, service, apppool, system
+
+
+@dataclass(frozen=True, eq=False)
+class Image:
+    """An executable file and its version resource, as the sensor reads them."""
+
+    executable: str
+    original_file_name: str | None
+    company: str | None
+    description: str | None
+    product: str | None
+    file_version: str | None
+    md5: str
+    sha1: str
+    sha256: str
+
+    @property
+    def name(self) -> str:
+        return self.executable.rsplit("\\", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Label:
+    """The ground truth a generated document carries in ``labels.*``; the matcher never reads it."""
+
+    scenario: str
+    intent: str
+    attack: tuple[str, ...] = ()
+    role: str = "target"  # "context" for the other events of a chain (the shell a web shell opens)
+
+    def __post_init__(self) -> None:
+        if self.intent not in INTENTS:
+            raise ValueError(f"intent must be one of {INTENTS}, not {self.intent!r}")
+
+
+# Launches are made by the million: plain slotted classes are several times cheaper to
+# build than frozen ones. Treat them as immutable all the same.
+@dataclass(slots=True)
+class Parent:
+    image: Image
+    args: tuple[str, ...]
+    command_line: str
+    pid: int
+    entity_id: str
+
+
+@dataclass(slots=True)
+class Launch:
+    """One process start (or end) on one host, independent of any data source."""
+
+    timestamp_ns: int  # nanoseconds since the epoch, UTC
+    host: Host
+    user: User
+    image: Image
+    args: tuple[str, ...]
+    command_line: str
+    pid: int
+    entity_id: str
+    parent: Parent
+    label: Label
+    working_directory: str = "C:\\Windows\\system32\\"
+    action: str = "start"  # or "end"
+    record_id: int = 0  # the event log record number, for sources that have one

@@ -1,0 +1,192 @@
+"""Sysmon event 1 (process creation), as Winlogbeat and the Windows integration index it.
+
+Both run the same pipeline logic: ECS fields from the event data, ``process.args``
+from Elastic's painless ``SplitCommandLine`` (not ``CommandLineToArgvW``: the program
+name is not special and ``""`` inside quotes closes them), ``user.id`` the Sysmon
+service's SID. ``OriginalFileName`` exists from Sysmon 10 on: the ``sysmon9`` variant
+has no ``process.pe.original_file_name``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generators.model import Host, Image, Launch
+from generators.sources.common import Doc, cached, entity_guid, iso, iso_ingested, labels
+from generators.winargs import split_elastic_pipeline
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    index: str
+    beat: bool  # Winlogbeat (True) or the Windows integration through Elastic Agent
+    original_file_name: bool  # Sysmon 10 and later
+
+
+WINLOGBEAT = Variant("sysmon-winlogbeat", "winlogbeat-8.17.0", beat=True, original_file_name=True)
+WINDOWS = Variant(
+    "sysmon-windows", "logs-windows.sysmon_operational-default", beat=False, original_file_name=True
+)
+SYSMON9 = Variant("sysmon9-winlogbeat", "winlogbeat-8.17.0", beat=True, original_file_name=False)
+
+
+def _os(host: Host) -> Doc:
+    return {
+        "type": host.os_type,
+        "family": host.os_type,
+        "platform": host.os_type,
+        "name": host.os_name,
+        "kernel": f"{host.os_version}.{host.os_build.split('.')[-1]} (WinBuild.160101.0800)",
+        "build": host.os_build,
+        "version": host.os_version.rsplit(".", 1)[0],
+    }
+
+
+@cached
+def _host(host: Host) -> Doc:
+    return {
+        "name": host.fqdn,
+        "hostname": host.name.lower(),
+        "architecture": "x86_64",
+        "id": host.id,
+        "ip": [host.ip],
+        "mac": [host.mac.upper().replace(":", "-")],
+        "os": _os(host),
+    }
+
+
+@cached
+def _pe_with_original(image: Image) -> Doc:
+    return _pe(image, True)
+
+
+@cached
+def _pe_without_original(image: Image) -> Doc:
+    return _pe(image, False)
+
+
+def _pe(image: Image, with_original: bool) -> Doc:
+    pe: Doc = {}
+    for key, value in (
+        ("company", image.company),
+        ("description", image.description),
+        ("file_version", image.file_version),
+        ("product", image.product),
+    ):
+        if value is not None:
+            pe[key] = value
+    if with_original and image.original_file_name is not None:
+        pe["original_file_name"] = image.original_file_name
+    return pe
+
+
+@cached
+def _event_data(image: Image) -> Doc:
+    data: Doc = {}
+    for key, value in (
+        ("Company", image.company),
+        ("Description", image.description),
+        ("FileVersion", image.file_version),
+        ("Product", image.product),
+    ):
+        if value is not None:
+            data[key] = value
+    data.update({"IntegrityLevel": "High", "LogonId": "0x3e7", "TerminalSessionId": "0"})
+    return data
+
+
+def _process(launch: Launch, variant: Variant) -> Doc:
+    image, parent = launch.image, launch.parent
+    args = split_elastic_pipeline(launch.command_line)
+    parent_args = split_elastic_pipeline(parent.command_line)
+    process: Doc = {
+        "args": args,
+        "args_count": len(args),
+        "command_line": launch.command_line,
+        "entity_id": entity_guid(launch.entity_id),
+        "executable": image.executable,
+        "hash": {"md5": image.md5, "sha1": image.sha1, "sha256": image.sha256},
+        "name": image.name,
+        "parent": {
+            "args": parent_args,
+            "args_count": len(parent_args),
+            "command_line": parent.command_line,
+            "entity_id": entity_guid(parent.entity_id),
+            "executable": parent.image.executable,
+            "name": parent.image.name,
+            "pid": parent.pid,
+        },
+        "pe": _pe_with_original(image) if variant.original_file_name else _pe_without_original(image),
+        "pid": launch.pid,
+        "working_directory": launch.working_directory,
+    }
+    if not process["pe"]:
+        del process["pe"]
+    return process
+
+
+def render(launch: Launch, variant: Variant) -> Doc:
+    """Event 1 for a start; event 5 (process terminated: no command line, no parent) for an end."""
+    host = launch.host
+    stamp = iso(launch.timestamp_ns)
+    start = launch.action == "start"
+    event: Doc = {
+        "action": "Process creation" if start else "Process terminated",
+        "category": ["process"],
+        "code": "1" if start else "5",
+        "kind": "event",
+        "provider": "Microsoft-Windows-Sysmon",
+        "type": ["start" if start else "end"],
+        "created": stamp,
+        "ingested": iso_ingested(launch),
+    }
+    doc: Doc = {"@timestamp": stamp}
+    if variant.beat:
+        doc["agent"] = {"type": "winlogbeat", "version": "8.17.0", "name": host.name, "id": host.id}
+        doc["ecs"] = {"version": "8.17.0"}
+        event["module"] = "sysmon"
+    else:
+        doc["agent"] = {"type": "filebeat", "version": "8.15.3", "name": host.name, "id": host.id}
+        doc["ecs"] = {"version": "8.0.0"}
+        doc["data_stream"] = {"dataset": "windows.sysmon_operational", "namespace": "default", "type": "logs"}
+        event["dataset"] = "windows.sysmon_operational"
+        event["agent_id_status"] = "verified"
+    doc["event"] = event
+    doc["host"] = _host(host)
+    doc["log"] = {"level": "information"}
+    if start:
+        doc["process"] = _process(launch, variant)
+        doc["related"] = {
+            "hash": [launch.image.sha1, launch.image.md5, launch.image.sha256],
+            "user": [launch.user.name],
+        }
+    else:
+        doc["process"] = {
+            "entity_id": entity_guid(launch.entity_id),
+            "executable": launch.image.executable,
+            "name": launch.image.name,
+            "pid": launch.pid,
+        }
+        doc["related"] = {"user": [launch.user.name]}
+    doc["user"] = {"domain": launch.user.domain, "id": "S-1-5-18", "name": launch.user.name}
+    doc["winlog"] = {
+        "channel": "Microsoft-Windows-Sysmon/Operational",
+        "computer_name": host.fqdn,
+        "event_data": _event_data(launch.image)
+        if start
+        else {"User": f"{launch.user.domain}\\{launch.user.name}"},
+        "event_id": "1" if start else "5",
+        "opcode": "Info",
+        "process": {"pid": 2760, "thread": {"id": 3644}},
+        "provider_guid": "{5770385F-C22A-43E0-BF4C-06F5698FFBD9}",
+        "provider_name": "Microsoft-Windows-Sysmon",
+        "record_id": str(launch.record_id),
+        "task": "Process Create (rule: ProcessCreate)"
+        if start
+        else "Process terminated (rule: ProcessTerminate)",
+        "user": {"domain": "NT AUTHORITY", "identifier": "S-1-5-18", "name": "SYSTEM", "type": "User"},
+        "version": 5,
+    }
+    doc["labels"] = labels(launch, variant.name, variant.index)
+    return doc
