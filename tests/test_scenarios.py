@@ -14,22 +14,59 @@ from harness import load_rule
 
 REQUIRED = {
     "malicious": [
-        "appcmd-list-apppool-text-star", "appcmd-list-apppool-named-text-star", "appcmd-list-apppool-password",
-        "appcmd-list-apppool-username", "appcmd-list-vdir-password", "appcmd-list-vdir-username",
-        "appcmd-list-vdir-text-star", "appcmd-list-apppools-plural", "appcmd-at-t", "appcmd-at-text",
-        "appcmd-dash-text", "appcmd-config", "appcmd-config-star", "appcmd-xml", "appcmd-upper-case",
-        "appcmd-mixed-case", "appcmd-quoted-arguments", "appcmd-extra-spaces", "appcmd-full-path",
-        "appcmd-windir-variable", "appcmd-syswow64", "appcmd-renamed", "appcmd-renamed-mui",
-        "appcmd-webshell-cmd-chain", "appcmd-webshell-powershell-chain", "appcmd-powerup-enumeration",
+        "appcmd-list-apppool-text-star",
+        "appcmd-list-apppool-named-text-star",
+        "appcmd-list-apppool-password",
+        "appcmd-list-apppool-username",
+        "appcmd-list-vdir-password",
+        "appcmd-list-vdir-username",
+        "appcmd-list-vdir-text-star",
+        "appcmd-list-apppools-plural",
+        "appcmd-at-t",
+        "appcmd-at-text",
+        "appcmd-dash-text",
+        "appcmd-config",
+        "appcmd-config-star",
+        "appcmd-xml",
+        "appcmd-upper-case",
+        "appcmd-mixed-case",
+        "appcmd-quoted-arguments",
+        "appcmd-extra-spaces",
+        "appcmd-full-path",
+        "appcmd-windir-variable",
+        "appcmd-syswow64",
+        "appcmd-renamed",
+        "appcmd-renamed-mui",
+        "appcmd-webshell-cmd-chain",
+        "appcmd-webshell-powershell-chain",
+        "appcmd-powerup-enumeration",
     ],
     "benign": [
-        "admin-list-site", "admin-list-sites", "admin-list-app", "admin-list-apppool", "admin-list-wp",
-        "admin-list-requests", "admin-start-site", "admin-stop-apppool", "admin-recycle-apppool", "admin-add-site",
-        "admin-set-config", "admin-list-config", "monitor-list-apppools-text-name", "monitor-list-site-text-name",
-        "iis-express-list-sites", "other-tool-list-text", "appcmd-process-end", "non-windows-host",
+        "admin-list-site",
+        "admin-list-sites",
+        "admin-list-app",
+        "admin-list-apppool",
+        "admin-list-wp",
+        "admin-list-requests",
+        "admin-start-site",
+        "admin-stop-apppool",
+        "admin-recycle-apppool",
+        "admin-add-site",
+        "admin-set-config",
+        "admin-list-config",
+        "monitor-list-apppools-text-name",
+        "monitor-list-site-text-name",
+        "iis-express-list-sites",
+        "other-tool-list-text",
+        "appcmd-process-end",
+        "non-windows-host",
     ],
-    "out-of-scope": ["powershell-read-applicationhost-config", "powershell-web-administration", "aspnet-regiis-pdf"],
-}  # fmt: skip
+    "out-of-scope": [
+        "powershell-read-applicationhost-config",
+        "powershell-web-administration",
+        "aspnet-regiis-pdf",
+    ],
+}
 
 
 @pytest.mark.parametrize(("intent", "sid"), [(i, s) for i, ids in REQUIRED.items() for s in ids])
@@ -67,8 +104,11 @@ def test_arguments_are_the_windows_split_of_the_command_line() -> None:
 
 
 def test_chains_are_parent_and_child() -> None:
-    chain = [launch for launch, src, _ in SCENARIO_DOCS
-             if launch.label.scenario == "appcmd-webshell-cmd-chain" and src.name == "endpoint"]  # fmt: skip
+    chain = [
+        launch
+        for launch, src, _ in SCENARIO_DOCS
+        if launch.label.scenario == "appcmd-webshell-cmd-chain" and src.name == "endpoint"
+    ]
     shell, dump = chain
     assert shell.parent.image.name == "w3wp.exe" and shell.label.role == "context"
     assert dump.parent.pid == shell.pid and dump.parent.entity_id == shell.entity_id
@@ -76,8 +116,11 @@ def test_chains_are_parent_and_child() -> None:
 
 
 def test_powerup_enumerates_every_pool() -> None:
-    launches = [launch for launch, src, _ in SCENARIO_DOCS
-                if launch.label.scenario == "appcmd-powerup-enumeration" and src.name == "endpoint"]  # fmt: skip
+    launches = [
+        launch
+        for launch, src, _ in SCENARIO_DOCS
+        if launch.label.scenario == "appcmd-powerup-enumeration" and src.name == "endpoint"
+    ]
     passwords = [launch for launch in launches if launch.args[-1] == "/text:processmodel.password"]
     pools = {launch.args[-2] for launch in passwords}
     assert len(pools) == len(passwords) >= 2
