@@ -26,10 +26,13 @@ on ``process.args`` sees what these give, not what Windows gave the process.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 __all__ = [
     "join_command_line",
+    "pipeline_args",
     "quote_argument",
+    "security_args",
     "split_command_line",
     "split_elastic_pipeline",
     "split_security_4688",
@@ -137,6 +140,18 @@ def join_command_line(arguments: Sequence[str]) -> str:
         raise ValueError(f"a program name cannot contain a quote: {program!r}")
     head = f'"{program}"' if not program or any(ch in program for ch in _BLANKS) else program
     return " ".join([head, *(quote_argument(arg) for arg in rest)])
+
+
+@lru_cache(maxsize=65_536)
+def pipeline_args(command_line: str) -> tuple[str, ...]:
+    """:func:`split_elastic_pipeline`, memoized: a fleet repeats its command lines."""
+    return tuple(split_elastic_pipeline(command_line))
+
+
+@lru_cache(maxsize=65_536)
+def security_args(command_line: str) -> tuple[str, ...]:
+    """:func:`split_security_4688`, memoized."""
+    return tuple(split_security_4688(command_line))
 
 
 def split_elastic_pipeline(command_line: str) -> list[str]:

@@ -79,7 +79,7 @@ def test_field_presence(source: str, field: str, present: bool) -> None:
 
 def test_security_4688_keeps_quotes_in_args() -> None:
     (doc,) = _docs("security-4688", "appcmd-quoted-arguments")
-    assert doc["process"]["args"] == ["appcmd", '"list"', '"apppool"', '"/text:*"']
+    assert list(doc["process"]["args"]) == ["appcmd", '"list"', '"apppool"', '"/text:*"']
     (sysmon,) = _docs("sysmon-windows", "appcmd-quoted-arguments")
     assert list(sysmon["process"]["args"]) == ["appcmd", "list", "apppool", "/text:*"]
 

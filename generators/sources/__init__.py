@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import orjson
+
 from generators.model import Launch
 from generators.sources import endgame, endpoint, security, sysmon
 
@@ -25,7 +27,15 @@ class Source:
     name: str
     index: str
     description: str
-    render: Callable[[Launch], dict[str, Any]]
+    renderer: Callable[..., dict[str, Any]]
+
+    def render(self, launch: Launch) -> dict[str, Any]:
+        """The document as a plain dict."""
+        return self.renderer(launch)
+
+    def dumps(self, launch: Launch) -> bytes:
+        """The document as one line of JSON, built from pre-serialized blocks (no newline)."""
+        return orjson.dumps(self.renderer(launch, fast=True))
 
 
 SOURCES: dict[str, Source] = {

@@ -5,13 +5,15 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-from generators.model import Host, Launch
+import orjson
 
-__all__ = ["cached", "entity_guid", "iso", "iso_ingested", "labels", "ms_ingested"]
+from generators.model import Host, Label, Launch
 
-T = TypeVar("T")
+__all__ = ["Part", "entity_guid", "iso", "iso_ingested", "labels_part", "ms_ingested", "part"]
+
+K = TypeVar("K")
 Doc = dict[str, Any]
 
 
@@ -33,17 +35,20 @@ def iso_ingested(launch: Launch, digits: int = 3) -> str:
     return iso(launch.timestamp_ns + ms_ingested(launch) * 1_000_000, digits)
 
 
-def labels(launch: Launch, source: str, index: str) -> Doc:
-    """The ground truth, under ECS ``labels`` (keyword values only)."""
-    label = launch.label
-    return {
-        "scenario": label.scenario,
-        "intent": label.intent,
-        "role": label.role,
-        "attack": ",".join(label.attack),
-        "source": source,
-        "index": index,
-    }
+def labels_part(source: str, index: str) -> Part[Label]:
+    """The ground truth, under ECS ``labels`` (keyword values only), for one source."""
+
+    def build(label: Label) -> Doc:
+        return {
+            "scenario": label.scenario,
+            "intent": label.intent,
+            "role": label.role,
+            "attack": ",".join(label.attack),
+            "source": source,
+            "index": index,
+        }
+
+    return Part(build)
 
 
 def entity_guid(entity_id: str) -> str:
@@ -57,22 +62,50 @@ def defend_entity(host: Host, pid: int, ns: int) -> str:
     return base64.b64encode(f"{host.id}-{pid}-{ns // 100}".encode()).decode()
 
 
-def cached(build: Callable[[Any], T]) -> Callable[[Any], T]:
-    """Memoize a per-host (or per-user, per-image) part of a document by object identity.
+class Part(Generic[K]):
+    """A block of a document that depends on one pooled object (a host, a user, an image).
 
-    Pooled objects live as long as the fleet, so identity is a cheap, exact key; the
-    object is kept in the cache entry so that its id cannot be reused.
+    ``get(obj, fast=False)`` is the block as a dict; ``get(obj, fast=True)`` the same block
+    pre-serialized (an ``orjson.Fragment``), so that writing a million documents does not
+    serialize the same host a million times. ``members(obj, fast)`` is for blocks whose
+    keys are spread into an enclosing object: in the fast form each nested value is
+    pre-serialized on its own. Both forms are cached by object identity: pooled objects
+    live as long as the fleet, and each entry keeps its object so its id is not reused.
     """
-    store: dict[int, tuple[Any, T]] = {}
 
-    def lookup(obj: Any) -> T:
+    def __init__(self, build: Callable[[K], Doc]) -> None:
+        self.build = build
+        self._plain: dict[int, tuple[K, Doc]] = {}
+        self._fast: dict[int, tuple[K, Any]] = {}
+        self._members: dict[int, tuple[K, Doc]] = {}
+
+    def _cached(self, store: dict[int, tuple[K, Any]], obj: K, make: Callable[[], Any]) -> Any:
         hit = store.get(id(obj))
         if hit is not None and hit[0] is obj:
             return hit[1]
         if len(store) > 100_000:  # objects made one at a time (Hypothesis): do not grow without bound
             store.clear()
-        value = build(obj)
+        value = make()
         store[id(obj)] = (obj, value)
         return value
 
-    return lookup
+    def get(self, obj: K, fast: bool = False) -> Any:
+        if not fast:
+            return self._cached(self._plain, obj, lambda: self.build(obj))
+        return self._cached(self._fast, obj, lambda: orjson.Fragment(orjson.dumps(self.get(obj))))
+
+    def members(self, obj: K, fast: bool = False) -> Doc:
+        if not fast:
+            return self.get(obj)  # type: ignore[no-any-return]
+        return self._cached(  # type: ignore[no-any-return]
+            self._members,
+            obj,
+            lambda: {
+                key: orjson.Fragment(orjson.dumps(value)) if isinstance(value, (dict, list, tuple)) else value
+                for key, value in self.get(obj).items()
+            },
+        )
+
+
+def part(build: Callable[[K], Doc]) -> Part[K]:
+    return Part(build)

@@ -8,13 +8,13 @@ ids; the sensor's own fields live under ``endgame.*``.
 from __future__ import annotations
 
 from generators.model import Host, Launch
-from generators.sources.common import Doc, cached, labels
+from generators.sources.common import Doc, labels_part, part
 
 NAME = "endgame"
 INDEX = "endgame-4.59.0-000001"
 
 
-@cached
+@part
 def _host(host: Host) -> Doc:
     os = {
         "family": host.os_type,
@@ -26,7 +26,7 @@ def _host(host: Host) -> Doc:
     return {"hostname": host.name, "name": host.name, "id": host.id, "ip": host.ip, "os": os}
 
 
-@cached
+@part
 def _observer(host: Host) -> Doc:
     return {
         "hostname": host.name,
@@ -34,11 +34,14 @@ def _observer(host: Host) -> Doc:
         "product": "SMP",
         "vendor": "Endgame",
         "version": "3.27.1",
-        "os": _host(host)["os"],
+        "os": _host.get(host)["os"],
     }
 
 
-def render(launch: Launch) -> Doc:
+_labels = labels_part(NAME, INDEX)
+
+
+def render(launch: Launch, fast: bool = False) -> Doc:
     host, user, image, parent = launch.host, launch.user, launch.image, launch.parent
     subtype = "creation_event" if launch.action == "start" else "termination_event"
     return {
@@ -54,15 +57,15 @@ def render(launch: Launch) -> Doc:
             "module": "endgame",
             "sequence": launch.record_id,
         },
-        "host": _host(host),
-        "observer": _observer(host),
+        "host": _host.get(host, fast),
+        "observer": _observer.get(host, fast),
         "process": {
             "pid": launch.pid,
             "ppid": parent.pid,
             "name": image.name,
             "executable": image.executable,
             "command_line": launch.command_line,
-            "args": list(launch.args),
+            "args": launch.args,
             "args_count": len(launch.args),
             "hash": {"md5": image.md5, "sha1": image.sha1, "sha256": image.sha256},
             "parent": {"pid": parent.pid, "name": parent.image.name, "executable": parent.image.executable},
@@ -79,5 +82,5 @@ def render(launch: Launch) -> Doc:
             "parent_process_name": parent.image.name,
             "serial_event_id": launch.record_id,
         },
-        "labels": labels(launch, NAME, INDEX),
+        "labels": _labels.get(launch.label, fast),
     }

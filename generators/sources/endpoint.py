@@ -7,14 +7,14 @@ The sensor reads the process's real argument vector, so ``process.args`` is what
 from __future__ import annotations
 
 from generators.model import Host, Image, Launch, User
-from generators.sources.common import Doc, cached, defend_entity, iso, iso_ingested, labels
+from generators.sources.common import Doc, defend_entity, iso, iso_ingested, labels_part, part
 
 NAME = "endpoint"
 INDEX = "logs-endpoint.events.process-default"
 _AGENT_VERSION = "8.15.3"
 
 
-@cached
+@part
 def _host(host: Host) -> Doc:
     return {
         "hostname": host.name.lower(),
@@ -36,17 +36,17 @@ def _host(host: Host) -> Doc:
     }
 
 
-@cached
+@part
 def _agent(host: Host) -> Doc:
     return {"id": host.id, "type": "endpoint", "version": _AGENT_VERSION}
 
 
-@cached
+@part
 def _user(user: User) -> Doc:
     return {"domain": user.domain, "name": user.name, "id": user.id}
 
 
-@cached
+@part
 def _image(image: Image) -> Doc:
     signed = image.company == "Microsoft Corporation"
     signature = {
@@ -55,28 +55,29 @@ def _image(image: Image) -> Doc:
         "exists": signed,
         "status": "trusted" if signed else "errorCode_endpoint: Unsigned",
     }
-    part: Doc = {
+    block: Doc = {
         "executable": image.executable,
         "name": image.name,
         "code_signature": signature,
         "hash": {"md5": image.md5, "sha1": image.sha1, "sha256": image.sha256},
     }
     if image.original_file_name is not None:
-        part["pe"] = {"original_file_name": image.original_file_name}
-    return part
+        block["pe"] = {"original_file_name": image.original_file_name}
+    return block
 
 
+_labels = labels_part(NAME, INDEX)
 _DATA_STREAM = {"namespace": "default", "type": "logs", "dataset": "endpoint.events.process"}
 _ECS = {"version": "8.10.0"}
+_CATEGORY = ["process"]
 
 
-def render(launch: Launch) -> Doc:
+def render(launch: Launch, fast: bool = False) -> Doc:
     host, parent = launch.host, launch.parent
     stamp = iso(launch.timestamp_ns, 7)
-    image = _image(launch.image)
     return {
         "@timestamp": stamp,
-        "agent": _agent(host),
+        "agent": _agent.get(host, fast),
         "data_stream": _DATA_STREAM,
         "ecs": _ECS,
         "event": {
@@ -87,15 +88,15 @@ def render(launch: Launch) -> Doc:
             "kind": "event",
             "module": "endpoint",
             "action": launch.action,
-            "category": ["process"],
+            "category": _CATEGORY,
             "type": [launch.action],
             "dataset": "endpoint.events.process",
         },
-        "host": _host(host),
+        "host": _host.get(host, fast),
         "message": "Endpoint process event",
         "process": {
             "parent": {
-                "args": list(parent.args),
+                "args": parent.args,
                 "args_count": len(parent.args),
                 "command_line": parent.command_line,
                 "entity_id": defend_entity(host, parent.pid, launch.timestamp_ns - 1_000_000_000),
@@ -105,12 +106,12 @@ def render(launch: Launch) -> Doc:
             },
             "pid": launch.pid,
             "entity_id": defend_entity(host, launch.pid, launch.timestamp_ns),
-            "args": list(launch.args),
+            "args": launch.args,
             "args_count": len(launch.args),
             "command_line": launch.command_line,
             "working_directory": launch.working_directory,
-            **image,
+            **_image.members(launch.image, fast),
         },
-        "user": _user(launch.user),
-        "labels": labels(launch, NAME, INDEX),
+        "user": _user.get(launch.user, fast),
+        "labels": _labels.get(launch.label, fast),
     }

@@ -8,11 +8,11 @@ so the document has neither ``process.command_line`` nor ``process.args``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from generators.model import Host, Launch
-from generators.sources.common import Doc, cached, iso, iso_ingested, labels
-from generators.winargs import split_security_4688
+from generators.model import Host, Label, Launch
+from generators.sources.common import Doc, Part, iso, iso_ingested, labels_part, part
+from generators.winargs import security_args
 
 
 @dataclass(frozen=True)
@@ -20,13 +20,17 @@ class Variant:
     name: str
     index: str
     command_line: bool
+    labels: Part[Label] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", labels_part(self.name, self.index))
 
 
 WITH_COMMAND_LINE = Variant("security-4688", "logs-system.security-default", command_line=True)
 WITHOUT_COMMAND_LINE = Variant("security-4688-nocmdline", "logs-system.security-default", command_line=False)
 
 
-@cached
+@part
 def _host(host: Host) -> Doc:
     return {
         "name": host.fqdn,
@@ -50,16 +54,16 @@ def _host(host: Host) -> Doc:
 _AGENT = {"type": "filebeat", "version": "8.15.3"}
 
 
-def render(launch: Launch, variant: Variant) -> Doc:
+def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
     """Event 4688 for a start; 4689 (a process has exited: no command line, no parent) for an end."""
     if launch.action != "start":
-        return _exited(launch, variant)
+        return _exited(launch, variant, fast)
     host, user, parent = launch.host, launch.user, launch.parent
     stamp = iso(launch.timestamp_ns)
     process: Doc = {}
     event_data: Doc = {}
     if variant.command_line:
-        process["args"] = split_security_4688(launch.command_line)
+        process["args"] = security_args(launch.command_line)
         process["command_line"] = launch.command_line
         event_data["CommandLine"] = launch.command_line
     process.update(
@@ -103,7 +107,7 @@ def render(launch: Launch, variant: Variant) -> Doc:
             "created": stamp,
             "ingested": iso_ingested(launch),
         },
-        "host": _host(host),
+        "host": _host.get(host, fast),
         "log": {"level": "information"},
         "process": process,
         "related": {"user": [user.name]},
@@ -126,11 +130,11 @@ def render(launch: Launch, variant: Variant) -> Doc:
             "time_created": stamp,
             "version": 2,
         },
-        "labels": labels(launch, variant.name, variant.index),
+        "labels": variant.labels.get(launch.label, fast),
     }
 
 
-def _exited(launch: Launch, variant: Variant) -> Doc:
+def _exited(launch: Launch, variant: Variant, fast: bool) -> Doc:
     host, user = launch.host, launch.user
     stamp = iso(launch.timestamp_ns)
     return {
@@ -150,7 +154,7 @@ def _exited(launch: Launch, variant: Variant) -> Doc:
             "created": stamp,
             "ingested": iso_ingested(launch),
         },
-        "host": _host(host),
+        "host": _host.get(host, fast),
         "process": {"executable": launch.image.executable, "name": launch.image.name, "pid": launch.pid},
         "user": {"domain": user.domain, "id": user.id, "name": user.name},
         "winlog": {
@@ -169,5 +173,5 @@ def _exited(launch: Launch, variant: Variant) -> Doc:
             "record_id": str(launch.record_id),
             "task": "Process Termination",
         },
-        "labels": labels(launch, variant.name, variant.index),
+        "labels": variant.labels.get(launch.label, fast),
     }

@@ -1,4 +1,4 @@
-"""Sysmon event 1 (process creation), as Winlogbeat and the Windows integration index it.
+"""Sysmon events 1 and 5 (process created, terminated) as Winlogbeat and the Windows integration index them.
 
 Both run the same pipeline logic: ECS fields from the event data, ``process.args``
 from Elastic's painless ``SplitCommandLine`` (not ``CommandLineToArgvW``: the program
@@ -9,11 +9,11 @@ has no ``process.pe.original_file_name``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from generators.model import Host, Image, Launch
-from generators.sources.common import Doc, cached, entity_guid, iso, iso_ingested, labels
-from generators.winargs import split_elastic_pipeline
+from generators.model import Host, Image, Label, Launch
+from generators.sources.common import Doc, Part, entity_guid, iso, iso_ingested, labels_part, part
+from generators.winargs import pipeline_args
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,10 @@ class Variant:
     index: str
     beat: bool  # Winlogbeat (True) or the Windows integration through Elastic Agent
     original_file_name: bool  # Sysmon 10 and later
+    labels: Part[Label] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", labels_part(self.name, self.index))
 
 
 WINLOGBEAT = Variant("sysmon-winlogbeat", "winlogbeat-8.17.0", beat=True, original_file_name=True)
@@ -31,19 +35,7 @@ WINDOWS = Variant(
 SYSMON9 = Variant("sysmon9-winlogbeat", "winlogbeat-8.17.0", beat=True, original_file_name=False)
 
 
-def _os(host: Host) -> Doc:
-    return {
-        "type": host.os_type,
-        "family": host.os_type,
-        "platform": host.os_type,
-        "name": host.os_name,
-        "kernel": f"{host.os_version}.{host.os_build.split('.')[-1]} (WinBuild.160101.0800)",
-        "build": host.os_build,
-        "version": host.os_version.rsplit(".", 1)[0],
-    }
-
-
-@cached
+@part
 def _host(host: Host) -> Doc:
     return {
         "name": host.fqdn,
@@ -52,21 +44,19 @@ def _host(host: Host) -> Doc:
         "id": host.id,
         "ip": [host.ip],
         "mac": [host.mac.upper().replace(":", "-")],
-        "os": _os(host),
+        "os": {
+            "type": host.os_type,
+            "family": host.os_type,
+            "platform": host.os_type,
+            "name": host.os_name,
+            "kernel": f"{host.os_version}.{host.os_build.split('.')[-1]} (WinBuild.160101.0800)",
+            "build": host.os_build,
+            "version": host.os_version.rsplit(".", 1)[0],
+        },
     }
 
 
-@cached
-def _pe_with_original(image: Image) -> Doc:
-    return _pe(image, True)
-
-
-@cached
-def _pe_without_original(image: Image) -> Doc:
-    return _pe(image, False)
-
-
-def _pe(image: Image, with_original: bool) -> Doc:
+def _version_resource(image: Image, with_original: bool) -> Doc:
     pe: Doc = {}
     for key, value in (
         ("company", image.company),
@@ -81,7 +71,25 @@ def _pe(image: Image, with_original: bool) -> Doc:
     return pe
 
 
-@cached
+@part
+def _image(image: Image) -> Doc:
+    return {
+        "executable": image.executable,
+        "hash": {"md5": image.md5, "sha1": image.sha1, "sha256": image.sha256},
+        "name": image.name,
+        "pe": _version_resource(image, True),
+    }
+
+
+@part
+def _image_sysmon9(image: Image) -> Doc:
+    block = {**_image.get(image), "pe": _version_resource(image, False)}
+    if not block["pe"]:
+        del block["pe"]
+    return block
+
+
+@part
 def _event_data(image: Image) -> Doc:
     data: Doc = {}
     for key, value in (
@@ -96,18 +104,27 @@ def _event_data(image: Image) -> Doc:
     return data
 
 
-def _process(launch: Launch, variant: Variant) -> Doc:
-    image, parent = launch.image, launch.parent
-    args = split_elastic_pipeline(launch.command_line)
-    parent_args = split_elastic_pipeline(parent.command_line)
-    process: Doc = {
+@part
+def _related_hashes(image: Image) -> Doc:
+    return {"hash": [image.sha1, image.md5, image.sha256]}
+
+
+_TASKS = {True: "Process Create (rule: ProcessCreate)", False: "Process terminated (rule: ProcessTerminate)"}
+_WINLOG_USER = {"domain": "NT AUTHORITY", "identifier": "S-1-5-18", "name": "SYSTEM", "type": "User"}
+_WINLOG_PROCESS = {"pid": 2760, "thread": {"id": 3644}}
+
+
+def _process(launch: Launch, variant: Variant, fast: bool) -> Doc:
+    parent = launch.parent
+    args = pipeline_args(launch.command_line)
+    parent_args = pipeline_args(parent.command_line)
+    image_part = _image if variant.original_file_name else _image_sysmon9
+    return {
         "args": args,
         "args_count": len(args),
         "command_line": launch.command_line,
         "entity_id": entity_guid(launch.entity_id),
-        "executable": image.executable,
-        "hash": {"md5": image.md5, "sha1": image.sha1, "sha256": image.sha256},
-        "name": image.name,
+        **image_part.members(launch.image, fast),
         "parent": {
             "args": parent_args,
             "args_count": len(parent_args),
@@ -117,18 +134,14 @@ def _process(launch: Launch, variant: Variant) -> Doc:
             "name": parent.image.name,
             "pid": parent.pid,
         },
-        "pe": _pe_with_original(image) if variant.original_file_name else _pe_without_original(image),
         "pid": launch.pid,
         "working_directory": launch.working_directory,
     }
-    if not process["pe"]:
-        del process["pe"]
-    return process
 
 
-def render(launch: Launch, variant: Variant) -> Doc:
+def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
     """Event 1 for a start; event 5 (process terminated: no command line, no parent) for an end."""
-    host = launch.host
+    host, user = launch.host, launch.user
     stamp = iso(launch.timestamp_ns)
     start = launch.action == "start"
     event: Doc = {
@@ -153,14 +166,11 @@ def render(launch: Launch, variant: Variant) -> Doc:
         event["dataset"] = "windows.sysmon_operational"
         event["agent_id_status"] = "verified"
     doc["event"] = event
-    doc["host"] = _host(host)
+    doc["host"] = _host.get(host, fast)
     doc["log"] = {"level": "information"}
     if start:
-        doc["process"] = _process(launch, variant)
-        doc["related"] = {
-            "hash": [launch.image.sha1, launch.image.md5, launch.image.sha256],
-            "user": [launch.user.name],
-        }
+        doc["process"] = _process(launch, variant, fast)
+        doc["related"] = {**_related_hashes.members(launch.image, fast), "user": [user.name]}
     else:
         doc["process"] = {
             "entity_id": entity_guid(launch.entity_id),
@@ -168,25 +178,25 @@ def render(launch: Launch, variant: Variant) -> Doc:
             "name": launch.image.name,
             "pid": launch.pid,
         }
-        doc["related"] = {"user": [launch.user.name]}
-    doc["user"] = {"domain": launch.user.domain, "id": "S-1-5-18", "name": launch.user.name}
+        doc["related"] = {"user": [user.name]}
+    doc["user"] = {"domain": user.domain, "id": "S-1-5-18", "name": user.name}
     doc["winlog"] = {
         "channel": "Microsoft-Windows-Sysmon/Operational",
         "computer_name": host.fqdn,
-        "event_data": _event_data(launch.image)
+        "event_data": _event_data.get(launch.image, fast)
         if start
-        else {"User": f"{launch.user.domain}\\{launch.user.name}"},
+        else {"User": f"{user.domain}\\{user.name}"},
         "event_id": "1" if start else "5",
         "opcode": "Info",
-        "process": {"pid": 2760, "thread": {"id": 3644}},
+        "process": _WINLOG_PROCESS,
         "provider_guid": "{5770385F-C22A-43E0-BF4C-06F5698FFBD9}",
         "provider_name": "Microsoft-Windows-Sysmon",
         "record_id": str(launch.record_id),
         "task": "Process Create (rule: ProcessCreate)"
         if start
         else "Process terminated (rule: ProcessTerminate)",
-        "user": {"domain": "NT AUTHORITY", "identifier": "S-1-5-18", "name": "SYSTEM", "type": "User"},
+        "user": _WINLOG_USER,
         "version": 5,
     }
-    doc["labels"] = labels(launch, variant.name, variant.index)
+    doc["labels"] = variant.labels.get(launch.label, fast)
     return doc
