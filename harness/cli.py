@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from typing import IO, Any, TypeVar
 
 import click
@@ -165,3 +166,102 @@ def _report_skipped(stats: ReadStats) -> None:
         click.echo(f"  {problem}", err=True)
     if len(stats.invalid) > 20:
         click.echo(f"  ... and {len(stats.invalid) - 20} more", err=True)
+
+
+@main.command()
+@click.option(
+    "--profile", type=click.Choice(["scenarios", "fleet", "mixed"]), default="scenarios", show_default=True
+)
+@click.option(
+    "--events", type=click.IntRange(min=0), help="Exactly this many events (default: the profile's size)."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
+@click.option(
+    "--days", type=click.IntRange(min=1), default=7, show_default=True, help="Days of fleet activity."
+)
+@click.option(
+    "--attack-rate",
+    type=click.FloatRange(min=0),
+    default=20.0,
+    show_default=True,
+    help="Malicious scenario runs per million events (fleet profile).",
+)
+@click.option("--start", "start_text", metavar="ISO-8601", help="First day, UTC (default 2026-11-02).")
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Output: .ndjson, .ndjson.gz or .parquet; written atomically.",
+)
+def generate(
+    profile: str,
+    events: int | None,
+    seed: int,
+    days: int,
+    attack_rate: float,
+    start_text: str | None,
+    out: str,
+) -> None:
+    """Write a labelled synthetic corpus."""
+    from datetime import datetime
+
+    from generators.corpus import corpus_format, write_corpus
+    from generators.profiles import DEFAULT_START, CorpusOptions
+
+    try:
+        corpus_format(out)
+        start = DEFAULT_START if start_text is None else datetime.fromisoformat(start_text)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    options = CorpusOptions(profile, events, seed, days, start, attack_rate)
+    with _progress(events, f"generating {profile}") as advance:
+        stats = write_corpus(options, out, on_progress=advance)
+    sources = ", ".join(f"{name} {count:,}" for name, count in sorted(stats.by_source.items()))
+    intents = ", ".join(f"{name} {count:,}" for name, count in sorted(stats.by_intent.items()))
+    click.echo(f"wrote {stats.events:,} events to {out}", err=True)
+    click.echo(f"  by source: {sources}", err=True)
+    click.echo(f"  by intent: {intents}", err=True)
+
+
+@contextmanager
+def _progress(total: int | None, description: str) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on a terminal; nothing when output goes to a file or a pipe."""
+    if not sys.stderr.isatty():
+        yield lambda done: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda done: progress.update(task, completed=done)
+
+
+@main.command()
+@click.option("--markdown", is_flag=True, help="A Markdown table (as in corpora/README.md).")
+def scenarios(markdown: bool) -> None:
+    """List the scenario catalogue: id, intent, ATT&CK, sources, description, reference."""
+    from generators.corpus import catalogue_rows
+
+    rows = catalogue_rows()
+    if markdown:
+        click.echo("| id | intent | ATT&CK | sources | description | reference |")
+        click.echo("| --- | --- | --- | --- | --- | --- |")
+        for row in rows:
+            sources = "all" if row["sources"].count(",") >= 6 else row["sources"]
+            click.echo(
+                f"| `{row['id']}` | {row['intent']} | {row['attack'] or '-'} | {sources} | "
+                f"{row['description']} | {row['reference']} |"
+            )
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "intent", "ATT&CK", "description", title="AppCmd scenario catalogue")
+    for row in rows:
+        table.add_row(row["id"], row["intent"], row["attack"] or "-", row["description"])
+    Console().print(table)

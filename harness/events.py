@@ -150,6 +150,10 @@ def atomic_writer(path: str | Path) -> Iterator[IO[bytes]]:
     try:
         with os.fdopen(fd, "wb") as stream:
             yield stream
+        # mkstemp makes the file private; give it the permissions a plain open() would.
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -15,32 +15,82 @@ __all__ = ["SOURCES", "DataSource", "sources_for"]
 
 _COMMON = frozenset(
     {
-        "@timestamp", "event.category", "event.type", "event.action", "event.code", "event.kind",
-        "event.module", "event.dataset", "event.provider", "event.created", "event.ingested",
-        "host.name", "host.hostname", "host.id", "host.os.type", "host.os.family", "host.os.name",
-        "host.os.platform", "host.os.version", "host.domain", "host.ip", "agent.type", "agent.version",
-        "process.name", "process.executable", "process.command_line", "process.args",
-        "process.args_count", "process.pid", "process.entity_id", "process.parent.name",
-        "process.parent.executable", "process.parent.pid", "user.name", "user.domain", "user.id",
-        "data_stream.dataset", "data_stream.namespace", "data_stream.type", "ecs.version",
+        "@timestamp",
+        "event.category",
+        "event.type",
+        "event.action",
+        "event.code",
+        "event.kind",
+        "event.module",
+        "event.dataset",
+        "event.provider",
+        "event.created",
+        "event.ingested",
+        "host.name",
+        "host.hostname",
+        "host.id",
+        "host.os.type",
+        "host.os.family",
+        "host.os.name",
+        "host.os.platform",
+        "host.os.version",
+        "host.domain",
+        "host.ip",
+        "agent.type",
+        "agent.version",
+        "process.name",
+        "process.executable",
+        "process.command_line",
+        "process.args",
+        "process.args_count",
+        "process.pid",
+        "process.entity_id",
+        "process.parent.name",
+        "process.parent.executable",
+        "process.parent.pid",
+        "user.name",
+        "user.domain",
+        "user.id",
+        "data_stream.dataset",
+        "data_stream.namespace",
+        "data_stream.type",
+        "ecs.version",
     }
-)  # fmt: skip
+)
 _SYSMON = _COMMON | {
-    "process.pe.original_file_name", "process.pe.company", "process.pe.description",
-    "process.pe.file_version", "process.pe.product", "process.hash.md5", "process.hash.sha1",
-    "process.hash.sha256", "process.working_directory", "process.parent.command_line",
-    "process.parent.args", "process.parent.entity_id", "winlog.channel", "winlog.computer_name",
-    "winlog.event_id", "winlog.provider_name", "winlog.record_id",
-}  # fmt: skip
+    "process.pe.original_file_name",
+    "process.pe.company",
+    "process.pe.description",
+    "process.pe.file_version",
+    "process.pe.product",
+    "process.hash.md5",
+    "process.hash.sha1",
+    "process.hash.sha256",
+    "process.working_directory",
+    "process.parent.command_line",
+    "process.parent.args",
+    "process.parent.entity_id",
+    "winlog.channel",
+    "winlog.computer_name",
+    "winlog.event_id",
+    "winlog.provider_name",
+    "winlog.record_id",
+}
 _SECURITY_4688 = _COMMON | {
-    "winlog.channel", "winlog.computer_name", "winlog.event_id", "winlog.provider_name",
-    "winlog.record_id", "process.parent.command_line",
-}  # fmt: skip
+    "winlog.channel",
+    "winlog.computer_name",
+    "winlog.event_id",
+    "winlog.provider_name",
+    "winlog.record_id",
+    "process.parent.command_line",
+}
 _WINLOG = frozenset(f for f in _SYSMON if f.startswith("winlog."))
 _PE = frozenset(f for f in _SYSMON if f.startswith("process.pe."))
 _DEFEND = (_SYSMON - _WINLOG) | {
-    "process.code_signature.subject_name", "process.code_signature.trusted", "process.exit_code",
-}  # fmt: skip
+    "process.code_signature.subject_name",
+    "process.code_signature.trusted",
+    "process.exit_code",
+}
 
 
 @dataclass(frozen=True)

@@ -85,8 +85,16 @@ def test_split_then_join_then_split_is_stable(command_line: str) -> None:
 # Worked from the painless scripts in Elastic's integrations (system/security standard.yml,
 # windows/sysmon_operational default.yml).
 PIPELINE_CASES = [
-    ('appcmd "list" "apppool" "/text:*"', ["appcmd", '"list"', '"apppool"', '"/text:*"'], ["appcmd", "list", "apppool", "/text:*"]),
-    ('"C:\\Program Files\\x.exe" a b', ['"C:\\Program Files\\x.exe"', "a", "b"], ["C:\\Program Files\\x.exe", "a", "b"]),
+    (
+        'appcmd "list" "apppool" "/text:*"',
+        ["appcmd", '"list"', '"apppool"', '"/text:*"'],
+        ["appcmd", "list", "apppool", "/text:*"],
+    ),
+    (
+        '"C:\\Program Files\\x.exe" a b',
+        ['"C:\\Program Files\\x.exe"', "a", "b"],
+        ["C:\\Program Files\\x.exe", "a", "b"],
+    ),
     ('x "a b" c', ["x", '"a b"', "c"], ["x", "a b", "c"]),
     ('x a\\"b', ["x", 'a\\"b'], ["x", 'a"b']),
     ('x "a""b"', ["x", '"a""b"'], ["x", 'a"b']),
@@ -106,8 +114,12 @@ PIPELINE_CASES = [
     ("x\ny", ["x", "y"], ["x\ny"]),
     ("x\xa0y", ["x\xa0y"], ["x\xa0y"]),
     ('a"b c"d e', ['a"b c"d', "e"], ["ab cd", "e"]),
-    ("appcmd   list    apppool", ["appcmd", "", "", "list", "", "", "", "apppool"], ["appcmd", "list", "apppool"]),
-]  # fmt: skip
+    (
+        "appcmd   list    apppool",
+        ["appcmd", "", "", "list", "", "", "", "apppool"],
+        ["appcmd", "list", "apppool"],
+    ),
+]
 
 
 @pytest.mark.parametrize(("command_line", "security", "sysmon"), PIPELINE_CASES)

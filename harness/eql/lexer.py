@@ -14,10 +14,27 @@ __all__ = ["KEYWORDS", "Token", "tokenize"]
 # Everything else, ``event`` and ``child`` included, is an identifier.
 KEYWORDS = frozenset(
     {
-        "and", "any", "by", "false", "in", "join", "like", "maxspan", "not", "null", "of", "or",
-        "regex", "sample", "sequence", "true", "until", "where", "with",
+        "and",
+        "any",
+        "by",
+        "false",
+        "in",
+        "join",
+        "like",
+        "maxspan",
+        "not",
+        "null",
+        "of",
+        "or",
+        "regex",
+        "sample",
+        "sequence",
+        "true",
+        "until",
+        "where",
+        "with",
     }
-)  # fmt: skip
+)
 # IDENTIFIER : (LETTER | '_' | '@') (LETTER | DIGIT | '_')*
 _IDENT = re.compile(r"[A-Za-z_@][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -29,9 +46,30 @@ _WHITESPACE = " \r\n\t"
 _SIMPLE_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "'": "'", "\\": "\\"}
 # Longest first, so "==" is never read as "=" "=".
 _PUNCTUATION = (
-    "==", "!=", "<=", ">=", "<", ">", ":", "(", ")", ",", ".", "?", "~", "+", "-", "*", "/", "%",
-    "|", "[", "]", "=", "!",
-)  # fmt: skip
+    "==",
+    "!=",
+    "<=",
+    ">=",
+    "<",
+    ">",
+    ":",
+    "(",
+    ")",
+    ",",
+    ".",
+    "?",
+    "~",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "|",
+    "[",
+    "]",
+    "=",
+    "!",
+)
 
 
 @dataclass(frozen=True)

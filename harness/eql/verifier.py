@@ -35,11 +35,24 @@ __all__ = ["verify"]
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 _MAPPED_KIND = {
-    "keyword": "string", "constant_keyword": "string", "wildcard": "string", "text": "string",
-    "match_only_text": "string", "long": "integer", "integer": "integer", "short": "integer",
-    "byte": "integer", "unsigned_long": "integer", "double": "number", "float": "number",
-    "half_float": "number", "scaled_float": "number", "boolean": "boolean", "ip": "ip", "date": "date",
-}  # fmt: skip
+    "keyword": "string",
+    "constant_keyword": "string",
+    "wildcard": "string",
+    "text": "string",
+    "match_only_text": "string",
+    "long": "integer",
+    "integer": "integer",
+    "short": "integer",
+    "byte": "integer",
+    "unsigned_long": "integer",
+    "double": "number",
+    "float": "number",
+    "half_float": "number",
+    "scaled_float": "number",
+    "boolean": "boolean",
+    "ip": "ip",
+    "date": "date",
+}
 _ACCEPTS = {
     "string": {"string"},
     "number": {"number", "integer"},

@@ -1,0 +1,175 @@
+"""Writing corpora: NDJSON (plain or gzip) and Parquet, atomically and byte-for-byte reproducibly.
+
+The same options give the same bytes: the fleet and every draw come from the seed,
+time starts at a fixed instant unless told otherwise, gzip headers carry no time
+stamp or file name, and Parquet files no creation time.
+
+Parquet holds one type per column, so three fields that Endgame spells differently
+are normalized there (and only there): ``@timestamp`` is always an ISO-8601 string,
+``event.category`` and ``event.type`` always lists. Elasticsearch indexes both
+spellings identically.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.json as pa_json
+import pyarrow.parquet as pq
+
+from generators.appcmd import SCENARIOS
+from generators.model import Launch
+from generators.profiles import CorpusOptions, corpus_launches, scenario_sources
+from generators.sources import Source
+from generators.sources.common import iso
+from harness.events import atomic_writer
+
+__all__ = ["FORMATS", "CorpusStats", "corpus_format", "iter_documents", "write_corpus"]
+
+FORMATS = ("ndjson", "ndjson.gz", "parquet")
+_BATCH = 20_000
+
+
+@dataclass
+class CorpusStats:
+    events: int = 0
+    by_source: dict[str, int] = field(default_factory=dict)
+    by_intent: dict[str, int] = field(default_factory=dict)
+
+    def count(self, launch: Launch, src: Source) -> None:
+        self.events += 1
+        self.by_source[src.name] = self.by_source.get(src.name, 0) + 1
+        self.by_intent[launch.label.intent] = self.by_intent.get(launch.label.intent, 0) + 1
+
+
+def corpus_format(path: str | Path) -> str:
+    """The format a path's suffix asks for."""
+    name = str(path).lower()
+    for suffix, fmt in (
+        (".ndjson.gz", "ndjson.gz"),
+        (".jsonl.gz", "ndjson.gz"),
+        (".ndjson", "ndjson"),
+        (".jsonl", "ndjson"),
+        (".parquet", "parquet"),
+    ):
+        if name.endswith(suffix):
+            return fmt
+    raise ValueError(f"{path}: unknown corpus format; use .ndjson, .ndjson.gz or .parquet")
+
+
+def iter_documents(options: CorpusOptions) -> Iterator[dict[str, Any]]:
+    """The corpus as plain documents, in order (for tests and small corpora)."""
+    for launch, src in corpus_launches(options):
+        yield src.render(launch)
+
+
+def write_corpus(
+    options: CorpusOptions,
+    path: str | Path,
+    *,
+    on_progress: Callable[[int], None] | None = None,
+) -> CorpusStats:
+    """Write the corpus ``options`` describes to ``path``; nothing is left behind on failure."""
+    fmt = corpus_format(path)
+    stats = CorpusStats()
+    with atomic_writer(path) as stream:
+        if fmt == "parquet":
+            _write_parquet(options, stream, stats, on_progress)
+        elif fmt == "ndjson.gz":
+            with gzip.GzipFile(filename="", mode="wb", fileobj=stream, mtime=0, compresslevel=6) as packed:
+                _write_ndjson(options, packed, stats, on_progress)  # type: ignore[arg-type]
+        else:
+            _write_ndjson(options, stream, stats, on_progress)
+    return stats
+
+
+def _write_ndjson(
+    options: CorpusOptions, stream: IO[bytes], stats: CorpusStats, on_progress: Callable[[int], None] | None
+) -> None:
+    lines: list[bytes] = []
+    for launch, src in corpus_launches(options):
+        lines.append(src.dumps(launch))
+        stats.count(launch, src)
+        if len(lines) == _BATCH:
+            stream.write(b"\n".join(lines) + b"\n")
+            lines.clear()
+            if on_progress:
+                on_progress(stats.events)
+    if lines:
+        stream.write(b"\n".join(lines) + b"\n")
+    if on_progress:
+        on_progress(stats.events)
+
+
+def _parquet_line(launch: Launch, src: Source) -> bytes:
+    if src.name != "endgame":
+        return src.dumps(launch)
+    doc = src.render(launch)
+    event = doc["event"]
+    return orjson.dumps(
+        {
+            **doc,
+            "@timestamp": iso(doc["@timestamp"] * 1_000_000),
+            "event": {**event, "category": [event["category"]], "type": [event["type"]]},
+            "host": {**doc["host"], "ip": [doc["host"]["ip"]]},
+        }
+    )
+
+
+def parquet_schema() -> pa.Schema:
+    """One schema for every source: inferred from every scenario in every source, then unified."""
+    lines = []
+    for launch, src in corpus_launches(CorpusOptions("scenarios", seed=0)):
+        lines.append(_parquet_line(launch, src))
+    table = pa_json.read_json(
+        io.BytesIO(b"\n".join(lines)), read_options=pa_json.ReadOptions(use_threads=False)
+    )
+    return table.schema
+
+
+def _write_parquet(
+    options: CorpusOptions, stream: IO[bytes], stats: CorpusStats, on_progress: Callable[[int], None] | None
+) -> None:
+    schema = parquet_schema()
+    parse = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
+    read = pa_json.ReadOptions(use_threads=False, block_size=1 << 26)
+    with pq.ParquetWriter(stream, schema, compression="zstd", write_statistics=True) as writer:
+        lines: list[bytes] = []
+
+        def flush() -> None:
+            if not lines:
+                return
+            table = pa_json.read_json(io.BytesIO(b"\n".join(lines)), read_options=read, parse_options=parse)
+            writer.write_table(table.select(schema.names).cast(schema))
+            lines.clear()
+            if on_progress:
+                on_progress(stats.events)
+
+        for launch, src in corpus_launches(options):
+            lines.append(_parquet_line(launch, src))
+            stats.count(launch, src)
+            if len(lines) == _BATCH:
+                flush()
+        flush()
+
+
+def catalogue_rows() -> list[dict[str, str]]:
+    """One row per scenario and source, for corpora/README.md."""
+    return [
+        {
+            "id": s.id,
+            "intent": s.intent,
+            "attack": ", ".join(s.attack),
+            "sources": ", ".join(src.name for src in scenario_sources(s)),
+            "description": s.description,
+            "reference": s.reference,
+        }
+        for s in SCENARIOS.values()
+    ]
