@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from faker import Faker
@@ -19,7 +20,7 @@ from generators.images import image
 from generators.model import Host, User
 from generators.winargs import split_command_line
 
-__all__ = ["Fleet", "IisSite", "Variant", "build_fleet"]
+__all__ = ["Fleet", "IisSite", "Variant", "build_fleet", "small_fleet"]
 
 _WINDOWS = {
     "workstation": ("Windows 11 Enterprise", "10.0.22631", "22631.4460"),
@@ -234,3 +235,11 @@ def _apppool_sid(pool: str) -> str:
     """IIS's virtual account SID: S-1-5-82 and the SHA-1 of the upper-cased pool name (UTF-16LE)."""
     digest = hashlib.sha1(pool.upper().encode("utf-16-le"), usedforsecurity=False).digest()
     return "S-1-5-82-" + "-".join(str(int.from_bytes(digest[k : k + 4], "little")) for k in range(0, 20, 4))
+
+
+@lru_cache(maxsize=1)
+def small_fleet() -> Fleet:
+    """A small fleet (seed 0) for strategies and the Faker provider: built once per process."""
+    return build_fleet(
+        0, workstations=12, member_servers=4, iis_servers=3, domain_controllers=1, linux_servers=1, people=16
+    )

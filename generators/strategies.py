@@ -1,0 +1,182 @@
+"""Hypothesis strategies for labelled process events, in the style of Hypothesis's own.
+
+Every choice (scenario, source, host, pool, time, process ids, which step of a chain)
+is a Hypothesis draw from pools built once, so a failing example shrinks towards the
+first scenario of the catalogue, the first source and the smallest numbers::
+
+    from hypothesis import given
+    from generators.strategies import malicious_appcmd_events
+
+    @given(malicious_appcmd_events(source="endpoint"))
+    def test_rule_catches_dumps(event):
+        assert matcher.matches(event), event["labels"]["scenario"]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from generators.appcmd import SCENARIOS
+from generators.background import BACKGROUND
+from generators.fleet import small_fleet
+from generators.images import image
+from generators.model import INTENTS, Launch, Parent
+from generators.profiles import DEFAULT_START, scenario_sources
+from generators.scenarios import IisContext, Scenario, build_launches
+from generators.sources import SOURCES, Source
+
+__all__ = ["benign_events", "launches", "malicious_appcmd_events", "process_events"]
+
+_EPOCH_NS = int(DEFAULT_START.timestamp()) * 1_000_000_000
+_WEEK_S = 7 * 86_400
+
+
+def _check_choice(name: str, value: str | None, choices: list[str]) -> None:
+    if value is not None and value not in choices:
+        raise ValueError(f"{name}={value!r} is not one of: {', '.join(choices)}")
+
+
+def _scenarios(scenario: str | None, intent: str | None) -> list[Scenario]:
+    _check_choice("scenario", scenario, list(SCENARIOS))
+    _check_choice("intent", intent, list(INTENTS))
+    chosen = [
+        s
+        for s in SCENARIOS.values()
+        if (scenario is None or s.id == scenario) and (intent is None or s.intent == intent)
+    ]
+    if not chosen:
+        raise ValueError(f"no scenario matches scenario={scenario!r}, intent={intent!r}")
+    return chosen
+
+
+@st.composite
+def _scenario_launch(draw: st.DrawFn, chosen: list[Scenario], target_only: bool) -> Launch:
+    fleet = small_fleet()
+    scenario = draw(st.sampled_from(chosen))
+    if scenario.os_type == "windows":
+        host_index = draw(st.sampled_from(sorted(fleet.iis)))
+    else:
+        host_index = fleet.hosts_with_role("linux-server")[0]
+    site = fleet.iis.get(host_index) or fleet.iis[min(fleet.iis)]
+    rotation = draw(st.integers(0, len(site.pools) - 1))
+    pids = iter(draw(st.lists(st.integers(1, 16_000), min_size=64, max_size=64)))
+    entities = iter(draw(st.lists(st.integers(0, 2**63 - 1), min_size=64, max_size=64)))
+    ctx = IisContext(
+        host=fleet.hosts[host_index],
+        apppool_user=site.pool_users[rotation],
+        admin=fleet.admins[draw(st.integers(0, len(fleet.admins) - 1))],
+        system=fleet.system,
+        pools=site.pools[rotation:] + site.pools[:rotation],
+        sites=site.sites,
+        vdirs=site.vdirs,
+        start_ns=_EPOCH_NS + draw(st.integers(0, _WEEK_S)) * 1_000_000_000,
+        next_pid=lambda: next(pids) * 4,
+        next_entity_id=lambda: f"{next(entities):032x}",
+    )
+    steps = build_launches(scenario, ctx)
+    candidates = [launch for launch in steps if launch.label.role == "target"] if target_only else steps
+    launch = candidates[draw(st.integers(0, len(candidates) - 1))]
+    launch.record_id = draw(st.integers(1, 10_000_000))
+    return launch
+
+
+@st.composite
+def _background_launch(draw: st.DrawFn) -> Launch:
+    fleet = small_fleet()
+    k = draw(st.integers(0, len(fleet.processes) - 1))
+    spec = fleet.processes[k]
+    hosts = [i for i, h in enumerate(fleet.hosts) if h.role in spec.roles and h.os_type == "windows"]
+    host_index = draw(st.sampled_from(hosts))
+    variant = draw(st.sampled_from(fleet.variants[k]))
+    parent_key = draw(st.sampled_from(spec.parents))
+    parent_image = image(parent_key)
+    parent_line = parent_image.executable
+    users = (
+        [fleet.system] if spec.user == "system" else [*fleet.admins, fleet.people[fleet.owners[host_index]]]
+    )
+    entity = draw(st.integers(0, 2**63 - 1))
+    return Launch(
+        timestamp_ns=_EPOCH_NS + draw(st.integers(0, _WEEK_S)) * 1_000_000_000,
+        host=fleet.hosts[host_index],
+        user=draw(st.sampled_from(users)),
+        image=image(spec.image),
+        args=variant.args,
+        command_line=variant.command_line,
+        pid=draw(st.integers(1, 16_000)) * 4,
+        entity_id=f"{entity:032x}",
+        parent=Parent(
+            parent_image, (parent_line,), parent_line, draw(st.integers(1, 16_000)) * 4, f"{entity:032X}"
+        ),
+        label=BACKGROUND,
+        record_id=draw(st.integers(1, 10_000_000)),
+    )
+
+
+def launches(
+    *, scenario: str | None = None, intent: str | None = None, target_only: bool = True
+) -> st.SearchStrategy[Launch]:
+    """Source-independent launches of catalogue scenarios.
+
+    ``scenario`` picks one scenario by id, ``intent`` one intent; ``target_only`` leaves
+    out the context events of chains (the shell a web shell opens).
+    """
+    return _scenario_launch(_scenarios(scenario, intent), target_only)
+
+
+def _render(
+    launch_strategy: st.SearchStrategy[Launch], source: str | None
+) -> st.SearchStrategy[dict[str, Any]]:
+    _check_choice("source", source, list(SOURCES))
+
+    @st.composite
+    def render(draw: st.DrawFn) -> dict[str, Any]:
+        launch = draw(launch_strategy)
+        applicable = _sources_for(launch)
+        if source is not None:
+            src = SOURCES[source]
+            assume(src in applicable)  # a Linux host has no Sysmon for Windows, no 4688
+        else:
+            src = draw(st.sampled_from(applicable))
+        document: dict[str, Any] = _copy(src.render(launch))
+        return document
+
+    return render()
+
+
+def _sources_for(launch: Launch) -> list[Source]:
+    if launch.label.scenario in SCENARIOS:
+        return scenario_sources(SCENARIOS[launch.label.scenario])
+    return list(SOURCES.values())
+
+
+def _copy(value: Any) -> Any:
+    """Documents share blocks between them; hand out copies a test may change."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_copy(item) for item in value]
+    return value
+
+
+def process_events(
+    *, scenario: str | None = None, source: str | None = None, intent: str | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Documents of catalogue scenarios, as ``source`` (default: any that applies) indexes them.
+
+    >>> process_events(scenario="appcmd-list-apppool-text-star", source="sysmon-windows")  # doctest: +SKIP
+    """
+    return _render(launches(scenario=scenario, intent=intent), source)
+
+
+def malicious_appcmd_events(*, source: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
+    """The events of malicious scenarios that a rule on AppCmd should judge (chain context left out)."""
+    return _render(launches(intent="malicious"), source)
+
+
+def benign_events(*, source: str | None = None, background: bool = True) -> st.SearchStrategy[dict[str, Any]]:
+    """Benign scenarios (IIS administration and look-alikes) and, with ``background``, fleet activity."""
+    benign = launches(intent="benign")
+    return _render(st.one_of(benign, _background_launch()) if background else benign, source)
