@@ -17,7 +17,16 @@ from generators.images import IMAGES, image
 from generators.model import Label, Launch, Parent, User
 from generators.winargs import split_command_line
 
-__all__ = ["BACKGROUND", "background_launches", "day_weights"]
+__all__ = [
+    "BACKGROUND",
+    "BackgroundDay",
+    "BackgroundPools",
+    "background_launches",
+    "background_pools",
+    "day_weights",
+    "draw_background",
+    "user_for",
+]
 
 BACKGROUND = Label("fleet-background", "benign")
 DAY_NS = 86_400 * 1_000_000_000
@@ -56,7 +65,7 @@ def day_weights(fleet: Fleet, start_ns: int, days: int) -> np.ndarray:
 
 
 @dataclass
-class _Pools:
+class BackgroundPools:
     """Per-process lookups, computed once per fleet."""
 
     eligible: list[np.ndarray]
@@ -64,7 +73,7 @@ class _Pools:
     parents: list[list[tuple[str, tuple[str, ...], str]]]
 
 
-def _pools(fleet: Fleet) -> _Pools:
+def background_pools(fleet: Fleet) -> BackgroundPools:
     eligible = []
     for spec in fleet.processes:
         hosts = np.array(
@@ -86,16 +95,32 @@ def _pools(fleet: Fleet) -> _Pools:
                 line = _FIXED_PARENTS.get(key, IMAGES[key].executable)
                 options.append((key, tuple(split_command_line(line)), line))
         parents.append(options)
-    return _Pools(eligible, weights / weights.sum(), parents)
+    return BackgroundPools(eligible, weights / weights.sum(), parents)
 
 
-def background_launches(
-    fleet: Fleet, rng: np.random.Generator, start_ns: int, count: int
-) -> Iterator[Launch]:
-    """``count`` background launches within the day that starts at ``start_ns``, in time order."""
-    if count <= 0:
-        return
-    pools = _pools(fleet)
+@dataclass
+class BackgroundDay:
+    """One day of background draws, as columns in time order."""
+
+    start_ns: int
+    timestamps: np.ndarray  # int64 ns since the epoch
+    spec: np.ndarray
+    host: np.ndarray
+    variant: np.ndarray
+    parent: np.ndarray  # index into the process's parent options
+    user_pick: np.ndarray
+    pid: np.ndarray
+    parent_pid: np.ndarray
+    entity: np.ndarray  # (n, 2) int64: the two halves of a 128-bit id
+
+    def __len__(self) -> int:
+        return len(self.timestamps)
+
+
+def draw_background(fleet: Fleet, pools: BackgroundPools, rng: np.random.Generator, start_ns: int,
+                    count: int) -> BackgroundDay:  # fmt: skip
+    """Draw ``count`` background launches within the day that starts at ``start_ns``."""
+    count = max(count, 0)
     weekday = int((start_ns // DAY_NS + 3) % 7)
     spec_index = rng.choice(len(fleet.processes), size=count, p=pools.weights)
     host_index = np.empty(count, dtype=np.int64)
@@ -115,30 +140,53 @@ def background_launches(
     pids = rng.integers(100, 16_000, size=count) * 4
     parent_pids = rng.integers(100, 16_000, size=count) * 4
     entity = rng.integers(0, 2**63, size=(count, 2), dtype=np.int64)
-    for i in order.tolist():
-        k = int(spec_index[i])
+    spec_sorted = spec_index[order]
+    variant_counts = np.array([len(v) for v in fleet.variants])[spec_sorted]
+    parent_counts = np.array([len(p) for p in pools.parents])[spec_sorted]
+    return BackgroundDay(
+        start_ns=start_ns,
+        timestamps=start_ns + offsets[order],
+        spec=spec_sorted,
+        host=host_index[order],
+        variant=(variant_pick[order] * variant_counts).astype(np.int64),
+        parent=(parent_pick[order] * parent_counts).astype(np.int64),
+        user_pick=user_pick[order],
+        pid=pids[order],
+        parent_pid=parent_pids[order],
+        entity=entity[order],
+    )
+
+
+def entity_hex(hi: int, lo: int) -> str:
+    return f"{hi:016x}{lo:016x}"
+
+
+def background_launches(fleet: Fleet, pools: BackgroundPools, day: BackgroundDay) -> Iterator[Launch]:
+    """The launches of a drawn day, in time order."""
+    for i in range(len(day)):
+        k = int(day.spec[i])
         spec = fleet.processes[k]
-        variants = fleet.variants[k]
-        variant = variants[int(variant_pick[i] * len(variants))]
-        h = int(host_index[i])
-        host = fleet.hosts[h]
-        parent_key, parent_args, parent_line = pools.parents[k][int(parent_pick[i] * len(pools.parents[k]))]
-        entity_id = f"{int(entity[i, 0]):016x}{int(entity[i, 1]):016x}"
+        variant = fleet.variants[k][int(day.variant[i])]
+        h = int(day.host[i])
+        parent_key, parent_args, parent_line = pools.parents[k][int(day.parent[i])]
+        entity_id = entity_hex(int(day.entity[i, 0]), int(day.entity[i, 1]))
+        parent = Parent(image(parent_key), parent_args, parent_line, int(day.parent_pid[i]), entity_id[::-1])
         yield Launch(
-            timestamp_ns=start_ns + int(offsets[i]),
-            host=host,
-            user=_user(fleet, spec.user, h, float(user_pick[i])),
+            timestamp_ns=int(day.timestamps[i]),
+            host=fleet.hosts[h],
+            user=user_for(fleet, spec.user, h, float(day.user_pick[i])),
             image=image(spec.image),
             args=variant.args,
             command_line=variant.command_line,
-            pid=int(pids[i]),
+            pid=int(day.pid[i]),
             entity_id=entity_id,
-            parent=Parent(image(parent_key), parent_args, parent_line, int(parent_pids[i]), entity_id[::-1]),
+            parent=parent,
             label=BACKGROUND,
         )
 
 
-def _user(fleet: Fleet, kind: str, host_index: int, pick: float) -> User:
+def user_for(fleet: Fleet, kind: str, host_index: int, pick: float) -> User:
+    """Who runs a process of this kind on this host (``pick`` in [0, 1) chooses among several)."""
     if kind == "system":
         return fleet.system
     if kind == "person":

@@ -18,13 +18,29 @@ from datetime import UTC, datetime
 import numpy as np
 
 from generators.appcmd import SCENARIOS
-from generators.background import DAY_NS, background_launches, day_weights
+from generators.background import (
+    DAY_NS,
+    BackgroundDay,
+    BackgroundPools,
+    background_launches,
+    background_pools,
+    day_weights,
+    draw_background,
+)
 from generators.fleet import Fleet, build_fleet
 from generators.model import Launch
 from generators.scenarios import IisContext, Scenario, build_launches
 from generators.sources import SOURCES, Source
 
-__all__ = ["PROFILES", "CorpusOptions", "corpus_launches", "scenario_sources"]
+__all__ = [
+    "PROFILES",
+    "CorpusOptions",
+    "FleetPlan",
+    "corpus_launches",
+    "fleet_plan",
+    "record_numbers",
+    "scenario_sources",
+]
 
 PROFILES = ("scenarios", "fleet", "mixed")
 DEFAULT_START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday; fixed, so a seed means the same bytes
@@ -72,16 +88,17 @@ def scenario_sources(scenario: Scenario) -> list[Source]:
 
 def corpus_launches(options: CorpusOptions) -> Iterator[tuple[Launch, Source]]:
     """The launches of a corpus with the source each is rendered in, in time order."""
-    fleet = build_fleet(options.seed)
-    rng = np.random.default_rng(options.seed)
-    start_ns = int(options.start.timestamp()) * 1_000_000_000
     if options.profile == "scenarios":
+        fleet = build_fleet(options.seed)
+        rng = np.random.default_rng(options.seed)
+        start_ns = int(options.start.timestamp()) * 1_000_000_000
         stream = _scenario_rounds(fleet, rng, start_ns, forever=options.events is not None)
     else:
-        days = 1 if options.profile == "mixed" else options.days
-        total = 100_000 if options.events is None else options.events
-        stream = _fleet(fleet, rng, start_ns, days, total, options)
+        stream = _fleet_stream(options)
     yield from _numbered(itertools.islice(stream, options.events) if options.events is not None else stream)
+
+
+FIRST_RECORD = 100_001  # each host's first event-log record number in a corpus
 
 
 def _numbered(stream: Iterator[tuple[Launch, Source]]) -> Iterator[tuple[Launch, Source]]:
@@ -89,9 +106,20 @@ def _numbered(stream: Iterator[tuple[Launch, Source]]) -> Iterator[tuple[Launch,
     counters: dict[int, int] = {}
     for launch, src in stream:
         key = id(launch.host)
-        counters[key] = counters.get(key, 100_000) + 1
+        counters[key] = counters.get(key, FIRST_RECORD - 1) + 1
         launch.record_id = counters[key]
         yield launch, src
+
+
+def record_numbers(hosts: np.ndarray, counters: dict[int, int]) -> np.ndarray:
+    """Vectorized :func:`_numbered`: each row's record number, given each host index's last one so far."""
+    records = np.empty(len(hosts), dtype=np.int64)
+    for h in np.unique(hosts).tolist():
+        rows = np.flatnonzero(hosts == h)
+        first = counters.get(h, FIRST_RECORD - 1) + 1
+        records[rows] = np.arange(first, first + len(rows))
+        counters[h] = first + len(rows) - 1
+    return records
 
 
 def _context(fleet: Fleet, rng: np.random.Generator, start_ns: int, host_index: int) -> IisContext:
@@ -171,21 +199,48 @@ def _host_sources(fleet: Fleet, seed: int) -> dict[int, Source]:
     }
 
 
-def _fleet(
-    fleet: Fleet, rng: np.random.Generator, start_ns: int, days: int, total: int, options: CorpusOptions
-) -> Iterator[tuple[Launch, Source]]:
+@dataclass
+class FleetPlan:
+    """A fleet or mixed corpus, day by day: background draws and the scenario runs injected."""
+
+    fleet: Fleet
+    pools: BackgroundPools
+    sources: dict[int, Source]  # host object id -> the source it reports through
+    days: Iterator[tuple[BackgroundDay, list[tuple[Launch, Source]]]]
+
+
+def fleet_plan(options: CorpusOptions) -> FleetPlan:
+    """The plan of a ``fleet`` or ``mixed`` corpus; the same draws whichever writer renders it."""
+    if options.profile == "scenarios":
+        raise ValueError("the scenarios profile has no fleet plan")
+    fleet = build_fleet(options.seed)
+    rng = np.random.default_rng(options.seed)
+    start_ns = int(options.start.timestamp()) * 1_000_000_000
+    days = 1 if options.profile == "mixed" else options.days
+    total = 100_000 if options.events is None else options.events
     sources = _host_sources(fleet, options.seed)
+    pools = background_pools(fleet)
     injected = _injected(fleet, rng, start_ns, days, total, options, sources)
     background_total = max(0, total - len(injected))
     weights = day_weights(fleet, start_ns, days)
     per_day = np.floor(weights / weights.sum() * background_total).astype(int)
     per_day[: background_total - int(per_day.sum())] += 1
-    for day in range(days):
-        day_start = start_ns + day * DAY_NS
-        todays = [item for item in injected if day_start <= item[0].timestamp_ns < day_start + DAY_NS]
+
+    def plan() -> Iterator[tuple[BackgroundDay, list[tuple[Launch, Source]]]]:
+        for day in range(days):
+            day_start = start_ns + day * DAY_NS
+            todays = [item for item in injected if day_start <= item[0].timestamp_ns < day_start + DAY_NS]
+            yield draw_background(fleet, pools, rng, day_start, int(per_day[day])), todays
+
+    return FleetPlan(fleet, pools, sources, plan())
+
+
+def _fleet_stream(options: CorpusOptions) -> Iterator[tuple[Launch, Source]]:
+    plan = fleet_plan(options)
+    for day, todays in plan.days:
         background = (
-            (launch, sources[id(launch.host)])
-            for launch in background_launches(fleet, rng, day_start, int(per_day[day]))
+            (launch, plan.sources[id(launch.host)])
+            for launch in background_launches(plan.fleet, plan.pools, day)
         )
         yield from heapq.merge(background, todays, key=lambda item: item[0].timestamp_ns)
 
