@@ -25,6 +25,7 @@ import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from generators.appcmd import SCENARIOS
+from generators.fastpath import fleet_chunks, write_fleet_ndjson
 from generators.model import Launch
 from generators.profiles import CorpusOptions, corpus_launches, scenario_sources
 from generators.sources import Source
@@ -45,8 +46,11 @@ class CorpusStats:
 
     def count(self, launch: Launch, src: Source) -> None:
         self.events += 1
-        self.by_source[src.name] = self.by_source.get(src.name, 0) + 1
-        self.by_intent[launch.label.intent] = self.by_intent.get(launch.label.intent, 0) + 1
+        self.tally(src.name, launch.label.intent)
+
+    def tally(self, source: str, intent: str, n: int = 1) -> None:
+        self.by_source[source] = self.by_source.get(source, 0) + n
+        self.by_intent[intent] = self.by_intent.get(intent, 0) + n
 
 
 def corpus_format(path: str | Path) -> str:
@@ -75,24 +79,36 @@ def write_corpus(
     path: str | Path,
     *,
     on_progress: Callable[[int], None] | None = None,
+    reference: bool = False,
 ) -> CorpusStats:
-    """Write the corpus ``options`` describes to ``path``; nothing is left behind on failure."""
+    """Write the corpus ``options`` describes to ``path``; nothing is left behind on failure.
+
+    ``reference=True`` renders every event through its source's renderer even where the
+    fast writer would be used; the bytes are the same (the tests hold both to it).
+    """
     fmt = corpus_format(path)
     stats = CorpusStats()
     with atomic_writer(path) as stream:
         if fmt == "parquet":
-            _write_parquet(options, stream, stats, on_progress)
+            _write_parquet(options, stream, stats, on_progress, reference)
         elif fmt == "ndjson.gz":
             with gzip.GzipFile(filename="", mode="wb", fileobj=stream, mtime=0, compresslevel=6) as packed:
-                _write_ndjson(options, packed, stats, on_progress)  # type: ignore[arg-type]
+                _write_ndjson(options, packed, stats, on_progress, reference)  # type: ignore[arg-type]
         else:
-            _write_ndjson(options, stream, stats, on_progress)
+            _write_ndjson(options, stream, stats, on_progress, reference)
     return stats
 
 
 def _write_ndjson(
-    options: CorpusOptions, stream: IO[bytes], stats: CorpusStats, on_progress: Callable[[int], None] | None
+    options: CorpusOptions,
+    stream: IO[bytes],
+    stats: CorpusStats,
+    on_progress: Callable[[int], None] | None,
+    reference: bool,
 ) -> None:
+    if options.profile != "scenarios" and not reference:
+        stats.events = write_fleet_ndjson(options, stream, stats.tally, on_progress)
+        return
     lines: list[bytes] = []
     for launch, src in corpus_launches(options):
         lines.append(src.dumps(launch))
@@ -135,29 +151,39 @@ def parquet_schema() -> pa.Schema:
 
 
 def _write_parquet(
-    options: CorpusOptions, stream: IO[bytes], stats: CorpusStats, on_progress: Callable[[int], None] | None
+    options: CorpusOptions,
+    stream: IO[bytes],
+    stats: CorpusStats,
+    on_progress: Callable[[int], None] | None,
+    reference: bool,
 ) -> None:
     schema = parquet_schema()
     parse = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
-    read = pa_json.ReadOptions(use_threads=False, block_size=1 << 26)
+    read = pa_json.ReadOptions(block_size=1 << 26)
     with pq.ParquetWriter(stream, schema, compression="zstd", write_statistics=True) as writer:
-        lines: list[bytes] = []
-
-        def flush() -> None:
-            if not lines:
-                return
-            table = pa_json.read_json(io.BytesIO(b"\n".join(lines)), read_options=read, parse_options=parse)
+        for chunk, _ in _parquet_chunks(options, stats, reference):
+            table = pa_json.read_json(pa.BufferReader(chunk), read_options=read, parse_options=parse)
             writer.write_table(table.select(schema.names).cast(schema))
-            lines.clear()
             if on_progress:
                 on_progress(stats.events)
 
-        for launch, src in corpus_launches(options):
-            lines.append(_parquet_line(launch, src))
-            stats.count(launch, src)
-            if len(lines) == _BATCH:
-                flush()
-        flush()
+
+def _parquet_chunks(options: CorpusOptions, stats: CorpusStats, reference: bool) -> Iterator[tuple[Any, int]]:
+    """NDJSON text in Parquet's spelling, chunk by chunk."""
+    if options.profile != "scenarios" and not reference:
+        for chunk, count in fleet_chunks(options, stats.tally, _parquet_line, columnar=True):
+            stats.events += count
+            yield chunk, count
+        return
+    lines: list[bytes] = []
+    for launch, src in corpus_launches(options):
+        lines.append(_parquet_line(launch, src))
+        stats.count(launch, src)
+        if len(lines) == _BATCH:
+            yield b"\n".join(lines), len(lines)
+            lines.clear()
+    if lines:
+        yield b"\n".join(lines), len(lines)
 
 
 def catalogue_rows() -> list[dict[str, str]]:

@@ -1,0 +1,41 @@
+"""The fast fleet writer gives byte for byte what rendering each event gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generators.corpus import write_corpus
+from generators.profiles import CorpusOptions
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        CorpusOptions("mixed", events=12_000, seed=21),
+        CorpusOptions("fleet", events=40_000, seed=4, days=3, attack_rate=500.0),
+        CorpusOptions("fleet", events=3, seed=1),
+        CorpusOptions("fleet", events=0, seed=1),
+    ],
+    ids=["mixed", "fleet-with-attacks", "three-events", "empty"],
+)
+def test_fast_writer_matches_the_renderers(tmp_path: Path, options: CorpusOptions) -> None:
+    fast, reference = tmp_path / "fast.ndjson", tmp_path / "reference.ndjson"
+    fast_stats = write_corpus(options, fast)
+    reference_stats = write_corpus(options, reference, reference=True)
+    fast_lines = fast.read_bytes().splitlines()
+    reference_lines = reference.read_bytes().splitlines()
+    assert len(fast_lines) == len(reference_lines) == options.events
+    mismatched = [i for i, (a, b) in enumerate(zip(fast_lines, reference_lines, strict=True)) if a != b]
+    assert not mismatched, f"first different line: {mismatched[0] + 1}"
+    assert fast_stats == reference_stats
+
+
+def test_fast_parquet_matches_the_renderers(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    options = CorpusOptions("mixed", events=8_000, seed=17)
+    write_corpus(options, tmp_path / "fast.parquet")
+    write_corpus(options, tmp_path / "reference.parquet", reference=True)
+    assert pq.read_table(tmp_path / "fast.parquet").equals(pq.read_table(tmp_path / "reference.parquet"))
