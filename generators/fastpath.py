@@ -32,7 +32,7 @@ from generators.winargs import pipeline_args, security_args
 __all__ = ["fleet_chunks", "write_fleet_ndjson"]
 
 _WORKDIR = "C:\\Windows\\system32\\"
-_CHUNK = 100_000  # lines joined at once: keeps string offsets far below 2 GiB
+_CHUNK = 50_000  # lines joined at once: bounds memory, and keeps string offsets far below 2 GiB
 _HEX = np.array([f"{i:02X}".encode() for i in range(256)], dtype="S2")
 Piece: TypeAlias = Any  # an Arrow string column, or a str repeated on every row
 

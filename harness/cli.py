@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 the check found what it was asked to fail on; 2 bad input
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC
@@ -218,11 +219,14 @@ def generate(
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
     options = CorpusOptions(profile, events, seed, days, start, attack_rate)
+    began = time.perf_counter()
     with _progress(events, f"generating {profile}") as advance:
         stats = write_corpus(options, out, on_progress=advance)
+    elapsed = time.perf_counter() - began
     sources = ", ".join(f"{name} {count:,}" for name, count in sorted(stats.by_source.items()))
     intents = ", ".join(f"{name} {count:,}" for name, count in sorted(stats.by_intent.items()))
-    click.echo(f"wrote {stats.events:,} events to {out}", err=True)
+    rate = stats.events / elapsed if elapsed > 0 else 0.0
+    click.echo(f"wrote {stats.events:,} events to {out} in {elapsed:.1f} s ({rate:,.0f} events/s)", err=True)
     click.echo(f"  by source: {sources}", err=True)
     click.echo(f"  by intent: {intents}", err=True)
 
