@@ -12,7 +12,10 @@ that); only the time it takes differs.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import IO, Any, TypeAlias
 
 import numpy as np
@@ -29,7 +32,7 @@ from generators.sources import SOURCES, Source, endgame, endpoint, security, sys
 from generators.sources.common import Part, defend_entity
 from generators.winargs import pipeline_args, security_args
 
-__all__ = ["fleet_chunks", "write_fleet_ndjson"]
+__all__ = ["fleet_chunks", "overlapped_writes", "write_fleet_ndjson"]
 
 _WORKDIR = "C:\\Windows\\system32\\"
 _CHUNK = 50_000  # lines joined at once: bounds memory, and keeps string offsets far below 2 GiB
@@ -620,12 +623,51 @@ def write_fleet_ndjson(
 ) -> int:
     """Write a fleet or mixed corpus as NDJSON; the same bytes as rendering each event, only faster."""
     written = 0
-    for chunk, lines in fleet_chunks(options, count, lambda launch, src: src.dumps(launch)):
-        stream.write(chunk)
-        written += lines
-        if on_progress:
-            on_progress(written)
+    with overlapped_writes(stream) as write:
+        for chunk, lines in fleet_chunks(options, count, lambda launch, src: src.dumps(launch)):
+            write(chunk)
+            written += lines
+            if on_progress:
+                on_progress(written)
     return written
+
+
+@contextmanager
+def overlapped_writes(stream: IO[bytes]) -> Iterator[Callable[[Any], None]]:
+    """Write in a second thread, so that making the next chunk overlaps writing (or gzipping) this one.
+
+    At most two chunks wait; an error in the writer is raised in the caller at its next
+    write or on exit, and an error in the caller stops the writer.
+    """
+    pending: queue.Queue[Any] = queue.Queue(maxsize=2)
+    failures: list[BaseException] = []
+
+    def drain() -> None:
+        while True:
+            item = pending.get()
+            if item is None:
+                return
+            if not failures:
+                try:
+                    stream.write(item)
+                except BaseException as error:  # handed to the caller, never lost
+                    failures.append(error)
+
+    writer = threading.Thread(target=drain, name="corpus-writer", daemon=True)
+    writer.start()
+
+    def write(chunk: Any) -> None:
+        if failures:
+            raise failures[0]
+        pending.put(chunk)
+
+    try:
+        yield write
+    finally:
+        pending.put(None)
+        writer.join()
+    if failures:
+        raise failures[0]
 
 
 def _text(lines: pa.Array) -> memoryview:

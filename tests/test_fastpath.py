@@ -39,3 +39,32 @@ def test_fast_parquet_matches_the_renderers(tmp_path: Path) -> None:
     write_corpus(options, tmp_path / "fast.parquet")
     write_corpus(options, tmp_path / "reference.parquet", reference=True)
     assert pq.read_table(tmp_path / "fast.parquet").equals(pq.read_table(tmp_path / "reference.parquet"))
+
+
+def test_a_failing_writer_reaches_the_caller() -> None:
+    import io
+
+    from generators.fastpath import overlapped_writes
+
+    class DiskFull(io.RawIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, data: object) -> int:
+            raise OSError("no space left on device")
+
+    with pytest.raises(OSError, match="no space left"), overlapped_writes(DiskFull()) as write:  # type: ignore[arg-type]
+        for _ in range(100):
+            write(b"line\n")
+
+
+def test_a_failing_caller_stops_the_writer() -> None:
+    import io
+
+    from generators.fastpath import overlapped_writes
+
+    sink = io.BytesIO()
+    with pytest.raises(RuntimeError, match="interrupted"), overlapped_writes(sink) as write:
+        write(b"first\n")
+        raise RuntimeError("interrupted")
+    assert sink.getvalue() == b"first\n"
