@@ -92,7 +92,9 @@ def write_corpus(
         if fmt == "parquet":
             _write_parquet(options, stream, stats, on_progress, reference)
         elif fmt == "ndjson.gz":
-            with gzip.GzipFile(filename="", mode="wb", fileobj=stream, mtime=0, compresslevel=6) as packed:
+            # Level 1 compresses twice as fast as the default 6 for 1.5 times the size: corpora
+            # are regenerated from a seed, not archived, so time matters more than bytes.
+            with gzip.GzipFile(filename="", mode="wb", fileobj=stream, mtime=0, compresslevel=1) as packed:
                 _write_ndjson(options, packed, stats, on_progress, reference)  # type: ignore[arg-type]
         else:
             _write_ndjson(options, stream, stats, on_progress, reference)
