@@ -145,6 +145,13 @@ _MALICIOUS = [
         ATOMIC_5,
     ),
     _dump("appcmd-xml", _APPCMD + " list apppool /xml", "the pools as XML", ATOMIC_5),
+    _dump(
+        "appcmd-list-config-connectionstrings",
+        'appcmd list config "{site}" /section:connectionStrings',
+        "print a site's connection strings, database credentials included",
+        NETSPI,
+        attack=FILES,
+    ),
     _dump("appcmd-upper-case", "APPCMD LIST APPPOOL /TEXT:*", "verb, object and flag in upper case"),
     _dump("appcmd-mixed-case", "AppCmd.exe List AppPool /Text:*", "verb, object and flag in mixed case"),
     _dump("appcmd-quoted-arguments", 'appcmd "list" "apppool" "/text:*"', "every argument quoted"),

@@ -28,6 +28,7 @@ REQUIRED = {
         "appcmd-config",
         "appcmd-config-star",
         "appcmd-xml",
+        "appcmd-list-config-connectionstrings",
         "appcmd-upper-case",
         "appcmd-mixed-case",
         "appcmd-quoted-arguments",
