@@ -232,7 +232,8 @@ _MALICIOUS = [
         POWERUP,
         (
             Step("powershell", "powershell.exe -NoP -c Get-ApplicationHost", target=False),
-            Step("appcmd", _APPCMD + " list apppools /text:name"),
+            # Listing names is reconnaissance, not a dump: context for the steps that read credentials.
+            Step("appcmd", _APPCMD + " list apppools /text:name", target=False),
             Step(
                 "appcmd",
                 _APPCMD + ' list apppool "{pool}" /text:processmodel.username',
@@ -249,6 +250,7 @@ _MALICIOUS = [
                 "appcmd",
                 _APPCMD + " list vdir /text:vdir.name",
                 parent=("powershell", "powershell.exe -NoP -c Get-ApplicationHost"),
+                target=False,
             ),
             Step(
                 "appcmd",

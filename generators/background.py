@@ -117,8 +117,9 @@ class BackgroundDay:
         return len(self.timestamps)
 
 
-def draw_background(fleet: Fleet, pools: BackgroundPools, rng: np.random.Generator, start_ns: int,
-                    count: int) -> BackgroundDay:  # fmt: skip
+def draw_background(
+    fleet: Fleet, pools: BackgroundPools, rng: np.random.Generator, start_ns: int, count: int
+) -> BackgroundDay:
     """Draw ``count`` background launches within the day that starts at ``start_ns``."""
     count = max(count, 0)
     weekday = int((start_ns // DAY_NS + 3) % 7)

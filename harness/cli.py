@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC
+from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
@@ -269,3 +270,137 @@ def scenarios(markdown: bool) -> None:
     for row in rows:
         table.add_row(row["id"], row["intent"], row["attack"] or "-", row["description"])
     Console().print(table)
+
+
+def _corpus_options(function: F) -> F:
+    for option in reversed(
+        [
+            click.option(
+                "--corpus",
+                "corpus_path",
+                metavar="PATH",
+                help="NDJSON (plain or gzip), JSON array or Parquet corpus.",
+            ),
+            click.option(
+                "--profile",
+                type=click.Choice(["scenarios", "fleet", "mixed"]),
+                help="Generate the corpus on the fly (default: scenarios).",
+            ),
+            click.option("--events", type=click.IntRange(min=0), help="Events for a generated corpus."),
+            click.option(
+                "--seed", type=int, default=0, show_default=True, help="Seed for a generated corpus."
+            ),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def _write_report(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with atomic_writer(output) as stream:
+        stream.write(text.encode())
+
+
+@main.command()
+@click.argument("rule_path", metavar="RULE")
+@_corpus_options
+@click.option("--expect", "expect_path", metavar="FILE", help="Expectations (default: RULE's .expect.toml).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "junit", "markdown"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
+@_mapping_option
+def validate(
+    rule_path: str,
+    corpus_path: str | None,
+    profile: str | None,
+    events: int | None,
+    seed: int,
+    expect_path: str | None,
+    fmt: str,
+    output: str | None,
+    mapping: str | None,
+) -> None:
+    """Run RULE over a labelled corpus and check it against its expectations (exit 1 on a violation)."""
+    from harness.corpus import describe_corpus, open_corpus
+    from harness.validation import Expectations, default_expectations_path, load_expectations, run_validation
+    from harness.validation.reports import print_table, to_json, to_junit, to_markdown
+
+    rule = load_rule(rule_path)
+    matcher = compile_query(rule.query, mapping=_load_mapping(mapping))
+    found = expect_path or default_expectations_path(rule_path)
+    expectations = load_expectations(found) if found else Expectations()
+    corpus = describe_corpus(corpus_path, profile, events, seed)
+    documents = open_corpus(corpus_path, profile=profile, events=events, seed=seed)
+    result = run_validation(
+        matcher, documents, expectations, rule_name=rule.name, rule_version=rule.version, corpus=corpus
+    )
+    if fmt == "table" and output is None:
+        if not found:
+            click.echo(
+                "no expectations file: every malicious event should alert, every benign one stay silent",
+                err=True,
+            )
+        print_table(result)
+    else:
+        render = {"json": to_json, "junit": to_junit, "markdown": to_markdown, "table": to_markdown}[fmt]
+        _write_report(render(result), output)
+    sys.exit(0 if result.passed else 1)
+
+
+@main.command()
+@click.argument("old_path", metavar="OLD")
+@click.argument("new_path", metavar="NEW")
+@_corpus_options
+@click.option(
+    "--expect", "expect_path", metavar="FILE", help="NEW's expectations (default: NEW's .expect.toml)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
+def diff(
+    old_path: str,
+    new_path: str,
+    corpus_path: str | None,
+    profile: str | None,
+    events: int | None,
+    seed: int,
+    expect_path: str | None,
+    fmt: str,
+    output: str | None,
+) -> None:
+    """How verdicts change from OLD to NEW on the same corpus (exit 1 on a regression NEW does not accept)."""
+    from harness.corpus import describe_corpus, open_corpus
+    from harness.validation import Expectations, default_expectations_path, diff_rules, load_expectations
+    from harness.validation.reports.diff import diff_json, diff_markdown, print_diff
+
+    old, new = load_rule(old_path), load_rule(new_path)
+    found = expect_path or default_expectations_path(new_path)
+    expectations = load_expectations(found) if found else Expectations()
+    corpus = describe_corpus(corpus_path, profile, events, seed)
+    result = diff_rules(
+        compile_query(old.query),
+        compile_query(new.query),
+        open_corpus(corpus_path, profile=profile, events=events, seed=seed),
+        expectations,
+        old_name=_short(old),
+        new_name=_short(new),
+        corpus=corpus,
+    )
+    if fmt == "table" and output is None:
+        print_diff(result)
+    else:
+        _write_report((diff_json if fmt == "json" else diff_markdown)(result), output)
+    sys.exit(1 if result.unaccepted_regressions else 0)
+
+
+def _short(rule: Rule) -> str:
+    return f"v{rule.version}" if rule.version is not None else Path(rule.path).stem

@@ -26,7 +26,7 @@ def _walk(node: Any, path: tuple[str, ...]) -> Iterator[Scalar]:
     if not path:
         yield from _leaves(node)
         return
-    if isinstance(node, list):
+    if isinstance(node, (list, tuple)):
         for item in node:
             yield from _walk(item, path)
         return
@@ -44,7 +44,7 @@ def _leaves(node: Any) -> Iterator[Scalar]:
     if node is None or isinstance(node, Mapping):
         # An object is not a value of the field itself; null is no value.
         return
-    if isinstance(node, list):
+    if isinstance(node, (list, tuple)):
         for item in node:
             yield from _leaves(item)
         return

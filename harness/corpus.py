@@ -1,0 +1,51 @@
+"""Opening a corpus for a run: a file (NDJSON, gzip, JSON array, Parquet) or a generator profile."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError, InputError
+from harness.events import read_events
+
+__all__ = ["describe_corpus", "open_corpus"]
+
+
+def open_corpus(
+    path: str | None = None, *, profile: str | None = None, events: int | None = None, seed: int = 0
+) -> Iterator[dict[str, Any]]:
+    """The documents of a corpus file, or of a profile generated on the fly (the default: scenarios)."""
+    if path is not None and profile is not None:
+        raise HarnessError("give a corpus file or a profile, not both")
+    if path is None:
+        from generators.corpus import iter_documents
+        from generators.profiles import CorpusOptions
+
+        try:
+            options = CorpusOptions(profile or "scenarios", events, seed)
+        except ValueError as error:
+            raise HarnessError(str(error)) from error
+        return iter_documents(options)
+    if path.lower().endswith(".parquet") or Path(path).is_dir():
+        return _parquet(path)
+    return (record.event for record in read_events([path]))
+
+
+def describe_corpus(path: str | None, profile: str | None, events: int | None, seed: int) -> str:
+    if path is not None:
+        return path
+    size = f", {events:,} events" if events is not None else ""
+    return f"profile {profile or 'scenarios'} (seed {seed}{size})"
+
+
+def _parquet(path: str) -> Iterator[dict[str, Any]]:
+    """Rows in batches, so memory stays bounded whatever the file's size."""
+    import pyarrow.dataset as ds
+
+    try:
+        dataset = ds.dataset(path, format="parquet")
+    except (OSError, ValueError) as error:
+        raise InputError(path, 0, f"cannot read as Parquet: {error}") from error
+    for batch in dataset.to_batches(batch_size=10_000):
+        yield from batch.to_pylist()

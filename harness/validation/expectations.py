@@ -1,0 +1,214 @@
+"""Expectations: what a rule should do on each scenario and source, and the budgets it must keep.
+
+A TOML file beside the rule (``X.toml`` -> ``X.expect.toml``)::
+
+    [defaults]            # for events no entry below names
+    malicious = "alert"
+    benign = "silent"
+    out-of-scope = "silent"
+
+    [budgets]
+    max_false_positives_per_million = 100
+    min_detection_rate = 0.6
+
+    [sources.security-4688-nocmdline]      # a blind spot of a data source
+    expect = "silent"
+    status = "known-gap"
+    reason = "without command-line auditing there is no process.args"
+
+    [scenarios.appcmd-dash-text]
+    expect = "silent"
+    status = "known-gap"
+    reason = "the rule needs /text, not -text"
+
+    [scenarios.appcmd-renamed.sources.security-4688]
+    expect = "silent"
+    status = "known-gap"
+    reason = "4688 carries no PE original file name"
+
+The most specific entry wins: scenario and source, then source (a data source's
+blind spot, for every intent), then scenario, then the default for the intent.
+``known-gap`` accepts a miss, ``known-noise`` an alert on benign activity; both need a
+reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+
+__all__ = [
+    "Budgets",
+    "Expectation",
+    "ExpectationError",
+    "Expectations",
+    "default_expectations_path",
+    "load_expectations",
+]
+
+VERDICTS = ("alert", "silent")
+STATUSES = ("expected", "known-gap", "known-noise")
+INTENTS = ("malicious", "benign", "out-of-scope")
+
+
+class ExpectationError(HarnessError):
+    def __init__(self, path: str, message: str, line: int | None = None) -> None:
+        self.path, self.message, self.line = path, message, line
+        super().__init__(f"{path}{f':{line}' if line else ''}: {message}")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    verdict: str  # alert or silent
+    status: str = "expected"  # expected, known-gap or known-noise
+    reason: str = ""
+    origin: str = "default"  # which entry decided it, for reports
+
+
+@dataclass(frozen=True)
+class Budgets:
+    max_false_positives_per_million: float | None = None
+    min_detection_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class Expectations:
+    path: str | None = None
+    defaults: dict[str, str] = field(
+        default_factory=lambda: {"malicious": "alert", "benign": "silent", "out-of-scope": "silent"}
+    )
+    budgets: Budgets = Budgets()
+    sources: dict[str, Expectation] = field(default_factory=dict)
+    scenarios: dict[str, Expectation] = field(default_factory=dict)
+    scenario_sources: dict[tuple[str, str], Expectation] = field(default_factory=dict)
+
+    def expect(self, scenario: str, source: str, intent: str) -> Expectation:
+        """The expected verdict for a target event of ``scenario`` seen through ``source``."""
+        specific = self.scenario_sources.get((scenario, source))
+        if specific is not None:
+            return specific
+        blind_spot = self.sources.get(source)
+        if blind_spot is not None:
+            if intent == "malicious":
+                return blind_spot
+            # What a source cannot show is silent for benign events too, and an alert there is wrong.
+            return Expectation(blind_spot.verdict, "expected", blind_spot.reason, blind_spot.origin)
+        listed = self.scenarios.get(scenario)
+        if listed is not None:
+            return listed
+        return Expectation(self.defaults.get(intent, "silent"), origin=f"default for {intent}")
+
+
+def default_expectations_path(rule_path: str | os.PathLike[str]) -> Path | None:
+    """``rules/x.toml`` -> ``rules/x.expect.toml`` if it exists."""
+    path = Path(rule_path)
+    candidate = path.with_name(path.name.rsplit(".", 1)[0] + ".expect.toml")
+    return candidate if candidate.exists() else None
+
+
+def load_expectations(path: str | os.PathLike[str]) -> Expectations:
+    """Read and check an expectations file; every mistake names the file and the line."""
+    text_path = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ExpectationError(text_path, f"cannot read: {error.strerror or error}") from error
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"at line (\d+)", str(error))
+        raise ExpectationError(
+            text_path, f"not valid TOML: {error}", int(match.group(1)) if match else None
+        ) from error
+    return _Reader(text_path, text).read(data)
+
+
+class _Reader:
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def line_of(self, needle: str) -> int | None:
+        for number, line in enumerate(self.lines, start=1):
+            if needle in line:
+                return number
+        return None
+
+    def fail(self, message: str, needle: str | None = None) -> ExpectationError:
+        return ExpectationError(self.path, message, self.line_of(needle) if needle else None)
+
+    def read(self, data: dict[str, Any]) -> Expectations:
+        # ``rule`` names the rule file the expectations belong to; it is documentation only.
+        self.only(data, {"defaults", "budgets", "sources", "scenarios", "rule"}, "the file")
+        defaults = {"malicious": "alert", "benign": "silent", "out-of-scope": "silent"}
+        for intent, verdict in data.get("defaults", {}).items():
+            if intent not in INTENTS:
+                raise self.fail(f"[defaults] has no intent {intent!r}; use {', '.join(INTENTS)}", intent)
+            defaults[intent] = self.verdict(verdict, f"[defaults] {intent}")
+        budgets = self.budgets(data.get("budgets", {}))
+        sources = {
+            name: self.entry(spec, f"sources.{name}") for name, spec in data.get("sources", {}).items()
+        }
+        scenarios: dict[str, Expectation] = {}
+        pairs: dict[tuple[str, str], Expectation] = {}
+        for name, spec in data.get("scenarios", {}).items():
+            if not isinstance(spec, dict):
+                raise self.fail(f"scenarios.{name} must be a table", name)
+            per_source = spec.get("sources", {})
+            own = {k: v for k, v in spec.items() if k != "sources"}
+            if own:
+                scenarios[name] = self.entry(own, f"scenarios.{name}")
+            for source, source_spec in per_source.items():
+                pairs[(name, source)] = self.entry(source_spec, f"scenarios.{name}.sources.{source}")
+        return Expectations(self.path, defaults, budgets, sources, scenarios, pairs)
+
+    def only(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                raise self.fail(f"unknown key {key!r} in {where}; allowed: {', '.join(sorted(allowed))}", key)
+
+    def verdict(self, value: Any, where: str) -> str:
+        if value not in VERDICTS:
+            raise self.fail(f"{where}: expected verdict must be one of {VERDICTS}, not {value!r}", str(value))
+        return str(value)
+
+    def entry(self, spec: Any, where: str) -> Expectation:
+        if not isinstance(spec, dict):
+            raise self.fail(
+                f"{where} must be a table with expect, status and reason", where.rsplit(".", 1)[-1]
+            )
+        self.only(spec, {"expect", "status", "reason"}, where)
+        if "expect" not in spec:
+            raise self.fail(f'{where} needs expect = "alert" or "silent"', where.rsplit(".", 1)[-1])
+        verdict = self.verdict(spec["expect"], where)
+        status = spec.get("status", "expected")
+        if status not in STATUSES:
+            raise self.fail(f"{where}: status must be one of {STATUSES}, not {status!r}", str(status))
+        if status == "known-gap" and verdict != "silent":
+            raise self.fail(
+                f'{where}: a known-gap is a miss we accept, so expect must be "silent"', "known-gap"
+            )
+        if status == "known-noise" and verdict != "alert":
+            raise self.fail(
+                f'{where}: known-noise is an alert we accept, so expect must be "alert"', "known-noise"
+            )
+        reason = str(spec.get("reason", ""))
+        if status != "expected" and not reason.strip():
+            raise self.fail(f"{where}: a {status} needs a reason", where.rsplit(".", 1)[-1])
+        return Expectation(verdict, status, reason, origin=where)
+
+    def budgets(self, table: dict[str, Any]) -> Budgets:
+        self.only(table, {"max_false_positives_per_million", "min_detection_rate"}, "[budgets]")
+        fp = table.get("max_false_positives_per_million")
+        rate = table.get("min_detection_rate")
+        if fp is not None and (not isinstance(fp, (int, float)) or fp < 0):
+            raise self.fail("max_false_positives_per_million must be a number >= 0", "max_false_positives")
+        if rate is not None and (not isinstance(rate, (int, float)) or not 0 <= rate <= 1):
+            raise self.fail("min_detection_rate must be a number between 0 and 1", "min_detection_rate")
+        return Budgets(fp, rate)

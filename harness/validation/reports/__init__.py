@@ -1,0 +1,10 @@
+"""Report formats for validation results: each a small handler of its own."""
+
+from harness.validation.reports.json import to_json
+from harness.validation.reports.junit import to_junit
+from harness.validation.reports.markdown import to_markdown
+from harness.validation.reports.table import print_table
+
+__all__ = ["FORMATS", "print_table", "to_json", "to_junit", "to_markdown"]
+
+FORMATS = ("table", "json", "junit", "markdown")

@@ -1,0 +1,101 @@
+"""Reports for ``harness diff``: a terminal table, JSON and Markdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from harness.validation.diff import Change, DiffResult
+from harness.validation.reports.table import console_for_reports
+
+__all__ = ["diff_dict", "diff_json", "diff_markdown", "print_diff"]
+
+
+def _label(change: Change) -> str:
+    if change.regressions:
+        return change.kind + (" (accepted)" if change.accepted else "")
+    return change.kind
+
+
+def print_diff(result: DiffResult, console: Console | None = None) -> None:
+    console = console or console_for_reports()
+    table = Table(
+        "scenario",
+        "source",
+        "intent",
+        result.old_name,
+        result.new_name,
+        "change",
+        title=f"{result.old_name} -> {result.new_name}\n{result.corpus}",
+    )
+    for change in result.changed:
+        style = (
+            "red" if change.regressions and not change.accepted else "green" if change.improvements else ""
+        )
+        text = _label(change)
+        table.add_row(
+            change.scenario,
+            change.source,
+            change.intent,
+            f"{change.old_alerts}/{change.events}",
+            f"{change.new_alerts}/{change.events}",
+            f"[{style}]{text}[/{style}]" if style else text,
+        )
+    console.print(table)
+    regressions = result.unaccepted_regressions
+    console.print(
+        f"{len(result.improvements)} improvements, {len(result.regressions)} regressions "
+        f"({len(regressions)} not accepted by the new expectations)"
+    )
+
+
+def diff_dict(result: DiffResult) -> dict[str, Any]:
+    return {
+        "old": result.old_name,
+        "new": result.new_name,
+        "corpus": result.corpus,
+        "regressions_not_accepted": len(result.unaccepted_regressions),
+        "changes": [
+            {
+                "scenario": c.scenario,
+                "source": c.source,
+                "intent": c.intent,
+                "events": c.events,
+                "old_alerts": c.old_alerts,
+                "new_alerts": c.new_alerts,
+                "change": c.kind,
+                "accepted": c.accepted,
+                "example": c.example_newly_silent if c.intent == "malicious" else c.example_newly_alerting,
+            }
+            for c in result.changed
+        ],
+    }
+
+
+def diff_json(result: DiffResult) -> str:
+    return orjson.dumps(diff_dict(result), option=orjson.OPT_INDENT_2).decode()
+
+
+def diff_markdown(result: DiffResult) -> str:
+    lines = [
+        f"### {result.old_name} -> {result.new_name}",
+        "",
+        f"Corpus: {result.corpus}",
+        "",
+        "| scenario | source | intent | old | new | change |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for c in result.changed:
+        lines.append(
+            f"| `{c.scenario}` | {c.source} | {c.intent} | {c.old_alerts}/{c.events} | "
+            f"{c.new_alerts}/{c.events} | {_label(c)} |"
+        )
+    lines += [
+        "",
+        f"{len(result.improvements)} improvements, {len(result.regressions)} regressions, "
+        f"{len(result.unaccepted_regressions)} not accepted.",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,69 @@
+"""The whole result as JSON, for machines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from harness.validation.runner import ValidationResult
+
+__all__ = ["result_dict", "to_json"]
+
+
+def result_dict(result: ValidationResult) -> dict[str, Any]:
+    return {
+        "rule": {"name": result.rule_name, "version": result.rule_version, "query": result.query},
+        "corpus": result.corpus,
+        "passed": result.passed,
+        "metrics": {
+            "events": result.events,
+            "alerts": result.alerts,
+            "true_positives": result.true_positives,
+            "false_negatives": result.false_negatives,
+            "false_positives": result.false_positives,
+            "true_negatives": result.true_negatives,
+            "detection_rate": result.detection_rate,
+            "precision": result.precision,
+            "false_positives_per_million": result.false_positives_per_million,
+            "alerts_per_host_per_day": result.alerts_per_host_per_day,
+            "out_of_scope_alerts": result.out_of_scope_alerts,
+            "context_events": result.context_events,
+            "context_alerts": result.context_alerts,
+            "unlabelled_events": result.unlabelled_events,
+        },
+        "budgets": [
+            {"name": c.name, "limit": c.limit, "actual": c.actual, "passed": c.passed, "skipped": c.skipped}
+            for c in result.budget_checks
+        ],
+        "cells": [
+            {
+                "scenario": c.scenario,
+                "source": c.source,
+                "intent": c.intent,
+                "events": c.events,
+                "alerts": c.alerts,
+                "expected": c.expectation.verdict,
+                "status": c.expectation.status,
+                "reason": c.expectation.reason,
+                "decided_by": c.expectation.origin,
+            }
+            for c in sorted(result.cells.values(), key=lambda c: (c.scenario, c.source))
+        ],
+        "violations": [
+            {
+                "kind": v.kind,
+                "scenario": v.scenario,
+                "source": v.source,
+                "expected": v.expected,
+                "events": v.events,
+                "wrong": v.wrong,
+                "example": v.example,
+            }
+            for v in result.violations
+        ],
+    }
+
+
+def to_json(result: ValidationResult) -> str:
+    return orjson.dumps(result_dict(result), option=orjson.OPT_INDENT_2).decode()

@@ -1,0 +1,54 @@
+"""JUnit XML: a test case per scenario and source, and per budget; a failure per violation."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import orjson
+
+from harness.validation.reports.common import percent
+from harness.validation.runner import ValidationResult
+
+__all__ = ["to_junit"]
+
+
+def to_junit(result: ValidationResult) -> str:
+    suite_name = (
+        f"{result.rule_name} (version {result.rule_version})" if result.rule_version else result.rule_name
+    )
+    suites = ET.Element("testsuites", name="harness validate")
+    suite = ET.SubElement(suites, "testsuite", name=suite_name)
+    violations = {(v.scenario, v.source): v for v in result.violations}
+    failures = 0
+    cases = 0
+    for cell in sorted(result.cells.values(), key=lambda c: (c.scenario, c.source)):
+        cases += 1
+        case = ET.SubElement(suite, "testcase", classname=cell.scenario, name=cell.source)
+        violation = violations.get((cell.scenario, cell.source))
+        if violation is not None:
+            failures += 1
+            wrong = f"{violation.wrong} of {violation.events}"
+            message = f"{violation.kind}: expected {violation.expected} on {wrong}"
+            failure = ET.SubElement(case, "failure", message=message, type=violation.kind)
+            failure.text = orjson.dumps(violation.example, option=orjson.OPT_INDENT_2).decode()
+        elif cell.expectation.status != "expected":
+            skipped = ET.SubElement(
+                case, "skipped", message=f"{cell.expectation.status}: {cell.expectation.reason}"
+            )
+            skipped.text = f"{cell.alerts} of {cell.events} alerted"
+    for check in result.budget_checks:
+        cases += 1
+        case = ET.SubElement(suite, "testcase", classname="budgets", name=check.name)
+        if check.skipped:
+            ET.SubElement(case, "skipped", message=check.skipped)
+        elif not check.passed and check.actual is not None:
+            failures += 1
+            shown = percent(check.actual) if "rate" in check.name else f"{check.actual:,.1f}"
+            ET.SubElement(case, "failure", message=f"{shown} against a limit of {check.limit}", type="budget")
+    suite.set("tests", str(cases))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    suites.set("tests", str(cases))
+    suites.set("failures", str(failures))
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -1,0 +1,43 @@
+"""Markdown, for pull requests."""
+
+from __future__ import annotations
+
+from harness.validation.reports.common import percent, rate, summary_rows
+from harness.validation.runner import ValidationResult
+
+__all__ = ["to_markdown"]
+
+
+def to_markdown(result: ValidationResult) -> str:
+    title = f"{result.rule_name}" + (f" (version {result.rule_version})" if result.rule_version else "")
+    lines = [f"### {title}: {'passed' if result.passed else 'FAILED'}", "", f"Corpus: {result.corpus}", ""]
+    lines += ["| metric | value |", "| --- | --- |"]
+    lines += [f"| {name} | {value} |" for name, value in summary_rows(result)]
+    lines += ["", "| scenario | intent | expected | alerted | detection |", "| --- | --- | --- | --- | --- |"]
+    for scenario, (intent, events, alerts) in sorted(result.scenario_rates().items()):
+        expected = sorted(
+            {
+                c.expectation.verdict
+                + ("" if c.expectation.status == "expected" else f" ({c.expectation.status})")
+                for c in result.cells.values()
+                if c.scenario == scenario
+            }
+        )
+        lines.append(
+            f"| `{scenario}` | {intent} | {', '.join(expected)} | {alerts:,} / {events:,} | "
+            f"{percent(alerts / events if events else None)} |"
+        )
+    if result.budget_checks:
+        lines += ["", "| budget | limit | actual | |", "| --- | --- | --- | --- |"]
+        for check in result.budget_checks:
+            verdict = (
+                f"not judged: {check.skipped}" if check.skipped else ("ok" if check.passed else "FAILED")
+            )
+            lines.append(f"| {check.name} | {check.limit} | {rate(check.actual, 3)} | {verdict} |")
+    if result.violations:
+        lines += ["", "Violations:", ""]
+        lines += [
+            f"- {v.kind}: `{v.scenario}` in `{v.source}`: {v.wrong} of {v.events} (expected {v.expected})"
+            for v in result.violations
+        ]
+    return "\n".join(lines) + "\n"

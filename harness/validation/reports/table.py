@@ -1,0 +1,70 @@
+"""The terminal report: rich tables."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from harness.validation.reports.common import percent, rate, summary_rows
+from harness.validation.runner import ValidationResult
+
+__all__ = ["SHORT", "console_for_reports", "print_table"]
+
+
+# Column headings for the known sources: the grid must fit a terminal.
+SHORT = {
+    "endpoint": "defend",
+    "sysmon-windows": "sysmon",
+    "sysmon-winlogbeat": "sysmon-wlb",
+    "sysmon9-winlogbeat": "sysmon9",
+    "security-4688": "4688",
+    "security-4688-nocmdline": "4688-nocmd",
+    "endgame": "endgame",
+}
+
+
+def console_for_reports() -> Console:
+    """A console as wide as the terminal, or 160 columns when writing to a file or a pipe."""
+    probe = Console()
+    return probe if probe.is_terminal else Console(width=160)
+
+
+def print_table(result: ValidationResult, console: Console | None = None) -> None:
+    console = console or console_for_reports()
+    title = f"{result.rule_name}" + (f" (version {result.rule_version})" if result.rule_version else "")
+    summary = Table(title=f"{title}\n{result.corpus}", show_header=False)
+    for name, value in summary_rows(result):
+        summary.add_row(name, value)
+    console.print(summary)
+
+    sources = sorted({c.source for c in result.cells.values()})
+    grid = Table(
+        "scenario", "intent", *(SHORT.get(s, s) for s in sources), title="alerted / events, per source"
+    )
+    for scenario, (intent, _, _) in sorted(result.scenario_rates().items(), key=lambda kv: (kv[1][0], kv[0])):
+        row = [scenario, intent]
+        for source in sources:
+            cell = result.cells.get((scenario, source))
+            if cell is None:
+                row.append("")
+                continue
+            wrong = cell.wrong and cell.expectation.status == "expected"
+            mark = {"known-gap": " gap", "known-noise": " noise"}.get(cell.expectation.status, "")
+            text = f"{cell.alerts}/{cell.events}{mark}"
+            row.append(f"[red]{text}[/red]" if wrong else text)
+        grid.add_row(*row)
+    console.print(grid)
+
+    for check in result.budget_checks:
+        if check.skipped:
+            console.print(f"budget {check.name}: not judged: {check.skipped}")
+            continue
+        shown = percent(check.actual) if "rate" in check.name else rate(check.actual)
+        verdict = "[green]ok[/green]" if check.passed else "[red]FAILED[/red]"
+        console.print(f"budget {check.name}: {shown} (limit {check.limit}) {verdict}")
+    for v in result.violations:
+        console.print(
+            f"[red]violation[/red] {v.kind}: {v.scenario} in {v.source}: {v.wrong} of {v.events} "
+            f"(expected {v.expected})"
+        )
+    console.print("[green]passed[/green]" if result.passed else "[red]FAILED[/red]")

@@ -1,0 +1,279 @@
+"""Running a rule over a labelled corpus: verdicts per scenario and source, metrics, violations.
+
+Only ``labels.role == "target"`` events are judged against expectations (a chain's
+context, the shell a web shell opens, is counted apart). Background events carry
+``labels.scenario = "fleet-background"`` and intent ``benign``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from harness.eql import Matcher
+from harness.validation.expectations import Expectation, Expectations
+
+__all__ = ["BACKGROUND_SCENARIO", "BudgetCheck", "Cell", "ValidationResult", "Violation", "run_validation"]
+
+BACKGROUND_SCENARIO = "fleet-background"
+
+
+@dataclass
+class Cell:
+    """One scenario seen through one source."""
+
+    scenario: str
+    source: str
+    intent: str
+    expectation: Expectation
+    events: int = 0
+    alerts: int = 0
+    example_alert: dict[str, Any] | None = None
+    example_silent: dict[str, Any] | None = None
+
+    @property
+    def silent(self) -> int:
+        return self.events - self.alerts
+
+    @property
+    def wrong(self) -> int:
+        """Events whose verdict differs from the expectation."""
+        return self.silent if self.expectation.verdict == "alert" else self.alerts
+
+    @property
+    def detection_rate(self) -> float:
+        return self.alerts / self.events if self.events else 0.0
+
+
+@dataclass(frozen=True)
+class Violation:
+    scenario: str
+    source: str
+    intent: str
+    expected: str
+    events: int
+    wrong: int
+    example: dict[str, Any] | None
+
+    @property
+    def kind(self) -> str:
+        if self.intent == "malicious":
+            return "missed"
+        return "false positive" if self.expected == "silent" else "not alerted"
+
+
+@dataclass(frozen=True)
+class BudgetCheck:
+    name: str
+    limit: float
+    actual: float | None
+    passed: bool
+    skipped: str = ""  # why the budget could not be judged on this corpus
+
+
+@dataclass
+class ValidationResult:
+    rule_name: str
+    rule_version: int | None
+    query: str
+    corpus: str
+    expectations: Expectations
+    cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
+    context_events: int = 0
+    context_alerts: int = 0
+    unlabelled_events: int = 0
+    background_events: int = 0
+    unlabelled_alerts: list[dict[str, Any]] = field(default_factory=list)
+    hosts: set[str] = field(default_factory=set)
+    first_ms: int | None = None
+    last_ms: int | None = None
+
+    # -- metrics ------------------------------------------------------------------
+
+    def _sum(self, intent: str, attr: str) -> int:
+        return sum(getattr(c, attr) for c in self.cells.values() if c.intent == intent)
+
+    @property
+    def events(self) -> int:
+        return sum(c.events for c in self.cells.values()) + self.context_events + self.unlabelled_events
+
+    @property
+    def true_positives(self) -> int:
+        return self._sum("malicious", "alerts")
+
+    @property
+    def false_negatives(self) -> int:
+        return self._sum("malicious", "silent")
+
+    @property
+    def false_positives(self) -> int:
+        return self._sum("benign", "alerts")
+
+    @property
+    def true_negatives(self) -> int:
+        return self._sum("benign", "silent")
+
+    @property
+    def benign_events(self) -> int:
+        return self._sum("benign", "events")
+
+    @property
+    def out_of_scope_alerts(self) -> int:
+        return self._sum("out-of-scope", "alerts")
+
+    @property
+    def detection_rate(self) -> float | None:
+        """Alerted share of malicious target events (out-of-scope attacks excluded)."""
+        total = self.true_positives + self.false_negatives
+        return self.true_positives / total if total else None
+
+    @property
+    def precision(self) -> float | None:
+        total = self.true_positives + self.false_positives
+        return self.true_positives / total if total else None
+
+    @property
+    def false_positives_per_million(self) -> float | None:
+        return self.false_positives / self.benign_events * 1e6 if self.benign_events else None
+
+    @property
+    def alerts(self) -> int:
+        return sum(c.alerts for c in self.cells.values()) + self.context_alerts + len(self.unlabelled_alerts)
+
+    @property
+    def days(self) -> float:
+        if self.first_ms is None or self.last_ms is None:
+            return 0.0
+        return max((self.last_ms - self.first_ms) / 86_400_000, 1 / 24)
+
+    @property
+    def alerts_per_host_per_day(self) -> float | None:
+        if not self.hosts or not self.days:
+            return None
+        return self.alerts / len(self.hosts) / self.days
+
+    def scenario_rates(self) -> dict[str, tuple[str, int, int]]:
+        """Per scenario, across sources: intent, target events, alerts."""
+        out: dict[str, tuple[str, int, int]] = {}
+        for cell in self.cells.values():
+            intent, events, alerts = out.get(cell.scenario, (cell.intent, 0, 0))
+            out[cell.scenario] = (intent, events + cell.events, alerts + cell.alerts)
+        return out
+
+    # -- verdict ---------------------------------------------------------------------
+
+    @property
+    def violations(self) -> list[Violation]:
+        found = []
+        for cell in sorted(self.cells.values(), key=lambda c: (c.scenario, c.source)):
+            if cell.wrong and cell.expectation.status == "expected":
+                example = cell.example_silent if cell.expectation.verdict == "alert" else cell.example_alert
+                found.append(
+                    Violation(
+                        cell.scenario,
+                        cell.source,
+                        cell.intent,
+                        cell.expectation.verdict,
+                        cell.events,
+                        cell.wrong,
+                        example,
+                    )
+                )
+        return found
+
+    @property
+    def budget_checks(self) -> list[BudgetCheck]:
+        checks = []
+        budgets = self.expectations.budgets
+        fp = self.false_positives_per_million
+        if budgets.max_false_positives_per_million is not None:
+            limit = budgets.max_false_positives_per_million
+            name = "false positives per million benign events"
+            if fp is None or not self.background_events:
+                # A scenarios corpus holds benign look-alikes, not a fleet's everyday activity:
+                # a rate per million over it would say nothing about noise in production.
+                why = "the corpus has no fleet background (use --profile fleet or a real corpus)"
+                checks.append(BudgetCheck(name, limit, fp, True, skipped=why))
+            else:
+                checks.append(BudgetCheck(name, limit, fp, fp <= limit))
+        rate = self.detection_rate
+        if budgets.min_detection_rate is not None and rate is not None:
+            limit = budgets.min_detection_rate
+            checks.append(
+                BudgetCheck("detection rate over in-scope malicious events", limit, rate, rate >= limit)
+            )
+        return checks
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations and all(check.passed for check in self.budget_checks)
+
+
+def run_validation(
+    matcher: Matcher,
+    documents: Iterable[Mapping[str, Any]],
+    expectations: Expectations,
+    *,
+    rule_name: str,
+    rule_version: int | None = None,
+    corpus: str = "",
+) -> ValidationResult:
+    """Judge every document and gather the result."""
+    result = ValidationResult(rule_name, rule_version, str(matcher.query), corpus, expectations)
+    cells = result.cells
+    for doc in documents:
+        alerted = matcher.matches(doc)
+        _note_time_and_host(result, doc)
+        labels = doc.get("labels")
+        if not isinstance(labels, Mapping) or "scenario" not in labels:
+            result.unlabelled_events += 1
+            if alerted:
+                result.unlabelled_alerts.append(dict(doc))
+            continue
+        if labels.get("role", "target") != "target":
+            result.context_events += 1
+            result.context_alerts += alerted
+            continue
+        scenario, source = str(labels["scenario"]), str(labels.get("source", "unknown"))
+        intent = str(labels.get("intent", "benign"))
+        cell = cells.get((scenario, source))
+        if cell is None:
+            cell = cells[(scenario, source)] = Cell(
+                scenario, source, intent, expectations.expect(scenario, source, intent)
+            )
+        cell.events += 1
+        if scenario == BACKGROUND_SCENARIO:
+            result.background_events += 1
+        if alerted:
+            cell.alerts += 1
+            if cell.example_alert is None:
+                cell.example_alert = dict(doc)
+        elif cell.example_silent is None:
+            cell.example_silent = dict(doc)
+    return result
+
+
+def _note_time_and_host(result: ValidationResult, doc: Mapping[str, Any]) -> None:
+    host = doc.get("host")
+    name = host.get("name") if isinstance(host, Mapping) else doc.get("host.name")
+    if isinstance(name, str):
+        result.hosts.add(name)
+    ms = _epoch_ms(doc.get("@timestamp"))
+    if ms is not None:
+        result.first_ms = ms if result.first_ms is None else min(result.first_ms, ms)
+        result.last_ms = ms if result.last_ms is None else max(result.last_ms, ms)
+
+
+def _epoch_ms(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(datetime.fromisoformat(value).timestamp() * 1000)
+        except ValueError:
+            return None
+    return None

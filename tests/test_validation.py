@@ -1,0 +1,213 @@
+"""Expectations, runs, metrics, reports and diffs on the shipped rules and generated corpora."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from harness import compile_query, load_rule
+from harness.cli import main
+from harness.corpus import open_corpus
+from harness.validation import (
+    ExpectationError,
+    Expectations,
+    diff_rules,
+    load_expectations,
+    run_validation,
+)
+from harness.validation.reports import to_json, to_junit, to_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+V214 = ROOT / "rules" / "iis_appcmd_password_dumped_v214.toml"
+V220 = ROOT / "rules" / "iis_appcmd_password_dumped_v220.toml"
+HISTORICAL = ROOT / "tests" / "data" / "rules" / "historical_slash_list.toml"
+
+
+def _validate(rule_path: Path, expectations: Expectations | None = None, **corpus: object):  # type: ignore[no-untyped-def]
+    rule = load_rule(rule_path)
+    if expectations is None:
+        expectations = load_expectations(rule_path.with_name(rule_path.stem + ".expect.toml"))
+    documents = open_corpus(**corpus) if corpus else open_corpus(profile="scenarios", seed=7)  # type: ignore[arg-type]
+    return run_validation(
+        compile_query(rule.query), documents, expectations, rule_name=rule.name, rule_version=rule.version
+    )
+
+
+@pytest.mark.parametrize("rule_path", [V214, V220], ids=["v214", "v220"])
+def test_shipped_rules_meet_their_expectations(rule_path: Path) -> None:
+    result = _validate(rule_path)
+    assert result.violations == []
+    assert result.passed
+    assert 0.65 <= (result.detection_rate or 0) < 0.8
+
+
+def test_metrics_add_up() -> None:
+    result = _validate(V214)
+    malicious = sum(c.events for c in result.cells.values() if c.intent == "malicious")
+    assert result.true_positives + result.false_negatives == malicious
+    assert result.false_positives == 12  # the two /text:name monitoring scenarios in six sources
+    assert result.precision == pytest.approx(result.true_positives / (result.true_positives + 12))
+    assert result.out_of_scope_alerts == 0
+
+
+def test_fleet_noise_is_measured_per_million() -> None:
+    result = _validate(V214, profile="fleet", events=60_000, seed=3)
+    assert result.background_events > 50_000
+    assert result.false_positives_per_million is not None
+    assert result.false_positives == sum(c.alerts for c in result.cells.values() if c.intent == "benign")
+    (fp_budget,) = [c for c in result.budget_checks if "false positives" in c.name]
+    assert not fp_budget.skipped
+    assert result.alerts_per_host_per_day is not None and result.alerts_per_host_per_day < 1
+
+
+def test_a_rule_that_misses_breaks_its_expectations() -> None:
+    result = _validate(HISTORICAL, Expectations())
+    assert result.detection_rate is not None and result.detection_rate < 0.05
+    assert not result.passed
+    missed = {v.scenario for v in result.violations if v.kind == "missed"}
+    assert "appcmd-list-apppool-text-star" in missed
+
+
+def test_known_gaps_are_not_violations_but_still_count_as_misses() -> None:
+    result = _validate(V214)
+    gap = result.cells[("appcmd-dash-text", "endpoint")]
+    assert gap.alerts == 0 and gap.expectation.status == "known-gap"
+    assert all(v.scenario != "appcmd-dash-text" for v in result.violations)
+
+
+def test_source_blind_spots_override_scenario_entries() -> None:
+    expectations = load_expectations(ROOT / "rules" / "iis_appcmd_password_dumped_v214.expect.toml")
+    assert (
+        expectations.expect("appcmd-list-apppool-text-star", "security-4688-nocmdline", "malicious").status
+        == "known-gap"
+    )
+    benign = expectations.expect("monitor-list-apppools-text-name", "security-4688-nocmdline", "benign")
+    assert (benign.verdict, benign.status) == ("silent", "expected")
+    assert expectations.expect("appcmd-renamed", "security-4688", "malicious").origin.endswith(
+        "security-4688"
+    )
+    assert expectations.expect("fleet-background", "endpoint", "benign").verdict == "silent"
+
+
+@pytest.mark.parametrize(
+    ("content", "message", "line"),
+    [
+        ('[scenarios.x]\nexpect = "maybe"\n', "expected verdict must be one of", 2),
+        ('[scenarios.x]\nexpect = "alert"\nstatus = "known-gap"\nreason = "r"\n', "a known-gap is a miss", 3),
+        ('[scenarios.x]\nexpect = "silent"\nstatus = "known-gap"\n', "needs a reason", 1),
+        ("[budgets]\nmin_detection_rate = 3\n", "between 0 and 1", 2),
+        ('[defaults]\nevil = "alert"\n', "has no intent", 2),
+        ('[scenarios.x]\nexpected = "alert"\n', "unknown key 'expected'", 2),
+        ("[scenarios.x\n", "not valid TOML", 1),
+    ],
+)
+def test_bad_expectations_name_file_and_line(tmp_path: Path, content: str, message: str, line: int) -> None:
+    path = tmp_path / "x.expect.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ExpectationError) as caught:
+        load_expectations(path)
+    assert message in str(caught.value)
+    assert caught.value.line == line
+    assert str(path) in str(caught.value)
+
+
+def test_diff_shows_what_changed_between_versions() -> None:
+    result = diff_rules(
+        compile_query(load_rule(V214).query),
+        compile_query(load_rule(V220).query),
+        open_corpus(profile="scenarios", seed=7),
+        load_expectations(V220.with_name(V220.stem + ".expect.toml")),
+        old_name="v214",
+        new_name="v220",
+    )
+    kinds = {(c.scenario, c.kind) for c in result.changed}
+    assert ("monitor-list-apppools-text-name", "noise removed") in kinds
+    assert ("appcmd-config", "newly detected") in kinds
+    assert ("appcmd-list-config-connectionstrings", "newly detected") in kinds
+    assert ("appcmd-upper-case", "newly missed") in kinds
+    assert not result.unaccepted_regressions  # v220's expectations accept the upper-case gap
+
+
+def test_diff_regressions_fail_without_accepting_expectations() -> None:
+    result = diff_rules(
+        compile_query(load_rule(V214).query),
+        compile_query(load_rule(V220).query),
+        open_corpus(profile="scenarios", seed=7),
+        Expectations(),
+        old_name="v214",
+        new_name="v220",
+    )
+    assert {c.scenario for c in result.unaccepted_regressions} == {"appcmd-upper-case", "appcmd-mixed-case"}
+
+
+def test_json_report_round_trips() -> None:
+    data = json.loads(to_json(_validate(V214)))
+    assert data["passed"] is True
+    assert data["metrics"]["false_positives"] == 12
+    assert {c["status"] for c in data["cells"]} == {"expected", "known-gap", "known-noise"}
+
+
+def test_junit_report_is_well_formed_and_counts_failures() -> None:
+    root = ET.fromstring(to_junit(_validate(HISTORICAL, Expectations())))
+    suite = root.find("testsuite")
+    assert suite is not None
+    failures = suite.findall("testcase/failure")
+    assert int(suite.get("failures", "0")) == len(failures) > 0
+    assert int(suite.get("tests", "0")) == len(suite.findall("testcase"))
+    assert all(f.get("message", "").startswith("missed") or f.get("type") == "budget" for f in failures)
+
+
+def test_markdown_report_has_the_headline_numbers() -> None:
+    text = to_markdown(_validate(V220))
+    assert "passed" in text.splitlines()[0]
+    assert "| detection rate (in-scope malicious) |" in text
+    assert "`appcmd-upper-case`" in text
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_validate_exit_codes(tmp_path: Path) -> None:
+    assert _cli("validate", str(V214), "--seed", "7")[0] == 0
+    code, out, _ = _cli("validate", str(HISTORICAL), "--format", "json")
+    assert code == 1
+    assert json.loads(out)["passed"] is False
+
+
+def test_cli_validate_writes_junit_atomically(tmp_path: Path) -> None:
+    out = tmp_path / "report.xml"
+    code, _, _ = _cli("validate", str(V220), "--format", "junit", "--output", str(out), "--seed", "7")
+    assert code == 0
+    assert ET.parse(out).getroot().tag == "testsuites"
+
+
+def test_cli_validate_on_a_corpus_file(tmp_path: Path) -> None:
+    corpus = ROOT / "corpora" / "scenarios-seed7.ndjson"
+    code, out, _ = _cli("validate", str(V214), "--corpus", str(corpus), "--format", "markdown")
+    assert code == 0
+    assert "Corpus: " + str(corpus) in out
+
+
+def test_cli_diff_exit_codes(tmp_path: Path) -> None:
+    assert _cli("diff", str(V214), str(V220), "--seed", "7")[0] == 0
+    empty = tmp_path / "none.expect.toml"
+    empty.write_text("", encoding="utf-8")
+    code, out, _ = _cli(
+        "diff", str(V214), str(V220), "--seed", "7", "--expect", str(empty), "--format", "json"
+    )
+    assert code == 1
+    assert json.loads(out)["regressions_not_accepted"] == 12
+
+
+def test_cli_reports_a_bad_expectations_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.expect.toml"
+    bad.write_text("[budgets]\nmin_detection_rate = 7\n", encoding="utf-8")
+    code, _, err = _cli("validate", str(V214), "--expect", str(bad))
+    assert code == 2
+    assert f"{bad}:2: " in err
