@@ -1,0 +1,66 @@
+"""``pytest --rule`` on a rule written outside the repository, as a user runs it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ("--rule-examples", "3", "--rule-budget-events", "3000", "-p", "no:cacheprovider")
+
+
+def test_battery_passes_for_a_rule_that_meets_its_expectations(pytester: pytest.Pytester) -> None:
+    shutil.copy(ROOT / "rules" / "iis_appcmd_password_dumped_v220.toml", pytester.path / "my_rule.toml")
+    shutil.copy(
+        ROOT / "rules" / "iis_appcmd_password_dumped_v220.expect.toml", pytester.path / "my_rule.expect.toml"
+    )
+    result = pytester.runpytest_subprocess("--rule", "my_rule.toml", *FAST)
+    from generators.appcmd import SCENARIOS
+
+    result.assert_outcomes(passed=len(SCENARIOS) + 2)
+
+
+def test_battery_fails_with_the_shrunk_event_and_the_query(pytester: pytest.Pytester) -> None:
+    shutil.copy(ROOT / "tests" / "data" / "rules" / "historical_slash_list.toml", pytester.path / "old.toml")
+    result = pytester.runpytest_subprocess("--rule", "old.toml", "-k", "apppool-text-star or golden", *FAST)
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*appcmd-list-apppool-text-star in *: expected alert (default for malicious), the rule stayed*",
+            '*query: process where * process.args : "/list"*',
+            "*the whole (shrunk) event:*",
+            "*the golden scenarios corpus breaks expectations:*",
+        ]
+    )
+
+
+def test_fixtures_for_tests_of_ones_own(pytester: pytest.Pytester) -> None:
+    shutil.copy(ROOT / "rules" / "iis_appcmd_password_dumped_v214.toml", pytester.path / "rule.toml")
+    pytester.makepyfile(
+        test_mine="""
+        from hypothesis import given, settings
+
+        def test_rule_fixture(rule, matcher, expectations):
+            assert rule.version == 214
+            assert str(matcher.query).startswith("process where")
+
+        def test_strategies(malicious_events, matcher):
+            @given(malicious_events(source="endpoint"))
+            @settings(max_examples=5, deadline=None)
+            def inner(event):
+                assert event["labels"]["intent"] == "malicious"
+            inner()
+        """
+    )
+    result = pytester.runpytest_subprocess("--rule", "rule.toml", "-m", "not rule_battery", *FAST)
+    result.assert_outcomes(passed=2)
+
+
+def test_without_rule_the_plugin_adds_nothing(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_x="def test_x():\n    assert True is not False\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
