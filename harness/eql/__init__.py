@@ -14,6 +14,8 @@ from harness.eql.ast import (
     Not,
     Or,
     Query,
+    children,
+    walk,
 )
 from harness.eql.mapping import ECS, FieldMapping, load_index_mapping
 from harness.eql.matcher import Matcher, compile_query, parse_query
@@ -40,5 +42,7 @@ __all__ = [
     "format_expr",
     "format_query",
     "load_index_mapping",
+    "children",
     "parse_query",
+    "walk",
 ]
