@@ -38,11 +38,11 @@ __all__ = [
     "Not",
     "Or",
     "Query",
+    "children",
     "compile_query",
     "format_expr",
     "format_query",
     "load_index_mapping",
-    "children",
     "parse_query",
     "walk",
 ]
