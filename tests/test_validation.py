@@ -211,3 +211,22 @@ def test_cli_reports_a_bad_expectations_file(tmp_path: Path) -> None:
     code, _, err = _cli("validate", str(V214), "--expect", str(bad))
     assert code == 2
     assert f"{bad}:2: " in err
+
+
+def test_junit_report_is_read_by_a_junit_consumer(tmp_path: Path) -> None:
+    from junitparser import Failure, JUnitXml, Skipped
+
+    path = tmp_path / "report.xml"
+    path.write_text(to_junit(_validate(HISTORICAL, Expectations())), encoding="utf-8")
+    xml = JUnitXml.fromfile(str(path))
+    suites = list(xml)
+    assert len(suites) == 1
+    cases = list(suites[0])
+    failed = [case for case in cases if any(isinstance(r, Failure) for r in case.result)]
+    assert suites[0].failures == len(failed) > 0
+    assert suites[0].tests == len(cases)
+    shipped = tmp_path / "v214.xml"
+    shipped.write_text(to_junit(_validate(V214)), encoding="utf-8")
+    ok = list(JUnitXml.fromfile(str(shipped)))[0]
+    assert ok.failures == 0
+    assert any(isinstance(r, Skipped) for case in ok for r in case.result)  # known gaps show as skipped
