@@ -227,6 +227,6 @@ def test_junit_report_is_read_by_a_junit_consumer(tmp_path: Path) -> None:
     assert suites[0].tests == len(cases)
     shipped = tmp_path / "v214.xml"
     shipped.write_text(to_junit(_validate(V214)), encoding="utf-8")
-    ok = list(JUnitXml.fromfile(str(shipped)))[0]
+    (ok,) = list(JUnitXml.fromfile(str(shipped)))
     assert ok.failures == 0
     assert any(isinstance(r, Skipped) for case in ok for r in case.result)  # known gaps show as skipped
