@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Mapping
+from ipaddress import IPv6Address
 from typing import Any
 
 from harness.eql.ast import (
@@ -191,7 +192,14 @@ class Evaluator:
             networks = [parse_cidr(str(arg.value)) for arg in rest if isinstance(arg, Literal)]
 
             def in_networks(value: Any) -> bool:
-                address = value if not isinstance(value, str) else to_ip(value)
+                # A string from _source, or an address a mapped ip field already parsed; nothing else.
+                address = (
+                    to_ip(value)
+                    if isinstance(value, str)
+                    else value
+                    if isinstance(value, IPv6Address)
+                    else None
+                )
                 return address is not None and any(address in net for net in networks)
 
             return self.field_test(field, in_networks)

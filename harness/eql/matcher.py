@@ -6,12 +6,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from harness.eql.ast import Query
+from harness.eql.compiled import CompiledEvaluator
 from harness.eql.evaluator import Evaluator
 from harness.eql.mapping import FieldMapping
 from harness.eql.parser import parse_query as _parse_grammar
 from harness.eql.verifier import verify
 
-__all__ = ["Matcher", "compile_query", "parse_query"]
+__all__ = ["ENGINES", "Matcher", "compile_query", "parse_query"]
 
 
 def parse_query(text: str, *, mapping: FieldMapping | None = None) -> Query:
@@ -30,14 +31,23 @@ def parse_query(text: str, *, mapping: FieldMapping | None = None) -> Query:
     return query
 
 
+ENGINES = ("reference", "compiled")
+
+
 class Matcher:
     """A compiled query: ``matches(event)`` answers as Elasticsearch would."""
 
-    def __init__(self, query: Query, *, category_field: str, mapping: FieldMapping | None) -> None:
+    def __init__(
+        self, query: Query, *, category_field: str, mapping: FieldMapping | None, engine: str = "reference"
+    ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
         self.query = query
         self.category_field = category_field
         self.mapping = mapping
-        self._evaluator = Evaluator(query, category_field=category_field, mapping=mapping)
+        self.engine = engine
+        evaluator = CompiledEvaluator if engine == "compiled" else Evaluator
+        self._evaluator = evaluator(query, category_field=category_field, mapping=mapping)
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         """Would Elasticsearch return this ``_source`` document for the query?"""
@@ -57,6 +67,7 @@ def compile_query(
     *,
     category_field: str = "event.category",
     mapping: FieldMapping | None = None,
+    engine: str = "reference",
 ) -> Matcher:
     """Parse, check and compile ``text``.
 
@@ -64,6 +75,8 @@ def compile_query(
     (for example :data:`harness.eql.ECS`) makes values compare as their mapped types,
     applies keyword ``ignore_above``, and makes a field no index maps an error unless
     it is written ``?field``; without it, values are taken as JSON gives them.
+    ``engine`` is ``reference`` (the evaluator that defines the answers) or ``compiled``
+    (the same answers, faster; the differential tests hold it to that).
     """
     query = parse_query(text, mapping=mapping)
-    return Matcher(query, category_field=category_field, mapping=mapping)
+    return Matcher(query, category_field=category_field, mapping=mapping, engine=engine)

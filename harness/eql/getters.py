@@ -1,0 +1,77 @@
+"""Field getters generated per path: the same answer as ``fields.field_values``, several times faster.
+
+``field_values`` walks any document generically. A rule reads a handful of known
+paths, so for each one this module writes a small Python function that tries exactly
+the keys that can hold it (``process`` then ``args``, and the flat ``process.args``)
+with plain dict lookups, and hands anything unusual (an array of objects on the way, a
+mapping that is not a dict) to the generic walker. ``tests/test_engines.py`` holds the
+two to the same answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from harness.eql.fields import Scalar, field_values
+
+__all__ = ["compile_getter"]
+
+_SCALARS = (str, int, float, bool)
+
+
+def _leaves(value: Any, out: list[Scalar]) -> None:
+    """Append a field's leaf values (scalars, arrays of them, arrays of arrays)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool:
+        out.append(value)
+    elif kind is list or kind is tuple:
+        for item in value:
+            item_kind = type(item)
+            if item_kind is str or item_kind is int or item_kind is float or item_kind is bool:
+                out.append(item)
+            elif item is not None:
+                _leaves(item, out)
+    elif value is not None and not isinstance(value, Mapping) and isinstance(value, _SCALARS):
+        out.append(value)  # a subclass of str or int
+
+
+@lru_cache(maxsize=1024)
+def compile_getter(path: tuple[str, ...]) -> Callable[[Mapping[str, Any]], list[Scalar]]:
+    """A function returning ``field_values(event, path)`` for this ``path``."""
+    lines = ["def get(event):", "    out = []"]
+    _emit(lines, path, 0, "event", 1, 0)
+    lines.append("    return out")
+    namespace: dict[str, Any] = {"_leaves": _leaves, "_walk_from": _walk_from, "dict": dict}
+    exec("\n".join(lines), namespace)  # the source is built above from repr()-quoted keys only
+    getter: Callable[[Mapping[str, Any]], list[Scalar]] = namespace["get"]
+    return getter
+
+
+def _walk_from(node: Any, rest: tuple[str, ...], out: list[Scalar]) -> None:
+    """Values of ``rest`` below ``node`` when ``node`` is not a plain dict (arrays of objects...)."""
+    out.extend(field_values({"__node__": node}, ("__node__", *rest)))
+
+
+def _emit(lines: list[str], path: tuple[str, ...], level: int, node: str, depth: int, counter: int) -> int:
+    """Code that collects the values of ``path[level:]`` below the dict named ``node``."""
+    indent = "    " * depth
+    for cut in range(level + 1, len(path) + 1):
+        key = repr(".".join(path[level:cut]))
+        counter += 1
+        child = f"n{counter}"
+        lines.append(f"{indent}{child} = {node}.get({key})")
+        lines.append(f"{indent}if {child} is not None:")
+        if cut == len(path):
+            lines.append(f"{indent}    if type({child}) is str:")
+            lines.append(f"{indent}        out.append({child})")
+            lines.append(f"{indent}    else:")
+            lines.append(f"{indent}        _leaves({child}, out)")
+            continue
+        rest = repr(path[cut:])
+        lines.append(f"{indent}    if type({child}) is dict:")
+        counter = _emit(lines, path, cut, child, depth + 2, counter)
+        lines.append(f"{indent}    else:")
+        lines.append(f"{indent}        _walk_from({child}, {rest}, out)")
+    return counter
