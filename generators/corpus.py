@@ -36,6 +36,7 @@ __all__ = ["FORMATS", "CorpusStats", "corpus_format", "iter_documents", "write_c
 
 FORMATS = ("ndjson", "ndjson.gz", "parquet")
 _BATCH = 20_000
+_ROW_GROUP = 65_536
 
 
 @dataclass
@@ -162,12 +163,23 @@ def _write_parquet(
     schema = parquet_schema()
     parse = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
     read = pa_json.ReadOptions(block_size=1 << 26)
+    pending: list[pa.Table] = []
+    held = 0
     with pq.ParquetWriter(stream, schema, compression="zstd", write_statistics=True) as writer:
+        # Row groups of a fixed size, whatever the chunks: the same corpus gives the same file
+        # whichever writer made the chunks.
         for chunk, _ in _parquet_chunks(options, stats, reference):
             table = pa_json.read_json(pa.BufferReader(chunk), read_options=read, parse_options=parse)
-            writer.write_table(table.select(schema.names).cast(schema))
+            pending.append(table.select(schema.names).cast(schema))
+            held += table.num_rows
+            while held >= _ROW_GROUP:
+                combined = pa.concat_tables(pending)
+                writer.write_table(combined.slice(0, _ROW_GROUP))
+                pending, held = [combined.slice(_ROW_GROUP)], held - _ROW_GROUP
             if on_progress:
                 on_progress(stats.events)
+        if held:
+            writer.write_table(pa.concat_tables(pending))
 
 
 def _parquet_chunks(options: CorpusOptions, stats: CorpusStats, reference: bool) -> Iterator[tuple[Any, int]]:

@@ -543,6 +543,8 @@ def _background_lines(
     families: list[Callable[[_Pools, _Chunk], list[Piece]]],
 ) -> pa.Array:
     """The lines of background ``rows`` (in that order), each source family joined in one go."""
+    if len(rows) == 0:  # a chunk of scenario events only (a high attack rate)
+        return pa.array([], type=pa.string())
     parts: list[pa.Array] = []
     positions: list[np.ndarray] = []
     sources = host_source[day.host[rows]]

@@ -58,6 +58,16 @@ def _mapping_option(function: F) -> F:
     )(function)
 
 
+def _engine_option(function: F) -> F:
+    return click.option(
+        "--engine",
+        type=click.Choice(["compiled", "reference"]),
+        default="compiled",
+        show_default=True,
+        help="compiled: fast; reference: the evaluator that defines the answers (the two are tested equal).",
+    )(function)
+
+
 def _load_mapping(value: str | None) -> FieldMapping | None:
     if value is None:
         return None
@@ -115,6 +125,7 @@ def _describe(rule: Rule) -> str:
     help="Write matches here (atomically) instead of stdout.",
 )
 @_mapping_option
+@_engine_option
 def match(
     args: tuple[str, ...],
     query_text: str | None,
@@ -123,6 +134,7 @@ def match(
     category_field: str,
     output: str | None,
     mapping: str | None,
+    engine: str,
 ) -> None:
     """Write the events that match as NDJSON.
 
@@ -134,7 +146,9 @@ def match(
         if not paths:
             raise click.UsageError("give a RULE file or --query TEXT")
         query_text = load_rule(paths.pop(0)).query
-    matcher = compile_query(query_text, category_field=category_field, mapping=_load_mapping(mapping))
+    matcher = compile_query(
+        query_text, category_field=category_field, mapping=_load_mapping(mapping), engine=engine
+    )
     stats = ReadStats()
     matched = 0
     with _destination(output) as sink:
@@ -317,6 +331,7 @@ def _write_report(text: str, output: str | None) -> None:
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
 @_mapping_option
+@_engine_option
 def validate(
     rule_path: str,
     corpus_path: str | None,
@@ -327,6 +342,7 @@ def validate(
     fmt: str,
     output: str | None,
     mapping: str | None,
+    engine: str,
 ) -> None:
     """Run RULE over a labelled corpus and check it against its expectations (exit 1 on a violation)."""
     from harness.corpus import describe_corpus, open_corpus
@@ -334,7 +350,7 @@ def validate(
     from harness.validation.reports import print_table, to_json, to_junit, to_markdown
 
     rule = load_rule(rule_path)
-    matcher = compile_query(rule.query, mapping=_load_mapping(mapping))
+    matcher = compile_query(rule.query, mapping=_load_mapping(mapping), engine=engine)
     found = expect_path or default_expectations_path(rule_path)
     expectations = load_expectations(found) if found else Expectations()
     corpus = describe_corpus(corpus_path, profile, events, seed)
@@ -366,6 +382,8 @@ def validate(
     "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
+@_mapping_option
+@_engine_option
 def diff(
     old_path: str,
     new_path: str,
@@ -376,6 +394,8 @@ def diff(
     expect_path: str | None,
     fmt: str,
     output: str | None,
+    mapping: str | None,
+    engine: str,
 ) -> None:
     """How verdicts change from OLD to NEW on the same corpus (exit 1 on a regression NEW does not accept)."""
     from harness.corpus import describe_corpus, open_corpus
@@ -386,9 +406,10 @@ def diff(
     found = expect_path or default_expectations_path(new_path)
     expectations = load_expectations(found) if found else Expectations()
     corpus = describe_corpus(corpus_path, profile, events, seed)
+    fields = _load_mapping(mapping)
     result = diff_rules(
-        compile_query(old.query),
-        compile_query(new.query),
+        compile_query(old.query, mapping=fields, engine=engine),
+        compile_query(new.query, mapping=fields, engine=engine),
         open_corpus(corpus_path, profile=profile, events=events, seed=seed),
         expectations,
         old_name=_short(old),
@@ -404,3 +425,61 @@ def diff(
 
 def _short(rule: Rule) -> str:
     return f"v{rule.version}" if rule.version is not None else Path(rule.path).stem
+
+
+@main.command()
+@click.argument("rule_path", metavar="RULE")
+@click.option("--events", type=click.IntRange(min=1), default=200_000, show_default=True)
+@click.option("--profile", type=click.Choice(["mixed", "fleet"]), default="mixed", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True, help="Best of N runs.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def bench(rule_path: str, events: int, profile: str, seed: int, repeat: int, as_json: bool) -> None:
+    """Matcher throughput on the same events: empty loop, reference, compiled, hand-written, the eql peer."""
+    from harness.bench import run_bench
+    from harness.corpus import open_corpus
+
+    rule = load_rule(rule_path)
+    documents = list(open_corpus(profile=profile, events=events, seed=seed))
+    rows = run_bench(rule, documents, repeat=repeat)
+    floor = rows[0].rate
+    if as_json:
+        click.echo(
+            orjson.dumps(
+                [
+                    {
+                        "engine": r.engine,
+                        "events": r.events,
+                        "seconds": r.seconds,
+                        "events_per_second": r.rate,
+                        "matches": r.matches,
+                        "ratio_to_empty_loop": (r.rate / floor) if r.rate and floor else None,
+                        "note": r.note,
+                    }
+                    for r in rows
+                ],
+                option=orjson.OPT_INDENT_2,
+            ).decode()
+        )
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        "engine",
+        "events/s",
+        "x empty loop",
+        "matches",
+        "note",
+        title=f"{rule.name} (version {rule.version}): {events:,} {profile} events, best of {repeat}",
+    )
+    for r in rows:
+        ratio = f"{r.rate / floor:.3f}" if r.rate and floor else ""
+        table.add_row(
+            r.engine,
+            f"{r.rate:,.0f}" if r.rate else "-",
+            ratio,
+            "-" if r.matches is None else f"{r.matches:,}",
+            r.note,
+        )
+    Console().print(table)

@@ -96,13 +96,29 @@ def test_source_blind_spots_override_scenario_entries() -> None:
 @pytest.mark.parametrize(
     ("content", "message", "line"),
     [
-        ('[scenarios.x]\nexpect = "maybe"\n', "expected verdict must be one of", 2),
-        ('[scenarios.x]\nexpect = "alert"\nstatus = "known-gap"\nreason = "r"\n', "a known-gap is a miss", 3),
-        ('[scenarios.x]\nexpect = "silent"\nstatus = "known-gap"\n', "needs a reason", 1),
+        ('[scenarios.appcmd-xml]\nexpect = "maybe"\n', "expected verdict must be one of", 2),
+        (
+            '[scenarios.appcmd-xml]\nexpect = "alert"\nstatus = "known-gap"\nreason = "r"\n',
+            "known-gap is a miss",
+            3,
+        ),
+        ('[scenarios.appcmd-xml]\nexpect = "silent"\nstatus = "known-gap"\n', "needs a reason", 1),
         ("[budgets]\nmin_detection_rate = 3\n", "between 0 and 1", 2),
+        ("[budgets]\nmin_detection_rate = true\n", "between 0 and 1", 2),
+        ("[budgets]\nmax_false_positives_per_million = nan\n", "a number >= 0", 2),
         ('[defaults]\nevil = "alert"\n', "has no intent", 2),
-        ('[scenarios.x]\nexpected = "alert"\n', "unknown key 'expected'", 2),
-        ("[scenarios.x\n", "not valid TOML", 1),
+        ("defaults = 3\n", "defaults must be a table", 1),
+        ('[scenarios.appcmd-xml]\nexpected = "alert"\n', "unknown key 'expected'", 2),
+        ('[scenarios.appcmd-xm]\nexpect = "alert"\n', "did you mean 'appcmd-xml'?", 1),
+        ('[sources.sysmon]\nexpect = "silent"\n', "unknown source 'sysmon'", 1),
+        ("[scenarios.appcmd-xml]\nsources = 3\n", "must be a table of sources", 2),
+        (
+            '[scenarios.appcmd-xml]\nexpect = "silent"\n\n[scenarios.appcmd-at-t]\nexpect = "alert"\n'
+            'status = "known-gap"\nreason = "r"\n',
+            "known-gap is a miss",
+            6,
+        ),
+        ("[scenarios.appcmd-xml\n", "not valid TOML", 1),
     ],
 )
 def test_bad_expectations_name_file_and_line(tmp_path: Path, content: str, message: str, line: int) -> None:
@@ -230,3 +246,40 @@ def test_junit_report_is_read_by_a_junit_consumer(tmp_path: Path) -> None:
     (ok,) = list(JUnitXml.fromfile(str(shipped)))
     assert ok.failures == 0
     assert any(isinstance(r, Skipped) for case in ok for r in case.result)  # known gaps show as skipped
+
+
+def test_custom_scenarios_of_ones_own_corpus_are_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "mine.expect.toml"
+    path.write_text('[scenarios.my-lab-dump]\ncustom = true\nexpect = "alert"\n', encoding="utf-8")
+    assert (
+        load_expectations(path).expect("my-lab-dump", "endpoint", "malicious").origin
+        == "scenarios.my-lab-dump"
+    )
+
+
+def test_a_noisy_source_accepts_benign_alerts_but_excuses_no_miss(tmp_path: Path) -> None:
+    path = tmp_path / "noisy.expect.toml"
+    path.write_text(
+        '[sources.endpoint]\nexpect = "alert"\nstatus = "known-noise"\nreason = "r"\n', encoding="utf-8"
+    )
+    expectations = load_expectations(path)
+    assert expectations.expect("admin-add-site", "endpoint", "benign").status == "known-noise"
+    assert expectations.expect("appcmd-xml", "endpoint", "malicious").verdict == "alert"
+
+
+def test_violation_kinds_follow_the_expectation(tmp_path: Path) -> None:
+    path = tmp_path / "wrong.expect.toml"
+    path.write_text('[scenarios.appcmd-list-apppool-password]\nexpect = "silent"\n', encoding="utf-8")
+    result = _validate(V214, load_expectations(path))
+    kinds = {v.kind for v in result.violations if v.scenario == "appcmd-list-apppool-password"}
+    assert kinds == {"unexpected alert"}
+
+
+def test_nothing_judged_is_not_a_pass(tmp_path: Path) -> None:
+    unlabelled = tmp_path / "plain.ndjson"
+    unlabelled.write_text(
+        '{"event": {"category": "process"}, "process": {"name": "appcmd.exe"}}\n', encoding="utf-8"
+    )
+    result = _validate(V214, Expectations(), path=str(unlabelled))
+    assert result.judged == 0 and result.unlabelled_events == 1
+    assert not result.passed

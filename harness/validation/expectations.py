@@ -34,6 +34,8 @@ reason.
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import re
 import tomllib
@@ -95,10 +97,16 @@ class Expectations:
             return specific
         blind_spot = self.sources.get(source)
         if blind_spot is not None:
-            if intent == "malicious":
+            if blind_spot.status == "known-gap":
+                if intent == "malicious":
+                    return blind_spot
+                # What a source cannot show is silent for benign events too, and an alert there is wrong.
+                return Expectation("silent", "expected", blind_spot.reason, blind_spot.origin)
+            if blind_spot.status == "known-noise":
+                if intent == "benign":
+                    return blind_spot  # noise this source makes, accepted: it does not excuse misses
+            else:
                 return blind_spot
-            # What a source cannot show is silent for benign events too, and an alert there is wrong.
-            return Expectation(blind_spot.verdict, "expected", blind_spot.reason, blind_spot.origin)
         listed = self.scenarios.get(scenario)
         if listed is not None:
             return listed
@@ -134,81 +142,149 @@ class _Reader:
         self.path = path
         self.lines = text.splitlines()
 
-    def line_of(self, needle: str) -> int | None:
-        for number, line in enumerate(self.lines, start=1):
-            if needle in line:
-                return number
-        return None
+    def section(self, where: str) -> tuple[int, int]:
+        """The line range (0-based, end exclusive) of table ``where``: its own header, or its parent's."""
+        parts = where.split(".")
+        for cut in range(len(parts), 0, -1):
+            header = "[" + ".".join(parts[:cut]) + "]"
+            for start, line in enumerate(self.lines):
+                if line.strip() == header:
+                    end = next(
+                        (
+                            i
+                            for i in range(start + 1, len(self.lines))
+                            if self.lines[i].lstrip().startswith("[")
+                        ),
+                        len(self.lines),
+                    )
+                    return start, end
+        return 0, len(self.lines)
 
-    def fail(self, message: str, needle: str | None = None) -> ExpectationError:
-        return ExpectationError(self.path, message, self.line_of(needle) if needle else None)
+    def line_of(self, needle: str, where: str | None = None) -> int | None:
+        start, end = self.section(where) if where else (0, len(self.lines))
+        for number in range(start, end):
+            if needle in self.lines[number]:
+                return number + 1
+        return start + 1 if where else None
+
+    def fail(self, message: str, needle: str | None = None, where: str | None = None) -> ExpectationError:
+        return ExpectationError(self.path, message, self.line_of(needle, where) if needle else None)
 
     def read(self, data: dict[str, Any]) -> Expectations:
         # ``rule`` names the rule file the expectations belong to; it is documentation only.
         self.only(data, {"defaults", "budgets", "sources", "scenarios", "rule"}, "the file")
         defaults = {"malicious": "alert", "benign": "silent", "out-of-scope": "silent"}
-        for intent, verdict in data.get("defaults", {}).items():
+        for intent, verdict in self.table(data, "defaults").items():
             if intent not in INTENTS:
-                raise self.fail(f"[defaults] has no intent {intent!r}; use {', '.join(INTENTS)}", intent)
-            defaults[intent] = self.verdict(verdict, f"[defaults] {intent}")
-        budgets = self.budgets(data.get("budgets", {}))
-        sources = {
-            name: self.entry(spec, f"sources.{name}") for name, spec in data.get("sources", {}).items()
-        }
+                raise self.fail(
+                    f"[defaults] has no intent {intent!r}; use {', '.join(INTENTS)}", intent, "defaults"
+                )
+            defaults[intent] = self.verdict(verdict, f"[defaults] {intent}", "defaults")
+        budgets = self.budgets(self.table(data, "budgets"))
+        known_sources, known_scenarios = _catalogue()
+        sources = {}
+        for name, spec in self.table(data, "sources").items():
+            self.known(name, known_sources, "source", f"sources.{name}")
+            sources[name] = self.entry(spec, f"sources.{name}")
         scenarios: dict[str, Expectation] = {}
         pairs: dict[tuple[str, str], Expectation] = {}
-        for name, spec in data.get("scenarios", {}).items():
+        for name, spec in self.table(data, "scenarios").items():
+            where = f"scenarios.{name}"
             if not isinstance(spec, dict):
-                raise self.fail(f"scenarios.{name} must be a table", name)
+                raise self.fail(f"{where} must be a table", name, "scenarios")
+            if not spec.get("custom"):
+                self.known(name, known_scenarios, "scenario", where)
             per_source = spec.get("sources", {})
-            own = {k: v for k, v in spec.items() if k != "sources"}
+            if not isinstance(per_source, dict):
+                raise self.fail(f"{where}.sources must be a table of sources", "sources", where)
+            own = {k: v for k, v in spec.items() if k not in ("sources", "custom")}
             if own:
-                scenarios[name] = self.entry(own, f"scenarios.{name}")
+                scenarios[name] = self.entry(own, where)
             for source, source_spec in per_source.items():
-                pairs[(name, source)] = self.entry(source_spec, f"scenarios.{name}.sources.{source}")
+                self.known(source, known_sources, "source", f"{where}.sources.{source}")
+                pairs[(name, source)] = self.entry(source_spec, f"{where}.sources.{source}")
         return Expectations(self.path, defaults, budgets, sources, scenarios, pairs)
+
+    def table(self, data: dict[str, Any], key: str) -> dict[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(f"{key} must be a table ([{key}]), not {type(value).__name__}", key)
+        return value
+
+    def known(self, name: str, known: list[str], kind: str, where: str) -> None:
+        if name in known:
+            return
+        guesses = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {guesses[0]!r}?" if guesses else ""
+        custom = "; for a scenario of your own corpus, add custom = true" if kind == "scenario" else ""
+        raise self.fail(f"unknown {kind} {name!r}{hint}{custom}", name, where)
 
     def only(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
         for key in table:
             if key not in allowed:
-                raise self.fail(f"unknown key {key!r} in {where}; allowed: {', '.join(sorted(allowed))}", key)
+                raise self.fail(
+                    f"unknown key {key!r} in {where}; allowed: {', '.join(sorted(allowed))}",
+                    key,
+                    None if where == "the file" else where.strip("[]"),
+                )
 
-    def verdict(self, value: Any, where: str) -> str:
+    def verdict(self, value: Any, where: str, section: str | None = None) -> str:
         if value not in VERDICTS:
-            raise self.fail(f"{where}: expected verdict must be one of {VERDICTS}, not {value!r}", str(value))
+            raise self.fail(
+                f"{where}: expected verdict must be one of {VERDICTS}, not {value!r}", str(value), section
+            )
         return str(value)
 
     def entry(self, spec: Any, where: str) -> Expectation:
+        name = where.rsplit(".", 1)[-1]
         if not isinstance(spec, dict):
-            raise self.fail(
-                f"{where} must be a table with expect, status and reason", where.rsplit(".", 1)[-1]
-            )
+            raise self.fail(f"{where} must be a table with expect, status and reason", name, where)
         self.only(spec, {"expect", "status", "reason"}, where)
         if "expect" not in spec:
-            raise self.fail(f'{where} needs expect = "alert" or "silent"', where.rsplit(".", 1)[-1])
-        verdict = self.verdict(spec["expect"], where)
+            raise self.fail(f'{where} needs expect = "alert" or "silent"', name, where)
+        verdict = self.verdict(spec["expect"], where, where)
         status = spec.get("status", "expected")
         if status not in STATUSES:
-            raise self.fail(f"{where}: status must be one of {STATUSES}, not {status!r}", str(status))
+            raise self.fail(f"{where}: status must be one of {STATUSES}, not {status!r}", str(status), where)
         if status == "known-gap" and verdict != "silent":
             raise self.fail(
-                f'{where}: a known-gap is a miss we accept, so expect must be "silent"', "known-gap"
+                f'{where}: a known-gap is a miss we accept, so expect must be "silent"', "known-gap", where
             )
         if status == "known-noise" and verdict != "alert":
             raise self.fail(
-                f'{where}: known-noise is an alert we accept, so expect must be "alert"', "known-noise"
+                f'{where}: known-noise is an alert we accept, so expect must be "alert"', "known-noise", where
             )
-        reason = str(spec.get("reason", ""))
+        reason = spec.get("reason", "")
+        if not isinstance(reason, str):
+            raise self.fail(f"{where}: reason must be text", "reason", where)
         if status != "expected" and not reason.strip():
-            raise self.fail(f"{where}: a {status} needs a reason", where.rsplit(".", 1)[-1])
+            raise self.fail(f"{where}: a {status} needs a reason", name, where)
         return Expectation(verdict, status, reason, origin=where)
 
     def budgets(self, table: dict[str, Any]) -> Budgets:
         self.only(table, {"max_false_positives_per_million", "min_detection_rate"}, "[budgets]")
         fp = table.get("max_false_positives_per_million")
         rate = table.get("min_detection_rate")
-        if fp is not None and (not isinstance(fp, (int, float)) or fp < 0):
-            raise self.fail("max_false_positives_per_million must be a number >= 0", "max_false_positives")
-        if rate is not None and (not isinstance(rate, (int, float)) or not 0 <= rate <= 1):
-            raise self.fail("min_detection_rate must be a number between 0 and 1", "min_detection_rate")
+        if fp is not None and not (_number(fp) and fp >= 0):
+            raise self.fail(
+                "max_false_positives_per_million must be a number >= 0", "max_false_positives", "budgets"
+            )
+        if rate is not None and not (_number(rate) and 0 <= rate <= 1):
+            raise self.fail(
+                "min_detection_rate must be a number between 0 and 1", "min_detection_rate", "budgets"
+            )
         return Budgets(fp, rate)
+
+
+def _number(value: Any) -> bool:
+    """A real, finite number: TOML's true is not 1, and nan is no limit."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _catalogue() -> tuple[list[str], list[str]]:
+    """The sources and scenario ids expectations may name."""
+    from generators.appcmd import SCENARIOS
+    from generators.background import BACKGROUND
+    from generators.sources import SOURCES
+
+    return list(SOURCES), [*SCENARIOS, BACKGROUND.scenario]

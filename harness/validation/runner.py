@@ -18,6 +18,7 @@ from harness.validation.expectations import Expectation, Expectations
 __all__ = ["BACKGROUND_SCENARIO", "BudgetCheck", "Cell", "ValidationResult", "Violation", "run_validation"]
 
 BACKGROUND_SCENARIO = "fleet-background"
+_EXAMPLES = 20
 
 
 @dataclass
@@ -59,9 +60,9 @@ class Violation:
 
     @property
     def kind(self) -> str:
-        if self.intent == "malicious":
-            return "missed"
-        return "false positive" if self.expected == "silent" else "not alerted"
+        if self.expected == "alert":
+            return "missed" if self.intent == "malicious" else "not alerted"
+        return "false positive" if self.intent == "benign" else "unexpected alert"
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ class ValidationResult:
     context_alerts: int = 0
     unlabelled_events: int = 0
     background_events: int = 0
-    unlabelled_alerts: list[dict[str, Any]] = field(default_factory=list)
+    unlabelled_alerts: list[dict[str, Any]] = field(default_factory=list)  # the first few, as examples
+    unlabelled_alert_count: int = 0
     hosts: set[str] = field(default_factory=set)
     first_ms: int | None = None
     last_ms: int | None = None
@@ -140,7 +142,7 @@ class ValidationResult:
 
     @property
     def alerts(self) -> int:
-        return sum(c.alerts for c in self.cells.values()) + self.context_alerts + len(self.unlabelled_alerts)
+        return sum(c.alerts for c in self.cells.values()) + self.context_alerts + self.unlabelled_alert_count
 
     @property
     def days(self) -> float:
@@ -207,8 +209,14 @@ class ValidationResult:
         return checks
 
     @property
+    def judged(self) -> int:
+        """Target events with labels: what expectations were checked on."""
+        return sum(c.events for c in self.cells.values())
+
+    @property
     def passed(self) -> bool:
-        return not self.violations and all(check.passed for check in self.budget_checks)
+        """No violation, no broken budget, and at least one labelled event judged."""
+        return self.judged > 0 and not self.violations and all(check.passed for check in self.budget_checks)
 
 
 def run_validation(
@@ -230,7 +238,9 @@ def run_validation(
         if not isinstance(labels, Mapping) or "scenario" not in labels:
             result.unlabelled_events += 1
             if alerted:
-                result.unlabelled_alerts.append(dict(doc))
+                result.unlabelled_alert_count += 1
+                if len(result.unlabelled_alerts) < _EXAMPLES:  # a real corpus may alert millions of times
+                    result.unlabelled_alerts.append(dict(doc))
             continue
         if labels.get("role", "target") != "target":
             result.context_events += 1

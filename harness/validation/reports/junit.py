@@ -14,7 +14,9 @@ __all__ = ["to_junit"]
 
 def to_junit(result: ValidationResult) -> str:
     suite_name = (
-        f"{result.rule_name} (version {result.rule_version})" if result.rule_version else result.rule_name
+        f"{result.rule_name} (version {result.rule_version})"
+        if result.rule_version is not None
+        else result.rule_name
     )
     suites = ET.Element("testsuites", name="harness validate")
     suite = ET.SubElement(suites, "testsuite", name=suite_name)

@@ -9,7 +9,9 @@ __all__ = ["to_markdown"]
 
 
 def to_markdown(result: ValidationResult) -> str:
-    title = f"{result.rule_name}" + (f" (version {result.rule_version})" if result.rule_version else "")
+    title = f"{result.rule_name}" + (
+        f" (version {result.rule_version})" if result.rule_version is not None else ""
+    )
     lines = [f"### {title}: {'passed' if result.passed else 'FAILED'}", "", f"Corpus: {result.corpus}", ""]
     lines += ["| metric | value |", "| --- | --- |"]
     lines += [f"| {name} | {value} |" for name, value in summary_rows(result)]

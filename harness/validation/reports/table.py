@@ -31,7 +31,9 @@ def console_for_reports() -> Console:
 
 def print_table(result: ValidationResult, console: Console | None = None) -> None:
     console = console or console_for_reports()
-    title = f"{result.rule_name}" + (f" (version {result.rule_version})" if result.rule_version else "")
+    title = f"{result.rule_name}" + (
+        f" (version {result.rule_version})" if result.rule_version is not None else ""
+    )
     summary = Table(title=f"{title}\n{result.corpus}", show_header=False)
     for name, value in summary_rows(result):
         summary.add_row(name, value)
@@ -66,5 +68,10 @@ def print_table(result: ValidationResult, console: Console | None = None) -> Non
         console.print(
             f"[red]violation[/red] {v.kind}: {v.scenario} in {v.source}: {v.wrong} of {v.events} "
             f"(expected {v.expected})"
+        )
+    if not result.judged:
+        unlabelled = f"{result.unlabelled_events:,} events without labels"
+        console.print(
+            f"[red]no labelled event was judged[/red] ({unlabelled}): validation needs a labelled corpus"
         )
     console.print("[green]passed[/green]" if result.passed else "[red]FAILED[/red]")

@@ -1,0 +1,131 @@
+"""``harness bench``: matcher throughput, every engine on the same events in one process.
+
+Reported as events per second and as a ratio to the empty loop (a per-event call that
+does nothing: the floor of any matcher behind this interface), with each engine's
+match count, so a faster engine's wrong answers show. The peer is the ``eql`` package
+(Elastic's Python EQL library), if installed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness.eql import compile_query
+from harness.rules import Rule
+
+__all__ = ["BenchRow", "hand_written_predicate", "run_bench"]
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    engine: str
+    events: int
+    seconds: float | None
+    matches: int | None
+    note: str = ""
+
+    @property
+    def rate(self) -> float | None:
+        return self.events / self.seconds if self.seconds else None
+
+
+def _time(
+    predicate: Callable[[Mapping[str, Any]], Any], events: Sequence[Mapping[str, Any]], repeat: int
+) -> tuple[float, int]:
+    best = float("inf")
+    matches = 0
+    for _ in range(repeat):
+        began = time.perf_counter()
+        matches = 0
+        for event in events:
+            if predicate(event):
+                matches += 1
+        best = min(best, time.perf_counter() - began)
+    return best, matches
+
+
+def _values(event: Mapping[str, Any], *path: str) -> list[Any]:
+    node: Any = event
+    for key in path:
+        if not isinstance(node, dict):
+            return []
+        node = node.get(key)
+    if node is None:
+        return []
+    return node if isinstance(node, list) else [node]
+
+
+def _v214(event: Mapping[str, Any]) -> bool:
+    """Version 214, by hand, for the shapes the generators produce (nested keys only)."""
+    if "process" not in _values(event, "event", "category"):
+        return False
+    if "windows" not in _values(event, "host", "os", "type") or "start" not in _values(
+        event, "event", "type"
+    ):
+        return False
+    names = _values(event, "process", "name")
+    named = any(isinstance(n, str) and n.isascii() and n.lower() == "appcmd.exe" for n in names)
+    if not named and "appcmd.exe" not in _values(event, "process", "pe", "original_file_name"):
+        return False
+    args = [a for a in _values(event, "process", "args") if isinstance(a, str)]
+    return any(a.isascii() and a.lower() == "list" for a in args) and any(
+        a[:5].isascii() and a[:5].lower() == "/text" for a in args
+    )
+
+
+def hand_written_predicate(rule: Rule) -> Callable[[Mapping[str, Any]], bool] | None:
+    """A hand-written Python predicate for the bundled rule's version 214, the fastest honest baseline."""
+    if rule.rule_id == "0564fb9d-90b9-4234-a411-82a546dc1343" and rule.version == 214:
+        return _v214
+    return None
+
+
+def _eql_peer(rule: Rule) -> tuple[Callable[[Mapping[str, Any]], bool] | None, str]:
+    try:
+        import eql  # type: ignore[import-untyped]
+    except ImportError:
+        return None, "not installed: pip install eql"
+    with eql.parser.elasticsearch_syntax, eql.parser.ignore_missing_functions:
+        query = eql.parse_query(rule.query)
+    engine = eql.PythonEngine({"print": False})
+    hits: list[Any] = []
+    engine.add_output_hook(hits.append)
+    engine.add_query(query)
+
+    def matches(event: Mapping[str, Any]) -> bool:
+        category = _values(dict(event), "event", "category")
+        before = len(hits)
+        engine.stream_event(eql.Event(str(category[0]) if category else "generic", 0, event))
+        return len(hits) > before
+
+    return matches, "Elastic's eql package: legacy semantics (no any-element arrays, all case-insensitive)"
+
+
+def run_bench(rule: Rule, events: Sequence[Mapping[str, Any]], *, repeat: int = 3) -> list[BenchRow]:
+    """Time every engine on ``events``; the empty loop first, as the floor."""
+    rows = []
+    seconds, matches = _time(lambda event: False, events, repeat)
+    rows.append(BenchRow("empty loop", len(events), seconds, matches, "a per-event call that does nothing"))
+    for engine in ("reference", "compiled"):
+        matcher = compile_query(rule.query, engine=engine)
+        seconds, matches = _time(matcher.matches, events, repeat)
+        rows.append(BenchRow(engine, len(events), seconds, matches))
+    rows.append(BenchRow("columnar (duckdb)", len(events), None, None, "not built yet"))
+    hand = hand_written_predicate(rule)
+    if hand is None:
+        rows.append(
+            BenchRow("hand-written", len(events), None, None, "only for the bundled rule, version 214")
+        )
+    else:
+        seconds, matches = _time(hand, events, repeat)
+        rows.append(BenchRow("hand-written", len(events), seconds, matches, "version 214 in plain Python"))
+    peer, note = _eql_peer(rule)
+    if peer is None:
+        rows.append(BenchRow("eql (peer)", len(events), None, None, note))
+    else:
+        seconds, matches = _time(peer, events, 1)
+        rows.append(BenchRow("eql (peer)", len(events), seconds, matches, note))
+    return rows
