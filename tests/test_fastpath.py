@@ -68,3 +68,17 @@ def test_a_failing_caller_stops_the_writer() -> None:
         write(b"first\n")
         raise RuntimeError("interrupted")
     assert sink.getvalue() == b"first\n"
+
+
+def test_chunks_of_scenario_events_only(tmp_path: Path) -> None:
+    options = CorpusOptions("fleet", events=200, seed=5, days=1, attack_rate=1_000_000.0)
+    write_corpus(options, tmp_path / "fast.ndjson")
+    write_corpus(options, tmp_path / "reference.ndjson", reference=True)
+    assert (tmp_path / "fast.ndjson").read_bytes() == (tmp_path / "reference.ndjson").read_bytes()
+
+
+def test_fast_and_reference_parquet_files_are_identical(tmp_path: Path) -> None:
+    options = CorpusOptions("fleet", events=3_000, seed=3, days=4)
+    write_corpus(options, tmp_path / "fast.parquet")
+    write_corpus(options, tmp_path / "reference.parquet", reference=True)
+    assert (tmp_path / "fast.parquet").read_bytes() == (tmp_path / "reference.parquet").read_bytes()
