@@ -55,7 +55,7 @@ def _values(event: Mapping[str, Any], *path: str) -> list[Any]:
         node = node.get(key)
     if node is None:
         return []
-    return node if isinstance(node, list) else [node]
+    return list(node) if isinstance(node, (list, tuple)) else [node]
 
 
 def _v214(event: Mapping[str, Any]) -> bool:
@@ -104,8 +104,29 @@ def _eql_peer(rule: Rule) -> tuple[Callable[[Mapping[str, Any]], bool] | None, s
     return matches, "Elastic's eql package: legacy semantics (no any-element arrays, all case-insensitive)"
 
 
-def run_bench(rule: Rule, events: Sequence[Mapping[str, Any]], *, repeat: int = 3) -> list[BenchRow]:
-    """Time every engine on ``events``; the empty loop first, as the floor."""
+def _columnar(rule: Rule, table: Any, repeat: int) -> BenchRow:
+    from harness.eql import parse_query
+    from harness.eql.columnar import ColumnarMatcher
+    from harness.errors import EqlUnsupportedError
+
+    try:
+        matcher = ColumnarMatcher(parse_query(rule.query), table.schema)
+    except EqlUnsupportedError as error:
+        return BenchRow("columnar (duckdb)", table.num_rows, None, None, f"cannot translate: {error.message}")
+    best, matches = float("inf"), 0
+    for _ in range(repeat):
+        began = time.perf_counter()
+        matches = sum(matcher.verdicts(table))
+        best = min(best, time.perf_counter() - began)
+    return BenchRow(
+        "columnar (duckdb)", table.num_rows, best, matches, "DuckDB over an in-memory Arrow table"
+    )
+
+
+def run_bench(
+    rule: Rule, events: Sequence[Mapping[str, Any]], *, repeat: int = 3, table: Any = None
+) -> list[BenchRow]:
+    """Time every engine on ``events`` (DuckDB on ``table``, the same events as Arrow); the empty loop first."""
     rows = []
     seconds, matches = _time(lambda event: False, events, repeat)
     rows.append(BenchRow("empty loop", len(events), seconds, matches, "a per-event call that does nothing"))
@@ -113,7 +134,10 @@ def run_bench(rule: Rule, events: Sequence[Mapping[str, Any]], *, repeat: int = 
         matcher = compile_query(rule.query, engine=engine)
         seconds, matches = _time(matcher.matches, events, repeat)
         rows.append(BenchRow(engine, len(events), seconds, matches))
-    rows.append(BenchRow("columnar (duckdb)", len(events), None, None, "not built yet"))
+    if table is None:
+        rows.append(BenchRow("columnar (duckdb)", len(events), None, None, "no Arrow table given"))
+    else:
+        rows.append(_columnar(rule, table, repeat))
     hand = hand_written_predicate(rule)
     if hand is None:
         rows.append(

@@ -61,11 +61,32 @@ def _mapping_option(function: F) -> F:
 def _engine_option(function: F) -> F:
     return click.option(
         "--engine",
-        type=click.Choice(["compiled", "reference"]),
-        default="compiled",
+        type=click.Choice(["auto", "compiled", "reference", "duckdb"]),
+        default="auto",
         show_default=True,
-        help="compiled: fast; reference: the evaluator that defines the answers (the two are tested equal).",
+        help="auto: duckdb for Parquet corpora, compiled otherwise; reference: the evaluator that defines "
+        "the answers (all engines are tested equal to it).",
     )(function)
+
+
+def _use_duckdb(engine: str, corpus_path: str | None, mapping: str | None) -> bool:
+    """Whether to run in DuckDB: asked for, or chosen for a Parquet corpus."""
+    parquet = corpus_path is not None and (
+        corpus_path.lower().endswith(".parquet") or Path(corpus_path).is_dir()
+    )
+    if engine == "duckdb":
+        if not parquet:
+            raise click.UsageError(
+                "--engine duckdb reads Parquet corpora: give --corpus FILE.parquet (or a folder)"
+            )
+        if mapping is not None:
+            raise click.UsageError("--engine duckdb takes types from the Parquet schema; leave out --mapping")
+        return True
+    return engine == "auto" and parquet and mapping is None
+
+
+def _row_engine(engine: str) -> str:
+    return "reference" if engine == "reference" else "compiled"
 
 
 def _load_mapping(value: str | None) -> FieldMapping | None:
@@ -147,7 +168,7 @@ def match(
             raise click.UsageError("give a RULE file or --query TEXT")
         query_text = load_rule(paths.pop(0)).query
     matcher = compile_query(
-        query_text, category_field=category_field, mapping=_load_mapping(mapping), engine=engine
+        query_text, category_field=category_field, mapping=_load_mapping(mapping), engine=_row_engine(engine)
     )
     stats = ReadStats()
     matched = 0
@@ -350,14 +371,32 @@ def validate(
     from harness.validation.reports import print_table, to_json, to_junit, to_markdown
 
     rule = load_rule(rule_path)
-    matcher = compile_query(rule.query, mapping=_load_mapping(mapping), engine=engine)
     found = expect_path or default_expectations_path(rule_path)
     expectations = load_expectations(found) if found else Expectations()
     corpus = describe_corpus(corpus_path, profile, events, seed)
-    documents = open_corpus(corpus_path, profile=profile, events=events, seed=seed)
-    result = run_validation(
-        matcher, documents, expectations, rule_name=rule.name, rule_version=rule.version, corpus=corpus
-    )
+    result = None
+    if _use_duckdb(engine, corpus_path, mapping):
+        from harness.errors import EqlUnsupportedError
+        from harness.validation.columnar_runner import validate_parquet
+
+        assert corpus_path is not None
+        try:
+            result = validate_parquet(
+                parse_query(rule.query),
+                corpus_path,
+                expectations,
+                rule_name=rule.name,
+                rule_version=rule.version,
+            )
+        except EqlUnsupportedError:
+            if engine == "duckdb":
+                raise
+    if result is None:
+        matcher = compile_query(rule.query, mapping=_load_mapping(mapping), engine=_row_engine(engine))
+        documents = open_corpus(corpus_path, profile=profile, events=events, seed=seed)
+        result = run_validation(
+            matcher, documents, expectations, rule_name=rule.name, rule_version=rule.version, corpus=corpus
+        )
     if fmt == "table" and output is None:
         if not found:
             click.echo(
@@ -407,15 +446,34 @@ def diff(
     expectations = load_expectations(found) if found else Expectations()
     corpus = describe_corpus(corpus_path, profile, events, seed)
     fields = _load_mapping(mapping)
-    result = diff_rules(
-        compile_query(old.query, mapping=fields, engine=engine),
-        compile_query(new.query, mapping=fields, engine=engine),
-        open_corpus(corpus_path, profile=profile, events=events, seed=seed),
-        expectations,
-        old_name=_short(old),
-        new_name=_short(new),
-        corpus=corpus,
-    )
+    result = None
+    if _use_duckdb(engine, corpus_path, mapping):
+        from harness.errors import EqlUnsupportedError
+        from harness.validation.columnar_runner import diff_parquet
+
+        assert corpus_path is not None
+        try:
+            result = diff_parquet(
+                parse_query(old.query),
+                parse_query(new.query),
+                corpus_path,
+                expectations,
+                old_name=_short(old),
+                new_name=_short(new),
+            )
+        except EqlUnsupportedError:
+            if engine == "duckdb":
+                raise
+    if result is None:
+        result = diff_rules(
+            compile_query(old.query, mapping=fields, engine=_row_engine(engine)),
+            compile_query(new.query, mapping=fields, engine=_row_engine(engine)),
+            open_corpus(corpus_path, profile=profile, events=events, seed=seed),
+            expectations,
+            old_name=_short(old),
+            new_name=_short(new),
+            corpus=corpus,
+        )
     if fmt == "table" and output is None:
         print_diff(result)
     else:
@@ -436,12 +494,22 @@ def _short(rule: Rule) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def bench(rule_path: str, events: int, profile: str, seed: int, repeat: int, as_json: bool) -> None:
     """Matcher throughput on the same events: empty loop, reference, compiled, hand-written, the eql peer."""
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    from generators.corpus import write_corpus
+    from generators.profiles import CorpusOptions
     from harness.bench import run_bench
     from harness.corpus import open_corpus
 
     rule = load_rule(rule_path)
     documents = list(open_corpus(profile=profile, events=events, seed=seed))
-    rows = run_bench(rule, documents, repeat=repeat)
+    with tempfile.TemporaryDirectory() as folder:
+        # The same events as an Arrow table, for DuckDB (Parquet's spelling of Endgame's fields).
+        write_corpus(CorpusOptions(profile, events, seed), Path(folder) / "events.parquet")
+        table = pq.read_table(Path(folder) / "events.parquet")
+    rows = run_bench(rule, documents, repeat=repeat, table=table)
     floor = rows[0].rate
     if as_json:
         click.echo(

@@ -283,3 +283,52 @@ def test_nothing_judged_is_not_a_pass(tmp_path: Path) -> None:
     result = _validate(V214, Expectations(), path=str(unlabelled))
     assert result.judged == 0 and result.unlabelled_events == 1
     assert not result.passed
+
+
+@pytest.fixture(scope="module")
+def mixed_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from generators.corpus import write_corpus
+    from generators.profiles import CorpusOptions
+
+    path = tmp_path_factory.mktemp("corpus") / "mixed.parquet"
+    write_corpus(CorpusOptions("mixed", events=6_000, seed=13), path)
+    return path
+
+
+@pytest.mark.parametrize("rule_path", [V214, V220], ids=["v214", "v220"])
+def test_duckdb_validation_equals_the_row_engines(mixed_parquet: Path, rule_path: Path) -> None:
+    columnar = _cli("validate", str(rule_path), "--corpus", str(mixed_parquet), "--format", "json")
+    rows = _cli(
+        "validate", str(rule_path), "--corpus", str(mixed_parquet), "--format", "json", "--engine", "compiled"
+    )
+    a, b = json.loads(columnar[1]), json.loads(rows[1])
+    assert a["metrics"] == b["metrics"]
+    assert a["cells"] == b["cells"]
+    assert columnar[0] == rows[0]
+
+
+def test_duckdb_diff_equals_the_row_engines(mixed_parquet: Path) -> None:
+    columnar = json.loads(
+        _cli("diff", str(V214), str(V220), "--corpus", str(mixed_parquet), "--format", "json")[1]
+    )
+    rows = json.loads(
+        _cli(
+            "diff",
+            str(V214),
+            str(V220),
+            "--corpus",
+            str(mixed_parquet),
+            "--format",
+            "json",
+            "--engine",
+            "compiled",
+        )[1]
+    )
+    strip = lambda changes: [{k: v for k, v in c.items() if k != "example"} for c in changes]  # noqa: E731
+    assert strip(columnar["changes"]) == strip(rows["changes"])
+
+
+def test_duckdb_needs_a_parquet_corpus() -> None:
+    code, _, err = _cli("validate", str(V214), "--engine", "duckdb")
+    assert code == 2
+    assert "--engine duckdb reads Parquet corpora" in err

@@ -299,9 +299,7 @@ class ColumnarMatcher:
         """One verdict per row of ``table``, in order."""
         self.connection.register("events", table)
         try:
-            rows = self.connection.execute(
-                f"SELECT {self.condition} AS verdict FROM events"
-            ).fetchall()
+            rows = self.connection.execute(f"SELECT {self.condition} AS verdict FROM events").fetchall()
         finally:
             self.connection.unregister("events")
         return [bool(row[0]) for row in rows]
