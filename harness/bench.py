@@ -126,7 +126,7 @@ def _columnar(rule: Rule, table: Any, repeat: int) -> BenchRow:
 def run_bench(
     rule: Rule, events: Sequence[Mapping[str, Any]], *, repeat: int = 3, table: Any = None
 ) -> list[BenchRow]:
-    """Time every engine on ``events`` (DuckDB on ``table``, the same events as Arrow); the empty loop first."""
+    """Time every engine on ``events`` (DuckDB on ``table``: the same events, as Arrow); empty loop first."""
     rows = []
     seconds, matches = _time(lambda event: False, events, repeat)
     rows.append(BenchRow("empty loop", len(events), seconds, matches, "a per-event call that does nothing"))
