@@ -210,6 +210,16 @@ class _Translator:
         return self.query.source[start:end] if end > start else type(node).__name__
 
     def equals(self, field: Field, value: Any) -> str:
+        expression, dtype = self.column(field)
+        if dtype is not None and (pa.types.is_list(dtype) or pa.types.is_large_list(dtype)):
+            check = _equal("x", dtype.value_type, value)
+            if (
+                check is not None
+                and not pa.types.is_list(dtype.value_type)
+                and not pa.types.is_struct(dtype.value_type)
+            ):
+                literal = check.split(" = ", 1)[1]
+                return f"coalesce(list_contains({expression}, {literal}), FALSE)"
         return self.any_value(field, lambda x, t: _equal(x, t, value), field)
 
     def comparison(self, field: Field, op: str, value: Any, node: Expr) -> str:
@@ -251,6 +261,34 @@ class _Translator:
             exact = "(?s)" + "".join(_char(ch, True) for ch in literal.value)
             return self.regex(field, exact, node)
         return self.equals(field, literal.value)
+
+
+def _fast_pattern(pattern: str, insensitive: bool) -> Any:
+    """SQL without a regular expression for exact, ``prefix*`` and ``*suffix`` ASCII patterns, or None.
+
+    Exact under ASCII-only folding: an ASCII pattern can only match ASCII characters, so
+    the compared characters are first checked to be ASCII (as many bytes as characters)
+    before ``lower`` (whose Unicode folding would otherwise turn a Kelvin sign into k).
+    """
+    if not pattern.isascii() or "?" in pattern or pattern.count("*") > 1:
+        return None
+    core = pattern.strip("*")
+    if "*" not in pattern:
+        if not insensitive:
+            return lambda x: f"{x} = {_quote(pattern)}"
+        return lambda x: (
+            f"(strlen({x}) = {len(core)} AND length({x}) = {len(core)} AND lower({x}) = {_quote(core.lower())})"
+        )
+    if pattern == "*":
+        return lambda x: "TRUE"
+    side = "left" if pattern.endswith("*") else "right"
+    if not insensitive:
+        test = "starts_with" if side == "left" else "ends_with"
+        return lambda x: f"{test}({x}, {_quote(core)})"
+    n = len(core)
+    return lambda x: (
+        f"(strlen({side}({x}, {n})) = {n} AND length({x}) >= {n} AND lower({side}({x}, {n})) = {_quote(core.lower())})"
+    )
 
 
 def _is_text(dtype: pa.DataType) -> bool:
