@@ -493,7 +493,7 @@ def _short(rule: Rule) -> str:
 @click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True, help="Best of N runs.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def bench(rule_path: str, events: int, profile: str, seed: int, repeat: int, as_json: bool) -> None:
-    """Matcher throughput on the same events: empty loop, reference, compiled, hand-written, the eql peer."""
+    """Matcher throughput on the same events: empty loop, reference, compiled, DuckDB, hand-written, eql."""
     import tempfile
 
     import pyarrow.parquet as pq
@@ -511,6 +511,11 @@ def bench(rule_path: str, events: int, profile: str, seed: int, repeat: int, as_
         table = pq.read_table(Path(folder) / "events.parquet")
     rows = run_bench(rule, documents, repeat=repeat, table=table)
     floor = rows[0].rate
+    peer = next((r.rate for r in rows if r.engine == "eql (peer)"), None)
+
+    def times(rate: float | None, base: float | None) -> float | None:
+        return rate / base if rate and base else None
+
     if as_json:
         click.echo(
             orjson.dumps(
@@ -521,7 +526,8 @@ def bench(rule_path: str, events: int, profile: str, seed: int, repeat: int, as_
                         "seconds": r.seconds,
                         "events_per_second": r.rate,
                         "matches": r.matches,
-                        "ratio_to_empty_loop": (r.rate / floor) if r.rate and floor else None,
+                        "ratio_to_empty_loop": times(r.rate, floor),
+                        "ratio_to_eql": times(r.rate, peer),
                         "note": r.note,
                     }
                     for r in rows
@@ -537,16 +543,18 @@ def bench(rule_path: str, events: int, profile: str, seed: int, repeat: int, as_
         "engine",
         "events/s",
         "x empty loop",
+        "x eql",
         "matches",
         "note",
         title=f"{rule.name} (version {rule.version}): {events:,} {profile} events, best of {repeat}",
     )
     for r in rows:
-        ratio = f"{r.rate / floor:.3f}" if r.rate and floor else ""
+        to_floor, to_peer = times(r.rate, floor), times(r.rate, peer)
         table.add_row(
             r.engine,
             f"{r.rate:,.0f}" if r.rate else "-",
-            ratio,
+            "" if to_floor is None else f"{to_floor:.3f}",
+            "" if to_peer is None else f"{to_peer:.1f}",
             "-" if r.matches is None else f"{r.matches:,}",
             r.note,
         )

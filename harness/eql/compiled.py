@@ -16,6 +16,8 @@ from typing import Any
 from harness.eql.ast import And, Expr, Field, Match, Or
 from harness.eql.evaluator import Evaluator, _wildcard
 from harness.eql.getters import compile_getter
+from harness.eql.java import JavaError
+from harness.errors import EqlEvaluationError
 
 __all__ = ["CompiledEvaluator"]
 
@@ -24,6 +26,26 @@ Test = Callable[[Mapping[str, Any]], bool]
 
 class CompiledEvaluator(Evaluator):
     """Drop-in for :class:`Evaluator`: ``matches(event)`` gives the same answer, faster."""
+
+    def predicate(self) -> Test:
+        # One closure per event instead of three calls: the category test, then the condition.
+        condition = self._condition
+        category = self.query.category
+        if category is None or self.mapping is not None:
+            return self.matches
+        categories = compile_getter(self.category_path)
+
+        def matches(event: Mapping[str, Any]) -> bool:
+            if category not in categories(event):
+                return False
+            try:
+                return condition(event)
+            except JavaError as error:
+                raise EqlEvaluationError(
+                    f"Elasticsearch would fail the search on this event: {error}"
+                ) from error
+
+        return matches
 
     def compile_condition(self, node: Expr) -> Test:
         if isinstance(node, (And, Or)):

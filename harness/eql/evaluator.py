@@ -79,6 +79,10 @@ class Evaluator:
         except JavaError as error:
             raise EqlEvaluationError(f"Elasticsearch would fail the search on this event: {error}") from error
 
+    def predicate(self) -> Callable[[Mapping[str, Any]], bool]:
+        """The function a :class:`Matcher` calls per event; an engine may fuse its layers."""
+        return self.matches
+
     def values(self, name: str, path: tuple[str, ...], event: Mapping[str, Any]) -> list[Any]:
         raw = field_values(event, path)
         return self.mapping.indexed(name, raw) if self.mapping else raw

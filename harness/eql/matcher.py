@@ -47,15 +47,15 @@ class Matcher:
         self.mapping = mapping
         self.engine = engine
         evaluator = CompiledEvaluator if engine == "compiled" else Evaluator
-        self._evaluator = evaluator(query, category_field=category_field, mapping=mapping)
+        self._predicate = evaluator(query, category_field=category_field, mapping=mapping).predicate()
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         """Would Elasticsearch return this ``_source`` document for the query?"""
-        return self._evaluator.matches(event)
+        return self._predicate(event)
 
     def filter(self, events: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
         """The events that match, lazily and in order."""
-        matches = self._evaluator.matches
+        matches = self._predicate
         return (event for event in events if matches(event))
 
     def __repr__(self) -> str:

@@ -1,0 +1,91 @@
+"""``harness bench``: every engine timed on the same events, with the answers they gave."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+
+from harness import load_rule
+from harness.bench import hand_written_predicate, run_bench
+from harness.cli import main
+from harness.corpus import open_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+V214 = ROOT / "rules" / "iis_appcmd_password_dumped_v214.toml"
+V220 = ROOT / "rules" / "iis_appcmd_password_dumped_v220.toml"
+
+
+@pytest.fixture(scope="module")
+def bench_rows() -> list[dict[str, Any]]:
+    result = CliRunner().invoke(
+        main, ["bench", str(V214), "--events", "3000", "--seed", "3", "--repeat", "1", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows: list[dict[str, Any]] = json.loads(result.stdout)
+    return rows
+
+
+def test_every_engine_is_timed_on_the_same_events(bench_rows: list[dict[str, Any]]) -> None:
+    engines = [row["engine"] for row in bench_rows]
+    assert engines == [
+        "empty loop",
+        "reference",
+        "compiled",
+        "columnar (duckdb)",
+        "hand-written",
+        "eql (peer)",
+    ]
+    assert {row["events"] for row in bench_rows} == {3000}
+    assert bench_rows[0]["matches"] == 0
+    assert bench_rows[0]["ratio_to_empty_loop"] == pytest.approx(1.0)
+
+
+def test_engines_that_give_elasticsearchs_answer_agree(bench_rows: list[dict[str, Any]]) -> None:
+    by_engine = {row["engine"]: row for row in bench_rows}
+    counts = {by_engine[e]["matches"] for e in ("reference", "compiled", "columnar (duckdb)", "hand-written")}
+    assert len(counts) == 1
+    # The mixed profile carries a tenth of its events from the scenario catalogue: some dumps.
+    assert counts.pop() > 0
+    for engine in ("reference", "compiled", "columnar (duckdb)"):
+        assert by_engine[engine]["events_per_second"] > 0
+        assert by_engine[engine]["ratio_to_empty_loop"] > 0
+
+
+def test_the_peer_is_reported_even_when_absent(bench_rows: list[dict[str, Any]]) -> None:
+    peer = bench_rows[-1]
+    if peer["matches"] is None:
+        assert "pip install eql" in peer["note"]
+        assert peer["ratio_to_eql"] is None
+    else:
+        assert peer["ratio_to_eql"] == pytest.approx(1.0)
+
+
+def test_the_table_shows_ratios() -> None:
+    result = CliRunner().invoke(main, ["bench", str(V214), "--events", "200", "--repeat", "1"])
+    assert result.exit_code == 0, result.output
+    assert "x empty loop" in result.stdout
+    assert "hand-written" in result.stdout
+
+
+def test_hand_written_predicate_is_only_for_the_rule_it_was_written_for() -> None:
+    assert hand_written_predicate(load_rule(V214)) is not None
+    assert hand_written_predicate(load_rule(V220)) is None
+
+
+def test_a_query_duckdb_cannot_run_is_reported_not_dropped() -> None:
+    rule = load_rule(V214)
+    scripted = dataclasses.replace(rule, query="process where length(process.name) > 3")
+    events = list(open_corpus(profile="mixed", events=50, seed=1))
+    rows = run_bench(scripted, events, repeat=1, table=pa.table({"x": [1]}))
+    columnar = next(r for r in rows if r.engine == "columnar (duckdb)")
+    assert columnar.seconds is None and columnar.matches is None
+    assert "cannot translate" in columnar.note
+    reference = next(r for r in rows if r.engine == "reference")
+    compiled = next(r for r in rows if r.engine == "compiled")
+    assert reference.matches == compiled.matches
