@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness import compile_query, load_rule, parse_query
-from harness.eql.columnar import ColumnarMatcher
+from harness.eql.columnar import ColumnarMatcher, prune
 from harness.errors import EqlUnsupportedError, HarnessError
 
 SCHEMA = pa.schema(
@@ -197,3 +197,36 @@ def test_shipped_rules_on_a_generated_parquet_corpus(tmp_path: Any, version: int
 def test_what_sql_cannot_say_is_refused_by_name(query: str, construct: str) -> None:
     with pytest.raises(EqlUnsupportedError, match=f"{construct} .* cannot run in the columnar engine"):
         ColumnarMatcher(parse_query(query), SCHEMA)
+
+
+def test_pruning_keeps_rows_nulls_and_answers() -> None:
+    events: list[dict[str, Any]] = [
+        {"process": {"name": "appcmd.exe", "args": ["list", "/text:*"], "pid": 1}, "host": {"name": "a"}},
+        {"process": None, "host": {"name": "b"}},
+        {"host": {"name": "c"}},
+        {"process": {"name": "APPCMD.EXE", "args": ["LIST", "/TEXT:x"], "pid": 2}, "host": None},
+        {"process": {"name": "cmd.exe", "args": None, "pid": 3}, "host": {"name": "e"}},
+    ]
+    # A slice has an offset into its buffers: the pruned children must follow it.
+    table = pa.Table.from_pylist(events).slice(1)
+    query = 'any where process.name : "appcmd.exe" and process.args : "list" and process.args : "/text*"'
+    matcher = ColumnarMatcher(parse_query(query), table.schema)
+    assert matcher.paths == {("process", "name"), ("process", "args")}
+    pruned = prune(table, matcher.paths)
+    assert pruned.column_names == ["process"]
+    assert pruned.num_rows == table.num_rows
+    assert pruned.column("process").to_pylist() == [
+        None if p is None else {"name": p["name"], "args": p["args"]}
+        for p in table.column("process").to_pylist()
+    ]
+    reference = compile_query(query)
+    assert (
+        matcher.verdicts(table) == [reference.matches(e) for e in events[1:]] == [False, False, True, False]
+    )
+    assert matcher.count_matching(table) == 1
+
+
+def test_a_condition_on_no_column_still_sees_every_row() -> None:
+    table = pa.Table.from_pylist([{"a": 1}, {"a": 2}])
+    matcher = ColumnarMatcher(parse_query("any where missing.field == null"), table.schema)
+    assert matcher.count_matching(table) == 2

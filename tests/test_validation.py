@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -61,7 +62,20 @@ def test_fleet_noise_is_measured_per_million() -> None:
     assert result.false_positives == sum(c.alerts for c in result.cells.values() if c.intent == "benign")
     (fp_budget,) = [c for c in result.budget_checks if "false positives" in c.name]
     assert not fp_budget.skipped
+    # The fleet's attacks are a weighted sample: the detection budget belongs to the catalogue.
+    (detection,) = [c for c in result.budget_checks if "detection" in c.name]
+    assert detection.skipped and detection.passed
+    assert detection.actual == result.detection_rate
     assert result.alerts_per_host_per_day is not None and result.alerts_per_host_per_day < 1
+
+
+def test_the_detection_budget_is_judged_on_the_catalogue() -> None:
+    strict = load_expectations(V214.with_name(V214.stem + ".expect.toml"))
+    strict = dataclasses.replace(strict, budgets=dataclasses.replace(strict.budgets, min_detection_rate=0.9))
+    result = _validate(V214, strict)
+    (detection,) = [c for c in result.budget_checks if "detection" in c.name]
+    assert not detection.skipped and not detection.passed
+    assert not result.passed
 
 
 def test_a_rule_that_misses_breaks_its_expectations() -> None:

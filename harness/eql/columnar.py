@@ -42,7 +42,7 @@ from harness.eql.lucene_regex import lucene_to_python
 from harness.eql.optimizer import optimize
 from harness.errors import EqlUnsupportedError
 
-__all__ = ["ColumnarMatcher", "translate"]
+__all__ = ["ColumnarMatcher", "prune", "translate"]
 
 _FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _SQL_ORDER = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -52,6 +52,35 @@ _NEVER = r"[^\x{0}-\x{10FFFF}]"
 def translate(query: Query, schema: pa.Schema, *, category_field: str = "event.category") -> str:
     """The SQL condition (over a table with ``schema``) that selects what ``query`` matches."""
     return _Translator(query, schema).condition(category_field)
+
+
+def prune(table: pa.Table, paths: set[tuple[str, ...]]) -> pa.Table:
+    """``table`` with only the columns, and struct children, that ``paths`` reach.
+
+    DuckDB converts every child of a struct column it scans from Arrow; an event has
+    some 140 leaves and a rule reads a handful, so cutting the rest first (zero-copy)
+    makes the scan several times faster.
+    """
+    names = [name for name in table.column_names if any(p[0] == name for p in paths)]
+    if not names:
+        return table  # a condition on no column: DuckDB still needs the rows
+    columns = []
+    for name in names:
+        below = [p[1:] for p in paths if p[0] == name]
+        chunks = [_prune_array(chunk, below) for chunk in table.column(name).chunks]
+        columns.append(pa.chunked_array(chunks) if chunks else table.column(name))
+    return pa.table(columns, names=names)
+
+
+def _prune_array(array: pa.Array, paths: list[tuple[str, ...]]) -> pa.Array:
+    if () in paths or not pa.types.is_struct(array.type):
+        return array
+    kept = [
+        (child.name, _prune_array(array.field(i), [p[1:] for p in paths if p[0] == child.name]))
+        for i, child in enumerate(array.type)
+        if any(p[0] == child.name for p in paths)
+    ]
+    return pa.StructArray.from_arrays([a for _, a in kept], names=[n for n, _ in kept], mask=array.is_null())
 
 
 def _quote(text: str) -> str:
@@ -95,6 +124,7 @@ class _Translator:
     def __init__(self, query: Query, schema: pa.Schema) -> None:
         self.query = query
         self.schema = schema
+        self.paths: set[tuple[str, ...]] = set()  # the columns the condition reads
 
     def unsupported(self, what: str, node: Expr) -> EqlUnsupportedError:
         start, end = getattr(node, "span", (0, 0))
@@ -129,6 +159,7 @@ class _Translator:
             fields = dtype if pa.types.is_struct(dtype) else None
             if fields is None and depth < len(field.path) - 1:
                 return "NULL", None
+        self.paths.add(field.path)
         return expression, dtype
 
     def any_value(self, field: Field, test: Any, node: Expr) -> str:
@@ -328,19 +359,31 @@ class ColumnarMatcher:
 
         self.query = query
         self.schema = schema
-        self.condition = translate(query, schema, category_field=category_field)
+        translator = _Translator(query, schema)
+        self.condition = translator.condition(category_field)
+        self.paths = translator.paths
         self.connection = duckdb.connect()
         # Rows come back in table order: verdicts line up with the events.
         self.connection.execute("SET preserve_insertion_order = true")
 
     def verdicts(self, table: pa.Table) -> list[bool]:
         """One verdict per row of ``table``, in order."""
-        self.connection.register("events", table)
+        self.connection.register("events", prune(table, self.paths))
         try:
-            rows = self.connection.execute(f"SELECT {self.condition} AS verdict FROM events").fetchall()
+            # One NumPy column back, not a Python tuple per row.
+            column = self.connection.execute(f"SELECT {self.condition} AS verdict FROM events").fetchnumpy()
         finally:
             self.connection.unregister("events")
-        return [bool(row[0]) for row in rows]
+        return [bool(v) for v in column["verdict"].tolist()]
+
+    def count_matching(self, table: pa.Table) -> int:
+        """How many rows of ``table`` match: the verdicts summed inside DuckDB."""
+        self.connection.register("events", prune(table, self.paths))
+        try:
+            rows = self.connection.execute(f"SELECT count(*) FROM events WHERE {self.condition}").fetchall()
+        finally:
+            self.connection.unregister("events")
+        return int(rows[0][0])
 
     def count(self, source: str) -> int:
         """Matching rows of a Parquet file or directory (``read_parquet`` pattern)."""
