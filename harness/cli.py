@@ -27,6 +27,7 @@ from harness.rules import Rule, load_rule
 __all__ = ["main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 class _Group(click.Group):
@@ -67,6 +68,18 @@ def _engine_option(function: F) -> F:
         help="auto: duckdb for Parquet corpora, compiled otherwise; reference: the evaluator that defines "
         "the answers (all engines are tested equal to it).",
     )(function)
+
+
+def _columnar_or_none(engine: str, run: Callable[[], T]) -> T | None:
+    """``run()`` on DuckDB; None (use a row engine) for a query it cannot run, unless DuckDB was asked for."""
+    from harness.errors import EqlUnsupportedError
+
+    try:
+        return run()
+    except EqlUnsupportedError:
+        if engine == "duckdb":
+            raise
+        return None
 
 
 def _use_duckdb(engine: str, corpus_path: str | None, mapping: str | None) -> bool:
@@ -376,21 +389,20 @@ def validate(
     corpus = describe_corpus(corpus_path, profile, events, seed)
     result = None
     if _use_duckdb(engine, corpus_path, mapping):
-        from harness.errors import EqlUnsupportedError
         from harness.validation.columnar_runner import validate_parquet
 
         assert corpus_path is not None
-        try:
-            result = validate_parquet(
+        parquet = corpus_path
+        result = _columnar_or_none(
+            engine,
+            lambda: validate_parquet(
                 parse_query(rule.query),
-                corpus_path,
+                parquet,
                 expectations,
                 rule_name=rule.name,
                 rule_version=rule.version,
-            )
-        except EqlUnsupportedError:
-            if engine == "duckdb":
-                raise
+            ),
+        )
     if result is None:
         matcher = compile_query(rule.query, mapping=_load_mapping(mapping), engine=_row_engine(engine))
         documents = open_corpus(corpus_path, profile=profile, events=events, seed=seed)
@@ -448,22 +460,21 @@ def diff(
     fields = _load_mapping(mapping)
     result = None
     if _use_duckdb(engine, corpus_path, mapping):
-        from harness.errors import EqlUnsupportedError
         from harness.validation.columnar_runner import diff_parquet
 
         assert corpus_path is not None
-        try:
-            result = diff_parquet(
+        parquet = corpus_path
+        result = _columnar_or_none(
+            engine,
+            lambda: diff_parquet(
                 parse_query(old.query),
                 parse_query(new.query),
-                corpus_path,
+                parquet,
                 expectations,
                 old_name=_short(old),
                 new_name=_short(new),
-            )
-        except EqlUnsupportedError:
-            if engine == "duckdb":
-                raise
+            ),
+        )
     if result is None:
         result = diff_rules(
             compile_query(old.query, mapping=fields, engine=_row_engine(engine)),

@@ -346,3 +346,21 @@ def test_duckdb_needs_a_parquet_corpus() -> None:
     code, _, err = _cli("validate", str(V214), "--engine", "duckdb")
     assert code == 2
     assert "--engine duckdb reads Parquet corpora" in err
+
+
+def test_a_query_duckdb_cannot_run_falls_back_unless_duckdb_was_asked_for(
+    mixed_parquet: Path, tmp_path: Path
+) -> None:
+    rule = tmp_path / "scripted.eql"
+    rule.write_text(
+        'process where length(process.name) == 10 and process.args : "/text*"\n', encoding="utf-8"
+    )
+    auto = _cli("validate", str(rule), "--corpus", str(mixed_parquet), "--format", "json")
+    compiled = _cli(
+        "validate", str(rule), "--corpus", str(mixed_parquet), "--format", "json", "--engine", "compiled"
+    )
+    assert json.loads(auto[1])["metrics"] == json.loads(compiled[1])["metrics"]
+    assert json.loads(auto[1])["metrics"]["alerts"] > 0
+    code, _, err = _cli("validate", str(rule), "--corpus", str(mixed_parquet), "--engine", "duckdb")
+    assert code == 2
+    assert "cannot run in the columnar engine" in err
