@@ -8,6 +8,7 @@ match count, so a faster engine's wrong answers show. The peer is the ``eql`` pa
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -85,7 +86,8 @@ def hand_written_predicate(rule: Rule) -> Callable[[Mapping[str, Any]], bool] | 
 
 def _eql_peer(rule: Rule) -> tuple[Callable[[Mapping[str, Any]], bool] | None, str]:
     try:
-        import eql  # type: ignore[import-untyped]
+        # Imported by name: an optional peer, untyped, and absent from most environments.
+        eql: Any = importlib.import_module("eql")
     except ImportError:
         return None, "not installed: pip install eql"
     with eql.parser.elasticsearch_syntax, eql.parser.ignore_missing_functions:
