@@ -280,6 +280,55 @@ def generate(
     click.echo(f"  by intent: {intents}", err=True)
 
 
+@main.command()
+@click.argument(
+    "files", nargs=-1, required=True, metavar="FILE...", type=click.Path(exists=True, dir_okay=False)
+)
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Output: .ndjson or .ndjson.gz; written atomically.",
+)
+@click.option(
+    "--keep-going",
+    is_flag=True,
+    help="Write what could be read from a damaged file (exit 1) instead of failing.",
+)
+def ingest(files: tuple[str, ...], out: str, keep_going: bool) -> None:
+    """Map EVTX files (Sysmon event 1, Security 4688) to the documents Elastic indexes."""
+    import gzip
+
+    from harness.ingest import IngestResult, ingest_evtx
+
+    if not out.endswith((".ndjson", ".ndjson.gz")):
+        raise click.BadParameter(f"{out}: the output must end in .ndjson or .ndjson.gz", param_hint="--out")
+    result = IngestResult()
+    for path in files:
+        ingest_evtx(path, strict=not keep_going, into=result)
+    with atomic_writer(out) as raw:
+        sink: IO[bytes] = (
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0)  # type: ignore[assignment]
+            if out.endswith(".gz")
+            else raw
+        )
+        for document in result.documents:
+            sink.write(orjson.dumps(document) + b"\n")
+        if sink is not raw:
+            sink.close()
+    codes = ", ".join(f"{code}: {count}" for code, count in sorted(result.by_code().items())) or "none"
+    click.echo(f"read {result.records} record(s) from {len(files)} file(s)", err=True)
+    click.echo(f"wrote {len(result.documents)} document(s) to {out} (by event code: {codes})", err=True)
+    for (provider, event_id), count in sorted(result.skipped.items()):
+        click.echo(f"  skipped {count} {provider} event {event_id}", err=True)
+    for problem in result.problems:
+        click.echo(f"  unreadable: {problem}", err=True)
+    if result.problems:
+        sys.exit(1)
+
+
 @contextmanager
 def _progress(total: int | None, description: str) -> Iterator[Callable[[int], None]]:
     """A rich progress bar on a terminal; nothing when output goes to a file or a pipe."""

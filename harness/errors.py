@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "EqlError",
     "EqlEvaluationError",
@@ -9,6 +11,7 @@ __all__ = [
     "EqlSyntaxError",
     "EqlUnsupportedError",
     "HarnessError",
+    "IngestError",
     "InputError",
     "RuleLoadError",
 ]
@@ -116,6 +119,23 @@ class InputError(HarnessError):
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" + (f":{self.column}" if self.column is not None else "")
         return f"{where}: {self.message}"
+
+
+class IngestError(HarnessError):
+    """A telemetry file that could not be read whole: names the file and where it broke.
+
+    ``partial`` holds everything read from the file (and from earlier files), so a
+    caller that accepts a damaged file loses nothing that could be read.
+    """
+
+    def __init__(self, path: str, message: str, *, partial: Any = None) -> None:
+        self.path = path
+        self.message = message
+        self.partial = partial
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
 
 
 def _line_and_column(source: str, offset: int) -> tuple[int, int]:

@@ -1,0 +1,71 @@
+"""Real telemetry: EVTX files mapped to the documents Elastic's integrations would index.
+
+Sysmon event 1 becomes a ``logs-windows.sysmon_operational`` document, Security event
+4688 a ``logs-system.security`` one. Every other record is counted by provider and
+event id, never dropped silently; a record or chunk that cannot be read raises
+:class:`~harness.errors.IngestError`, which carries every document read before and after it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.errors import IngestError
+from harness.ingest import security, sysmon
+from harness.ingest.common import Doc, event_id, provider
+from harness.ingest.evtx import EvtxRecord, RecordProblem, read_evtx
+
+__all__ = ["IngestResult", "ingest_evtx"]
+
+_MAPPERS: dict[tuple[str, str], Callable[[Doc], Doc]] = {
+    (sysmon.PROVIDER, "1"): sysmon.map_process_create,
+    (security.PROVIDER, "4688"): security.map_process_created,
+}
+
+
+@dataclass
+class IngestResult:
+    """What one or more files gave: documents, records read, and what was skipped and why."""
+
+    documents: list[Doc] = field(default_factory=list)
+    records: int = 0
+    skipped: Counter[tuple[str, str]] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+
+    def by_code(self) -> Counter[str]:
+        return Counter(str(doc["event"]["code"]) for doc in self.documents)
+
+
+def ingest_evtx(path: str | Path, *, strict: bool = True, into: IngestResult | None = None) -> IngestResult:
+    """Map every record of ``path``; add to ``into`` when given.
+
+    With ``strict`` (the default), a record or chunk that cannot be read raises
+    :class:`IngestError` once the rest of the file is read; the error's ``partial``
+    holds every document mapped. Without it, problems are listed in ``problems``.
+    """
+    path = Path(path)
+    result = IngestResult() if into is None else into
+    first_problem: str | None = None
+    for item in read_evtx(path):
+        if isinstance(item, RecordProblem):
+            message = f"{path}: {item}"
+            result.problems.append(message)
+            first_problem = first_problem or str(item)
+            continue
+        _add(result, item)
+    if strict and first_problem is not None:
+        raise IngestError(str(path), first_problem, partial=result)
+    return result
+
+
+def _add(result: IngestResult, record: EvtxRecord) -> None:
+    result.records += 1
+    key = (provider(record.event), event_id(record.event))
+    mapper = _MAPPERS.get(key)
+    if mapper is None:
+        result.skipped[key] += 1
+        return
+    result.documents.append(mapper(record.event))
