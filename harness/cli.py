@@ -82,6 +82,10 @@ def _columnar_or_none(engine: str, run: Callable[[], T]) -> T | None:
         return None
 
 
+def _notice(message: str) -> None:
+    click.echo(message, err=True)
+
+
 def _use_duckdb(engine: str, corpus_path: str | None, mapping: str | None) -> bool:
     """Whether to run in DuckDB: asked for, or chosen for a Parquet corpus."""
     parquet = corpus_path is not None and (
@@ -454,7 +458,7 @@ def validate(
         )
     if result is None:
         matcher = compile_query(rule.query, mapping=_load_mapping(mapping), engine=_row_engine(engine))
-        documents = open_corpus(corpus_path, profile=profile, events=events, seed=seed)
+        documents = open_corpus(corpus_path, profile=profile, events=events, seed=seed, notice=_notice)
         result = run_validation(
             matcher, documents, expectations, rule_name=rule.name, rule_version=rule.version, corpus=corpus
         )
@@ -528,7 +532,7 @@ def diff(
         result = diff_rules(
             compile_query(old.query, mapping=fields, engine=_row_engine(engine)),
             compile_query(new.query, mapping=fields, engine=_row_engine(engine)),
-            open_corpus(corpus_path, profile=profile, events=events, seed=seed),
+            open_corpus(corpus_path, profile=profile, events=events, seed=seed, notice=_notice),
             expectations,
             old_name=_short(old),
             new_name=_short(new),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +13,17 @@ __all__ = ["describe_corpus", "open_corpus"]
 
 
 def open_corpus(
-    path: str | None = None, *, profile: str | None = None, events: int | None = None, seed: int = 0
+    path: str | None = None,
+    *,
+    profile: str | None = None,
+    events: int | None = None,
+    seed: int = 0,
+    notice: Callable[[str], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """The documents of a corpus file, or of a profile generated on the fly (the default: scenarios)."""
+    """The documents of a corpus file, or of a profile generated on the fly (the default: scenarios).
+
+    An ``.evtx`` file is ingested on the fly; ``notice`` hears what was read and skipped.
+    """
     if path is not None and profile is not None:
         raise HarnessError("give a corpus file or a profile, not both")
     if path is None:
@@ -29,6 +37,8 @@ def open_corpus(
         return iter_documents(options)
     if path.lower().endswith(".parquet") or Path(path).is_dir():
         return _parquet(path)
+    if path.lower().endswith(".evtx"):
+        return _evtx(path, notice)
     return (record.event for record in read_events([path]))
 
 
@@ -49,3 +59,17 @@ def _parquet(path: str) -> Iterator[dict[str, Any]]:
         raise InputError(path, 0, f"cannot read as Parquet: {error}") from error
     for batch in dataset.to_batches(batch_size=10_000):
         yield from batch.to_pylist()
+
+
+def _evtx(path: str, notice: Callable[[str], None] | None) -> Iterator[dict[str, Any]]:
+    """Records mapped as Elastic's integrations map them; a damaged file stops the run (IngestError)."""
+    from harness.ingest import ingest_evtx
+
+    result = ingest_evtx(path)
+    if notice is not None:
+        skipped = ", ".join(f"{n} {p} event {e}" for (p, e), n in sorted(result.skipped.items()))
+        notice(
+            f"{path}: {result.records} record(s), {len(result.documents)} process start(s) mapped"
+            + (f"; skipped {skipped}" if skipped else "")
+        )
+    return iter(result.documents)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -220,3 +221,36 @@ def test_cli_fails_on_a_damaged_file_without_writing(tmp_path: Path) -> None:
     assert outcome.exit_code == 2
     assert "cut.evtx: after record" in outcome.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("rule", "alerts"), [("v214", 39), ("v220", 36)])
+def test_validate_ingests_evtx_on_the_fly_and_lists_the_alerts(rule: str, alerts: int) -> None:
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    rule_path = ROOT / "rules" / f"iis_appcmd_password_dumped_{rule}.toml"
+    result = CliRunner().invoke(
+        main, ["validate", str(rule_path), "--corpus", str(APPCMD), "--format", "json"]
+    )
+    report = json.loads(result.stdout)
+    assert report["metrics"]["events"] == 40
+    assert report["metrics"]["unlabelled_alerts"] == alerts
+    examples = report["unlabelled_alert_examples"]
+    assert len(examples) == min(alerts, 20)
+    assert all("appcmd.exe" in row["process.command_line"] for row in examples)
+    assert {row["host.name"] for row in examples} == {"IEWIN7"}
+    assert "40 record(s), 40 process start(s) mapped" in result.stderr
+    assert result.exit_code == 1  # nothing labelled, so nothing judged: said, not passed
+
+
+def test_validate_on_evtx_says_what_it_skipped() -> None:
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    rule_path = ROOT / "rules" / "iis_appcmd_password_dumped_v214.toml"
+    result = CliRunner().invoke(main, ["validate", str(rule_path), "--corpus", str(RDP), "--format", "json"])
+    assert json.loads(result.stdout)["metrics"]["unlabelled_alerts"] == 0
+    assert "101 record(s), 17 process start(s) mapped" in result.stderr
+    assert "63 Microsoft-Windows-Security-Auditing event 5156" in result.stderr

@@ -364,3 +364,34 @@ def test_a_query_duckdb_cannot_run_falls_back_unless_duckdb_was_asked_for(
     code, _, err = _cli("validate", str(rule), "--corpus", str(mixed_parquet), "--engine", "duckdb")
     assert code == 2
     assert "cannot run in the columnar engine" in err
+
+
+def test_alerts_on_unlabelled_events_are_listed_with_their_key_fields(tmp_path: Path) -> None:
+    dump = {
+        "@timestamp": "2026-11-02T10:00:00Z",
+        "event": {"category": "process", "type": "start"},
+        "host": {"name": "web01", "os": {"type": "windows"}},
+        "user": {"name": "DefaultAppPool"},
+        "process": {
+            "name": "appcmd.exe",
+            "args": ["appcmd", "list", "apppool", "/text:*"],
+            "command_line": "appcmd list apppool /text:*",
+            "parent": {"name": "w3wp.exe"},
+        },
+    }
+    corpus = tmp_path / "real.ndjson"
+    corpus.write_text(json.dumps(dump) + "\n", encoding="utf-8")
+    code, out, _ = _cli("validate", str(V214), "--corpus", str(corpus))
+    assert code == 1
+    assert "alerts on events without labels (1)" in out
+    assert "appcmd list apppool /text:*" in out and "w3wp.exe" in out and "web01" in out
+    report = json.loads(_cli("validate", str(V214), "--corpus", str(corpus), "--format", "json")[1])
+    assert report["unlabelled_alert_examples"] == [
+        {
+            "@timestamp": "2026-11-02T10:00:00Z",
+            "host.name": "web01",
+            "user.name": "DefaultAppPool",
+            "process.parent.name": "w3wp.exe",
+            "process.command_line": "appcmd list apppool /text:*",
+        }
+    ]

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from harness.eql import Matcher
+from harness.eql.fields import field_values
 from harness.validation.expectations import Expectation, Expectations
 
 __all__ = ["BACKGROUND_SCENARIO", "BudgetCheck", "Cell", "ValidationResult", "Violation", "run_validation"]
@@ -88,6 +89,11 @@ class ValidationResult:
     background_events: int = 0
     unlabelled_alerts: list[dict[str, Any]] = field(default_factory=list)  # the first few, as examples
     unlabelled_alert_count: int = 0
+
+    def unlabelled_alert_rows(self) -> list[dict[str, str]]:
+        """The example alerts on unlabelled events, as the key fields an analyst reads first."""
+        return [alert_summary(doc) for doc in self.unlabelled_alerts]
+
     hosts: set[str] = field(default_factory=set)
     first_ms: int | None = None
     last_ms: int | None = None
@@ -223,6 +229,19 @@ class ValidationResult:
     def passed(self) -> bool:
         """No violation, no broken budget, and at least one labelled event judged."""
         return self.judged > 0 and not self.violations and all(check.passed for check in self.budget_checks)
+
+
+# What an analyst reads first on an alert from real telemetry.
+KEY_FIELDS = ("@timestamp", "host.name", "user.name", "process.parent.name", "process.command_line")
+
+
+def alert_summary(doc: Mapping[str, Any]) -> dict[str, str]:
+    """``KEY_FIELDS`` of ``doc`` as text (values of an array joined), empty where absent."""
+    row = {}
+    for name in KEY_FIELDS:
+        values = field_values(doc, tuple(name.split(".")))
+        row[name] = " ".join(str(v) for v in values)
+    return row
 
 
 def run_validation(

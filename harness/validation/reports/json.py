@@ -31,7 +31,10 @@ def result_dict(result: ValidationResult) -> dict[str, Any]:
             "context_events": result.context_events,
             "context_alerts": result.context_alerts,
             "unlabelled_events": result.unlabelled_events,
+            "unlabelled_alerts": result.unlabelled_alert_count,
         },
+        # Real telemetry has no labels: its alerts are listed for a person to judge.
+        "unlabelled_alert_examples": result.unlabelled_alert_rows(),
         "budgets": [
             {"name": c.name, "limit": c.limit, "actual": c.actual, "passed": c.passed, "skipped": c.skipped}
             for c in result.budget_checks

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.validation.reports.common import percent, rate, summary_rows
-from harness.validation.runner import ValidationResult
+from harness.validation.runner import KEY_FIELDS, ValidationResult
 
 __all__ = ["SHORT", "console_for_reports", "print_table"]
 
@@ -69,9 +69,22 @@ def print_table(result: ValidationResult, console: Console | None = None) -> Non
             f"[red]violation[/red] {v.kind}: {v.scenario} in {v.source}: {v.wrong} of {v.events} "
             f"(expected {v.expected})"
         )
+    if result.unlabelled_alerts:
+        _print_unlabelled_alerts(result, console)
     if not result.judged:
         unlabelled = f"{result.unlabelled_events:,} events without labels"
         console.print(
             f"[red]no labelled event was judged[/red] ({unlabelled}): validation needs a labelled corpus"
         )
     console.print("[green]passed[/green]" if result.passed else "[red]FAILED[/red]")
+
+
+def _print_unlabelled_alerts(result: ValidationResult, console: Console) -> None:
+    rows = result.unlabelled_alert_rows()
+    shown = f"the first {len(rows)} of " if len(rows) < result.unlabelled_alert_count else ""
+    table = Table(
+        *KEY_FIELDS, title=f"alerts on events without labels ({shown}{result.unlabelled_alert_count:,})"
+    )
+    for row in rows:
+        table.add_row(*(row[name] for name in KEY_FIELDS))
+    console.print(table)
