@@ -82,6 +82,35 @@ def _columnar_or_none(engine: str, run: Callable[[], T]) -> T | None:
         return None
 
 
+def _labels_option(command: F) -> F:
+    return click.option(
+        "--labels",
+        "labels_path",
+        metavar="FILE",
+        help="A labels sidecar (TOML) that says which events of a real corpus are which scenario.",
+    )(command)
+
+
+def _load_labels(path: str | None) -> Any:
+    if path is None:
+        return None
+    from harness.validation.labels import load_labels
+
+    return load_labels(path)
+
+
+def _labelled(sidecar: Any, documents: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    return documents if sidecar is None else sidecar.apply(documents)
+
+
+def _report_unused_labels(sidecar: Any) -> None:
+    for entry in [] if sidecar is None else sidecar.unused():
+        click.echo(
+            f"{sidecar.path}:{entry.line}: this entry ({entry.scenario}) labelled no event: check it",
+            err=True,
+        )
+
+
 def _notice(message: str) -> None:
     click.echo(message, err=True)
 
@@ -419,6 +448,7 @@ def _write_report(text: str, output: str | None) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
 @_mapping_option
 @_engine_option
+@_labels_option
 def validate(
     rule_path: str,
     corpus_path: str | None,
@@ -430,6 +460,7 @@ def validate(
     output: str | None,
     mapping: str | None,
     engine: str,
+    labels_path: str | None,
 ) -> None:
     """Run RULE over a labelled corpus and check it against its expectations (exit 1 on a violation)."""
     from harness.corpus import describe_corpus, open_corpus
@@ -440,8 +471,9 @@ def validate(
     found = expect_path or default_expectations_path(rule_path)
     expectations = load_expectations(found) if found else Expectations()
     corpus = describe_corpus(corpus_path, profile, events, seed)
+    sidecar = _load_labels(labels_path)
     result = None
-    if _use_duckdb(engine, corpus_path, mapping):
+    if sidecar is None and _use_duckdb(engine, corpus_path, mapping):
         from harness.validation.columnar_runner import validate_parquet
 
         assert corpus_path is not None
@@ -458,10 +490,13 @@ def validate(
         )
     if result is None:
         matcher = compile_query(rule.query, mapping=_load_mapping(mapping), engine=_row_engine(engine))
-        documents = open_corpus(corpus_path, profile=profile, events=events, seed=seed, notice=_notice)
+        documents = _labelled(
+            sidecar, open_corpus(corpus_path, profile=profile, events=events, seed=seed, notice=_notice)
+        )
         result = run_validation(
             matcher, documents, expectations, rule_name=rule.name, rule_version=rule.version, corpus=corpus
         )
+        _report_unused_labels(sidecar)
     if fmt == "table" and output is None:
         if not found:
             click.echo(
@@ -488,6 +523,7 @@ def validate(
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
 @_mapping_option
 @_engine_option
+@_labels_option
 def diff(
     old_path: str,
     new_path: str,
@@ -500,6 +536,7 @@ def diff(
     output: str | None,
     mapping: str | None,
     engine: str,
+    labels_path: str | None,
 ) -> None:
     """How verdicts change from OLD to NEW on the same corpus (exit 1 on a regression NEW does not accept)."""
     from harness.corpus import describe_corpus, open_corpus
@@ -511,8 +548,9 @@ def diff(
     expectations = load_expectations(found) if found else Expectations()
     corpus = describe_corpus(corpus_path, profile, events, seed)
     fields = _load_mapping(mapping)
+    sidecar = _load_labels(labels_path)
     result = None
-    if _use_duckdb(engine, corpus_path, mapping):
+    if sidecar is None and _use_duckdb(engine, corpus_path, mapping):
         from harness.validation.columnar_runner import diff_parquet
 
         assert corpus_path is not None
@@ -532,12 +570,15 @@ def diff(
         result = diff_rules(
             compile_query(old.query, mapping=fields, engine=_row_engine(engine)),
             compile_query(new.query, mapping=fields, engine=_row_engine(engine)),
-            open_corpus(corpus_path, profile=profile, events=events, seed=seed, notice=_notice),
+            _labelled(
+                sidecar, open_corpus(corpus_path, profile=profile, events=events, seed=seed, notice=_notice)
+            ),
             expectations,
             old_name=_short(old),
             new_name=_short(new),
             corpus=corpus,
         )
+        _report_unused_labels(sidecar)
     if fmt == "table" and output is None:
         print_diff(result)
     else:
