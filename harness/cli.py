@@ -331,16 +331,20 @@ def generate(
     help="Write what could be read from a damaged file (exit 1) instead of failing.",
 )
 def ingest(files: tuple[str, ...], out: str, keep_going: bool) -> None:
-    """Map EVTX files (Sysmon event 1, Security 4688) to the documents Elastic indexes."""
+    """Map Sysmon event 1 and Security 4688 to the documents Elastic indexes.
+
+    FILE is an .evtx file, or Winlogbeat's file output (NDJSON, .ndjson.gz, a JSON array).
+    """
     import gzip
 
-    from harness.ingest import IngestResult, ingest_evtx
+    from harness.ingest import IngestResult, ingest_evtx, ingest_winlogbeat
 
     if not out.endswith((".ndjson", ".ndjson.gz")):
         raise click.BadParameter(f"{out}: the output must end in .ndjson or .ndjson.gz", param_hint="--out")
     result = IngestResult()
     for path in files:
-        ingest_evtx(path, strict=not keep_going, into=result)
+        read = ingest_evtx if path.lower().endswith(".evtx") else ingest_winlogbeat
+        read(path, strict=not keep_going, into=result)
     with atomic_writer(out) as raw:
         sink: IO[bytes] = (
             gzip.GzipFile(fileobj=raw, mode="wb", mtime=0)  # type: ignore[assignment]

@@ -4,6 +4,9 @@ A line that is not a JSON object is an :class:`~harness.errors.InputError` namin
 file, line and column; with ``skip_invalid`` it is counted in :class:`ReadStats`
 instead, so nothing is ever dropped silently. Blank lines carry no event and are not
 counted as invalid.
+
+Exports from Elasticsearch are read as the events they hold (``exports.py``): a
+search hit gives its ``_source``, a whole search response each of its hits.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import IO, Any
 import orjson
 
 from harness.errors import InputError
+from harness.exports import BadHitError, unwrap
 
 __all__ = ["EventRecord", "ReadStats", "atomic_writer", "read_events"]
 
@@ -30,12 +34,19 @@ STDIN = "-"
 
 @dataclass(frozen=True)
 class EventRecord:
-    """One event with where it came from; ``raw`` is the line as read (None for array items)."""
+    """One event with where it came from.
+
+    ``raw`` is the line as read, or None when the event is not the whole line (an
+    array item, a search hit's ``_source``); ``index`` and ``id`` are a search hit's
+    ``_index`` and ``_id``.
+    """
 
     event: dict[str, Any]
     path: str
     line: int
     raw: bytes | None
+    index: str | None = None
+    id: str | None = None
 
 
 @dataclass
@@ -85,20 +96,29 @@ def _read_stream(stream: IO[bytes], path: str, skip_invalid: bool, stats: ReadSt
             stripped = line.strip()
             if not stripped:
                 continue
-            if not seen_content and stripped.startswith(b"["):
-                yield from _read_array(line + b"".join(lines), path, number - 1, stats)
+            if (not seen_content and stripped.startswith(b"[")) or _opens_a_document(stripped, seen_content):
+                yield from _read_document(line + b"".join(lines), path, number - 1, stats)
                 return
             seen_content = True
-            record = _parse_line(line, path, number, skip_invalid, stats)
-            if record is not None:
-                yield record
+            yield from _parse_line(line, path, number, skip_invalid, stats)
     except (OSError, EOFError, gzip.BadGzipFile) as error:
         raise InputError(path, 0, f"cannot read: {error}") from error
 
 
+def _opens_a_document(first: bytes, seen_content: bool) -> bool:
+    """Whether the first line opens one JSON object spread over several lines (a pretty-printed response)."""
+    if seen_content or not first.startswith(b"{"):
+        return False
+    try:
+        orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return not first.endswith(b"}")
+    return False
+
+
 def _parse_line(
     line: bytes, path: str, number: int, skip_invalid: bool, stats: ReadStats
-) -> EventRecord | None:
+) -> Iterator[EventRecord]:
     try:
         event = orjson.loads(line)
     except orjson.JSONDecodeError as error:
@@ -111,7 +131,7 @@ def _parse_line(
         if not skip_invalid:
             raise problem from error
         stats.invalid.append(problem)
-        return None
+        return
     if not isinstance(event, dict):
         problem = InputError(
             path, number, f"expected a JSON object per line, found {type(event).__name__}", column=1
@@ -119,27 +139,59 @@ def _parse_line(
         if not skip_invalid:
             raise problem
         stats.invalid.append(problem)
-        return None
-    stats.events += 1
-    return EventRecord(event, path, number, line.rstrip(b"\r\n"))
-
-
-def _read_array(data: bytes, path: str, line_offset: int, stats: ReadStats) -> Iterator[EventRecord]:
+        return
+    raw = line.rstrip(b"\r\n")
     try:
-        items = orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        raise InputError(
-            path, line_offset + error.lineno, f"not a valid JSON array: {error.msg}", column=error.colno
-        ) from error
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise InputError(
-                path,
-                line_offset + 1,
-                f"item {index} of the JSON array is a {type(item).__name__}, not an object",
-            )
+        sources = list(unwrap(event))
+    except BadHitError as bad:
+        problem = InputError(
+            path,
+            number,
+            f"{bad.message}; fix the line or pass --skip-invalid",
+            column=_column_of_source(line, bad),
+        )
+        if not skip_invalid:
+            raise problem from bad
+        stats.invalid.append(problem)
+        return
+    for source in sources:
         stats.events += 1
-        yield EventRecord(item, path, line_offset + 1, None)
+        whole_line = source.event is event
+        yield EventRecord(source.event, path, number, raw if whole_line else None, source.index, source.id)
+
+
+def _column_of_source(line: bytes, bad: BadHitError) -> int:
+    """Where to point in a line holding a bad hit: its ``_source`` when there is one, else the hit."""
+    start = len(line) - len(line.lstrip())
+    if bad.hit is None:
+        key = line.find(b'"_source"')
+        return (key if key > -1 else start) + 1
+    return start + 1
+
+
+def _read_document(data: bytes, path: str, line_offset: int, stats: ReadStats) -> Iterator[EventRecord]:
+    """A JSON array of events or hits, or one object over several lines (a pretty-printed search response)."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        shape = "JSON array" if data.lstrip().startswith(b"[") else "JSON document"
+        raise InputError(
+            path, line_offset + error.lineno, f"not a valid {shape}: {error.msg}", column=error.colno
+        ) from error
+    items = document if isinstance(document, list) else [document]
+    line = line_offset + 1
+    column = len(data) - len(data.lstrip(b" \t")) + 1
+    for index, item in enumerate(items):
+        where = f"item {index} of the JSON array" if isinstance(document, list) else "the document"
+        if not isinstance(item, dict):
+            raise InputError(path, line, f"{where} is a {type(item).__name__}, not an object")
+        try:
+            sources = list(unwrap(item))
+        except BadHitError as bad:
+            raise InputError(path, line, f"{where}: {bad.message}", column=column) from bad
+        for source in sources:
+            stats.events += 1
+            yield EventRecord(source.event, path, line, None, source.index, source.id)
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""Real telemetry: EVTX files mapped to the documents Elastic's integrations would index.
+"""Real telemetry: EVTX files and Winlogbeat's file output mapped to the documents Elastic indexes.
 
 Sysmon event 1 becomes a ``logs-windows.sysmon_operational`` document, Security event
 4688 a ``logs-system.security`` one. Every other record is counted by provider and
@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import IngestError
-from harness.ingest import security, sysmon
+from harness.events import read_events
+from harness.ingest import security, sysmon, winlogbeat
 from harness.ingest.common import Doc, event_id, provider
 from harness.ingest.evtx import EvtxRecord, RecordProblem, read_evtx
 
-__all__ = ["IngestResult", "ingest_evtx"]
+__all__ = ["IngestResult", "ingest_evtx", "ingest_winlogbeat"]
 
 _MAPPERS: dict[tuple[str, str], Callable[[Doc], Doc]] = {
     (sysmon.PROVIDER, "1"): sysmon.map_process_create,
@@ -56,6 +57,39 @@ def ingest_evtx(path: str | Path, *, strict: bool = True, into: IngestResult | N
             first_problem = first_problem or str(item)
             continue
         _add(result, item)
+    if strict and first_problem is not None:
+        raise IngestError(str(path), first_problem, partial=result)
+    return result
+
+
+def ingest_winlogbeat(
+    path: str | Path, *, strict: bool = True, into: IngestResult | None = None
+) -> IngestResult:
+    """Map every line of a Winlogbeat ``output.file`` file (NDJSON, gzip or a JSON array).
+
+    A line that is not JSON stops the read (:class:`~harness.errors.InputError`, with its
+    line and column). A line with no ``winlog`` block is a problem, handled as a damaged
+    EVTX record is: with ``strict``, :class:`IngestError` once the file is read.
+    """
+    result = IngestResult() if into is None else into
+    first_problem: str | None = None
+    for record in read_events([str(path)]):
+        key = winlogbeat.key(record.event)
+        if key is None:
+            problem = (
+                f"line {record.line}: not a Winlogbeat event (no winlog.provider_name and winlog.event_id)"
+            )
+            result.problems.append(f"{path}: {problem}")
+            first_problem = first_problem or problem
+            continue
+        result.records += 1
+        mapper = _MAPPERS.get(key)
+        if mapper is None:
+            result.skipped[key] += 1
+        elif winlogbeat.is_mapped(record.event):
+            result.documents.append(record.event)
+        else:
+            result.documents.append(mapper(winlogbeat.to_record(record.event)))
     if strict and first_problem is not None:
         raise IngestError(str(path), first_problem, partial=result)
     return result
