@@ -39,7 +39,9 @@ def open_corpus(
         return _parquet(path)
     if path.lower().endswith(".evtx"):
         return _evtx(path, notice)
-    return (record.event for record in read_events([path]))
+    from harness.ingest import as_indexed
+
+    return (as_indexed(record.event) for record in read_events([path]))
 
 
 def describe_corpus(path: str | None, profile: str | None, events: int | None, seed: int) -> str:

@@ -313,3 +313,27 @@ def _evtx_document(record: dict[str, Any]) -> dict[str, Any]:
     provider = record["Event"]["System"]["Provider"]["#attributes"]["Name"]
     mapper = sysmon.map_process_create if provider == sysmon.PROVIDER else security.map_process_created
     return mapper(record)
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not EVTX.is_dir(), reason=f"the real EVTX logs are not at {EVTX} (../shared is absent)")
+def test_validate_maps_a_winlogbeat_corpus_on_the_way_in(tmp_path: Path) -> None:
+    records = [orjson.loads(raw["data"]) for raw in PyEvtxParser(str(APPCMD)).records_json()]
+    corpus = _write(tmp_path, _lines(*(_as_winlogbeat(r) for r in records)), "winlogbeat.ndjson")
+    rule = Path(__file__).resolve().parents[1] / "rules" / "iis_appcmd_password_dumped_v214.toml"
+    from_lines = CliRunner().invoke(main, ["validate", str(rule), "--corpus", corpus, "--format", "json"])
+    from_evtx = CliRunner().invoke(main, ["validate", str(rule), "--corpus", str(APPCMD), "--format", "json"])
+    lines_report, evtx_report = orjson.loads(from_lines.stdout), orjson.loads(from_evtx.stdout)
+    assert lines_report["metrics"]["unlabelled_alerts"] == 39
+    assert lines_report["metrics"] == evtx_report["metrics"]
+    assert lines_report["unlabelled_alert_examples"] == evtx_report["unlabelled_alert_examples"]
+
+
+def test_documents_already_mapped_or_not_process_starts_pass_through_unchanged() -> None:
+    from harness.ingest import as_indexed
+
+    assert as_indexed(EVENT_A) is EVENT_A
+    raw = _as_winlogbeat(SECURITY_4688)
+    assert as_indexed(raw) == _evtx_document(SECURITY_4688)
+    other = {**raw, "winlog": {**raw["winlog"], "event_id": "4624"}}
+    assert as_indexed(other) is other

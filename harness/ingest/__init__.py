@@ -19,7 +19,7 @@ from harness.ingest import security, sysmon, winlogbeat
 from harness.ingest.common import Doc, event_id, provider
 from harness.ingest.evtx import EvtxRecord, RecordProblem, read_evtx
 
-__all__ = ["IngestResult", "ingest_evtx", "ingest_winlogbeat"]
+__all__ = ["IngestResult", "as_indexed", "ingest_evtx", "ingest_winlogbeat"]
 
 _MAPPERS: dict[tuple[str, str], Callable[[Doc], Doc]] = {
     (sysmon.PROVIDER, "1"): sysmon.map_process_create,
@@ -93,6 +93,20 @@ def ingest_winlogbeat(
     if strict and first_problem is not None:
         raise IngestError(str(path), first_problem, partial=result)
     return result
+
+
+def as_indexed(document: Doc) -> Doc:
+    """A raw Winlogbeat 8 Sysmon 1 or 4688 event mapped as its ingest pipeline would; else unchanged.
+
+    Winlogbeat 8 leaves the ECS mapping to Elasticsearch's ingest pipelines, so its file
+    output has ``winlog.event_data`` but no ``process``: a corpus of such lines is mapped
+    on the way in, the way the index would hold it.
+    """
+    key = winlogbeat.key(document)
+    mapper = _MAPPERS.get(key) if key is not None else None
+    if mapper is None or winlogbeat.is_mapped(document):
+        return document
+    return mapper(winlogbeat.to_record(document))
 
 
 def _add(result: IngestResult, record: EvtxRecord) -> None:
