@@ -337,6 +337,7 @@ def ingest(files: tuple[str, ...], out: str, keep_going: bool) -> None:
     """
     import gzip
 
+    from harness.errors import IngestError
     from harness.ingest import IngestResult, ingest_evtx, ingest_winlogbeat
 
     if not out.endswith((".ndjson", ".ndjson.gz")):
@@ -344,7 +345,16 @@ def ingest(files: tuple[str, ...], out: str, keep_going: bool) -> None:
     result = IngestResult()
     for path in files:
         read = ingest_evtx if path.lower().endswith(".evtx") else ingest_winlogbeat
-        read(path, strict=not keep_going, into=result)
+        try:
+            read(path, strict=not keep_going, into=result)
+        except IngestError as error:
+            kept = len(result.documents)
+            raise IngestError(
+                error.path,
+                f"{error.message}\n{kept} document(s) could be read; nothing was written: "
+                f"--keep-going writes them and lists what was lost",
+                partial=result,
+            ) from error
     with atomic_writer(out) as raw:
         sink: IO[bytes] = (
             gzip.GzipFile(fileobj=raw, mode="wb", mtime=0)  # type: ignore[assignment]

@@ -220,7 +220,13 @@ def test_cli_fails_on_a_damaged_file_without_writing(tmp_path: Path) -> None:
     outcome = CliRunner().invoke(main, ["ingest", str(_truncated(tmp_path)), "--out", str(out)])
     assert outcome.exit_code == 2
     assert "cut.evtx: after record" in outcome.stderr
+    assert "could be read; nothing was written: --keep-going writes them" in outcome.stderr
     assert not out.exists()
+    kept = CliRunner().invoke(main, ["ingest", str(_truncated(tmp_path)), "--out", str(out), "--keep-going"])
+    assert kept.exit_code == 1
+    written = out.read_text(encoding="utf-8").splitlines()
+    assert f"{len(written)} document(s) could be read" in outcome.stderr
+    assert len(written) > 0 and "unreadable:" in kept.stderr
 
 
 @pytest.mark.parametrize(("rule", "alerts"), [("v214", 39), ("v220", 36)])
