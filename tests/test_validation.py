@@ -386,6 +386,8 @@ def test_alerts_on_unlabelled_events_are_listed_with_their_key_fields(tmp_path: 
     assert "alerts on events without labels (1)" in out
     assert "appcmd list apppool /text:*" in out and "w3wp.exe" in out and "web01" in out
     report = json.loads(_cli("validate", str(V214), "--corpus", str(corpus), "--format", "json")[1])
+    # One alert on one host in an instant: one a day, not extrapolated from the instant.
+    assert report["metrics"]["alerts_per_host_per_day"] == 1.0
     assert report["unlabelled_alert_examples"] == [
         {
             "@timestamp": "2026-11-02T10:00:00Z",

@@ -154,7 +154,8 @@ class ValidationResult:
     def days(self) -> float:
         if self.first_ms is None or self.last_ms is None:
             return 0.0
-        return max((self.last_ms - self.first_ms) / 86_400_000, 1 / 24)
+        # A corpus shorter than a day counts as one: a burst seconds long is not extrapolated.
+        return max((self.last_ms - self.first_ms) / 86_400_000, 1.0)
 
     @property
     def alerts_per_host_per_day(self) -> float | None:
