@@ -1,0 +1,226 @@
+"""Replay a corpus through a rule's schedule: which matches become alerts, and which never do.
+
+Elastic's detection engine runs an EQL rule every ``interval`` over ``[now - from, now]``. The model
+follows Kibana's EQL executor (``eql_executor.ts``, ``build_events_query.ts``):
+
+* the window is a range filter ``gte: now-from, lte: now``, so both ends are inclusive;
+* one EQL search of ``size: max_signals``, its hits in ascending time order, so the earliest
+  matches of a window fill it and later ones are cut;
+* alerts already created for a document by an earlier, overlapping execution are dropped after
+  the search (alert ids are derived from the source document), so by default a duplicate still
+  takes one of the ``max_signals`` slots. ``duplicates_take_slots=False`` models an engine that
+  pages past duplicates until ``max_signals`` new alerts (as Kibana's custom-query executor does
+  with ``search_after``).
+
+Only matching documents are kept (their time, and whether they are malicious): memory grows with
+matches, not with the corpus, except that when some time can be outside every window (a look-back
+shorter than the interval, or a given ``first_run``) every event's time is kept, 8 bytes each, to
+count the events there.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from harness.eql.fields import field_values
+from harness.eql.matcher import Matcher
+from harness.rules import Rule
+from harness.schedule.result import Delays, Execution, Gap, Simulation
+from harness.schedule.timestamps import DEFAULT_TIMESTAMP, event_time_ms, to_ms
+
+__all__ = ["simulate", "simulate_rule"]
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+DEFAULT_MAX_SIGNALS = 100  # Kibana's default when a rule sets none
+
+
+def simulate(
+    matcher: Matcher | Predicate,
+    documents: Iterable[Mapping[str, Any]],
+    *,
+    interval_s: int,
+    lookback_s: int,
+    max_signals: int = DEFAULT_MAX_SIGNALS,
+    timestamp_field: str = DEFAULT_TIMESTAMP,
+    first_run: datetime | None = None,
+    duplicates_take_slots: bool = True,
+) -> Simulation:
+    """Run ``matcher`` over ``documents`` as the detection engine would on a schedule.
+
+    The first execution is at ``first_run``, or one interval after the earliest event (the rule was
+    enabled as the data began). Executions follow every ``interval_s`` for as long as a window can
+    still hold the latest event (and at least until one has ``now`` at or after it). Documents
+    without a parseable time on ``timestamp_field`` (or on ``@timestamp`` when they lack that field)
+    are never in any window; they are counted as untimed.
+    """
+    _check(interval_s, lookback_s, max_signals)
+    predicate = matcher.matches if isinstance(matcher, Matcher) else matcher
+    fixed_first = None if first_run is None else to_ms(first_run)
+    # Only then can some time be outside every window; counting the events there needs their times.
+    keep_all_times = fixed_first is not None or lookback_s < interval_s
+    corpus = _Corpus(keep_all_times)
+    for seq, document in enumerate(documents):
+        corpus.add(seq, document, event_time_ms(document, timestamp_field), predicate(document))
+    interval_ms, lookback_ms = interval_s * 1000, lookback_s * 1000
+    if corpus.last_ms is None:
+        runs: list[int] = [] if fixed_first is None else [fixed_first]
+    else:
+        assert corpus.first_ms is not None
+        first = corpus.first_ms + interval_ms if fixed_first is None else fixed_first
+        # Run until the latest event has been seen by every window that can hold it: the last run is
+        # the last whose window starts at or before it, and at least the first at or after it.
+        reach = (corpus.last_ms + lookback_ms - first) // interval_ms
+        count = max(0, reach, -(-(corpus.last_ms - first) // interval_ms)) + 1
+        runs = [first + k * interval_ms for k in range(count)]
+    matches = sorted(corpus.matches)  # (time, document order, malicious): EQL's ascending order
+    times = [time for time, _, _ in matches]
+    alerted_at: list[int | None] = [None] * len(matches)
+    executions = [
+        _execute(run, lookback_ms, max_signals, times, alerted_at, duplicates_take_slots) for run in runs
+    ]
+    gaps = _gaps(runs, lookback_ms)
+    all_times = None if corpus.all_times is None else sorted(corpus.all_times)
+    before = _before_first(runs, lookback_ms, corpus.first_ms)
+    return Simulation(
+        interval_s=interval_s,
+        lookback_s=lookback_s,
+        max_signals=max_signals,
+        timestamp_field=timestamp_field,
+        duplicates_take_slots=duplicates_take_slots,
+        events=corpus.events,
+        untimed_events=corpus.untimed,
+        matching_events=len(matches),
+        hosts=len(corpus.hosts),
+        first_event_ms=corpus.first_ms,
+        last_event_ms=corpus.last_ms,
+        executions=tuple(executions),
+        lost_alerts=sum(1 for at in alerted_at if at is None),
+        malicious_delays=_delays(matches, alerted_at),
+        uncovered_gaps=tuple(_count_in(gap, all_times, times) for gap in gaps),
+        before_first_window=None if before is None else _count_in(before, all_times, times),
+    )
+
+
+def simulate_rule(
+    rule: Rule,
+    matcher: Matcher | Predicate,
+    documents: Iterable[Mapping[str, Any]],
+    *,
+    first_run: datetime | None = None,
+    duplicates_take_slots: bool = True,
+) -> Simulation:
+    """:func:`simulate` with a :class:`~harness.rules.Rule`'s own schedule, cap and timestamp field."""
+    if rule.interval_seconds is None or rule.lookback_seconds is None:
+        raise ValueError(f"rule {rule.name!r} has no schedule (interval and from) to simulate")
+    return simulate(
+        matcher,
+        documents,
+        interval_s=rule.interval_seconds,
+        lookback_s=rule.lookback_seconds,
+        max_signals=DEFAULT_MAX_SIGNALS if rule.max_signals is None else rule.max_signals,
+        timestamp_field=rule.timestamp_override or DEFAULT_TIMESTAMP,
+        first_run=first_run,
+        duplicates_take_slots=duplicates_take_slots,
+    )
+
+
+def _check(interval_s: int, lookback_s: int, max_signals: int) -> None:
+    for name, value in (("interval_s", interval_s), ("lookback_s", lookback_s), ("max_signals", max_signals)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
+
+
+class _Corpus:
+    """What one pass over the documents keeps: counts, hosts, the time span and the matches."""
+
+    def __init__(self, keep_all_times: bool) -> None:
+        self.events = 0
+        self.untimed = 0
+        self.hosts: set[str] = set()
+        self.first_ms: int | None = None
+        self.last_ms: int | None = None
+        self.matches: list[tuple[int, int, bool]] = []
+        self.all_times: array[int] | None = array("q") if keep_all_times else None
+
+    def add(self, seq: int, document: Mapping[str, Any], time: int | None, matched: bool) -> None:
+        self.events += 1
+        self.hosts.update(str(name) for name in field_values(document, ("host", "name")))
+        if time is None:
+            self.untimed += 1
+            return
+        self.first_ms = time if self.first_ms is None else min(self.first_ms, time)
+        self.last_ms = time if self.last_ms is None else max(self.last_ms, time)
+        if self.all_times is not None:
+            self.all_times.append(time)
+        if matched:
+            intents = field_values(document, ("labels", "intent"))
+            self.matches.append((time, seq, "malicious" in intents))
+
+
+def _execute(
+    run: int, lookback_ms: int, max_signals: int, times: list[int], alerted_at: list[int | None], slots: bool
+) -> Execution:
+    lo, hi = bisect_left(times, run - lookback_ms), bisect_right(times, run)  # gte start, lte now
+    # With slots, the search returns the first max_signals matches, duplicates included; without,
+    # the engine reads on past duplicates until it has max_signals new alerts.
+    returned = range(lo, min(hi, lo + max_signals)) if slots else range(lo, hi)
+    alerts = duplicates = 0
+    for index in returned:
+        if alerted_at[index] is not None:
+            duplicates += 1
+        elif alerts < max_signals:
+            alerted_at[index] = run
+            alerts += 1
+    return Execution(
+        time_ms=run,
+        window_start_ms=run - lookback_ms,
+        matches=hi - lo,
+        alerts=alerts,
+        duplicates=duplicates,
+        lost_to_cap=sum(1 for index in range(lo, hi) if alerted_at[index] is None),
+        capped=hi - lo >= max_signals,
+    )
+
+
+def _gaps(runs: list[int], lookback_ms: int) -> list[tuple[int, int]]:
+    # Between consecutive executions, (previous now, next window start) is seen by neither.
+    return [(prev, nxt - lookback_ms) for prev, nxt in itertools.pairwise(runs) if nxt - lookback_ms > prev]
+
+
+def _before_first(runs: list[int], lookback_ms: int, first_ms: int | None) -> tuple[int, int] | None:
+    if not runs or first_ms is None or first_ms >= runs[0] - lookback_ms:
+        return None
+    return (first_ms - 1, runs[0] - lookback_ms)  # open interval: starts just before the earliest event
+
+
+def _count_in(bounds: tuple[int, int], all_times: list[int] | None, match_times: list[int]) -> Gap:
+    start, end = bounds
+    inside = 0 if all_times is None else bisect_left(all_times, end) - bisect_right(all_times, start)
+    matching = bisect_left(match_times, end) - bisect_right(match_times, start)
+    return Gap(start_ms=start, end_ms=end, events=inside, matching_events=matching)
+
+
+def _delays(matches: list[tuple[int, int, bool]], alerted_at: list[int | None]) -> Delays:
+    seconds = [
+        (at - time) / 1000
+        for (time, _, malicious), at in zip(matches, alerted_at, strict=True)
+        if malicious and at is not None
+    ]
+    missed = sum(
+        1 for (_, _, malicious), at in zip(matches, alerted_at, strict=True) if malicious and at is None
+    )
+    if not seconds:
+        return Delays(alerted=0, missed=missed, minimum_s=None, median_s=None, maximum_s=None)
+    return Delays(
+        alerted=len(seconds),
+        missed=missed,
+        minimum_s=min(seconds),
+        median_s=statistics.median(seconds),
+        maximum_s=max(seconds),
+    )
