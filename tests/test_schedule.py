@@ -234,3 +234,57 @@ def test_as_dict_is_json_and_printer_renders() -> None:
     console = Console(record=True, width=120)
     print_simulation(sim, console)
     assert "alerts per 1,000 hosts per day" in console.export_text()
+
+
+def _cli_simulate(tmp_path: Path, *extra: str) -> dict[str, Any]:
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    dump = {
+        "@timestamp": "2026-11-02T10:00:00.000Z",
+        "event": {"category": "process", "type": "start"},
+        "host": {"name": "web01", "os": {"type": "windows"}},
+        "process": {"name": "appcmd.exe", "args": ["appcmd.exe", "list", "apppool", "/text:*"]},
+    }
+    corpus = tmp_path / "burst.ndjson"
+    corpus.write_text("".join(json.dumps(dump) + "\n" for _ in range(250)), encoding="utf-8")
+    rule = Path(__file__).resolve().parents[1] / "rules" / "iis_appcmd_password_dumped_v214.toml"
+    result = CliRunner().invoke(
+        main,
+        [
+            "simulate",
+            str(rule),
+            "--corpus",
+            str(corpus),
+            "--first-run",
+            "2026-11-02T10:02:00Z",
+            "--json",
+            *extra,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def test_simulate_command_runs_the_rule_on_its_own_schedule(tmp_path: Path) -> None:
+    report = _cli_simulate(tmp_path)
+    assert report["schedule"] == {
+        "interval_s": 300,
+        "lookback_s": 540,
+        "max_signals": 100,
+        "timestamp_field": "@timestamp",
+        "duplicates_take_slots": True,
+    }
+    assert [(e["time"], e["alerts"], e["duplicates"]) for e in report["executions"]] == [
+        ("2026-11-02T10:02:00Z", 100, 0),
+        ("2026-11-02T10:07:00Z", 0, 100),
+    ]
+    assert report["lost_alerts"] == 150
+
+
+def test_simulate_command_can_let_duplicates_free_their_slots(tmp_path: Path) -> None:
+    report = _cli_simulate(tmp_path, "--duplicates-free-slots")
+    assert [e["alerts"] for e in report["executions"]] == [100, 100]
+    assert report["lost_alerts"] == 50 and report["capped_executions"] == 2
