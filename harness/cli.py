@@ -658,6 +658,90 @@ def simulate(
     print_simulation(result, console_for_reports())
 
 
+@main.command()
+@click.argument("rule_path", metavar="RULE")
+@click.option("--expect", "expect_path", metavar="FILE", help="Expectations (default: RULE's .expect.toml).")
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the scenarios corpus.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def mutate(rule_path: str, expect_path: str | None, seed: int, as_json: bool) -> None:
+    """Mutation-test RULE's expectation suite: how many small query changes would it catch?
+
+    Each mutant (a conjunct or branch dropped, ':' and '==' swapped, a wildcard dropped, a
+    constant upper-cased, a predicate negated, 'and'/'or' swapped) runs over the scenario
+    catalogue; it is killed when the expectations report something the original does not.
+    """
+    from harness.corpus import open_corpus
+    from harness.mutation import mutation_test, print_mutation_report
+    from harness.validation import Expectations, default_expectations_path, load_expectations
+
+    rule = load_rule(rule_path)
+    found = expect_path or default_expectations_path(rule_path)
+    expectations = load_expectations(found) if found else Expectations()
+    report = mutation_test(rule, expectations, list(open_corpus(profile="scenarios", seed=seed)))
+    if as_json:
+        click.echo(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode())
+        return
+    from harness.validation.reports.table import console_for_reports
+
+    print_mutation_report(report, console_for_reports())
+
+
+@main.command()
+@click.argument("rule_path", metavar="RULE")
+@click.option("--expect", "expect_path", metavar="FILE", help="Expectations (default: RULE's .expect.toml).")
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of both corpora.")
+@click.option(
+    "--fleet-events",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Fleet background events for the noise measurement.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def propose(rule_path: str, expect_path: str | None, seed: int, fleet_events: int, as_json: bool) -> None:
+    """Candidate changes to RULE from its known gaps, each with its detection rate and noise."""
+    from harness.corpus import open_corpus
+    from harness.proposals import propose as make_proposals
+    from harness.validation import Expectations, default_expectations_path, load_expectations
+
+    rule = load_rule(rule_path)
+    found = expect_path or default_expectations_path(rule_path)
+    expectations = load_expectations(found) if found else Expectations()
+    proposals = make_proposals(
+        rule.query,
+        expectations,
+        list(open_corpus(profile="scenarios", seed=seed)),
+        list(open_corpus(profile="fleet", events=fleet_events, seed=seed)),
+    )
+    if as_json:
+        click.echo(orjson.dumps([p.as_dict() for p in proposals], option=orjson.OPT_INDENT_2).decode())
+        return
+    from rich.table import Table
+
+    from harness.validation.reports.common import percent
+    from harness.validation.reports.table import console_for_reports
+
+    table = Table(
+        "change",
+        "detection",
+        "precision",
+        "FP per million",
+        "newly detected",
+        "new noise",
+        title=f"{rule.name} (version {rule.version}): candidate changes, seed {seed}",
+    )
+    for p in proposals:
+        table.add_row(
+            p.description,
+            percent(p.detection_rate),
+            percent(p.precision),
+            "-" if p.false_positives_per_million is None else f"{p.false_positives_per_million:.1f}",
+            "\n".join(p.newly_detected) or "-",
+            "\n".join(p.new_noise) or "-",
+        )
+    console_for_reports().print(table)
+
+
 def _short(rule: Rule) -> str:
     return f"v{rule.version}" if rule.version is not None else Path(rule.path).stem
 

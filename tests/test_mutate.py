@@ -162,3 +162,20 @@ def test_report_renders_and_serializes(scenarios: list[dict[str, Any]]) -> None:
     data = report.as_dict()
     assert (data["mutants"], data["killed"], data["score"]) == (25, 20, 0.8)
     assert [s["description"] for s in data["survivors"]] == V214_SURVIVORS
+
+
+def test_mutate_command_reports_the_score_and_survivors() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    rule = Path(__file__).resolve().parents[1] / "rules" / "iis_appcmd_password_dumped_v214.toml"
+    result = CliRunner().invoke(main, ["mutate", str(rule), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["killed"], report["mutants"]) == (20, 25)
+    assert len(report["survivors"]) == 5
+    table = CliRunner().invoke(main, ["mutate", str(rule)])
+    assert "20 of 25 mutants killed, score 80%" in table.stdout
