@@ -154,6 +154,17 @@ _MALICIOUS = [
     ),
     _dump("appcmd-upper-case", "APPCMD LIST APPPOOL /TEXT:*", "verb, object and flag in upper case"),
     _dump("appcmd-mixed-case", "AppCmd.exe List AppPool /Text:*", "verb, object and flag in mixed case"),
+    _dump(
+        "appcmd-upper-case-binary",
+        "C:\\WINDOWS\\system32\\inetsrv\\APPCMD.EXE list apppool /text:*",
+        "the binary named in upper case: process.name is APPCMD.EXE",
+        image="appcmd-upper",
+    ),
+    _dump(
+        "appcmd-upper-case-verb",
+        "appcmd LIST apppool /text:processModel.password",
+        "only the verb in upper case, the password attribute asked for by name",
+    ),
     _dump("appcmd-quoted-arguments", 'appcmd "list" "apppool" "/text:*"', "every argument quoted"),
     _dump(
         "appcmd-quoted-text-value",
@@ -181,6 +192,18 @@ _MALICIOUS = [
         "C:\\Windows\\SysWOW64\\inetsrv\\appcmd.exe list apppool /text:*",
         "the 32-bit binary under SysWOW64",
         image="appcmd-wow64",
+    ),
+    _dump(
+        "appcmd-list-app-vdirdefaults-password",
+        'appcmd list app "Default Web Site/" /text:virtualDirectoryDefaults.password',
+        "the connect-as password every virtual directory of an application inherits",
+        attack=FILES,
+    ),
+    _dump(
+        "appcmd-list-app-vdirdefaults-username",
+        'appcmd list app "Default Web Site/" /text:virtualDirectoryDefaults.userName',
+        "the connect-as user name every virtual directory of an application inherits",
+        attack=FILES,
     ),
     _dump(
         "appcmd-renamed",

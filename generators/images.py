@@ -51,6 +51,15 @@ _CATALOGUE = [
         _IIS,
     ),
     (
+        # The kernel reports the path as the caller spelled it: a web shell that runs
+        # APPCMD.EXE yields an upper-case process.name, while the version resource is unchanged.
+        "appcmd-upper",
+        "C:\\WINDOWS\\system32\\inetsrv\\APPCMD.EXE",
+        "appcmd.exe",
+        "Application Server Command Line Admin Tool",
+        _IIS,
+    ),
+    (
         "appcmd-wow64",
         "C:\\Windows\\SysWOW64\\inetsrv\\appcmd.exe",
         "appcmd.exe",

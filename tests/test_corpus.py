@@ -87,7 +87,7 @@ def test_cli_generate_twice_gives_identical_files(tmp_path: Path) -> None:
             main, ["generate", "--profile", "scenarios", "--seed", "7", "--out", str(tmp_path / name)]
         )
         assert result.exit_code == 0, result.output
-        assert "wrote 467 events" in result.stderr
+        assert "wrote 491 events" in result.stderr
     assert _digest(tmp_path / "s1.ndjson") == _digest(tmp_path / "s2.ndjson")
 
 

@@ -48,7 +48,6 @@ V214_SURVIVORS = [
     'drop conjunct process.args : "list"',
     '"==" to ":" in host.os.type == "windows"',
     '"==" to ":" in event.type == "start"',
-    '":" to "==" in process.name : "appcmd.exe"',
     '"==" to ":" in ?process.pe.original_file_name == "appcmd.exe"',
 ]
 _V220_LIST = 'process.args : ("/text:*password*", "/text:*processModel*...'
@@ -57,14 +56,10 @@ V220_SURVIVORS = [
     'drop conjunct process.args : "list"',
     '"==" to ":" in host.os.type == "windows"',
     '"==" to ":" in event.type == "start"',
-    '":" to "==" in process.name : "appcmd.exe"',
     '"==" to ":" in ?process.pe.original_file_name == "appcmd.exe"',
-    '":" to "==" in process.args : "list"',
-    f'drop the * at 6 of "/text:*password*" in {_V220_LIST}',
     f'drop the * at 15 of "/text:*password*" in {_V220_LIST}',
     f'drop the * at 6 of "/text:*processModel*" in {_V220_LIST}',
     f'drop the * at 19 of "/text:*processModel*" in {_V220_LIST}',
-    f'drop the * at 6 of "/text:*userName*" in {_V220_LIST}',
     f'drop the * at 15 of "/text:*userName*" in {_V220_LIST}',
 ]
 
@@ -116,14 +111,14 @@ def test_mutants_printing_alike_are_kept_once() -> None:
 def test_shipped_v214_score_and_survivors(scenarios: list[dict[str, Any]]) -> None:
     report = _run(214, scenarios)
     assert report.original_passed
-    assert (len(report.killed), len(report.results), report.invalid) == (20, 25, 0)
+    assert (len(report.killed), len(report.results), report.invalid) == (21, 25, 0)
     assert [s.description for s in report.survivors] == V214_SURVIVORS
 
 
 def test_shipped_v220_score_and_survivors(scenarios: list[dict[str, Any]]) -> None:
     report = _run(220, scenarios)
     assert report.original_passed
-    assert (len(report.killed), len(report.results), report.invalid) == (25, 38, 0)
+    assert (len(report.killed), len(report.results), report.invalid) == (29, 38, 0)
     assert [s.description for s in report.survivors] == V220_SURVIVORS
 
 
@@ -158,9 +153,9 @@ def test_report_renders_and_serializes(scenarios: list[dict[str, Any]]) -> None:
     report = _run(214, scenarios)
     out = io.StringIO()
     print_mutation_report(report, Console(file=out, width=200))
-    assert "20 of 25 mutants killed, score 80%" in out.getvalue()
+    assert "21 of 25 mutants killed, score 84%" in out.getvalue()
     data = report.as_dict()
-    assert (data["mutants"], data["killed"], data["score"]) == (25, 20, 0.8)
+    assert (data["mutants"], data["killed"], data["score"]) == (25, 21, 0.84)
     assert [s["description"] for s in data["survivors"]] == V214_SURVIVORS
 
 
@@ -175,7 +170,7 @@ def test_mutate_command_reports_the_score_and_survivors() -> None:
     result = CliRunner().invoke(main, ["mutate", str(rule), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert (report["killed"], report["mutants"]) == (20, 25)
-    assert len(report["survivors"]) == 5
+    assert (report["killed"], report["mutants"]) == (21, 25)
+    assert len(report["survivors"]) == 4
     table = CliRunner().invoke(main, ["mutate", str(rule)])
-    assert "20 of 25 mutants killed, score 80%" in table.stdout
+    assert "21 of 25 mutants killed, score 84%" in table.stdout
