@@ -658,6 +658,41 @@ def simulate(
     print_simulation(result, console_for_reports())
 
 
+@main.command()
+@click.argument("rule_paths", nargs=-1, required=True, metavar="RULE...")
+@click.option(
+    "--html",
+    "html_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Write the page here (atomically).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same corpora, same page.")
+@click.option(
+    "--events",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Size of the fleet corpus for noise and the schedule simulation.",
+)
+@click.option(
+    "--generated-at",
+    metavar="TEXT",
+    help="A time to print in the header; without it the page holds no clock, so the same inputs give "
+    "the same bytes.",
+)
+def report(
+    rule_paths: tuple[str, ...], html_path: str, seed: int, events: int, generated_at: str | None
+) -> None:
+    """One self-contained HTML page comparing RULE versions: detection heatmap, noise, schedule, mutations."""
+    from harness.html_report import build_report, render_html
+
+    rules = [load_rule(path) for path in rule_paths]
+    data = build_report(rules, seed=seed, fleet_events=events, generated_at=generated_at)
+    with atomic_writer(html_path) as stream:
+        stream.write(render_html(data).encode())
+
+
 def _short(rule: Rule) -> str:
     return f"v{rule.version}" if rule.version is not None else Path(rule.path).stem
 
