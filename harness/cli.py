@@ -742,6 +742,61 @@ def propose(rule_path: str, expect_path: str | None, seed: int, fleet_events: in
     console_for_reports().print(table)
 
 
+@main.command()
+@click.argument("rule_paths", nargs=-1, required=True, metavar="RULE...")
+@click.option(
+    "--html",
+    "html_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Write the page here (atomically).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same corpora, same page.")
+@click.option(
+    "--events",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Size of the fleet corpus for noise and the schedule simulation.",
+)
+@click.option(
+    "--generated-at",
+    metavar="TEXT",
+    help="A time to print in the header; without it the page holds no clock, so the same inputs give "
+    "the same bytes.",
+)
+def report(
+    rule_paths: tuple[str, ...], html_path: str, seed: int, events: int, generated_at: str | None
+) -> None:
+    """One self-contained HTML page comparing RULE versions: detection heatmap, noise, schedule, mutations."""
+    from harness.corpus import open_corpus
+    from harness.html_report import build_report, render_html
+    from harness.mutation import mutation_test
+    from harness.validation import Expectations, default_expectations_path, load_expectations
+
+    rules = [load_rule(path) for path in rule_paths]
+    catalogue = list(open_corpus(profile="scenarios", seed=seed))
+    mutations = []
+    for path, rule in zip(rule_paths, rules, strict=True):
+        found = default_expectations_path(path)
+        expectations = load_expectations(found) if found else Expectations()
+        result = mutation_test(rule, expectations, catalogue)
+        mutations.append(
+            {
+                "score": result.score,
+                "killed": len(result.killed),
+                "total": len(result.results),
+                "survivors": [
+                    {"description": s.description, "query": s.query, "note": s.reason}
+                    for s in result.survivors
+                ],
+            }
+        )
+    data = build_report(rules, seed=seed, fleet_events=events, generated_at=generated_at, mutations=mutations)
+    with atomic_writer(html_path) as stream:
+        stream.write(render_html(data).encode())
+
+
 def _short(rule: Rule) -> str:
     return f"v{rule.version}" if rule.version is not None else Path(rule.path).stem
 

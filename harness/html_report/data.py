@@ -1,0 +1,140 @@
+"""What the page shows, computed once: each rule version over the scenarios and fleet corpora."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.corpus import describe_corpus, open_corpus
+from harness.eql import compile_query
+from harness.rules import Rule
+from harness.schedule import Simulation, event_time_ms, simulate_rule
+from harness.validation import (
+    Expectations,
+    ValidationResult,
+    default_expectations_path,
+    load_expectations,
+    run_validation,
+)
+
+__all__ = ["Noise", "ReportData", "VersionReport", "build_report"]
+
+
+@dataclass(frozen=True)
+class Noise:
+    """A version's matches over the fleet corpus: per UTC day (``YYYY-MM-DD``) and per million benign."""
+
+    alerts_per_day: Mapping[str, int]
+    alerts: int
+    false_positives_per_million: float | None
+
+
+@dataclass(frozen=True)
+class VersionReport:
+    """One RULE argument: its label (``v214``), validation, noise, schedule and mutation results."""
+
+    label: str
+    rule: Rule
+    scenarios: ValidationResult
+    noise: Noise
+    simulation: Simulation | None  # None when the rule has no interval and look-back
+    mutation: Mapping[str, Any] | None = None  # None: mutation testing not run
+
+
+@dataclass(frozen=True)
+class ReportData:
+    versions: tuple[VersionReport, ...]
+    seed: int
+    scenario_corpus: str
+    fleet_corpus: str
+    fleet_days: tuple[str, ...]  # every UTC day the fleet corpus spans, so quiet days show as zero
+    generated_at: str | None = None
+
+
+def build_report(
+    rules: Sequence[Rule],
+    *,
+    seed: int,
+    fleet_events: int,
+    generated_at: str | None,
+    mutations: Sequence[Mapping[str, Any] | None] | None = None,
+) -> ReportData:
+    """Run every rule over the scenarios corpus (heatmap) and one fleet corpus (noise, schedule).
+
+    ``mutations`` gives each rule's mutation-testing result, in the order of ``rules``.
+    """
+    if mutations is not None and len(mutations) != len(rules):
+        raise ValueError(
+            f"{len(mutations)} mutation results for {len(rules)} rules: give one per rule (or None)"
+        )
+    # Generated once and shared: every version sees exactly the same fleet events.
+    fleet = list(open_corpus(profile="fleet", events=fleet_events, seed=seed))
+    times = [event_time_ms(document, "@timestamp") for document in fleet]
+    labels = _labels(rules)
+    versions = tuple(
+        _version(label, rule, seed, fleet, times, None if mutations is None else mutations[index])
+        for index, (label, rule) in enumerate(zip(labels, rules, strict=True))
+    )
+    return ReportData(
+        versions=versions,
+        seed=seed,
+        scenario_corpus=describe_corpus(None, "scenarios", None, seed),
+        fleet_corpus=describe_corpus(None, "fleet", fleet_events, seed),
+        fleet_days=tuple(sorted({_day(ms) for ms in times if ms is not None})),
+        generated_at=generated_at,
+    )
+
+
+def _version(
+    label: str,
+    rule: Rule,
+    seed: int,
+    fleet: list[dict[str, Any]],
+    times: list[int | None],
+    mutation: Mapping[str, Any] | None,
+) -> VersionReport:
+    matcher = compile_query(rule.query, engine="compiled")
+    found = default_expectations_path(rule.path)
+    expectations = load_expectations(found) if found else Expectations()
+    scenarios = run_validation(
+        matcher,
+        open_corpus(profile="scenarios", seed=seed),
+        expectations,
+        rule_name=rule.name,
+        rule_version=rule.version,
+    )
+    fleet_result = run_validation(
+        matcher, fleet, expectations, rule_name=rule.name, rule_version=rule.version
+    )
+    per_day = Counter(
+        _day(ms)
+        for document, ms in zip(fleet, times, strict=True)
+        if ms is not None and matcher.matches(document)
+    )
+    noise = Noise(
+        dict(sorted(per_day.items())), fleet_result.alerts, fleet_result.false_positives_per_million
+    )
+    scheduled = rule.interval_seconds is not None and rule.lookback_seconds is not None
+    simulation = simulate_rule(rule, matcher, fleet) if scheduled else None
+    return VersionReport(label, rule, scenarios, noise, simulation, mutation)
+
+
+def _labels(rules: Sequence[Rule]) -> list[str]:
+    """``v214`` or the file's stem; a repeated one gets ``#2``, ``#3``, so columns stay apart."""
+    labels: list[str] = []
+    for rule in rules:
+        base = f"v{rule.version}" if rule.version is not None else Path(rule.path).stem
+        label, count = base, 1
+        while label in labels:
+            count += 1
+            label = f"{base} #{count}"
+        labels.append(label)
+    return labels
+
+
+def _day(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()

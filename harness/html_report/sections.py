@@ -1,0 +1,141 @@
+"""The page's tables: summary metrics, noise, schedule simulation and mutation testing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from html import escape
+from typing import Any
+
+from harness.html_report.data import ReportData, VersionReport
+from harness.html_report.svg import SERIES_COLOURS, grouped_bars
+from harness.schedule import Simulation
+
+__all__ = ["render_mutations", "render_noise", "render_schedule", "render_summary"]
+
+
+def render_summary(versions: Sequence[VersionReport]) -> str:
+    rows: list[tuple[str, Callable[[VersionReport], str]]] = [
+        ("detection rate (in-scope malicious)", lambda v: _percent(v.scenarios.detection_rate)),
+        ("precision", lambda v: _percent(v.scenarios.precision)),
+        ("violations", lambda v: f"{len(v.scenarios.violations):,}"),
+        (
+            "malicious events alerted",
+            lambda v: (
+                f"{v.scenarios.true_positives:,} of "
+                f"{v.scenarios.true_positives + v.scenarios.false_negatives:,}"
+            ),
+        ),
+        (
+            "benign events alerted",
+            lambda v: f"{v.scenarios.false_positives:,} of {v.scenarios.benign_events:,}",
+        ),
+    ]
+    return _metric_table(versions, rows)
+
+
+def render_noise(data: ReportData) -> str:
+    series = {version.label: version.noise.alerts_per_day for version in data.versions}
+    chart = grouped_bars(data.fleet_days, series, title=f"Alerts per UTC day, {data.fleet_corpus}")
+    legend = "".join(
+        f'<span class="key"><span class="swatch" style="background:{_series_colour(i)}"></span>'
+        f"{escape(name)}</span>"
+        for i, name in enumerate(series)
+    )
+    table = _metric_table(
+        data.versions,
+        [
+            ("alerts (matching events)", lambda v: f"{v.noise.alerts:,}"),
+            ("false positives per million benign", lambda v: _number(v.noise.false_positives_per_million)),
+        ],
+    )
+    return f'<p class="legend">{legend}</p>\n{chart}\n{table}'
+
+
+def render_schedule(versions: Sequence[VersionReport]) -> str:
+    def on(read: Callable[[Simulation], str]) -> Callable[[VersionReport], str]:
+        return lambda v: "no schedule" if v.simulation is None else read(v.simulation)
+
+    rows: list[tuple[str, Callable[[VersionReport], str]]] = [
+        ("interval / look-back", on(lambda s: f"{s.interval_s:,} s / {s.lookback_s:,} s")),
+        ("max_signals", on(lambda s: f"{s.max_signals:,}")),
+        ("executions", on(lambda s: f"{len(s.executions):,}")),
+        ("alerts", on(lambda s: f"{s.alerts:,}")),
+        ("executions at the cap", on(lambda s: f"{s.capped_executions:,}")),
+        ("alerts lost to the cap", on(lambda s: f"{s.lost_alerts:,}")),
+        ("alerts per day", on(lambda s: _number(s.alerts_per_day))),
+        ("alerts per 1,000 hosts per day", on(lambda s: _number(s.alerts_per_1000_hosts_per_day))),
+        (
+            "malicious events alerted / missed",
+            on(lambda s: f"{s.malicious_delays.alerted:,} / {s.malicious_delays.missed:,}"),
+        ),
+        ("delay to alert: min / median / max", on(_delays)),
+        ("events no window covers", on(lambda s: f"{s.uncovered_events:,}")),
+    ]
+    return _metric_table(versions, rows)
+
+
+def render_mutations(versions: Sequence[VersionReport]) -> str:
+    return "\n".join(_mutation(version) for version in versions)
+
+
+def _mutation(version: VersionReport) -> str:
+    title = f"<h3>{escape(version.label)}</h3>"
+    result = version.mutation
+    if result is None:
+        return f'{title}<p class="muted">Mutation testing: not run.</p>'
+    # Read leniently: the producer may add keys, or leave some out.
+    score = result.get("score")
+    summary = (
+        f"<p>score {escape(_percent(score) if isinstance(score, int | float) else str(score))}: "
+        f"{escape(str(result.get('killed', '?')))} of {escape(str(result.get('total', '?')))} "
+        "mutants killed</p>"
+    )
+    survivors = result.get("survivors") or []
+    if not survivors:
+        return f"{title}{summary}<p>No mutant survived.</p>"
+    rows = "".join(
+        f"<tr><td>{escape(_text(s, 'description'))}</td><td><code>{escape(_text(s, 'query'))}</code></td>"
+        f"<td>{escape(_text(s, 'note'))}</td></tr>"
+        for s in survivors
+    )
+    return (
+        f'{title}{summary}<table class="survivors"><thead><tr><th>surviving mutant</th><th>query</th>'
+        f"<th>note</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def _metric_table(
+    versions: Sequence[VersionReport], rows: Sequence[tuple[str, Callable[[VersionReport], str]]]
+) -> str:
+    head = "".join(f"<th>{escape(version.label)}</th>" for version in versions)
+    body = "".join(
+        f"<tr><th>{escape(name)}</th>" + "".join(f"<td>{escape(read(v))}</td>" for v in versions) + "</tr>"
+        for name, read in rows
+    )
+    return f'<table class="metrics"><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _series_colour(index: int) -> str:
+    return SERIES_COLOURS[index % len(SERIES_COLOURS)]
+
+
+def _delays(simulation: Simulation) -> str:
+    d = simulation.malicious_delays
+    return " / ".join(_seconds(value) for value in (d.minimum_s, d.median_s, d.maximum_s))
+
+
+def _text(entry: Any, key: str) -> str:
+    value = entry.get(key, "") if isinstance(entry, Mapping) else entry if key == "description" else ""
+    return "" if value is None else str(value)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f} s"
