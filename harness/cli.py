@@ -111,6 +111,14 @@ def _report_unused_labels(sidecar: Any) -> None:
         )
 
 
+def _rule_and_expectations(rule_path: str, expect_path: str | None) -> tuple[Rule, Any, Any]:
+    """The rule, its expectations (``--expect``, else the file beside it, else defaults), and that file."""
+    from harness.validation import Expectations, default_expectations_path, load_expectations
+
+    found = expect_path or default_expectations_path(rule_path)
+    return load_rule(rule_path), load_expectations(found) if found else Expectations(), found
+
+
 def _notice(message: str) -> None:
     click.echo(message, err=True)
 
@@ -478,12 +486,10 @@ def validate(
 ) -> None:
     """Run RULE over a labelled corpus and check it against its expectations (exit 1 on a violation)."""
     from harness.corpus import describe_corpus, open_corpus
-    from harness.validation import Expectations, default_expectations_path, load_expectations, run_validation
+    from harness.validation import run_validation
     from harness.validation.reports import print_table, to_json, to_junit, to_markdown
 
-    rule = load_rule(rule_path)
-    found = expect_path or default_expectations_path(rule_path)
-    expectations = load_expectations(found) if found else Expectations()
+    rule, expectations, found = _rule_and_expectations(rule_path, expect_path)
     corpus = describe_corpus(corpus_path, profile, events, seed)
     sidecar = _load_labels(labels_path)
     result = None
@@ -672,11 +678,8 @@ def mutate(rule_path: str, expect_path: str | None, seed: int, as_json: bool) ->
     """
     from harness.corpus import open_corpus
     from harness.mutation import mutation_test, print_mutation_report
-    from harness.validation import Expectations, default_expectations_path, load_expectations
 
-    rule = load_rule(rule_path)
-    found = expect_path or default_expectations_path(rule_path)
-    expectations = load_expectations(found) if found else Expectations()
+    rule, expectations, _ = _rule_and_expectations(rule_path, expect_path)
     report = mutation_test(rule, expectations, list(open_corpus(profile="scenarios", seed=seed)))
     if as_json:
         click.echo(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode())
@@ -702,11 +705,8 @@ def propose(rule_path: str, expect_path: str | None, seed: int, fleet_events: in
     """Candidate changes to RULE from its known gaps, each with its detection rate and noise."""
     from harness.corpus import open_corpus
     from harness.proposals import propose as make_proposals
-    from harness.validation import Expectations, default_expectations_path, load_expectations
 
-    rule = load_rule(rule_path)
-    found = expect_path or default_expectations_path(rule_path)
-    expectations = load_expectations(found) if found else Expectations()
+    rule, expectations, _ = _rule_and_expectations(rule_path, expect_path)
     proposals = make_proposals(
         rule.query,
         expectations,

@@ -122,19 +122,24 @@ def default_expectations_path(rule_path: str | os.PathLike[str]) -> Path | None:
 
 def load_expectations(path: str | os.PathLike[str]) -> Expectations:
     """Read and check an expectations file; every mistake names the file and the line."""
-    text_path = str(path)
+    text, data = read_toml(path)
+    return _Reader(str(path), text).read(data)
+
+
+def read_toml(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
+    """A TOML file's text and data; an unreadable or invalid file is an ExpectationError with its line."""
+    name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
-        raise ExpectationError(text_path, f"cannot read: {error.strerror or error}") from error
+        raise ExpectationError(name, f"cannot read: {error.strerror or error}") from error
     try:
-        data = tomllib.loads(text)
+        return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         match = re.search(r"at line (\d+)", str(error))
         raise ExpectationError(
-            text_path, f"not valid TOML: {error}", int(match.group(1)) if match else None
+            name, f"not valid TOML: {error}", int(match.group(1)) if match else None
         ) from error
-    return _Reader(text_path, text).read(data)
 
 
 class _Reader:

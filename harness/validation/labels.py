@@ -21,17 +21,14 @@ that selects nothing is reported, since it is most likely a typo.
 from __future__ import annotations
 
 import os
-import re
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from harness.eql import Matcher, compile_query
 from harness.eql.fields import field_values
 from harness.errors import HarnessError
-from harness.validation.expectations import INTENTS, ExpectationError
+from harness.validation.expectations import INTENTS, ExpectationError, read_toml
 
 __all__ = ["LabelEntry", "LabelSidecar", "load_labels", "source_of"]
 
@@ -113,17 +110,7 @@ class LabelSidecar:
 def load_labels(path: str | os.PathLike[str]) -> LabelSidecar:
     """Read and check a labels sidecar; every mistake names the file and the line."""
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ExpectationError(name, f"cannot read: {error.strerror or error}") from error
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        match = re.search(r"at line (\d+)", str(error))
-        raise ExpectationError(
-            name, f"not valid TOML: {error}", int(match.group(1)) if match else None
-        ) from error
+    text, data = read_toml(path)
     unknown = set(data) - {"defaults", "events"}
     if unknown:
         raise ExpectationError(name, f"unknown table {sorted(unknown)[0]!r}: use [defaults] and [[events]]")
