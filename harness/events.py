@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import orjson
 
-from harness.errors import InputError
+from harness.errors import HarnessError, InputError
 from harness.exports import BadHitError, unwrap
 
 __all__ = ["EventRecord", "ReadStats", "atomic_writer", "read_events"]
@@ -198,7 +198,13 @@ def _read_document(data: bytes, path: str, line_offset: int, stats: ReadStats) -
 def atomic_writer(path: str | Path) -> Iterator[IO[bytes]]:
     """Write to a temporary file beside ``path`` and rename it into place only on success."""
     target = Path(path)
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    except OSError as error:
+        raise HarnessError(
+            f"{target}: cannot write here ({error.strerror or error}): check that the folder "
+            f"{target.parent} exists and is writable"
+        ) from error
     try:
         with os.fdopen(fd, "wb") as stream:
             yield stream

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.eql import compile_query, parse_query
-from harness.eql.ast import And, Expr, Field, Literal, Match, Not, Or, Query, walk
+from harness.eql.ast import And, Expr, Field, Literal, Match, Not, Or, Query
 from harness.eql.fields import field_values
 from harness.eql.printer import format_expr, format_query
 from harness.validation import Expectations, run_validation
@@ -132,16 +132,22 @@ def _is_flag(text: object) -> bool:
     return isinstance(text, str) and text[:1] in ("/", "-")
 
 
-def _flag_matches(condition: Expr) -> list[Match]:
-    """``field : ("/flag*", ...)`` predicates, the ones a new flag spelling would widen."""
-    return [
-        node
-        for node in walk(condition)
-        if isinstance(node, Match)
-        and node.op == ":"
-        and isinstance(node.subject, Field)
-        and any(_is_flag(p.value) for p in node.patterns)
-    ]
+def _flag_matches(condition: Expr, negated: bool = False) -> list[Match]:
+    """``field : ("/flag*", ...)`` predicates a new flag spelling would widen; never one under ``not``,
+    where a wider pattern would exclude more, not detect more."""
+    if isinstance(condition, Not):
+        return _flag_matches(condition.operand, not negated)
+    if isinstance(condition, And | Or):
+        return [m for operand in condition.operands for m in _flag_matches(operand, negated)]
+    if (
+        not negated
+        and isinstance(condition, Match)
+        and condition.op == ":"
+        and isinstance(condition.subject, Field)
+        and any(_is_flag(p.value) for p in condition.patterns)
+    ):
+        return [condition]
+    return []
 
 
 def _uncovered_flags(

@@ -214,3 +214,10 @@ def test_match_with_an_ecs_mapping_applies_ignore_above(tmp_path: Path) -> None:
     query = 'process where process.args : "x*"'
     assert run("match", "--query", query, "--count", str(events))[1] == "1\n"
     assert run("match", "--query", query, "--count", "--mapping", "ecs", str(events))[1] == "0\n"
+
+
+def test_an_output_folder_that_does_not_exist_is_a_clear_error(tmp_path: Path) -> None:
+    events = _ndjson(tmp_path / "e.ndjson", [DUMP])
+    code, _, err = run("match", V214, str(events), "--output", str(tmp_path / "missing" / "out.ndjson"))
+    assert code == 2
+    assert f"check that the folder {tmp_path / 'missing'} exists" in err

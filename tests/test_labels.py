@@ -169,3 +169,22 @@ def test_the_shipped_labels_score_the_real_appcmd_log(rule: Path, alerts: int) -
     assert metrics["context_events"] == 3 and metrics["context_alerts"] == alerts - 36
     assert "labelled no event" not in result.stderr
     assert result.exit_code == 0
+
+
+def test_record_ids_match_the_string_the_integrations_store(tmp_path: Path) -> None:
+    sidecar = load_labels(_write(tmp_path / "l.toml", SIDECAR))
+    as_indexed = {**DUMP, "winlog": {"record_id": "11"}}  # the pipelines convert record_id to a string
+    (labelled,) = sidecar.apply([as_indexed])
+    assert labelled["labels"]["scenario"] == "appcmd-list-apppool-text-star"
+    (other,) = sidecar.apply([{**DUMP, "winlog": {"record_id": "x11"}}])
+    assert other["labels"]["scenario"] == "lab-background"
+
+
+def test_entry_lines_survive_comments_on_headers(tmp_path: Path) -> None:
+    text = (
+        '[[events]]  # the dumps\nscenario = "a"\nintent = "malicious"\nrecord_ids = [1]\n\n'
+        '[[ events ]]\nscenario = "b"\nintent = "bogus"\nrecord_ids = [2]\n'
+    )
+    with pytest.raises(ExpectationError) as caught:
+        load_labels(_write(tmp_path / "l.toml", text))
+    assert caught.value.line == 6

@@ -91,3 +91,14 @@ def test_propose_command_prints_json() -> None:
     rows = json.loads(result.stdout)
     assert rows[0]["description"] == "the rule as it is"
     assert {"query", "detection_rate", "false_positives_per_million", "new_noise"} <= set(rows[1])
+
+
+def test_a_pattern_under_not_is_never_widened(
+    catalogue: list[dict[str, Any]], fleet: list[dict[str, Any]]
+) -> None:
+    found = default_expectations_path(V214)
+    assert found is not None
+    query = load_rule(V214).query + ' and not process.args : "/xml"'
+    proposals = propose(query, load_expectations(found), catalogue, fleet)
+    assert all('"/xml"' not in p.description.split(" to ", 1)[-1] for p in proposals[1:])
+    assert all((p.detection_rate or 0) >= (proposals[0].detection_rate or 0) for p in proposals)

@@ -288,3 +288,22 @@ def test_simulate_command_can_let_duplicates_free_their_slots(tmp_path: Path) ->
     report = _cli_simulate(tmp_path, "--duplicates-free-slots")
     assert [e["alerts"] for e in report["executions"]] == [100, 100]
     assert report["lost_alerts"] == 50 and report["capped_executions"] == 2
+
+
+def test_the_table_says_how_many_events_had_no_usable_timestamp(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    corpus = tmp_path / "mixed.ndjson"
+    corpus.write_text(
+        json.dumps({"@timestamp": "2026-11-02T10:00:00Z", "event": {"category": "process"}})
+        + "\n"
+        + json.dumps({"event": {"category": "process"}})
+        + "\n",
+        encoding="utf-8",
+    )
+    rule = Path(__file__).resolve().parents[1] / "rules" / "iis_appcmd_password_dumped_v214.toml"
+    result = CliRunner().invoke(main, ["simulate", str(rule), "--corpus", str(corpus)])
+    assert result.exit_code == 0, result.output
+    assert "events without a usable timestamp (left out)" in result.stdout

@@ -61,7 +61,10 @@ def render_schedule(versions: Sequence[VersionReport]) -> str:
         ("executions", on(lambda s: f"{len(s.executions):,}")),
         ("alerts", on(lambda s: f"{s.alerts:,}")),
         ("executions at the cap", on(lambda s: f"{s.capped_executions:,}")),
-        ("alerts lost to the cap", on(lambda s: f"{s.lost_alerts:,}")),
+        (
+            "matching events never alerted (cap, gaps, before the first run)",
+            on(lambda s: f"{s.lost_alerts:,}"),
+        ),
         ("alerts per day", on(lambda s: _number(s.alerts_per_day))),
         ("alerts per 1,000 hosts per day", on(lambda s: _number(s.alerts_per_1000_hosts_per_day))),
         (
@@ -69,7 +72,8 @@ def render_schedule(versions: Sequence[VersionReport]) -> str:
             on(lambda s: f"{s.malicious_delays.alerted:,} / {s.malicious_delays.missed:,}"),
         ),
         ("delay to alert: min / median / max", on(_delays)),
-        ("events no window covers", on(lambda s: f"{s.uncovered_events:,}")),
+        ("events no window covers: in gaps / before the first run", on(_uncovered)),
+        ("events without a usable timestamp (left out)", on(lambda s: f"{s.untimed_events:,}")),
     ]
     return _metric_table(versions, rows)
 
@@ -139,3 +143,8 @@ def _number(value: float | None) -> str:
 
 def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f} s"
+
+
+def _uncovered(sim: Simulation) -> str:
+    before = sim.before_first_window.events if sim.before_first_window is not None else 0
+    return f"{sim.uncovered_events:,} / {before:,}"

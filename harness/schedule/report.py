@@ -32,6 +32,13 @@ def print_simulation(sim: Simulation, console: Console, *, max_rows: int = 20) -
     summary.add_row(
         "uncovered gaps: events / matching", f"{sim.uncovered_events:,} / {sim.uncovered_matches:,}"
     )
+    before = sim.before_first_window
+    if before is not None and before.events:
+        summary.add_row(
+            "before the first execution: events / matching", f"{before.events:,} / {before.matching_events:,}"
+        )
+    if sim.untimed_events:
+        summary.add_row("[red]events without a usable timestamp (left out)[/red]", f"{sim.untimed_events:,}")
     console.print(summary)
 
     busy = [e for e in sim.executions if e.matches]

@@ -21,6 +21,7 @@ that selects nothing is reported, since it is most likely a typo.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ _SOURCES = {
     "system.security": "security-4688",
     "endpoint.events.process": "endpoint",
 }
+_EVENTS_HEADER = re.compile(r"\s*\[\[\s*events\s*\]\]\s*(#.*)?$")
 _ENTRY_KEYS = {"scenario", "intent", "source", "role", "record_ids", "where"}
 
 
@@ -66,11 +68,20 @@ class LabelEntry:
     where: Matcher | None = None
 
     def selects(self, doc: Mapping[str, Any]) -> bool:
+        # The integrations store winlog.record_id as a string ("5892"); Winlogbeat 8 lines as a number.
         if self.record_ids and any(
-            isinstance(r, int) and r in self.record_ids for r in field_values(doc, ("winlog", "record_id"))
+            _record_number(r) in self.record_ids for r in field_values(doc, ("winlog", "record_id"))
         ):
             return True
         return self.where is not None and self.where.matches(doc)
+
+
+def _record_number(value: object) -> int | None:
+    if type(value) is int:
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
 
 
 @dataclass
@@ -114,7 +125,7 @@ def load_labels(path: str | os.PathLike[str]) -> LabelSidecar:
     unknown = set(data) - {"defaults", "events"}
     if unknown:
         raise ExpectationError(name, f"unknown table {sorted(unknown)[0]!r}: use [defaults] and [[events]]")
-    headers = [i + 1 for i, line in enumerate(text.splitlines()) if line.strip() == "[[events]]"]
+    headers = [i + 1 for i, line in enumerate(text.splitlines()) if _EVENTS_HEADER.match(line)]
     raw_entries = data.get("events", [])
     if not isinstance(raw_entries, list):
         raise ExpectationError(name, "events must be an array of tables: write [[events]]")
