@@ -337,3 +337,15 @@ def test_documents_already_mapped_or_not_process_starts_pass_through_unchanged()
     assert as_indexed(raw) == _evtx_document(SECURITY_4688)
     other = {**raw, "winlog": {**raw["winlog"], "event_id": "4624"}}
     assert as_indexed(other) is other
+
+
+def test_a_winlogbeat_line_without_any_time_is_a_problem_at_its_line(tmp_path: Path) -> None:
+    raw = _as_winlogbeat(SECURITY_4688)
+    del raw["@timestamp"]
+    path = _write(tmp_path, _lines(raw), "winlogbeat.ndjson")
+    with pytest.raises(IngestError) as caught:
+        ingest_winlogbeat(path)
+    assert "line 1: a Winlogbeat event with neither @timestamp nor winlog.time_created" in str(caught.value)
+    with_time = {**raw, "winlog": {**raw["winlog"], "time_created": "2019-02-13T18:01:47.562Z"}}
+    (document,) = _ingest_lines(tmp_path, with_time).documents
+    assert document["@timestamp"] == "2019-02-13T18:01:47.562Z"

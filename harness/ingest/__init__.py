@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import IngestError
+from harness.errors import HarnessError, IngestError
 from harness.events import read_events
 from harness.ingest import security, sysmon, winlogbeat
 from harness.ingest.common import Doc, event_id, provider
@@ -89,7 +89,12 @@ def ingest_winlogbeat(
         elif winlogbeat.is_mapped(record.event):
             result.documents.append(record.event)
         else:
-            result.documents.append(mapper(winlogbeat.to_record(record.event)))
+            try:
+                result.documents.append(mapper(winlogbeat.to_record(record.event)))
+            except ValueError as error:
+                problem = f"line {record.line}: {error}"
+                result.problems.append(f"{path}: {problem}")
+                first_problem = first_problem or problem
     if strict and first_problem is not None:
         raise IngestError(str(path), first_problem, partial=result)
     return result
@@ -106,7 +111,11 @@ def as_indexed(document: Doc) -> Doc:
     mapper = _MAPPERS.get(key) if key is not None else None
     if mapper is None or winlogbeat.is_mapped(document):
         return document
-    return mapper(winlogbeat.to_record(document))
+    try:
+        return mapper(winlogbeat.to_record(document))
+    except ValueError as error:
+        record = (document.get("winlog") or {}).get("record_id", "?")
+        raise HarnessError(f"Winlogbeat record {record}: {error}; it cannot be placed in time") from error
 
 
 def _add(result: IngestResult, record: EvtxRecord) -> None:

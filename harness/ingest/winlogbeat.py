@@ -38,12 +38,18 @@ def is_mapped(line: Doc) -> bool:
 
 
 def to_record(line: Doc) -> Doc:
-    """The ``{"Event": {"System": ..., "EventData": ...}}`` an EVTX reader gives for the same event."""
+    """The ``{"Event": {"System": ..., "EventData": ...}}`` an EVTX reader gives for the same event.
+
+    Raises ValueError for a line with no time at all: the pipelines cannot place it either.
+    """
     winlog: dict[str, Any] = line["winlog"]
     process = winlog.get("process") or {}
     provider: Doc = {"Name": winlog["provider_name"]}
     if winlog.get("provider_guid"):
         provider["Guid"] = str(winlog["provider_guid"]).strip("{}")
+    created = line.get("@timestamp") or winlog.get("time_created")
+    if not created:
+        raise ValueError("a Winlogbeat event with neither @timestamp nor winlog.time_created")
     keywords = 0
     for name in winlog.get("keywords") or []:
         keywords |= _KEYWORDS.get(name, 0)
@@ -54,7 +60,7 @@ def to_record(line: Doc) -> Doc:
         "Level": _LEVELS.get(str((line.get("log") or {}).get("level", "")).lower(), 0),
         "Opcode": _opcode(winlog.get("opcode")),
         "Keywords": hex(keywords),
-        "TimeCreated": {"#attributes": {"SystemTime": line["@timestamp"]}},
+        "TimeCreated": {"#attributes": {"SystemTime": created}},
         "EventRecordID": winlog.get("record_id", ""),
         "Execution": {
             "#attributes": {
