@@ -622,6 +622,7 @@ def diff(
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the JSON here (atomically).")
+@_labels_option
 def simulate(
     rule_path: str,
     corpus_path: str | None,
@@ -632,6 +633,7 @@ def simulate(
     duplicates_free_slots: bool,
     as_json: bool,
     output: str | None,
+    labels_path: str | None,
 ) -> None:
     """Run RULE on its schedule over a timestamped corpus (default: the fleet profile).
 
@@ -648,7 +650,10 @@ def simulate(
         raise click.UsageError(f"{rule_path}: the rule has no interval and from to simulate")
     if corpus_path is None and profile is None:
         profile = "fleet"
-    documents = open_corpus(corpus_path, profile=profile, events=events, seed=seed, notice=_notice)
+    sidecar = _load_labels(labels_path)
+    documents = _labelled(
+        sidecar, open_corpus(corpus_path, profile=profile, events=events, seed=seed, notice=_notice)
+    )
     result = simulate_rule(
         rule,
         compile_query(rule.query, engine="compiled"),
@@ -656,6 +661,7 @@ def simulate(
         first_run=first_run.replace(tzinfo=UTC) if first_run is not None else None,
         duplicates_take_slots=not duplicates_free_slots,
     )
+    _report_unused_labels(sidecar)
     if as_json or output is not None:
         _write_report(orjson.dumps(result.as_dict(), option=orjson.OPT_INDENT_2).decode() + "\n", output)
         return

@@ -188,3 +188,19 @@ def test_entry_lines_survive_comments_on_headers(tmp_path: Path) -> None:
     with pytest.raises(ExpectationError) as caught:
         load_labels(_write(tmp_path / "l.toml", text))
     assert caught.value.line == 6
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not EVTX.is_dir(), reason=f"the real EVTX logs are not at {EVTX} (../shared is absent)")
+def test_simulate_measures_attack_to_alert_delays_on_labelled_real_logs() -> None:
+    result = CliRunner().invoke(
+        main, ["simulate", str(V214), "--corpus", str(APPCMD), "--labels", str(APPCMD_LABELS), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    delays = report["malicious_delays"]
+    # 36 credential reads plus 3 enumeration runs labelled malicious context: every one alerted
+    # by the first execution, one interval after the first event.
+    assert (delays["alerted"], delays["missed"]) == (39, 0)
+    assert 0 < delays["min_s"] <= delays["max_s"] <= 300
+    assert report["alerts"] == 39
