@@ -29,7 +29,7 @@ from generators.images import image
 from generators.model import Image, Launch, User
 from generators.profiles import CorpusOptions, fleet_plan, record_numbers
 from generators.sources import SOURCES, Source, endgame, endpoint, security, sysmon
-from generators.sources.common import Part, defend_entity
+from generators.sources.common import Part, agent_host, defend_entity
 from generators.winargs import pipeline_args, security_args
 
 __all__ = ["fleet_chunks", "overlapped_writes", "write_fleet_ndjson"]
@@ -293,7 +293,7 @@ def _sysmon(pools: _Pools, c: _Chunk, variant: sysmon.Variant, src: Source) -> l
         'Z","ingested":"',
         _iso(c.ingested, 3),
         'Z"' + tail + '},"host":',
-        _take(_part(pools, sysmon._host, fleet.hosts, "host"), c.host),
+        _take(_part(pools, agent_host, fleet.hosts, "host"), c.host),
         ',"log":{"level":"information"},"process":{',
         _take(args, c.variant),
         ',"entity_id":"',
@@ -397,7 +397,7 @@ def _security(pools: _Pools, c: _Chunk, variant: security.Variant, src: Source) 
         'Z","ingested":"',
         _iso(c.ingested, 3),
         'Z"},"host":',
-        _take(_part(pools, security._host, fleet.hosts, "host"), c.host),
+        _take(_part(pools, agent_host, fleet.hosts, "host"), c.host),
         ',"log":{"level":"information"},"process":{',
         _take(command, c.variant),
         _take(names, c.spec),

@@ -11,7 +11,7 @@ import orjson
 
 from generators.model import Host, Label, Launch
 
-__all__ = ["Part", "entity_guid", "iso", "iso_ingested", "labels_part", "ms_ingested", "part"]
+__all__ = ["Part", "agent_host", "entity_guid", "iso", "iso_ingested", "labels_part", "ms_ingested", "part"]
 
 K = TypeVar("K")
 Doc = dict[str, Any]
@@ -109,3 +109,25 @@ class Part(Generic[K]):
 
 def part(build: Callable[[K], Doc]) -> Part[K]:
     return Part(build)
+
+
+@part
+def agent_host(host: Host) -> Doc:
+    """``host.*`` as the Elastic Agent (and Winlogbeat) add it: the same for every Windows integration."""
+    return {
+        "name": host.fqdn,
+        "hostname": host.name.lower(),
+        "architecture": "x86_64",
+        "id": host.id,
+        "ip": [host.ip],
+        "mac": [host.mac.upper().replace(":", "-")],
+        "os": {
+            "type": host.os_type,
+            "family": host.os_type,
+            "platform": host.os_type,
+            "name": host.os_name,
+            "kernel": f"{host.os_version}.{host.os_build.split('.')[-1]} (WinBuild.160101.0800)",
+            "build": host.os_build,
+            "version": host.os_version.rsplit(".", 1)[0],
+        },
+    }

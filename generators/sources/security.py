@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from generators.model import Host, Label, Launch
-from generators.sources.common import Doc, Part, iso, iso_ingested, labels_part, part
+from generators.model import Label, Launch
+from generators.sources.common import Doc, Part, agent_host, iso, iso_ingested, labels_part
 from generators.winargs import security_args
 
 
@@ -28,27 +28,6 @@ class Variant:
 
 WITH_COMMAND_LINE = Variant("security-4688", "logs-system.security-default", command_line=True)
 WITHOUT_COMMAND_LINE = Variant("security-4688-nocmdline", "logs-system.security-default", command_line=False)
-
-
-@part
-def _host(host: Host) -> Doc:
-    return {
-        "name": host.fqdn,
-        "hostname": host.name.lower(),
-        "architecture": "x86_64",
-        "id": host.id,
-        "ip": [host.ip],
-        "mac": [host.mac.upper().replace(":", "-")],
-        "os": {
-            "type": host.os_type,
-            "family": host.os_type,
-            "platform": host.os_type,
-            "name": host.os_name,
-            "kernel": f"{host.os_version}.{host.os_build.split('.')[-1]} (WinBuild.160101.0800)",
-            "build": host.os_build,
-            "version": host.os_version.rsplit(".", 1)[0],
-        },
-    }
 
 
 _AGENT = {"type": "filebeat", "version": "8.15.3"}
@@ -107,7 +86,7 @@ def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
             "created": stamp,
             "ingested": iso_ingested(launch),
         },
-        "host": _host.get(host, fast),
+        "host": agent_host.get(host, fast),
         "log": {"level": "information"},
         "process": process,
         "related": {"user": [user.name]},
@@ -154,7 +133,7 @@ def _exited(launch: Launch, variant: Variant, fast: bool) -> Doc:
             "created": stamp,
             "ingested": iso_ingested(launch),
         },
-        "host": _host.get(host, fast),
+        "host": agent_host.get(host, fast),
         "process": {"executable": launch.image.executable, "name": launch.image.name, "pid": launch.pid},
         "user": {"domain": user.domain, "id": user.id, "name": user.name},
         "winlog": {

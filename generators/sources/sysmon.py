@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from generators.model import Host, Image, Label, Launch
-from generators.sources.common import Doc, Part, entity_guid, iso, iso_ingested, labels_part, part
+from generators.model import Image, Label, Launch
+from generators.sources.common import Doc, Part, agent_host, entity_guid, iso, iso_ingested, labels_part, part
 from generators.winargs import pipeline_args
 
 
@@ -33,27 +33,6 @@ WINDOWS = Variant(
     "sysmon-windows", "logs-windows.sysmon_operational-default", beat=False, original_file_name=True
 )
 SYSMON9 = Variant("sysmon9-winlogbeat", "winlogbeat-8.17.0", beat=True, original_file_name=False)
-
-
-@part
-def _host(host: Host) -> Doc:
-    return {
-        "name": host.fqdn,
-        "hostname": host.name.lower(),
-        "architecture": "x86_64",
-        "id": host.id,
-        "ip": [host.ip],
-        "mac": [host.mac.upper().replace(":", "-")],
-        "os": {
-            "type": host.os_type,
-            "family": host.os_type,
-            "platform": host.os_type,
-            "name": host.os_name,
-            "kernel": f"{host.os_version}.{host.os_build.split('.')[-1]} (WinBuild.160101.0800)",
-            "build": host.os_build,
-            "version": host.os_version.rsplit(".", 1)[0],
-        },
-    }
 
 
 def _version_resource(image: Image, with_original: bool) -> Doc:
@@ -166,7 +145,7 @@ def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
         event["dataset"] = "windows.sysmon_operational"
         event["agent_id_status"] = "verified"
     doc["event"] = event
-    doc["host"] = _host.get(host, fast)
+    doc["host"] = agent_host.get(host, fast)
     doc["log"] = {"level": "information"}
     if start:
         doc["process"] = _process(launch, variant, fast)
