@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 import orjson
@@ -23,6 +23,9 @@ from harness.eql.printer import format_query
 from harness.errors import HarnessError
 from harness.events import ReadStats, atomic_writer, read_events
 from harness.rules import Rule, load_rule
+
+if TYPE_CHECKING:
+    from harness.validation.tables import EventTable
 
 __all__ = ["main"]
 
@@ -70,14 +73,39 @@ def _engine_option(function: F) -> F:
     )(function)
 
 
+def _spark_master_option(function: F) -> F:
+    return click.option(
+        "--spark-master",
+        default="local[*]",
+        show_default=True,
+        metavar="URL",
+        help="Where --engine spark runs: local[*] (every core here), local[2], spark://HOST:7077, yarn, "
+        "k8s://...",
+    )(function)
+
+
+def _corpus_engine_option(function: F) -> F:
+    return _spark_master_option(
+        click.option(
+            "--engine",
+            type=click.Choice(["auto", "compiled", "reference", "duckdb", "spark"]),
+            default="auto",
+            show_default=True,
+            help="auto: duckdb for Parquet corpora, compiled otherwise; spark: Apache Spark on any path it "
+            "reads (needs the [spark] extra); reference: the evaluator that defines the answers (all "
+            "engines are tested equal to it).",
+        )(function)
+    )
+
+
 def _columnar_or_none(engine: str, run: Callable[[], T]) -> T | None:
-    """``run()`` on DuckDB; None (use a row engine) for a query it cannot run, unless DuckDB was asked for."""
+    """``run()`` in a SQL engine; None (a row engine runs) for a query it cannot run, unless asked for."""
     from harness.errors import EqlUnsupportedError
 
     try:
         return run()
     except EqlUnsupportedError:
-        if engine == "duckdb":
+        if engine in ("duckdb", "spark"):
             raise
         return None
 
@@ -123,20 +151,34 @@ def _notice(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _use_duckdb(engine: str, corpus_path: str | None, mapping: str | None) -> bool:
-    """Whether to run in DuckDB: asked for, or chosen for a Parquet corpus."""
+def _sql_table(
+    engine: str, corpus_path: str | None, mapping: str | None, sidecar: Any, spark_master: str
+) -> EventTable | None:
+    """The corpus as a SQL engine's table when the run belongs there (asked for, or auto on Parquet)."""
+    from harness.validation.tables import DuckDbTable
+
     parquet = corpus_path is not None and (
         corpus_path.lower().endswith(".parquet") or Path(corpus_path).is_dir()
     )
-    if engine == "duckdb":
-        if not parquet:
-            raise click.UsageError(
-                "--engine duckdb reads Parquet corpora: give --corpus FILE.parquet (or a folder)"
-            )
+    if engine in ("duckdb", "spark"):
+        if corpus_path is None or (engine == "duckdb" and not parquet):
+            where = "a file or folder" + (", or any path Spark reads: s3a://..." if engine == "spark" else "")
+            raise click.UsageError(f"--engine {engine} reads Parquet corpora: give --corpus PATH ({where})")
         if mapping is not None:
-            raise click.UsageError("--engine duckdb takes types from the Parquet schema; leave out --mapping")
-        return True
-    return engine == "auto" and parquet and mapping is None
+            raise click.UsageError(
+                f"--engine {engine} takes types from the Parquet schema; leave out --mapping"
+            )
+        if sidecar is not None:
+            raise click.UsageError(f"--labels runs on the row engines; leave out --engine {engine}")
+        if engine == "spark":
+            from harness.spark import SparkTable
+
+            return SparkTable(corpus_path, master=spark_master)
+        return DuckDbTable(corpus_path)
+    if engine == "auto" and parquet and mapping is None and sidecar is None:
+        assert corpus_path is not None
+        return DuckDbTable(corpus_path)
+    return None
 
 
 def _row_engine(engine: str) -> str:
@@ -469,7 +511,7 @@ def _write_report(text: str, output: str | None) -> None:
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
 @_mapping_option
-@_engine_option
+@_corpus_engine_option
 @_labels_option
 def validate(
     rule_path: str,
@@ -482,6 +524,7 @@ def validate(
     output: str | None,
     mapping: str | None,
     engine: str,
+    spark_master: str,
     labels_path: str | None,
 ) -> None:
     """Run RULE over a labelled corpus and check it against its expectations (exit 1 on a violation)."""
@@ -493,16 +536,16 @@ def validate(
     corpus = describe_corpus(corpus_path, profile, events, seed)
     sidecar = _load_labels(labels_path)
     result = None
-    if sidecar is None and _use_duckdb(engine, corpus_path, mapping):
-        from harness.validation.columnar_runner import validate_parquet
+    table = _sql_table(engine, corpus_path, mapping, sidecar, spark_master)
+    if table is not None:
+        from harness.validation.columnar_runner import validate_table
 
-        assert corpus_path is not None
-        parquet = corpus_path
+        sql_table = table
         result = _columnar_or_none(
             engine,
-            lambda: validate_parquet(
+            lambda: validate_table(
                 parse_query(rule.query),
-                parquet,
+                sql_table,
                 expectations,
                 rule_name=rule.name,
                 rule_version=rule.version,
@@ -542,7 +585,7 @@ def validate(
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
 @_mapping_option
-@_engine_option
+@_corpus_engine_option
 @_labels_option
 def diff(
     old_path: str,
@@ -556,6 +599,7 @@ def diff(
     output: str | None,
     mapping: str | None,
     engine: str,
+    spark_master: str,
     labels_path: str | None,
 ) -> None:
     """How verdicts change from OLD to NEW on the same corpus (exit 1 on a regression NEW does not accept)."""
@@ -570,17 +614,17 @@ def diff(
     fields = _load_mapping(mapping)
     sidecar = _load_labels(labels_path)
     result = None
-    if sidecar is None and _use_duckdb(engine, corpus_path, mapping):
-        from harness.validation.columnar_runner import diff_parquet
+    table = _sql_table(engine, corpus_path, mapping, sidecar, spark_master)
+    if table is not None:
+        from harness.validation.columnar_runner import diff_table
 
-        assert corpus_path is not None
-        parquet = corpus_path
+        sql_table = table
         result = _columnar_or_none(
             engine,
-            lambda: diff_parquet(
+            lambda: diff_table(
                 parse_query(old.query),
                 parse_query(new.query),
-                parquet,
+                sql_table,
                 expectations,
                 old_name=_short(old),
                 new_name=_short(new),

@@ -1,9 +1,10 @@
-"""Validation and diffs on Parquet corpora, aggregated inside DuckDB.
+"""Validation and diffs aggregated inside a SQL engine: DuckDB for Parquet here, Spark on a cluster.
 
-Nothing is collected row by row: DuckDB counts events and alerts per scenario,
+Nothing is collected row by row: the engine counts events and alerts per scenario,
 source, intent and role (``GROUP BY``), and only a violation's example event is
-fetched, with ``LIMIT 1``. The verdicts are the columnar translation's, which the
-differential tests hold to the reference evaluator's.
+fetched, with ``LIMIT 1``. The statements use only words DuckDB and Spark SQL share;
+the conditions are :mod:`harness.eql.sqltree`'s tree rendered for the table's engine,
+which the differential tests hold to the reference evaluator's answers.
 """
 
 from __future__ import annotations
@@ -11,40 +12,43 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import orjson
-import pyarrow.dataset as ds
+from sqlglot import exp
 
 from harness.eql import Query
-from harness.eql.columnar import translate
+from harness.eql.dialects import render
+from harness.eql.sqltree import FieldPath, build_condition
 from harness.validation.diff import Change, DiffResult
 from harness.validation.expectations import Expectations
 from harness.validation.runner import BACKGROUND_SCENARIO, Cell, ValidationResult
+from harness.validation.tables import DuckDbTable, EventTable
 
-__all__ = ["diff_parquet", "validate_parquet"]
+__all__ = ["diff_parquet", "diff_table", "validate_parquet", "validate_table"]
 
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _label(schema: Any, key: str) -> str:
-    labels = schema.field("labels").type if schema.get_field_index("labels") >= 0 else None
-    if labels is None or labels.get_field_index(key) < 0:
-        return "NULL"
-    return f'struct_extract("labels", {_quote(key)})'
+_LABELS = ("scenario", "source", "intent", "role")
 
 
-def _connect() -> Any:
-    import duckdb
+def _field(table: EventTable, *path: str) -> str:
+    """``path`` in the table's dialect, or a typed NULL when the schema has no such field."""
+    fields: Any = table.schema
+    for part in path:
+        if fields is None or fields.get_field_index(part) < 0:
+            return render(exp.cast(exp.null(), "varchar"), table.engine)
+        dtype = fields.field(fields.get_field_index(part)).type
+        fields = dtype if hasattr(dtype, "get_field_index") else None
+    return render(FieldPath(expressions=[exp.to_identifier(p, quoted=True) for p in path]), table.engine)
 
-    return duckdb.connect()
+
+def _string(table: EventTable, text: str) -> str:
+    return render(exp.Literal.string(text), table.engine)
 
 
-def _source(path: str) -> str:
-    return f"read_parquet({_quote(path)})"
+def _condition(table: EventTable, query: Query) -> str:
+    return render(build_condition(query, table.schema).tree, table.engine)
 
 
 def _epoch_ms(value: Any) -> int | None:
+    if isinstance(value, datetime):
+        return int(value.timestamp() * 1000)
     if isinstance(value, str):
         try:
             return int(datetime.fromisoformat(value).timestamp() * 1000)
@@ -53,18 +57,22 @@ def _epoch_ms(value: Any) -> int | None:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def validate_parquet(
-    query: Query, path: str, expectations: Expectations, *, rule_name: str, rule_version: int | None = None
+def validate_table(
+    query: Query,
+    table: EventTable,
+    expectations: Expectations,
+    *,
+    rule_name: str,
+    rule_version: int | None = None,
 ) -> ValidationResult:
-    schema = ds.dataset(path, format="parquet").schema
-    condition = translate(query, schema)
-    connection = _connect()
-    scenario, source, intent, role = (_label(schema, k) for k in ("scenario", "source", "intent", "role"))
-    rows = connection.execute(
-        f"SELECT {scenario}, {source}, {intent}, {role}, count(*), count(*) FILTER (WHERE {condition}) "
-        f"FROM {_source(path)} GROUP BY ALL"
-    ).fetchall()
-    result = ValidationResult(rule_name, rule_version, str(query), path, expectations)
+    """``query`` judged on every event of ``table`` against ``expectations``, counted by the engine."""
+    condition = _condition(table, query)
+    labels = [_field(table, "labels", key) for key in _LABELS]
+    grouped = ", ".join(labels)
+    rows = table.rows(
+        f"SELECT {grouped}, count(*), count_if({condition}) FROM {table.name} GROUP BY {grouped}"
+    )
+    result = ValidationResult(rule_name, rule_version, str(query), table.location, expectations)
     for name, src, kind, part, events, alerts in rows:
         if name is None:
             result.unlabelled_events += events
@@ -85,53 +93,43 @@ def validate_parquet(
         cell.alerts += alerts
         if name == BACKGROUND_SCENARIO:
             result.background_events += events
-    host = "struct_extract(\"host\", 'name')" if schema.get_field_index("host") >= 0 else "NULL"
-    stamp = '"@timestamp"' if schema.get_field_index("@timestamp") >= 0 else "NULL"
-    hosts, first, last = connection.execute(
-        f"SELECT list(DISTINCT {host}), min({stamp}), max({stamp}) FROM {_source(path)}"
-    ).fetchall()[0]
-    result.hosts = {h for h in hosts or [] if isinstance(h, str)}
+    host, stamp = _field(table, "host", "name"), _field(table, "@timestamp")
+    result.hosts = {
+        h for (h,) in table.rows(f"SELECT DISTINCT {host} FROM {table.name}") if isinstance(h, str)
+    }
+    first, last = table.rows(f"SELECT min({stamp}), max({stamp}) FROM {table.name}")[0]
     result.first_ms, result.last_ms = _epoch_ms(first), _epoch_ms(last)
-    for violation_cell in [
-        c for c in result.cells.values() if c.wrong and c.expectation.status == "expected"
-    ]:
-        wanted = "NOT " if violation_cell.expectation.verdict == "alert" else ""
-        example = _example(connection, path, scenario, source, role, violation_cell, f"{wanted}({condition})")
-        if violation_cell.expectation.verdict == "alert":
-            violation_cell.example_silent = example
+    for cell in [c for c in result.cells.values() if c.wrong and c.expectation.status == "expected"]:
+        wanted = "NOT " if cell.expectation.verdict == "alert" else ""
+        example = _example(table, cell.scenario, cell.source, f"{wanted}({condition})")
+        if cell.expectation.verdict == "alert":
+            cell.example_silent = example
         else:
-            violation_cell.example_alert = example
+            cell.example_alert = example
     return result
 
 
-def _example(
-    connection: Any, path: str, scenario: str, source: str, role: str, cell: Cell, condition: str
-) -> dict[str, Any] | None:
-    where = (
-        f"{scenario} = {_quote(cell.scenario)} AND {source} = {_quote(cell.source)} "
+def _example(table: EventTable, scenario: str, source: str, condition: str) -> dict[str, Any] | None:
+    scenario_field, source_field, _, role = (_field(table, "labels", key) for key in _LABELS)
+    return table.first(
+        f"{scenario_field} = {_string(table, scenario)} AND {source_field} = {_string(table, source)} "
         f"AND coalesce({role}, 'target') = 'target' AND {condition}"
     )
-    rows = connection.execute(f"SELECT to_json(t) FROM {_source(path)} t WHERE {where} LIMIT 1").fetchall()
-    if not rows:
-        return None
-    document: dict[str, Any] = orjson.loads(rows[0][0])
-    return document
 
 
-def diff_parquet(
-    old: Query, new: Query, path: str, expectations: Expectations, *, old_name: str, new_name: str
+def diff_table(
+    old: Query, new: Query, table: EventTable, expectations: Expectations, *, old_name: str, new_name: str
 ) -> DiffResult:
-    schema = ds.dataset(path, format="parquet").schema
-    before, after = translate(old, schema), translate(new, schema)
-    connection = _connect()
-    scenario, source, intent, role = (_label(schema, k) for k in ("scenario", "source", "intent", "role"))
-    rows = connection.execute(
-        f"SELECT {scenario}, {source}, {intent}, count(*), count(*) FILTER (WHERE {before}), "
-        f"count(*) FILTER (WHERE {after}), count(*) FILTER (WHERE ({after}) AND NOT ({before})), "
-        f"count(*) FILTER (WHERE ({before}) AND NOT ({after})) FROM {_source(path)} "
-        f"WHERE {scenario} IS NOT NULL AND coalesce({role}, 'target') = 'target' GROUP BY ALL"
-    ).fetchall()
-    result = DiffResult(old_name, new_name, path)
+    """How verdicts change from ``old`` to ``new`` on ``table``, per scenario and source."""
+    before, after = _condition(table, old), _condition(table, new)
+    scenario, source, intent, role = (_field(table, "labels", key) for key in _LABELS)
+    rows = table.rows(
+        f"SELECT {scenario}, {source}, {intent}, count(*), count_if({before}), count_if({after}), "
+        f"count_if(({after}) AND NOT ({before})), count_if(({before}) AND NOT ({after})) FROM {table.name} "
+        f"WHERE {scenario} IS NOT NULL AND coalesce({role}, 'target') = 'target' "
+        f"GROUP BY {scenario}, {source}, {intent}"
+    )
+    result = DiffResult(old_name, new_name, table.location)
     for name, src, kind, events, old_alerts, new_alerts, newly_alerting, newly_silent in rows:
         intent_text = str(kind or "benign")
         change = Change(
@@ -150,17 +148,27 @@ def diff_parquet(
         )
         if newly_alerting:
             change.example_newly_alerting = _example(
-                connection, path, scenario, source, role, _cell(change), f"({after}) AND NOT ({before})"
+                table, change.scenario, change.source, f"({after}) AND NOT ({before})"
             )
         if newly_silent:
             change.example_newly_silent = _example(
-                connection, path, scenario, source, role, _cell(change), f"({before}) AND NOT ({after})"
+                table, change.scenario, change.source, f"({before}) AND NOT ({after})"
             )
         result.changes[(change.scenario, change.source)] = change
     return result
 
 
-def _cell(change: Change) -> Cell:
-    from harness.validation.expectations import Expectation
+def validate_parquet(
+    query: Query, path: str, expectations: Expectations, *, rule_name: str, rule_version: int | None = None
+) -> ValidationResult:
+    """:func:`validate_table` on Parquet files read by DuckDB."""
+    return validate_table(
+        query, DuckDbTable(path), expectations, rule_name=rule_name, rule_version=rule_version
+    )
 
-    return Cell(change.scenario, change.source, change.intent, Expectation("silent"))
+
+def diff_parquet(
+    old: Query, new: Query, path: str, expectations: Expectations, *, old_name: str, new_name: str
+) -> DiffResult:
+    """:func:`diff_table` on Parquet files read by DuckDB."""
+    return diff_table(old, new, DuckDbTable(path), expectations, old_name=old_name, new_name=new_name)

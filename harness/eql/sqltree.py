@@ -1,0 +1,336 @@
+"""A query as one SQL condition tree (sqlglot) that renders to DuckDB and to Spark SQL.
+
+The tree keeps the reference's semantics where SQL can:
+
+* a field's type comes from the table's schema (Arrow types; Spark's are converted);
+  a ``LIST`` column is judged element by element, any element satisfying the
+  predicate being enough (:class:`AnyElement`: ``list_filter`` in DuckDB, ``exists``
+  in Spark);
+* a value of another type than the constant's never matches (JSON's types, as the
+  reference takes them without a mapping);
+* patterns are whole-value regular expressions (:class:`FullMatch`) with ``[aA]``
+  classes for ASCII letters and every other character written as ``\\x{...}``, a
+  syntax RE2 (DuckDB) and ``java.util.regex`` (Spark) read the same way, so both fold
+  exactly what Elasticsearch folds (never ``lower()``, whose Unicode folding differs);
+* ``not``, ``!=`` and ``not in`` negate a predicate that is never NULL (missing fields
+  are false before the negation, as in the reference).
+
+What one SQL condition cannot express the same way is refused with
+:class:`~harness.errors.EqlUnsupportedError` naming the construct: functions that run
+as scripts (``length``, ``concat``...), arithmetic, ``cidrMatch``, lists of lists.
+The differential tests hold the rest to the reference's answers, on both engines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import pyarrow as pa
+from sqlglot import exp
+
+from harness.eql.ast import (
+    And,
+    Comparison,
+    Expr,
+    Field,
+    FunctionCall,
+    InSet,
+    Literal,
+    Match,
+    Not,
+    Or,
+    Query,
+)
+from harness.eql.lucene_regex import lucene_to_python
+from harness.eql.optimizer import optimize
+from harness.errors import EqlUnsupportedError
+
+__all__ = ["AnyElement", "Element", "FieldPath", "FullMatch", "SqlCondition", "build_condition"]
+
+_FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_ORDER: dict[str, type[exp.Binary]] = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
+_NEVER = r"[^\x{0}-\x{10FFFF}]"  # a class nothing is in: RE2 has no (?!)
+
+
+class FieldPath(exp.Expression):
+    """A column and the struct children below it (``expressions``: names, outermost first)."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"expressions": True}
+
+
+class Element(exp.Expression):
+    """The list element an :class:`AnyElement` predicate is judged on."""
+
+    arg_types: ClassVar[dict[str, bool]] = {}
+
+
+class AnyElement(exp.Expression):
+    """True when some element of the list ``this`` satisfies ``expression`` (over :class:`Element`)."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "expression": True}
+
+
+class FullMatch(exp.Expression):
+    """``this`` matches the regular expression ``expression`` (a string literal) as a whole."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "expression": True}
+
+
+class SqlCondition:
+    """The condition tree and the field paths it reads (to prune the rest before a scan)."""
+
+    def __init__(self, tree: exp.Expr, paths: set[tuple[str, ...]]) -> None:
+        self.tree = tree
+        self.paths = paths
+
+
+def build_condition(
+    query: Query, schema: pa.Schema, *, category_field: str = "event.category"
+) -> SqlCondition:
+    """The SQL condition over a table with ``schema`` that selects what ``query`` matches."""
+    builder = _Builder(query, schema)
+    body = builder.predicate(optimize(query.condition))
+    if query.category is not None:
+        category = Field(tuple(category_field.split(".")))
+        body = exp.and_(builder.equals(category, query.category), body, copy=False)
+    return SqlCondition(body, builder.paths)
+
+
+def _string(text: str) -> exp.Literal:
+    return exp.Literal.string(text)
+
+
+def _char(ch: str, insensitive: bool) -> str:
+    if "a" <= ch <= "z" or "A" <= ch <= "Z":
+        return f"[{ch.lower()}{ch.upper()}]" if insensitive else ch
+    if "0" <= ch <= "9":
+        return ch
+    return f"\\x{{{ord(ch):x}}}"
+
+
+def _wildcard_regex(pattern: str, insensitive: bool, lucene: bool = False) -> str:
+    """The regular expression of ``patterns.eql_wildcard`` (or ``lucene_wildcard``), whole-value."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if lucene and ch == "\\" and i + 1 < len(pattern):
+            out.append(_char(pattern[i + 1], False))  # escaped: matched as itself, case and all
+            i += 2
+            continue
+        out.append(".*" if ch == "*" else "." if ch == "?" else _char(ch, insensitive))
+        i += 1
+    return "(?s)" + "".join(out)
+
+
+def _lucene_regex(pattern: str, insensitive: bool) -> str:
+    """A Lucene regular expression in the shared syntax, from the Python form the reference uses."""
+    python = lucene_to_python(pattern, insensitive)
+    python = re.sub(r"\\U([0-9a-f]{8})", lambda m: f"\\x{{{int(m.group(1), 16):x}}}", python)
+    python = python.replace("(?!)", _NEVER)
+    # re.escape output outside classes: a backslash before a non-alphanumeric character,
+    # which RE2 and java.util.regex both read as that character.
+    return "(?s)" + python
+
+
+def _is_list(dtype: pa.DataType) -> bool:
+    return bool(pa.types.is_list(dtype) or pa.types.is_large_list(dtype))
+
+
+def _is_text(dtype: pa.DataType) -> bool:
+    return bool(pa.types.is_string(dtype) or pa.types.is_large_string(dtype))
+
+
+def _is_number(dtype: pa.DataType) -> bool:
+    return bool(pa.types.is_integer(dtype) or pa.types.is_floating(dtype))
+
+
+def _constant(value: Any, dtype: pa.DataType) -> exp.Expr | None:
+    """``value`` as a SQL literal comparable with a ``dtype`` value, or None (never equal)."""
+    if isinstance(value, bool):
+        return exp.Boolean(this=value) if pa.types.is_boolean(dtype) else None
+    if isinstance(value, (int, float)):
+        return exp.Literal.number(repr(value)) if _is_number(dtype) else None
+    if isinstance(value, str):
+        return _string(value) if _is_text(dtype) else None
+    return None
+
+
+def _ordered(x: exp.Expr, dtype: pa.DataType, op: str, value: Any) -> exp.Expr | None:
+    # Strings compare as UTF-8 bytes in both engines: code point order, as Elasticsearch's ranges.
+    literal = None if isinstance(value, bool) else _constant(value, dtype)
+    return None if literal is None else _ORDER[op](this=x, expression=literal)
+
+
+_Test = Callable[[exp.Expr, pa.DataType], exp.Expr | None]
+
+
+class _Builder:
+    def __init__(self, query: Query, schema: pa.Schema) -> None:
+        self.query = query
+        self.schema = schema
+        self.paths: set[tuple[str, ...]] = set()
+
+    def unsupported(self, what: str, node: Expr) -> EqlUnsupportedError:
+        start, end = getattr(node, "span", (0, 0))
+        return EqlUnsupportedError(
+            f"{what} cannot run in the columnar engine; use --engine compiled",
+            source=self.query.source,
+            offset=start,
+            width=max(1, end - start),
+        )
+
+    def text(self, node: Expr) -> str:
+        start, end = getattr(node, "span", (0, 0))
+        return self.query.source[start:end] if end > start else type(node).__name__
+
+    # -- fields ----------------------------------------------------------------------
+
+    def column(self, field: Field) -> tuple[exp.Expr, pa.DataType | None]:
+        """The SQL expression for ``field`` and its Arrow type (None: no such column, always null)."""
+        dtype: pa.DataType | None = None
+        fields: Any = self.schema
+        for depth, part in enumerate(field.path):
+            index = fields.get_field_index(part) if fields is not None else -1
+            if index < 0:
+                return exp.null(), None
+            dtype = fields.field(index).type
+            fields = dtype if pa.types.is_struct(dtype) else None
+            if fields is None and depth < len(field.path) - 1:
+                return exp.null(), None
+        self.paths.add(field.path)
+        return FieldPath(expressions=[exp.to_identifier(p, quoted=True) for p in field.path]), dtype
+
+    def any_value(self, field: Field, test: _Test, node: Expr) -> exp.Expr:
+        """True when some value of ``field`` passes ``test(value, type)`` (None: the type never does)."""
+        expression, dtype = self.column(field)
+        if dtype is None or pa.types.is_struct(dtype):
+            return exp.false()  # missing, or an object: not a value of the field
+        if _is_list(dtype):
+            element = dtype.value_type
+            if _is_list(element) or pa.types.is_struct(element):
+                raise self.unsupported(f"{field.name} holds lists of lists or of objects, which", node)
+            check = test(Element(), element)
+            if check is None:
+                return exp.false()
+            return exp.Coalesce(this=AnyElement(this=expression, expression=check), expressions=[exp.false()])
+        check = test(expression, dtype)
+        return exp.false() if check is None else exp.Coalesce(this=check, expressions=[exp.false()])
+
+    def missing(self, field: Field) -> exp.Expr:
+        expression, dtype = self.column(field)
+        if dtype is None or pa.types.is_struct(dtype):
+            return exp.true()
+        if _is_list(dtype):
+            some = AnyElement(
+                this=expression, expression=exp.Not(this=exp.Is(this=Element(), expression=exp.null()))
+            )
+            return exp.not_(exp.Coalesce(this=some, expressions=[exp.false()]))
+        return exp.Is(this=expression, expression=exp.null())
+
+    # -- predicates -------------------------------------------------------------------
+
+    def predicate(self, node: Expr) -> exp.Expr:
+        match node:
+            case And(operands=operands):
+                return exp.Paren(this=exp.and_(*(self.predicate(o) for o in operands), copy=False))
+            case Or(operands=operands):
+                return exp.Paren(this=exp.or_(*(self.predicate(o) for o in operands), copy=False))
+            case Not(operand=operand):
+                return exp.not_(self.predicate(operand))
+            case Literal(value=value):
+                return exp.true() if value is True else exp.false()
+            case Field():
+                return self.any_value(
+                    node,
+                    lambda x, t: exp.EQ(this=x, expression=exp.true()) if pa.types.is_boolean(t) else None,
+                    node,
+                )
+            case Comparison(op=op, left=Field() as field, right=Literal(value=value)):
+                return self.comparison(field, op, value, node)
+            case Comparison(op=op, left=Literal(value=value), right=Field() as field):
+                return self.comparison(field, _FLIPPED[op], value, node)
+            case Match(subject=Field() as field):
+                return self.match(field, node)
+            case InSet(subject=Field() as field, values=values) if all(
+                isinstance(v, Literal) for v in values
+            ):
+                parts = [
+                    self.in_value(field, v, node)
+                    for v in values
+                    if isinstance(v, Literal) and v.value is not None
+                ]
+                positive = exp.Paren(this=exp.or_(*parts, copy=False)) if parts else exp.false()
+                return exp.not_(positive) if node.negated else positive
+            case FunctionCall(args=(Field() as field, Literal(value=str() as text))) if node.name.lower() in (
+                "startswith",
+                "endswith",
+                "stringcontains",
+            ):
+                name = node.name.lower()
+                if name == "startswith":
+                    pattern = "(?s)" + "".join(_char(ch, node.insensitive) for ch in text) + ".*"
+                else:
+                    wildcard = "*" + text + ("*" if name == "stringcontains" else "")
+                    pattern = _wildcard_regex(wildcard, node.insensitive, lucene=True)
+                return self.regex(field, pattern, node)
+        raise self.unsupported(f"{type(node).__name__.lower()} {self.text(node)!r}", node)
+
+    def equals(self, field: Field, value: Any) -> exp.Expr:
+        expression, dtype = self.column(field)
+        if dtype is not None and _is_list(dtype):
+            element = dtype.value_type
+            literal = _constant(value, element)
+            if literal is not None and not _is_list(element) and not pa.types.is_struct(element):
+                contains = exp.ArrayContains(this=expression, expression=literal)
+                return exp.Coalesce(this=contains, expressions=[exp.false()])
+        return self.any_value(
+            field,
+            lambda x, t: None if (c := _constant(value, t)) is None else exp.EQ(this=x, expression=c),
+            field,
+        )
+
+    def comparison(self, field: Field, op: str, value: Any, node: Expr) -> exp.Expr:
+        if value is None:
+            if op == "==":
+                return exp.Paren(this=self.missing(field))
+            if op == "!=":
+                return exp.not_(self.missing(field))
+            return exp.false()
+        if op == "==":
+            return self.equals(field, value)
+        if op == "!=":
+            return exp.not_(self.equals(field, value))
+        return self.any_value(field, lambda x, t: _ordered(x, t, op, value), node)
+
+    def match(self, field: Field, node: Match) -> exp.Expr:
+        patterns = [p.value for p in node.patterns]
+        parts: list[exp.Expr] = []
+        if node.op == ":" and None in patterns:
+            parts.append(exp.Paren(this=self.missing(field)))
+        if node.op.startswith("regex"):
+            joined = "|".join(str(p) for p in patterns)
+            parts.append(self.regex(field, _lucene_regex(joined, node.op.endswith("~")), node))
+        else:
+            insensitive = node.op != "like"
+            parts += [
+                self.regex(field, _wildcard_regex(str(p), insensitive), node)
+                for p in patterns
+                if p is not None
+            ]
+        return exp.Paren(this=exp.or_(*parts, copy=False)) if parts else exp.false()
+
+    def regex(self, field: Field, pattern: str, node: Expr) -> exp.Expr:
+        return self.any_value(
+            field,
+            lambda x, t: FullMatch(this=x, expression=_string(pattern)) if _is_text(t) else None,
+            node,
+        )
+
+    def in_value(self, field: Field, literal: Literal, node: InSet) -> exp.Expr:
+        if node.insensitive and isinstance(literal.value, str):
+            exact = "(?s)" + "".join(_char(ch, True) for ch in literal.value)
+            return self.regex(field, exact, node)
+        return self.equals(field, literal.value)

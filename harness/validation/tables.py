@@ -1,0 +1,64 @@
+"""Where a SQL engine finds a corpus: a table, and the few statements the runner asks of it.
+
+The runner writes its statements once (``count(*)``, ``count_if``, ``GROUP BY``,
+``LIMIT``: the same words in DuckDB and Spark SQL) around conditions rendered for
+the table's engine; a table only runs them. :class:`DuckDbTable` is the embedded
+default; ``harness.spark.SparkTable`` runs the same statements on a cluster.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from harness.errors import InputError
+
+__all__ = ["DuckDbTable", "EventTable"]
+
+
+class EventTable(Protocol):
+    """A corpus as a table (``name``) in some SQL engine."""
+
+    engine: str  # the dialect conditions are rendered in: "duckdb" or "spark"
+    name: str
+    schema: pa.Schema
+    location: str
+
+    def rows(self, statement: str) -> list[tuple[Any, ...]]:
+        """The result of a (small, aggregated) ``SELECT`` over the table."""
+        ...
+
+    def first(self, condition: str) -> dict[str, Any] | None:
+        """One event satisfying ``condition`` (``LIMIT 1``), as a document, or None."""
+        ...
+
+
+class DuckDbTable:
+    """Parquet files (a file, a folder, or a glob) read by an in-process DuckDB."""
+
+    engine = "duckdb"
+    name = "events"
+
+    def __init__(self, path: str) -> None:
+        import duckdb
+        import pyarrow.dataset as ds
+
+        self.location = path
+        try:
+            self.schema = ds.dataset(path, format="parquet").schema
+        except (OSError, ValueError) as error:
+            raise InputError(path, 0, f"cannot read as Parquet: {error}") from error
+        self.connection = duckdb.connect()
+        source = path.replace("'", "''")
+        if not source.lower().endswith(".parquet") and "*" not in source:
+            source = source.rstrip("/") + "/**/*.parquet"
+        self.connection.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{source}')")
+
+    def rows(self, statement: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.connection.execute(statement).fetchall()]
+
+    def first(self, condition: str) -> dict[str, Any] | None:
+        found = self.connection.execute(f"SELECT * FROM events WHERE {condition} LIMIT 1").to_arrow_table()
+        rows: list[dict[str, Any]] = [] if found is None else found.to_pylist()
+        return rows[0] if rows else None
