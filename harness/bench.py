@@ -17,7 +17,7 @@ from typing import Any
 from harness.eql import compile_query
 from harness.rules import Rule
 
-__all__ = ["BenchRow", "hand_written_predicate", "run_bench"]
+__all__ = ["BenchRow", "hand_written_predicate", "parquet_bench", "run_bench"]
 
 
 @dataclass(frozen=True)
@@ -154,4 +154,46 @@ def run_bench(
     else:
         seconds, matches = _time(peer, events, 1)
         rows.append(BenchRow("eql (peer)", len(events), seconds, matches, note))
+    return rows
+
+
+def parquet_bench(
+    rule: Rule, path: str, *, repeat: int = 3, spark_master: str | None = None, spark: Any = None
+) -> list[BenchRow]:
+    """Engines that scan Parquet, timed on the same files: DuckDB first (the baseline), then Spark.
+
+    Each time is a whole scan with the matches counted inside the engine (``WHERE``),
+    best of ``repeat``; Spark's session start-up is left out (paid once per run).
+    """
+    from harness.eql import parse_query
+    from harness.eql.columnar import translate
+    from harness.errors import EqlUnsupportedError
+    from harness.validation.tables import DuckDbTable, EventTable
+
+    query = parse_query(rule.query)
+    tables: list[tuple[str, Callable[[], EventTable], str]] = [
+        ("duckdb (parquet)", lambda: DuckDbTable(path), "in-process DuckDB, every core")
+    ]
+    if spark_master is not None or spark is not None:
+        from harness.spark import SparkTable
+
+        master = spark.sparkContext.master if spark is not None else spark_master
+        tables.append(
+            (f"spark {master} (parquet)", lambda: SparkTable(path, master=master or "", session=spark), "")
+        )
+    rows = []
+    for name, open_table, note in tables:
+        table = open_table()
+        (events,) = table.rows(f"SELECT count(*) FROM {table.name}")[0]
+        try:
+            condition = translate(query, table.schema, engine=table.engine)
+        except EqlUnsupportedError as error:
+            rows.append(BenchRow(name, events, None, None, f"cannot translate: {error.message}"))
+            continue
+        best, matches = float("inf"), 0
+        for _ in range(repeat):
+            began = time.perf_counter()
+            (matches,) = table.rows(f"SELECT count(*) FROM {table.name} WHERE {condition}")[0]
+            best = min(best, time.perf_counter() - began)
+        rows.append(BenchRow(name, int(events), best, int(matches), note))
     return rows

@@ -857,8 +857,34 @@ def _short(rule: Rule) -> str:
 @click.option("--profile", type=click.Choice(["mixed", "fleet"]), default="mixed", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True, help="Best of N runs.")
+@click.option(
+    "--corpus",
+    "corpus_path",
+    metavar="PATH",
+    help="Time the engines that scan Parquet (DuckDB, and Spark with --engine spark) on these files "
+    "instead of generating events.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "spark"]),
+    default="auto",
+    show_default=True,
+    help="auto: every engine that runs in this process; spark: also Apache Spark, against DuckDB on the "
+    "same Parquet files.",
+)
+@_spark_master_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def bench(rule_path: str, events: int, profile: str, seed: int, repeat: int, as_json: bool) -> None:
+def bench(
+    rule_path: str,
+    events: int,
+    profile: str,
+    seed: int,
+    repeat: int,
+    corpus_path: str | None,
+    engine: str,
+    spark_master: str,
+    as_json: bool,
+) -> None:
     """Matcher throughput on the same events: empty loop, reference, compiled, DuckDB, hand-written, eql."""
     import tempfile
 
@@ -866,18 +892,35 @@ def bench(rule_path: str, events: int, profile: str, seed: int, repeat: int, as_
 
     from generators.corpus import write_corpus
     from generators.profiles import CorpusOptions
-    from harness.bench import run_bench
+    from harness.bench import parquet_bench, run_bench
     from harness.corpus import open_corpus
 
     rule = load_rule(rule_path)
+    master = spark_master if engine == "spark" else None
+    if corpus_path is not None:
+        rows = parquet_bench(rule, corpus_path, repeat=repeat, spark_master=master)
+        title = f"{rule.name} (version {rule.version}): {corpus_path}, best of {repeat}"
+        _print_bench(rows, title, as_json)
+        return
     documents = list(open_corpus(profile=profile, events=events, seed=seed))
     with tempfile.TemporaryDirectory() as folder:
         # The same events as an Arrow table, for DuckDB (Parquet's spelling of Endgame's fields).
-        write_corpus(CorpusOptions(profile, events, seed), Path(folder) / "events.parquet")
-        table = pq.read_table(Path(folder) / "events.parquet")
-    rows = run_bench(rule, documents, repeat=repeat, table=table)
-    floor = rows[0].rate
-    peer = next((r.rate for r in rows if r.engine == "eql (peer)"), None)
+        parquet = Path(folder) / "events.parquet"
+        write_corpus(CorpusOptions(profile, events, seed), parquet)
+        rows = run_bench(rule, documents, repeat=repeat, table=pq.read_table(parquet))
+        if master is not None:
+            rows += parquet_bench(rule, str(parquet), repeat=repeat, spark_master=master)
+    title = f"{rule.name} (version {rule.version}): {events:,} {profile} events, best of {repeat}"
+    _print_bench(rows, title, as_json)
+
+
+def _print_bench(rows: list[Any], title: str, as_json: bool) -> None:
+    """Rates with ratios to the empty loop, to the eql package and to DuckDB's Parquet scan, where timed."""
+
+    def rate_of(name: str) -> float | None:
+        return next((r.rate for r in rows if r.engine == name), None)
+
+    floor, peer, scan = rate_of("empty loop"), rate_of("eql (peer)"), rate_of("duckdb (parquet)")
 
     def times(rate: float | None, base: float | None) -> float | None:
         return rate / base if rate and base else None
@@ -894,6 +937,7 @@ def bench(rule_path: str, events: int, profile: str, seed: int, repeat: int, as_
                         "matches": r.matches,
                         "ratio_to_empty_loop": times(r.rate, floor),
                         "ratio_to_eql": times(r.rate, peer),
+                        "ratio_to_duckdb_parquet": times(r.rate, scan) if "parquet" in r.engine else None,
                         "note": r.note,
                     }
                     for r in rows
@@ -905,22 +949,26 @@ def bench(rule_path: str, events: int, profile: str, seed: int, repeat: int, as_
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(
-        "engine",
-        "events/s",
-        "x empty loop",
-        "x eql",
-        "matches",
-        "note",
-        title=f"{rule.name} (version {rule.version}): {events:,} {profile} events, best of {repeat}",
-    )
+    # A ratio column only where its baseline was timed: a narrow terminal keeps the headers whole.
+    columns = [
+        (header, base, digits, parquet_only)
+        for header, base, digits, parquet_only in [
+            ("x empty loop", floor, 3, False),
+            ("x eql", peer, 1, False),
+            ("x duckdb scan", scan, 2, True),
+        ]
+        if base is not None
+    ]
+    table = Table("engine", "events/s", *(c[0] for c in columns), "matches", "note", title=title)
     for r in rows:
-        to_floor, to_peer = times(r.rate, floor), times(r.rate, peer)
+        cells = []
+        for _, base, digits, parquet_only in columns:
+            ratio = times(r.rate, base) if "parquet" in r.engine or not parquet_only else None
+            cells.append("" if ratio is None else f"{ratio:.{digits}f}")
         table.add_row(
             r.engine,
             f"{r.rate:,.0f}" if r.rate else "-",
-            "" if to_floor is None else f"{to_floor:.3f}",
-            "" if to_peer is None else f"{to_peer:.1f}",
+            *cells,
             "-" if r.matches is None else f"{r.matches:,}",
             r.note,
         )

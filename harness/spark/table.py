@@ -5,13 +5,19 @@ from __future__ import annotations
 from itertools import count
 from typing import Any
 
+import pyarrow as pa
+
+from harness.eql.ast import Query
+from harness.eql.dialects import render
+from harness.eql.sqltree import build_condition
 from harness.errors import HarnessError
 from harness.spark.schema import arrow_schema
 from harness.spark.session import spark_session
 
-__all__ = ["SparkTable"]
+__all__ = ["SparkTable", "spark_verdicts"]
 
 _views = count()
+_ROW = "__harness_row"
 
 
 class SparkTable:
@@ -41,3 +47,12 @@ class SparkTable:
             return None
         document: dict[str, Any] = found[0].asDict(recursive=True)
         return document
+
+
+def spark_verdicts(session: Any, query: Query, table: pa.Table) -> list[bool]:
+    """One verdict per row of the Arrow ``table``, in order, as Spark gives them (for tests and checks)."""
+    numbered = table.append_column(_ROW, pa.array(range(table.num_rows), pa.int64()))
+    frame = session.createDataFrame(numbered)
+    condition = render(build_condition(query, arrow_schema(frame.schema)).tree, "spark")
+    rows = frame.selectExpr(f"`{_ROW}`", f"{condition} AS verdict").collect()
+    return [bool(row[1]) for row in sorted(rows, key=lambda row: row[0])]

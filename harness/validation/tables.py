@@ -59,6 +59,6 @@ class DuckDbTable:
         return [tuple(row) for row in self.connection.execute(statement).fetchall()]
 
     def first(self, condition: str) -> dict[str, Any] | None:
-        found = self.connection.execute(f"SELECT * FROM events WHERE {condition} LIMIT 1").to_arrow_table()
+        found = self.connection.sql(f"SELECT * FROM events WHERE {condition} LIMIT 1").to_arrow_table()
         rows: list[dict[str, Any]] = [] if found is None else found.to_pylist()
         return rows[0] if rows else None
