@@ -190,3 +190,42 @@ def test_spark_counts_per_partition_and_reads_only_the_columns_it_needs(spark: A
         "labels",
         "process",
     ]
+
+
+@pytest.mark.spark
+def test_nan_orders_above_every_number_in_spark_as_in_duckdb(spark: Any) -> None:
+    from harness.spark import spark_verdicts
+
+    table = pa.Table.from_pylist([{"process": {"ratio": float("nan")}}, {"process": {"ratio": 0.5}}])
+    assert spark_verdicts(spark, parse_query("any where process.ratio > 1"), table) == [True, False]
+
+
+@pytest.mark.spark
+def test_a_clusters_literal_string_setting_cannot_break_the_patterns(spark: Any) -> None:
+    from harness.spark import spark_session, spark_verdicts
+
+    table = pa.table({"process": pa.array([{"name": "appcmd.exe"}, {"name": "cmd.exe"}])})
+    spark.conf.set("spark.sql.parser.escapedStringLiterals", "true")  # as a spark-defaults.conf might
+    session = spark_session("local[2]")  # the harness's session settings win again
+    assert session.conf.get("spark.sql.parser.escapedStringLiterals") == "false"
+    assert spark_verdicts(session, parse_query('any where process.name : "app*.exe"'), table) == [True, False]
+
+
+@pytest.mark.spark
+def test_a_naive_timestamp_column_is_refused_on_spark_as_on_duckdb(spark: Any, tmp_path: Path) -> None:
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    from harness.errors import EqlUnsupportedError
+    from harness.spark import SparkTable
+    from harness.validation.columnar_runner import validate_table
+    from harness.validation.expectations import Expectations
+
+    path = tmp_path / "naive.parquet"
+    stamp = dt.datetime(2026, 11, 27, 10, 0)  # no zone: Spark reads TIMESTAMP_NTZ
+    pq.write_table(pa.table({"@timestamp": pa.array([stamp], pa.timestamp("us"))}), path)
+    table = SparkTable(str(path), session=spark)
+    assert table.schema.field("@timestamp").type == pa.timestamp("us")
+    with pytest.raises(EqlUnsupportedError, match="date/time column"):
+        validate_table(parse_query('any where @timestamp == "x"'), table, Expectations(), rule_name="r")

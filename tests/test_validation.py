@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import xml.etree.ElementTree as ET
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -397,3 +398,58 @@ def test_alerts_on_unlabelled_events_are_listed_with_their_key_fields(tmp_path: 
             "process.command_line": "appcmd list apppool /text:*",
         }
     ]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+def test_a_time_without_a_zone_is_utc_whatever_the_machines_zone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, zone: str
+) -> None:
+    import time
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from harness.eql import parse_query
+    from harness.validation.columnar_runner import validate_parquet
+    from harness.validation.runner import epoch_ms
+
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        expected = 1_795_773_600_000  # 2026-11-27T10:00:00Z
+        assert epoch_ms("2026-11-27T10:00:00") == epoch_ms("2026-11-27T10:00:00Z") == expected
+        path = tmp_path / "typed.parquet"
+        stamps = pa.array([datetime(2026, 11, 27, 10, 0), datetime(2026, 11, 28, 10, 0)], pa.timestamp("ms"))
+        pq.write_table(
+            pa.table({"@timestamp": stamps, "host": pa.array([{"name": "a"}, {"name": "b"}])}), path
+        )
+        result = validate_parquet(parse_query("any where true"), str(path), Expectations(), rule_name="r")
+        assert (result.first_ms, result.last_ms) == (expected, expected + 86_400_000)
+        assert result.hosts == {"a", "b"}
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_an_example_with_binary_and_decimal_values_is_a_json_document(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from harness.validation.tables import DuckDbTable
+
+    path = tmp_path / "odd.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "blob": pa.array([b"\x00\xff"], pa.binary()),
+                "amount": pa.array([Decimal("1.50")], pa.decimal128(5, 2)),
+                "nested": pa.array([{"raw": b"ab"}]),
+            }
+        ),
+        path,
+    )
+    document = DuckDbTable(str(path)).first("TRUE")
+    assert document == {"blob": "AP8=", "amount": "1.50", "nested": {"raw": "YWI="}}
+    json.dumps(document)

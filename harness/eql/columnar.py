@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from harness.eql.ast import Query
-from harness.eql.dialects import render
+from harness.eql.dialects import condition_sql, render
 from harness.eql.sqltree import build_condition
 
 __all__ = ["ColumnarMatcher", "prune", "translate"]
@@ -20,7 +20,7 @@ def translate(
     query: Query, schema: pa.Schema, *, category_field: str = "event.category", engine: str = "duckdb"
 ) -> str:
     """The SQL condition (over a table with ``schema``) that selects what ``query`` matches, for ``engine``."""
-    return render(build_condition(query, schema, category_field=category_field).tree, engine)
+    return condition_sql(query, schema, engine=engine, category_field=category_field)
 
 
 def prune(table: pa.Table, paths: set[tuple[str, ...]]) -> pa.Table:

@@ -20,15 +20,17 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import pyarrow as pa
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.dialects.spark import Spark
 from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.generators.spark import SparkGenerator
 
-from harness.eql.sqltree import AnyElement, Element, FieldPath, FullMatch
+from harness.eql.ast import Query
+from harness.eql.sqltree import AnyElement, Element, FieldPath, FullMatch, build_condition
 
-__all__ = ["ENGINES", "render"]
+__all__ = ["ENGINES", "condition_sql", "render"]
 
 _ELEMENT = "x"
 
@@ -84,6 +86,20 @@ class HarnessSpark(Spark):
 
 
 ENGINES: dict[str, type[DuckDB] | type[Spark]] = {"duckdb": HarnessDuckDB, "spark": HarnessSpark}
+
+
+def condition_sql(
+    query: Query, schema: pa.Schema, *, engine: str, category_field: str = "event.category"
+) -> str:
+    """The SQL condition selecting what ``query`` matches in a table with ``schema``, for ``engine``.
+
+    Raises :class:`EqlUnsupportedError` for what the engine cannot run with the reference's
+    answers (for Spark, also what only java.util.regex cannot).
+    """
+    built = build_condition(query, schema, category_field=category_field)
+    if engine == "spark" and built.java_refusals:
+        raise built.java_refusals[0]
+    return render(built.tree, engine)
 
 
 def render(tree: exp.Expr, engine: str) -> str:

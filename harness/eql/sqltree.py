@@ -79,11 +79,18 @@ class FullMatch(exp.Expression):
 
 
 class SqlCondition:
-    """The condition tree and the field paths it reads (to prune the rest before a scan)."""
+    """The condition tree, the field paths it reads (to prune the rest before a scan), and what
+    only Spark cannot run (``java_refusals``: patterns java.util.regex may never finish)."""
 
-    def __init__(self, tree: exp.Expr, paths: set[tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        tree: exp.Expr,
+        paths: set[tuple[str, ...]],
+        java_refusals: list[EqlUnsupportedError] | None = None,
+    ) -> None:
         self.tree = tree
         self.paths = paths
+        self.java_refusals = java_refusals or []
 
 
 def build_condition(
@@ -95,7 +102,7 @@ def build_condition(
     if query.category is not None:
         category = Field(tuple(category_field.split(".")))
         body = exp.and_(builder.equals(category, query.category), body, copy=False)
-    return SqlCondition(body, builder.paths)
+    return SqlCondition(body, builder.paths, builder.java_refusals)
 
 
 def _string(text: str) -> exp.Literal:
@@ -135,6 +142,24 @@ def _lucene_regex(pattern: str, insensitive: bool) -> str:
     return "(?s)" + python
 
 
+def _repeats_a_group(regex: str) -> bool:
+    """Whether ``regex`` (the shared syntax) applies ``*``, ``+``, ``?`` or ``{n,m}`` to a group."""
+    i, in_class = 0, False
+    while i < len(regex):
+        ch = regex[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == ")" and i + 1 < len(regex) and regex[i + 1] in "*+?{":
+            return True
+        i += 1
+    return False
+
+
 def _is_list(dtype: pa.DataType) -> bool:
     return bool(pa.types.is_list(dtype) or pa.types.is_large_list(dtype))
 
@@ -147,10 +172,25 @@ def _is_number(dtype: pa.DataType) -> bool:
     return bool(pa.types.is_integer(dtype) or pa.types.is_floating(dtype))
 
 
+def _int_range(dtype: pa.DataType) -> tuple[int, int] | None:
+    if not pa.types.is_integer(dtype):
+        return None
+    bits = dtype.bit_width
+    if pa.types.is_signed_integer(dtype):
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
+
+
 def _constant(value: Any, dtype: pa.DataType) -> exp.Expr | None:
     """``value`` as a SQL literal comparable with a ``dtype`` value, or None (never equal)."""
     if isinstance(value, bool):
         return exp.Boolean(this=value) if pa.types.is_boolean(dtype) else None
+    if isinstance(value, int) and (bounds := _int_range(dtype)) is not None:
+        # Outside the column's range no value equals it; the literal itself could overflow
+        # the engine's decimal type (Spark: 38 digits) or be folded away.
+        return exp.Literal.number(repr(value)) if bounds[0] <= value <= bounds[1] else None
+    if isinstance(value, int) and pa.types.is_floating(dtype) and abs(value) >= 1 << 63:
+        return exp.Literal.number(repr(float(value)))
     if isinstance(value, (int, float)):
         return exp.Literal.number(repr(value)) if _is_number(dtype) else None
     if isinstance(value, str):
@@ -159,6 +199,14 @@ def _constant(value: Any, dtype: pa.DataType) -> exp.Expr | None:
 
 
 def _ordered(x: exp.Expr, dtype: pa.DataType, op: str, value: Any) -> exp.Expr | None:
+    bounds = _int_range(dtype)
+    if isinstance(value, int) and not isinstance(value, bool) and bounds is not None:
+        below, above = value < bounds[0], value > bounds[1]
+        if below or above:
+            # Decided here: every value of the column is on one side (Spark would fold the
+            # comparison to TRUE even for NULL, which must stay false).
+            always = above if op in ("<", "<=") else below
+            return exp.not_(exp.Is(this=x, expression=exp.null())) if always else None
     # Strings compare as UTF-8 bytes in both engines: code point order, as Elasticsearch's ranges.
     literal = None if isinstance(value, bool) else _constant(value, dtype)
     return None if literal is None else _ORDER[op](this=x, expression=literal)
@@ -172,6 +220,7 @@ class _Builder:
         self.query = query
         self.schema = schema
         self.paths: set[tuple[str, ...]] = set()
+        self.java_refusals: list[EqlUnsupportedError] = []
 
     def unsupported(self, what: str, node: Expr) -> EqlUnsupportedError:
         start, end = getattr(node, "span", (0, 0))
@@ -316,7 +365,18 @@ class _Builder:
             parts.append(exp.Paren(this=self.missing(field)))
         if node.op.startswith("regex"):
             joined = "|".join(str(p) for p in patterns)
-            parts.append(self.regex(field, _lucene_regex(joined, node.op.endswith("~")), node))
+            regex = _lucene_regex(joined, node.op.endswith("~"))
+            if _repeats_a_group(regex):
+                # java.util.regex recurses once per repetition of a group (a stack overflow on a
+                # long value) and backtracks exponentially on nested ones; RE2 and Lucene do not.
+                self.java_refusals.append(
+                    self.unsupported(
+                        f"the regular expression {joined!r} repeats a group, which Spark's backtracking "
+                        "matcher may not finish on long values; it",
+                        node,
+                    )
+                )
+            parts.append(self.regex(field, regex, node))
         else:
             insensitive = node.op != "like"
             parts += [

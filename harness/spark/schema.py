@@ -21,6 +21,8 @@ def _arrow_type(dtype: Any) -> pa.DataType:
         return pa.struct([pa.field(f.name, _arrow_type(f.dataType)) for f in dtype.fields])
     if isinstance(dtype, t.ArrayType):
         return pa.list_(_arrow_type(dtype.elementType))
+    if isinstance(dtype, t.DecimalType):
+        return pa.decimal128(dtype.precision, dtype.scale)
     simple: list[tuple[type, pa.DataType]] = [
         (t.StringType, pa.string()),
         (t.BooleanType, pa.bool_()),
@@ -31,10 +33,11 @@ def _arrow_type(dtype: Any) -> pa.DataType:
         (t.FloatType, pa.float32()),
         (t.DoubleType, pa.float64()),
         (t.TimestampType, pa.timestamp("us", tz="UTC")),
+        (t.TimestampNTZType, pa.timestamp("us")),
         (t.DateType, pa.date32()),
     ]
     for spark_type, arrow_type in simple:
         if isinstance(dtype, spark_type):
             return arrow_type
-    # Maps, decimals, binary...: a type the condition tree never compares with a constant.
+    # Maps, binary, intervals...: types the condition tree never compares with a constant.
     return pa.binary()

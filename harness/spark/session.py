@@ -34,6 +34,9 @@ def spark_session(master: str = "local[*]") -> Any:
             SparkSession.builder.master(master)
             .appName("detection-harness")
             .config("spark.sql.caseSensitive", "true")
+            # Backslashes in string literals are escapes (sqlglot writes them so); a cluster's
+            # defaults must not turn every pattern's backslash literal.
+            .config("spark.sql.parser.escapedStringLiterals", "false")
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.session.timeZone", "UTC")

@@ -8,11 +8,11 @@ from typing import Any
 import pyarrow as pa
 
 from harness.eql.ast import Query
-from harness.eql.dialects import render
-from harness.eql.sqltree import build_condition
+from harness.eql.dialects import condition_sql
 from harness.errors import HarnessError
 from harness.spark.schema import arrow_schema
 from harness.spark.session import spark_session
+from harness.validation.tables import as_document
 
 __all__ = ["SparkTable", "spark_verdicts"]
 
@@ -45,7 +45,7 @@ class SparkTable:
         found = self.session.sql(f"SELECT * FROM {self.name} WHERE {condition} LIMIT 1").collect()
         if not found:
             return None
-        document: dict[str, Any] = found[0].asDict(recursive=True)
+        document: dict[str, Any] = as_document(found[0].asDict(recursive=True))
         return document
 
 
@@ -53,6 +53,6 @@ def spark_verdicts(session: Any, query: Query, table: pa.Table) -> list[bool]:
     """One verdict per row of the Arrow ``table``, in order, as Spark gives them (for tests and checks)."""
     numbered = table.append_column(_ROW, pa.array(range(table.num_rows), pa.int64()))
     frame = session.createDataFrame(numbered)
-    condition = render(build_condition(query, arrow_schema(frame.schema)).tree, "spark")
+    condition = condition_sql(query, arrow_schema(frame.schema), engine="spark")
     rows = frame.selectExpr(f"`{_ROW}`", f"{condition} AS verdict").collect()
     return [bool(row[1]) for row in sorted(rows, key=lambda row: row[0])]

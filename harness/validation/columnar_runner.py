@@ -9,17 +9,17 @@ which the differential tests hold to the reference evaluator's answers.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
 from sqlglot import exp
 
 from harness.eql import Query
-from harness.eql.dialects import render
-from harness.eql.sqltree import FieldPath, build_condition
+from harness.eql.dialects import condition_sql, render
+from harness.eql.sqltree import FieldPath
 from harness.validation.diff import Change, DiffResult
 from harness.validation.expectations import Expectations
-from harness.validation.runner import BACKGROUND_SCENARIO, Cell, ValidationResult
+from harness.validation.runner import BACKGROUND_SCENARIO, Cell, ValidationResult, epoch_ms
 from harness.validation.tables import DuckDbTable, EventTable
 
 __all__ = ["alerts_statement", "diff_parquet", "diff_table", "validate_parquet", "validate_table"]
@@ -43,18 +43,16 @@ def _string(table: EventTable, text: str) -> str:
 
 
 def _condition(table: EventTable, query: Query) -> str:
-    return render(build_condition(query, table.schema).tree, table.engine)
+    return condition_sql(query, table.schema, engine=table.engine)
 
 
-def _epoch_ms(value: Any) -> int | None:
-    if isinstance(value, datetime):
-        return int(value.timestamp() * 1000)
-    if isinstance(value, str):
-        try:
-            return int(datetime.fromisoformat(value).timestamp() * 1000)
-        except ValueError:
-            return None
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+def _stamp(table: EventTable) -> str:
+    """``@timestamp`` for min/max: a typed column as epoch milliseconds computed by the engine (UTC)."""
+    index = table.schema.get_field_index("@timestamp")
+    if index >= 0 and pa.types.is_temporal(table.schema.field(index).type):
+        column = _field(table, "@timestamp")
+        return f"epoch_ms({column})" if table.engine == "duckdb" else f"unix_millis({column})"
+    return _field(table, "@timestamp")
 
 
 def alerts_statement(table: EventTable, condition: str) -> str:
@@ -106,12 +104,13 @@ def validate_table(
         cell.alerts += alerts
         if name == BACKGROUND_SCENARIO:
             result.background_events += events
-    host, stamp = _field(table, "host", "name"), _field(table, "@timestamp")
-    result.hosts = {
-        h for (h,) in table.rows(f"SELECT DISTINCT {host} FROM {table.name}") if isinstance(h, str)
-    }
-    first, last = table.rows(f"SELECT min({stamp}), max({stamp}) FROM {table.name}")[0]
-    result.first_ms, result.last_ms = _epoch_ms(first), _epoch_ms(last)
+    host, stamp = _field(table, "host", "name"), _stamp(table)
+    # Hosts and the time span in one scan: a row per host, however many events it has.
+    spans = table.rows(f"SELECT {host}, min({stamp}), max({stamp}) FROM {table.name} GROUP BY {host}")
+    result.hosts = {name for name, _, _ in spans if isinstance(name, str)}
+    firsts = [ms for _, first, _ in spans if (ms := epoch_ms(first)) is not None]
+    lasts = [ms for _, _, last in spans if (ms := epoch_ms(last)) is not None]
+    result.first_ms, result.last_ms = min(firsts, default=None), max(lasts, default=None)
     for cell in [c for c in result.cells.values() if c.wrong and c.expectation.status == "expected"]:
         wanted = "NOT " if cell.expectation.verdict == "alert" else ""
         example = _example(table, cell.scenario, cell.source, f"{wanted}({condition})")

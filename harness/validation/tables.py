@@ -8,13 +8,28 @@ default; ``harness.spark.SparkTable`` runs the same statements on a cluster.
 
 from __future__ import annotations
 
+import base64
+from decimal import Decimal
 from typing import Any, Protocol
 
 import pyarrow as pa
 
 from harness.errors import InputError
 
-__all__ = ["DuckDbTable", "EventTable"]
+__all__ = ["DuckDbTable", "EventTable", "as_document"]
+
+
+def as_document(value: Any) -> Any:
+    """A fetched row as a JSON-able document: binary as base64 (as ``_source`` holds it), decimals as text."""
+    if isinstance(value, dict):
+        return {key: as_document(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_document(item) for item in value]
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
 class EventTable(Protocol):
@@ -61,4 +76,4 @@ class DuckDbTable:
     def first(self, condition: str) -> dict[str, Any] | None:
         found = self.connection.sql(f"SELECT * FROM events WHERE {condition} LIMIT 1").to_arrow_table()
         rows: list[dict[str, Any]] = [] if found is None else found.to_pylist()
-        return rows[0] if rows else None
+        return as_document(rows[0]) if rows else None
