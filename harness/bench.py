@@ -184,7 +184,7 @@ def parquet_bench(
     rows = []
     for name, open_table, note in tables:
         table = open_table()
-        (events,) = table.rows(f"SELECT count(*) FROM {table.name}")[0]
+        (events,) = table.rows(f"SELECT count(*) FROM {table.name}", "events")[0]
         try:
             condition = translate(query, table.schema, engine=table.engine)
         except EqlUnsupportedError as error:
@@ -193,7 +193,7 @@ def parquet_bench(
         best, matches = float("inf"), 0
         for _ in range(repeat):
             began = time.perf_counter()
-            (matches,) = table.rows(f"SELECT count(*) FROM {table.name} WHERE {condition}")[0]
+            (matches,) = table.rows(f"SELECT count(*) FROM {table.name} WHERE {condition}", "matches")[0]
             best = min(best, time.perf_counter() - began)
         rows.append(BenchRow(name, int(events), best, int(matches), note))
     return rows

@@ -7,6 +7,7 @@ differential tests of the condition tree itself are in test_columnar.py.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -168,8 +169,6 @@ def test_spark_needs_a_corpus() -> None:
 @pytest.mark.spark
 def test_spark_counts_per_partition_and_reads_only_the_columns_it_needs(spark: Any, lake: Path) -> None:
     """What crosses the network on a cluster: per-partition counts per group, never events."""
-    import re
-
     from harness import load_rule
     from harness.eql.columnar import translate
     from harness.spark import SparkTable
@@ -229,3 +228,33 @@ def test_a_naive_timestamp_column_is_refused_on_spark_as_on_duckdb(spark: Any, t
     assert table.schema.field("@timestamp").type == pa.timestamp("us")
     with pytest.raises(EqlUnsupportedError, match="date/time column"):
         validate_table(parse_query('any where @timestamp == "x"'), table, Expectations(), rule_name="r")
+
+
+@pytest.mark.spark
+def test_a_terminal_sees_spark_tasks_complete(spark: Any) -> None:
+    import io
+
+    from rich.console import Console
+
+    from harness.spark.progress import spark_progress
+
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=100)
+    with spark_progress(spark, "a long scan", console=terminal):
+        total = spark.range(0, 200_000_000, numPartitions=8).selectExpr("sum(id % 7)").collect()[0][0]
+    assert total > 0
+    assert "Spark: a long scan" in screen.getvalue()
+    assert re.search(r"\d+/8", screen.getvalue())  # tasks done of the stage's eight
+
+
+def test_nothing_is_drawn_when_stderr_is_not_a_terminal() -> None:
+    import io
+
+    from rich.console import Console
+
+    from harness.spark.progress import spark_progress
+
+    screen = io.StringIO()
+    with spark_progress(object(), "a scan", console=Console(file=screen, force_terminal=False)):
+        pass  # the session is never touched off a terminal
+    assert screen.getvalue() == ""

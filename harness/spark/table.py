@@ -10,6 +10,7 @@ import pyarrow as pa
 from harness.eql.ast import Query
 from harness.eql.dialects import condition_sql
 from harness.errors import HarnessError
+from harness.spark.progress import spark_progress
 from harness.spark.schema import arrow_schema
 from harness.spark.session import spark_session
 from harness.validation.tables import as_document
@@ -38,11 +39,13 @@ class SparkTable:
         self.name = f"events_{next(_views)}"
         frame.createOrReplaceTempView(self.name)
 
-    def rows(self, statement: str) -> list[tuple[Any, ...]]:
-        return [tuple(row) for row in self.session.sql(statement).collect()]
+    def rows(self, statement: str, what: str = "a query") -> list[tuple[Any, ...]]:
+        with spark_progress(self.session, what):
+            return [tuple(row) for row in self.session.sql(statement).collect()]
 
     def first(self, condition: str) -> dict[str, Any] | None:
-        found = self.session.sql(f"SELECT * FROM {self.name} WHERE {condition} LIMIT 1").collect()
+        with spark_progress(self.session, "an example event"):
+            found = self.session.sql(f"SELECT * FROM {self.name} WHERE {condition} LIMIT 1").collect()
         if not found:
             return None
         document: dict[str, Any] = as_document(found[0].asDict(recursive=True))

@@ -76,11 +76,17 @@ def validate_table(
 ) -> ValidationResult:
     """``query`` judged on every event of ``table`` against ``expectations``, counted by the engine."""
     condition = _condition(table, query)
-    alerts_by_group = {row[:-1]: row[-1] for row in table.rows(alerts_statement(table, condition))}
+    alerts_by_group = {
+        row[:-1]: row[-1]
+        for row in table.rows(alerts_statement(table, condition), "alerts per scenario and source")
+    }
     grouped = ", ".join(_field(table, "labels", key) for key in _LABELS)
     rows = [
         (*group, events, alerts_by_group.get(group, 0))
-        for *labels, events in table.rows(f"SELECT {grouped}, count(*) FROM {table.name} GROUP BY {grouped}")
+        for *labels, events in table.rows(
+            f"SELECT {grouped}, count(*) FROM {table.name} GROUP BY {grouped}",
+            "events per scenario and source",
+        )
         for group in [tuple(labels)]
     ]
     result = ValidationResult(rule_name, rule_version, str(query), table.location, expectations)
@@ -106,7 +112,9 @@ def validate_table(
             result.background_events += events
     host, stamp = _field(table, "host", "name"), _stamp(table)
     # Hosts and the time span in one scan: a row per host, however many events it has.
-    spans = table.rows(f"SELECT {host}, min({stamp}), max({stamp}) FROM {table.name} GROUP BY {host}")
+    spans = table.rows(
+        f"SELECT {host}, min({stamp}), max({stamp}) FROM {table.name} GROUP BY {host}", "hosts and time span"
+    )
     result.hosts = {name for name, _, _ in spans if isinstance(name, str)}
     firsts = [ms for _, first, _ in spans if (ms := epoch_ms(first)) is not None]
     lasts = [ms for _, _, last in spans if (ms := epoch_ms(last)) is not None]
@@ -149,7 +157,8 @@ def diff_table(
     rows = [
         (*group, events, *changed.get(group, (0, 0, 0, 0)))
         for *labels, events in table.rows(
-            f"SELECT {grouped}, count(*) FROM {table.name} WHERE {target} GROUP BY {grouped}"
+            f"SELECT {grouped}, count(*) FROM {table.name} WHERE {target} GROUP BY {grouped}",
+            "events per scenario and source",
         )
         for group in [tuple(labels)]
     ]

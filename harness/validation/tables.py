@@ -40,8 +40,8 @@ class EventTable(Protocol):
     schema: pa.Schema
     location: str
 
-    def rows(self, statement: str) -> list[tuple[Any, ...]]:
-        """The result of a (small, aggregated) ``SELECT`` over the table."""
+    def rows(self, statement: str, what: str = "a query") -> list[tuple[Any, ...]]:
+        """The result of a (small, aggregated) ``SELECT`` over the table; ``what`` it counts, for progress."""
         ...
 
     def first(self, condition: str) -> dict[str, Any] | None:
@@ -70,7 +70,7 @@ class DuckDbTable:
             source = source.rstrip("/") + "/**/*.parquet"
         self.connection.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{source}')")
 
-    def rows(self, statement: str) -> list[tuple[Any, ...]]:
+    def rows(self, statement: str, what: str = "a query") -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self.connection.execute(statement).fetchall()]
 
     def first(self, condition: str) -> dict[str, Any] | None:
