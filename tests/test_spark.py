@@ -258,3 +258,16 @@ def test_nothing_is_drawn_when_stderr_is_not_a_terminal() -> None:
     with spark_progress(object(), "a scan", console=Console(file=screen, force_terminal=False)):
         pass  # the session is never touched off a terminal
     assert screen.getvalue() == ""
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize(
+    "query", ["any where amount == 1.5", "any where amount > 1", "any where amount != 1.5"]
+)
+def test_a_decimal_column_never_equals_a_number_in_spark_as_in_duckdb(spark: Any, query: str) -> None:
+    from decimal import Decimal
+
+    from harness.spark import spark_verdicts
+
+    table = pa.table({"amount": pa.array([Decimal("1.50")], pa.decimal128(5, 2))})
+    assert spark_verdicts(spark, parse_query(query), table) == [query.endswith("!= 1.5")]
