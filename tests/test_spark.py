@@ -271,3 +271,32 @@ def test_a_decimal_column_never_equals_a_number_in_spark_as_in_duckdb(spark: Any
 
     table = pa.table({"amount": pa.array([Decimal("1.50")], pa.decimal128(5, 2))})
     assert spark_verdicts(spark, parse_query(query), table) == [query.endswith("!= 1.5")]
+
+
+@pytest.fixture(scope="module")
+def unlabelled_lake(lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lake as real telemetry arrives: the same events without ``labels``."""
+    import pyarrow.parquet as pq
+
+    folder = tmp_path_factory.mktemp("real")
+    for part in sorted(lake.glob("*.parquet")):
+        pq.write_table(pq.read_table(part).drop_columns(["labels"]), folder / part.name)
+    return folder
+
+
+@pytest.mark.spark
+def test_alerts_on_real_telemetry_are_listed_alike_by_spark_and_duckdb(
+    spark: Any, unlabelled_lake: Path
+) -> None:
+    validate = ["validate", str(V214), "--corpus", str(unlabelled_lake)]
+    on_spark = _cli(*validate, "--engine", "spark")
+    default = _cli(*validate)
+    assert on_spark[1] == default[1]
+    assert "alerts on events without labels (the first 20 of" in default[1]
+    reports = [
+        json.loads(_cli(*validate, *extra, "--format", "json")[1]) for extra in ([], ["--engine", "spark"])
+    ]
+    listed = [r["unlabelled_alert_examples"] for r in reports]
+    assert listed[0] == listed[1]
+    assert len(listed[0]) == 20
+    assert [row["@timestamp"] for row in listed[0]] == sorted(row["@timestamp"] for row in listed[0])

@@ -43,13 +43,15 @@ class SparkTable:
         with spark_progress(self.session, what):
             return [tuple(row) for row in self.session.sql(statement).collect()]
 
-    def first(self, condition: str) -> dict[str, Any] | None:
-        with spark_progress(self.session, "an example event"):
-            found = self.session.sql(f"SELECT * FROM {self.name} WHERE {condition} LIMIT 1").collect()
-        if not found:
-            return None
-        document: dict[str, Any] = as_document(found[0].asDict(recursive=True))
-        return document
+    def documents(self, condition: str, *, limit: int, order_by: str = "") -> list[dict[str, Any]]:
+        # With an order, Spark keeps the top rows of each partition (TakeOrderedAndProject):
+        # at most ``limit`` rows per task reach the driver, never the matching events at large.
+        order = f" ORDER BY {order_by}" if order_by else ""
+        with spark_progress(self.session, "example events"):
+            found = self.session.sql(
+                f"SELECT * FROM {self.name} WHERE {condition}{order} LIMIT {limit}"
+            ).collect()
+        return [as_document(row.asDict(recursive=True)) for row in found]
 
 
 def spark_verdicts(session: Any, query: Query, table: pa.Table) -> list[bool]:

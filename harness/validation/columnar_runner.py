@@ -19,7 +19,14 @@ from harness.eql.dialects import condition_sql, render
 from harness.eql.sqltree import FieldPath
 from harness.validation.diff import Change, DiffResult
 from harness.validation.expectations import Expectations
-from harness.validation.runner import BACKGROUND_SCENARIO, Cell, ValidationResult, epoch_ms
+from harness.validation.runner import (
+    BACKGROUND_SCENARIO,
+    EXAMPLES,
+    KEY_FIELDS,
+    Cell,
+    ValidationResult,
+    epoch_ms,
+)
 from harness.validation.tables import DuckDbTable, EventTable
 
 __all__ = ["alerts_statement", "diff_parquet", "diff_table", "validate_parquet", "validate_table"]
@@ -119,6 +126,12 @@ def validate_table(
     firsts = [ms for _, first, _ in spans if (ms := epoch_ms(first)) is not None]
     lasts = [ms for _, _, last in spans if (ms := epoch_ms(last)) is not None]
     result.first_ms, result.last_ms = min(firsts, default=None), max(lasts, default=None)
+    if result.unlabelled_alert_count:
+        # What the rule fires on in unlabelled (real) telemetry: the first alerts by the key
+        # fields an analyst reads, so every engine lists the same ones.
+        order = ", ".join(f"{_field(table, *name.split('.'))} ASC NULLS LAST" for name in KEY_FIELDS)
+        unlabelled = f"{_field(table, 'labels', 'scenario')} IS NULL AND ({condition})"
+        result.unlabelled_alerts = table.documents(unlabelled, limit=EXAMPLES, order_by=order)
     for cell in [c for c in result.cells.values() if c.wrong and c.expectation.status == "expected"]:
         wanted = "NOT " if cell.expectation.verdict == "alert" else ""
         example = _example(table, cell.scenario, cell.source, f"{wanted}({condition})")
@@ -131,10 +144,12 @@ def validate_table(
 
 def _example(table: EventTable, scenario: str, source: str, condition: str) -> dict[str, Any] | None:
     scenario_field, source_field, _, role = (_field(table, "labels", key) for key in _LABELS)
-    return table.first(
+    found = table.documents(
         f"{scenario_field} = {_string(table, scenario)} AND {source_field} = {_string(table, source)} "
-        f"AND coalesce({role}, 'target') = 'target' AND {condition}"
+        f"AND coalesce({role}, 'target') = 'target' AND {condition}",
+        limit=1,
     )
+    return found[0] if found else None
 
 
 def diff_table(

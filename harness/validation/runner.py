@@ -18,6 +18,8 @@ from harness.validation.expectations import Expectation, Expectations
 
 __all__ = [
     "BACKGROUND_SCENARIO",
+    "EXAMPLES",
+    "KEY_FIELDS",
     "BudgetCheck",
     "Cell",
     "ValidationResult",
@@ -27,7 +29,7 @@ __all__ = [
 ]
 
 BACKGROUND_SCENARIO = "fleet-background"
-_EXAMPLES = 20
+EXAMPLES = 20
 
 
 @dataclass
@@ -273,7 +275,7 @@ def run_validation(
             result.unlabelled_events += 1
             if alerted:
                 result.unlabelled_alert_count += 1
-                if len(result.unlabelled_alerts) < _EXAMPLES:  # a real corpus may alert millions of times
+                if len(result.unlabelled_alerts) < EXAMPLES:  # a real corpus may alert millions of times
                     result.unlabelled_alerts.append(dict(doc))
             continue
         if labels.get("role", "target") != "target":

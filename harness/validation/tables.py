@@ -44,8 +44,8 @@ class EventTable(Protocol):
         """The result of a (small, aggregated) ``SELECT`` over the table; ``what`` it counts, for progress."""
         ...
 
-    def first(self, condition: str) -> dict[str, Any] | None:
-        """One event satisfying ``condition`` (``LIMIT 1``), as a document, or None."""
+    def documents(self, condition: str, *, limit: int, order_by: str = "") -> list[dict[str, Any]]:
+        """At most ``limit`` events satisfying ``condition`` (in ``order_by`` order), as documents."""
         ...
 
 
@@ -73,7 +73,10 @@ class DuckDbTable:
     def rows(self, statement: str, what: str = "a query") -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self.connection.execute(statement).fetchall()]
 
-    def first(self, condition: str) -> dict[str, Any] | None:
-        found = self.connection.sql(f"SELECT * FROM events WHERE {condition} LIMIT 1").to_arrow_table()
+    def documents(self, condition: str, *, limit: int, order_by: str = "") -> list[dict[str, Any]]:
+        order = f" ORDER BY {order_by}" if order_by else ""
+        found = self.connection.sql(
+            f"SELECT * FROM events WHERE {condition}{order} LIMIT {limit}"
+        ).to_arrow_table()
         rows: list[dict[str, Any]] = [] if found is None else found.to_pylist()
-        return as_document(rows[0]) if rows else None
+        return [as_document(row) for row in rows]
