@@ -450,6 +450,6 @@ def test_an_example_with_binary_and_decimal_values_is_a_json_document(tmp_path: 
         ),
         path,
     )
-    document = DuckDbTable(str(path)).first("TRUE")
+    (document,) = DuckDbTable(str(path)).documents("TRUE", limit=5)
     assert document == {"blob": "AP8=", "amount": "1.50", "nested": {"raw": "YWI="}}
     json.dumps(document)
