@@ -359,3 +359,16 @@ def test_a_decimal_column_never_equals_a_number_in_duckdb(query: str) -> None:
 
     table = pa.table({"amount": pa.array([Decimal("1.50")], pa.decimal128(5, 2))})
     assert ColumnarMatcher(parse_query(query), table.schema).verdicts(table) == [query.endswith("!= 1.5")]
+
+
+@pytest.mark.parametrize("pattern", ["[a-z]+", "a+x*", "b{2,5}", "<1-50>", "(LIST|list)"])
+def test_repeated_classes_and_unrepeated_groups_run_on_spark(pattern: str) -> None:
+    condition = translate(parse_query(f'any where process.name regex "{pattern}"'), SCHEMA, engine="spark")
+    assert "RLIKE" in condition
+
+
+def test_counts_past_re2s_limit_are_refused_on_duckdb_only() -> None:
+    query = parse_query('any where process.name regex "b{1001}"')
+    with pytest.raises(EqlUnsupportedError, match="counts past 1000 repetitions"):
+        translate(query, SCHEMA, engine="duckdb")
+    assert "{1000,1000}" in translate(parse_query('any where process.name regex "b{1000}"'), SCHEMA)

@@ -453,3 +453,24 @@ def test_an_example_with_binary_and_decimal_values_is_a_json_document(tmp_path: 
     (document,) = DuckDbTable(str(path)).documents("TRUE", limit=5)
     assert document == {"blob": "AP8=", "amount": "1.50", "nested": {"raw": "YWI="}}
     json.dumps(document)
+
+
+@pytest.mark.parametrize(("role", "context"), [(None, 0), ("target", 0), ("", 1), ("context", 1)])
+def test_the_row_and_sql_runners_read_a_role_alike(tmp_path: Path, role: str | None, context: int) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from harness.eql import parse_query
+    from harness.validation.columnar_runner import validate_parquet
+
+    labels = {"scenario": "s", "source": "endpoint", "intent": "benign", "role": role}
+    events = [{"event": {"category": "process"}, "labels": labels}]
+    ndjson, parquet = tmp_path / "e.ndjson", tmp_path / "e.parquet"
+    ndjson.write_text(json.dumps(events[0]) + "\n", encoding="utf-8")
+    pq.write_table(pa.Table.from_pylist(events), parquet)
+    rows = _validate(V214, Expectations(), path=str(ndjson))
+    sql = validate_parquet(parse_query(load_rule(V214).query), str(parquet), Expectations(), rule_name="r")
+    assert rows.context_events == sql.context_events == context
+    assert (
+        sum(c.events for c in rows.cells.values()) == sum(c.events for c in sql.cells.values()) == 1 - context
+    )

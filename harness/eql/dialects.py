@@ -94,11 +94,11 @@ def condition_sql(
     """The SQL condition selecting what ``query`` matches in a table with ``schema``, for ``engine``.
 
     Raises :class:`EqlUnsupportedError` for what the engine cannot run with the reference's
-    answers (for Spark, also what only java.util.regex cannot).
+    answers (also a pattern only that engine's regex library cannot run).
     """
     built = build_condition(query, schema, category_field=category_field)
-    if engine == "spark" and built.java_refusals:
-        raise built.java_refusals[0]
+    if built.refusals.get(engine):
+        raise built.refusals[engine][0]
     return render(built.tree, engine)
 
 

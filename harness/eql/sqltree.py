@@ -80,17 +80,18 @@ class FullMatch(exp.Expression):
 
 class SqlCondition:
     """The condition tree, the field paths it reads (to prune the rest before a scan), and what
-    only Spark cannot run (``java_refusals``: patterns java.util.regex may never finish)."""
+    one engine alone cannot run (``refusals`` by engine: a pattern its regex library rejects
+    or may never finish)."""
 
     def __init__(
         self,
         tree: exp.Expr,
         paths: set[tuple[str, ...]],
-        java_refusals: list[EqlUnsupportedError] | None = None,
+        refusals: dict[str, list[EqlUnsupportedError]] | None = None,
     ) -> None:
         self.tree = tree
         self.paths = paths
-        self.java_refusals = java_refusals or []
+        self.refusals = refusals or {}
 
 
 def build_condition(
@@ -102,7 +103,7 @@ def build_condition(
     if query.category is not None:
         category = Field(tuple(category_field.split(".")))
         body = exp.and_(builder.equals(category, query.category), body, copy=False)
-    return SqlCondition(body, builder.paths, builder.java_refusals)
+    return SqlCondition(body, builder.paths, builder.refusals)
 
 
 def _string(text: str) -> exp.Literal:
@@ -132,9 +133,14 @@ def _wildcard_regex(pattern: str, insensitive: bool, lucene: bool = False) -> st
     return "(?s)" + "".join(out)
 
 
+# (?:[a-z])+ is [a-z]+: without the group, java.util.regex repeats a class in a loop instead
+# of recursing, and the Spark refusal below is kept for groups that really repeat.
+_SINGLE_ATOM_GROUP = re.compile(r"\(\?:(\[(?:\\.|[^\]\\])*\]|\\[^U]|[^\\()|\[\]{}*+?])\)")
+
+
 def _lucene_regex(pattern: str, insensitive: bool) -> str:
     """A Lucene regular expression in the shared syntax, from the Python form the reference uses."""
-    python = lucene_to_python(pattern, insensitive)
+    python = _SINGLE_ATOM_GROUP.sub(r"\1", lucene_to_python(pattern, insensitive))
     python = re.sub(r"\\U([0-9a-f]{8})", lambda m: f"\\x{{{int(m.group(1), 16):x}}}", python)
     python = python.replace("(?!)", _NEVER)
     # re.escape output outside classes: a backslash before a non-alphanumeric character,
@@ -155,6 +161,32 @@ def _repeats_a_group(regex: str) -> bool:
         elif ch == "[":
             in_class = True
         elif ch == ")" and i + 1 < len(regex) and regex[i + 1] in "*+?{":
+            return True
+        i += 1
+    return False
+
+
+_RE2_MAX_REPEAT = 1000
+
+
+def _counts_past(regex: str, limit: int) -> bool:
+    """Whether ``regex`` (the shared syntax) has a counted repetition (``{n}``, ``{n,m}``) above ``limit``."""
+    i, in_class = 0, False
+    while i < len(regex):
+        ch = regex[i]
+        if ch == "\\":
+            # \x{...} is a code point, not a count: skip it whole.
+            i = regex.index("}", i) + 1 if regex.startswith("x{", i + 1) else i + 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif (
+            ch == "{"
+            and (count := re.match(r"\{(\d+)(?:,(\d*))?\}", regex[i:]))
+            and any(n and int(n) > limit for n in count.groups())
+        ):
             return True
         i += 1
     return False
@@ -220,7 +252,7 @@ class _Builder:
         self.query = query
         self.schema = schema
         self.paths: set[tuple[str, ...]] = set()
-        self.java_refusals: list[EqlUnsupportedError] = []
+        self.refusals: dict[str, list[EqlUnsupportedError]] = {"duckdb": [], "spark": []}
 
     def unsupported(self, what: str, node: Expr) -> EqlUnsupportedError:
         start, end = getattr(node, "span", (0, 0))
@@ -369,10 +401,18 @@ class _Builder:
             if _repeats_a_group(regex):
                 # java.util.regex recurses once per repetition of a group (a stack overflow on a
                 # long value) and backtracks exponentially on nested ones; RE2 and Lucene do not.
-                self.java_refusals.append(
+                self.refusals["spark"].append(
                     self.unsupported(
                         f"the regular expression {joined!r} repeats a group, which Spark's backtracking "
                         "matcher may not finish on long values; it",
+                        node,
+                    )
+                )
+            if _counts_past(regex, _RE2_MAX_REPEAT):
+                self.refusals["duckdb"].append(
+                    self.unsupported(
+                        f"the regular expression {joined!r} counts past {_RE2_MAX_REPEAT} repetitions, "
+                        "RE2's limit; it",
                         node,
                     )
                 )

@@ -102,7 +102,7 @@ def validate_table(
             result.unlabelled_events += events
             result.unlabelled_alert_count += alerts
             continue
-        if (part or "target") != "target":
+        if part is not None and part != "target":  # as the row runner: a missing role is "target"
             result.context_events += events
             result.context_alerts += alerts
             continue

@@ -278,7 +278,7 @@ def run_validation(
                 if len(result.unlabelled_alerts) < EXAMPLES:  # a real corpus may alert millions of times
                     result.unlabelled_alerts.append(dict(doc))
             continue
-        if labels.get("role", "target") != "target":
+        if labels.get("role") not in (None, "target"):  # a missing or null role is "target", as in SQL
             result.context_events += 1
             result.context_alerts += alerted
             continue
