@@ -900,7 +900,7 @@ def bench(
     if corpus_path is not None:
         rows = parquet_bench(rule, corpus_path, repeat=repeat, spark_master=master)
         title = f"{rule.name} (version {rule.version}): {corpus_path}, best of {repeat}"
-        _print_bench(rows, title, as_json)
+        _show_bench(rows, title, as_json)
         return
     documents = list(open_corpus(profile=profile, events=events, seed=seed))
     with tempfile.TemporaryDirectory() as folder:
@@ -911,65 +911,13 @@ def bench(
         if master is not None:
             rows += parquet_bench(rule, str(parquet), repeat=repeat, spark_master=master)
     title = f"{rule.name} (version {rule.version}): {events:,} {profile} events, best of {repeat}"
-    _print_bench(rows, title, as_json)
+    _show_bench(rows, title, as_json)
 
 
-def _print_bench(rows: list[Any], title: str, as_json: bool) -> None:
-    """Rates with ratios to the empty loop, to the eql package and to DuckDB's Parquet scan, where timed."""
-
-    def rate_of(name: str) -> float | None:
-        return next((r.rate for r in rows if r.engine == name), None)
-
-    floor, peer, scan = rate_of("empty loop"), rate_of("eql (peer)"), rate_of("duckdb (parquet)")
-
-    def times(rate: float | None, base: float | None) -> float | None:
-        return rate / base if rate and base else None
+def _show_bench(rows: list[Any], title: str, as_json: bool) -> None:
+    from harness.bench_report import bench_json, print_bench
 
     if as_json:
-        click.echo(
-            orjson.dumps(
-                [
-                    {
-                        "engine": r.engine,
-                        "events": r.events,
-                        "seconds": r.seconds,
-                        "events_per_second": r.rate,
-                        "matches": r.matches,
-                        "ratio_to_empty_loop": times(r.rate, floor),
-                        "ratio_to_eql": times(r.rate, peer),
-                        "ratio_to_duckdb_parquet": times(r.rate, scan) if "parquet" in r.engine else None,
-                        "note": r.note,
-                    }
-                    for r in rows
-                ],
-                option=orjson.OPT_INDENT_2,
-            ).decode()
-        )
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    # A ratio column only where its baseline was timed: a narrow terminal keeps the headers whole.
-    columns = [
-        (header, base, digits, parquet_only)
-        for header, base, digits, parquet_only in [
-            ("x empty loop", floor, 3, False),
-            ("x eql", peer, 1, False),
-            ("x duckdb scan", scan, 2, True),
-        ]
-        if base is not None
-    ]
-    table = Table("engine", "events/s", *(c[0] for c in columns), "matches", "note", title=title)
-    for r in rows:
-        cells = []
-        for _, base, digits, parquet_only in columns:
-            ratio = times(r.rate, base) if "parquet" in r.engine or not parquet_only else None
-            cells.append("" if ratio is None else f"{ratio:.{digits}f}")
-        table.add_row(
-            r.engine,
-            f"{r.rate:,.0f}" if r.rate else "-",
-            *cells,
-            "-" if r.matches is None else f"{r.matches:,}",
-            r.note,
-        )
-    Console().print(table)
+        click.echo(bench_json(rows))
+    else:
+        print_bench(rows, title)

@@ -4,13 +4,12 @@ sqlglot's own dialects render everything standard (boolean logic, comparisons,
 literals with each engine's string escapes, ``array_contains``); these subclasses add
 the harness's four nodes, the only places the engines differ in what they must be told:
 
-=============  =====================================  ===========================================
-node           DuckDB                                 Spark SQL
-=============  =====================================  ===========================================
-FieldPath      ``struct_extract("a", 'b')``           ```a`.`b```
-AnyElement     ``len(list_filter(l, lambda x: p))>0``  ``exists(l, x -> p)``
-FullMatch      ``regexp_full_match(v, 'r')`` (RE2)    ``v RLIKE '\\A(?:r)\\z'`` (java.util.regex)
-=============  =====================================  ===========================================
+* ``FieldPath``: ``struct_extract("a", 'b')`` in DuckDB, ```a`.`b``` in Spark;
+* ``AnyElement``: ``len(list_filter(l, lambda x: p)) > 0`` in DuckDB, ``exists(l, x -> p)``
+  in Spark;
+* ``Element``: the lambda's ``x`` in both;
+* ``FullMatch``: ``regexp_full_match(v, 'r')`` (RE2) in DuckDB, ``v RLIKE '\\A(?:r)\\z'``
+  (java.util.regex) in Spark.
 
 ``\\A`` and ``\\z`` anchor the whole value in Java (``$`` would also match before a
 final line break); RLIKE searches, so the anchors make it a full match.
