@@ -23,7 +23,6 @@ The differential tests hold the rest to the reference's answers, on both engines
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -43,15 +42,21 @@ from harness.eql.ast import (
     Or,
     Query,
 )
-from harness.eql.lucene_regex import lucene_to_python
 from harness.eql.optimizer import optimize
+from harness.eql.sqlregex import (
+    RE2_MAX_REPEAT,
+    counts_past,
+    lucene_regex,
+    regex_char,
+    repeats_a_group,
+    wildcard_regex,
+)
 from harness.errors import EqlUnsupportedError
 
 __all__ = ["AnyElement", "Element", "FieldPath", "FullMatch", "SqlCondition", "build_condition"]
 
 _FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _ORDER: dict[str, type[exp.Binary]] = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
-_NEVER = r"[^\x{0}-\x{10FFFF}]"  # a class nothing is in: RE2 has no (?!)
 
 
 class FieldPath(exp.Expression):
@@ -108,88 +113,6 @@ def build_condition(
 
 def _string(text: str) -> exp.Literal:
     return exp.Literal.string(text)
-
-
-def _char(ch: str, insensitive: bool) -> str:
-    if "a" <= ch <= "z" or "A" <= ch <= "Z":
-        return f"[{ch.lower()}{ch.upper()}]" if insensitive else ch
-    if "0" <= ch <= "9":
-        return ch
-    return f"\\x{{{ord(ch):x}}}"
-
-
-def _wildcard_regex(pattern: str, insensitive: bool, lucene: bool = False) -> str:
-    """The regular expression of ``patterns.eql_wildcard`` (or ``lucene_wildcard``), whole-value."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if lucene and ch == "\\" and i + 1 < len(pattern):
-            out.append(_char(pattern[i + 1], False))  # escaped: matched as itself, case and all
-            i += 2
-            continue
-        out.append(".*" if ch == "*" else "." if ch == "?" else _char(ch, insensitive))
-        i += 1
-    return "(?s)" + "".join(out)
-
-
-# (?:[a-z])+ is [a-z]+: without the group, java.util.regex repeats a class in a loop instead
-# of recursing, and the Spark refusal below is kept for groups that really repeat.
-_SINGLE_ATOM_GROUP = re.compile(r"\(\?:(\[(?:\\.|[^\]\\])*\]|\\[^U]|[^\\()|\[\]{}*+?])\)")
-
-
-def _lucene_regex(pattern: str, insensitive: bool) -> str:
-    """A Lucene regular expression in the shared syntax, from the Python form the reference uses."""
-    python = _SINGLE_ATOM_GROUP.sub(r"\1", lucene_to_python(pattern, insensitive))
-    python = re.sub(r"\\U([0-9a-f]{8})", lambda m: f"\\x{{{int(m.group(1), 16):x}}}", python)
-    python = python.replace("(?!)", _NEVER)
-    # re.escape output outside classes: a backslash before a non-alphanumeric character,
-    # which RE2 and java.util.regex both read as that character.
-    return "(?s)" + python
-
-
-def _repeats_a_group(regex: str) -> bool:
-    """Whether ``regex`` (the shared syntax) applies ``*``, ``+``, ``?`` or ``{n,m}`` to a group."""
-    i, in_class = 0, False
-    while i < len(regex):
-        ch = regex[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == ")" and i + 1 < len(regex) and regex[i + 1] in "*+?{":
-            return True
-        i += 1
-    return False
-
-
-_RE2_MAX_REPEAT = 1000
-
-
-def _counts_past(regex: str, limit: int) -> bool:
-    """Whether ``regex`` (the shared syntax) has a counted repetition (``{n}``, ``{n,m}``) above ``limit``."""
-    i, in_class = 0, False
-    while i < len(regex):
-        ch = regex[i]
-        if ch == "\\":
-            # \x{...} is a code point, not a count: skip it whole.
-            i = regex.index("}", i) + 1 if regex.startswith("x{", i + 1) else i + 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif (
-            ch == "{"
-            and (count := re.match(r"\{(\d+)(?:,(\d*))?\}", regex[i:]))
-            and any(n and int(n) > limit for n in count.groups())
-        ):
-            return True
-        i += 1
-    return False
 
 
 def _is_list(dtype: pa.DataType) -> bool:
@@ -356,10 +279,10 @@ class _Builder:
             ):
                 name = node.name.lower()
                 if name == "startswith":
-                    pattern = "(?s)" + "".join(_char(ch, node.insensitive) for ch in text) + ".*"
+                    pattern = "(?s)" + "".join(regex_char(ch, node.insensitive) for ch in text) + ".*"
                 else:
                     wildcard = "*" + text + ("*" if name == "stringcontains" else "")
-                    pattern = _wildcard_regex(wildcard, node.insensitive, lucene=True)
+                    pattern = wildcard_regex(wildcard, node.insensitive, lucene=True)
                 return self.regex(field, pattern, node)
         raise self.unsupported(f"{type(node).__name__.lower()} {self.text(node)!r}", node)
 
@@ -397,8 +320,8 @@ class _Builder:
             parts.append(exp.Paren(this=self.missing(field)))
         if node.op.startswith("regex"):
             joined = "|".join(str(p) for p in patterns)
-            regex = _lucene_regex(joined, node.op.endswith("~"))
-            if _repeats_a_group(regex):
+            regex = lucene_regex(joined, node.op.endswith("~"))
+            if repeats_a_group(regex):
                 # java.util.regex recurses once per repetition of a group (a stack overflow on a
                 # long value) and backtracks exponentially on nested ones; RE2 and Lucene do not.
                 self.refusals["spark"].append(
@@ -408,10 +331,10 @@ class _Builder:
                         node,
                     )
                 )
-            if _counts_past(regex, _RE2_MAX_REPEAT):
+            if counts_past(regex, RE2_MAX_REPEAT):
                 self.refusals["duckdb"].append(
                     self.unsupported(
-                        f"the regular expression {joined!r} counts past {_RE2_MAX_REPEAT} repetitions, "
+                        f"the regular expression {joined!r} counts past {RE2_MAX_REPEAT} repetitions, "
                         "RE2's limit; it",
                         node,
                     )
@@ -420,7 +343,7 @@ class _Builder:
         else:
             insensitive = node.op != "like"
             parts += [
-                self.regex(field, _wildcard_regex(str(p), insensitive), node)
+                self.regex(field, wildcard_regex(str(p), insensitive), node)
                 for p in patterns
                 if p is not None
             ]
@@ -435,6 +358,6 @@ class _Builder:
 
     def in_value(self, field: Field, literal: Literal, node: InSet) -> exp.Expr:
         if node.insensitive and isinstance(literal.value, str):
-            exact = "(?s)" + "".join(_char(ch, True) for ch in literal.value)
+            exact = "(?s)" + "".join(regex_char(ch, True) for ch in literal.value)
             return self.regex(field, exact, node)
         return self.equals(field, literal.value)
