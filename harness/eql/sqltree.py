@@ -53,7 +53,15 @@ from harness.eql.sqlregex import (
 )
 from harness.errors import EqlUnsupportedError
 
-__all__ = ["AnyElement", "Element", "FieldPath", "FullMatch", "SqlCondition", "build_condition"]
+__all__ = [
+    "AnyElement",
+    "Element",
+    "FieldPath",
+    "FullMatch",
+    "SqlCondition",
+    "build_condition",
+    "field_column",
+]
 
 _FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _ORDER: dict[str, type[exp.Binary]] = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
@@ -97,6 +105,19 @@ class SqlCondition:
         self.tree = tree
         self.paths = paths
         self.refusals = refusals or {}
+
+
+def field_column(schema: pa.Schema, path: tuple[str, ...]) -> tuple[FieldPath | None, pa.DataType | None]:
+    """The column (and struct children) at ``path`` and its Arrow type; (None, None) if absent."""
+    dtype: pa.DataType | None = None
+    fields: Any = schema
+    for part in path:
+        index = fields.get_field_index(part) if fields is not None else -1
+        if index < 0:
+            return None, None
+        dtype = fields.field(index).type
+        fields = dtype if pa.types.is_struct(dtype) else None
+    return FieldPath(expressions=[exp.to_identifier(p, quoted=True) for p in path]), dtype
 
 
 def build_condition(
@@ -194,18 +215,11 @@ class _Builder:
 
     def column(self, field: Field) -> tuple[exp.Expr, pa.DataType | None]:
         """The SQL expression for ``field`` and its Arrow type (None: no such column, always null)."""
-        dtype: pa.DataType | None = None
-        fields: Any = self.schema
-        for depth, part in enumerate(field.path):
-            index = fields.get_field_index(part) if fields is not None else -1
-            if index < 0:
-                return exp.null(), None
-            dtype = fields.field(index).type
-            fields = dtype if pa.types.is_struct(dtype) else None
-            if fields is None and depth < len(field.path) - 1:
-                return exp.null(), None
+        column, dtype = field_column(self.schema, field.path)
+        if column is None:
+            return exp.null(), None
         self.paths.add(field.path)
-        return FieldPath(expressions=[exp.to_identifier(p, quoted=True) for p in field.path]), dtype
+        return column, dtype
 
     def any_value(self, field: Field, test: _Test, node: Expr) -> exp.Expr:
         """True when some value of ``field`` passes ``test(value, type)`` (None: the type never does)."""

@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from harness.eql import Query
 from harness.eql.dialects import condition_sql, render
-from harness.eql.sqltree import FieldPath
+from harness.eql.sqltree import field_column
 from harness.validation.diff import Change, DiffResult
 from harness.validation.expectations import Expectations
 from harness.validation.runner import (
@@ -36,13 +36,8 @@ _LABELS = ("scenario", "source", "intent", "role")
 
 def _field(table: EventTable, *path: str) -> str:
     """``path`` in the table's dialect, or a typed NULL when the schema has no such field."""
-    fields: Any = table.schema
-    for part in path:
-        if fields is None or fields.get_field_index(part) < 0:
-            return render(exp.cast(exp.null(), "varchar"), table.engine)
-        dtype = fields.field(fields.get_field_index(part)).type
-        fields = dtype if hasattr(dtype, "get_field_index") else None
-    return render(FieldPath(expressions=[exp.to_identifier(p, quoted=True) for p in path]), table.engine)
+    column, _ = field_column(table.schema, path)
+    return render(exp.cast(exp.null(), "varchar") if column is None else column, table.engine)
 
 
 def _string(table: EventTable, text: str) -> str:
@@ -55,8 +50,8 @@ def _condition(table: EventTable, query: Query) -> str:
 
 def _stamp(table: EventTable) -> str:
     """``@timestamp`` for min/max: a typed column as epoch milliseconds computed by the engine (UTC)."""
-    index = table.schema.get_field_index("@timestamp")
-    if index >= 0 and pa.types.is_temporal(table.schema.field(index).type):
+    _, dtype = field_column(table.schema, ("@timestamp",))
+    if dtype is not None and pa.types.is_temporal(dtype):
         column = _field(table, "@timestamp")
         return f"epoch_ms({column})" if table.engine == "duckdb" else f"unix_millis({column})"
     return _field(table, "@timestamp")
