@@ -70,7 +70,11 @@ def _held(snapshot: Any, now: Any, where: str) -> list[str]:
     if isinstance(snapshot, list):
         if not isinstance(now, list) or len(now) != len(snapshot):
             return [f"{where}: was a list of {len(snapshot)}, now {now!r:.80}"]
-        return [p for i, (a, b) in enumerate(zip(snapshot, now, strict=True)) for p in _held(a, b, f"{where}[{i}]")]
+        return [
+            p
+            for i, (a, b) in enumerate(zip(snapshot, now, strict=True))
+            for p in _held(a, b, f"{where}[{i}]")
+        ]
     return [] if snapshot == now else [f"{where}: was {snapshot!r:.80}, now {now!r:.80}"]
 
 
