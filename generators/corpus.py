@@ -24,10 +24,10 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from generators.appcmd import SCENARIOS
 from generators.fastpath import fleet_chunks, write_fleet_ndjson
 from generators.model import Launch
 from generators.profiles import CorpusOptions, corpus_launches, scenario_sources
+from generators.scenarios import Catalogue
 from generators.sources import Source
 from generators.sources.common import iso
 from harness.events import atomic_writer
@@ -142,11 +142,16 @@ def _parquet_line(launch: Launch, src: Source) -> bytes:
     )
 
 
-def parquet_schema() -> pa.Schema:
-    """One schema for every source: inferred from every scenario in every source, then unified."""
-    lines = []
-    for launch, src in corpus_launches(CorpusOptions("scenarios", seed=0)):
-        lines.append(_parquet_line(launch, src))
+def parquet_schema(catalogue: Catalogue | None) -> pa.Schema:
+    """One schema for every source: inferred from every scenario of ``catalogue`` in every source.
+
+    Without a catalogue, from a sample of fleet background (every source, every host role).
+    """
+    if catalogue is not None:
+        sample = CorpusOptions("scenarios", seed=0, catalogue=catalogue)
+    else:
+        sample = CorpusOptions("fleet", events=5_000, seed=0)
+    lines = [_parquet_line(launch, src) for launch, src in corpus_launches(sample)]
     table = pa_json.read_json(
         io.BytesIO(b"\n".join(lines)), read_options=pa_json.ReadOptions(use_threads=False)
     )
@@ -160,7 +165,7 @@ def _write_parquet(
     on_progress: Callable[[int], None] | None,
     reference: bool,
 ) -> None:
-    schema = parquet_schema()
+    schema = parquet_schema(options.catalogue)
     parse = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
     read = pa_json.ReadOptions(block_size=1 << 26)
     pending: list[pa.Table] = []
@@ -200,8 +205,8 @@ def _parquet_chunks(options: CorpusOptions, stats: CorpusStats, reference: bool)
         yield b"\n".join(lines), len(lines)
 
 
-def catalogue_rows() -> list[dict[str, str]]:
-    """One row per scenario and source, for corpora/README.md."""
+def catalogue_rows(catalogue: Catalogue) -> list[dict[str, str]]:
+    """One row per scenario of ``catalogue``, with the sources it is rendered in (corpora/README.md)."""
     return [
         {
             "id": s.id,
@@ -211,5 +216,5 @@ def catalogue_rows() -> list[dict[str, str]]:
             "description": s.description,
             "reference": s.reference,
         }
-        for s in SCENARIOS.values()
+        for s in catalogue.scenarios.values()
     ]

@@ -6,8 +6,9 @@
     fake = Faker()
     fake.add_provider(WindowsProcessProvider)
     fake.seed_instance(7)
-    fake.appcmd_command_line(intent="malicious")
-    fake.process_event(scenario="appcmd-list-apppool-text-star", source="sysmon-windows")
+    appcmd = get_catalogue("appcmd")  # from generators.catalogues
+    fake.appcmd_command_line(appcmd, intent="malicious")
+    fake.process_event(appcmd, scenario="appcmd-list-apppool-text-star", source="sysmon-windows")
 
 Every choice goes through Faker's own random generator, so ``seed_instance`` makes the
 results reproducible.
@@ -19,10 +20,9 @@ from typing import Any
 
 from faker.providers import BaseProvider
 
-from generators.appcmd import SCENARIOS
 from generators.fleet import small_fleet
 from generators.profiles import DEFAULT_START, scenario_sources
-from generators.scenarios import IisContext, build_launches
+from generators.scenarios import Catalogue, IisContext, build_launches
 from generators.sources import SOURCES
 
 __all__ = ["WindowsProcessProvider"]
@@ -44,9 +44,9 @@ class WindowsProcessProvider(BaseProvider):
         parts = "-".join(str(self.random_int(1_000_000_000, 3_999_999_999)) for _ in range(3))
         return f"S-1-5-21-{parts}-{self.random_int(1000, 99_999)}"
 
-    def appcmd_command_line(self, intent: str | None = None) -> str:
-        """A command line from an AppCmd scenario of the catalogue (``intent`` narrows the choice)."""
-        scenarios = [s for s in SCENARIOS.values() if intent is None or s.intent == intent]
+    def appcmd_command_line(self, catalogue: Catalogue, intent: str | None = None) -> str:
+        """An AppCmd command line from a scenario of ``catalogue`` (``intent`` narrows the choice)."""
+        scenarios = [s for s in catalogue.scenarios.values() if intent is None or s.intent == intent]
         if not scenarios:
             raise ValueError(f"no scenario has intent {intent!r}")
         steps = [step for s in scenarios for step in s.steps if step.image.startswith("appcmd")]
@@ -57,9 +57,15 @@ class WindowsProcessProvider(BaseProvider):
             .replace("{vdir}", "Default Web Site/")
         )
 
-    def process_event(self, scenario: str | None = None, source: str | None = None) -> dict[str, Any]:
-        """One labelled document: the target event of ``scenario`` (or any) as ``source`` indexes it."""
-        chosen = SCENARIOS[scenario] if scenario else self.random_element(list(SCENARIOS.values()))
+    def process_event(
+        self, catalogue: Catalogue, scenario: str | None = None, source: str | None = None
+    ) -> dict[str, Any]:
+        """One labelled document: a target event of ``catalogue``'s ``scenario`` (or any) in ``source``."""
+        chosen = (
+            catalogue.scenario(scenario)
+            if scenario
+            else self.random_element(list(catalogue.scenarios.values()))
+        )
         sources = scenario_sources(chosen)
         src = SOURCES[source] if source else self.random_element(sources)
         if src not in sources:

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from generators.appcmd import SCENARIOS
 from generators.background import (
     DAY_NS,
     BackgroundDay,
@@ -29,8 +28,9 @@ from generators.background import (
 )
 from generators.fleet import Fleet, build_fleet
 from generators.model import Launch
-from generators.scenarios import IisContext, Scenario, build_launches
+from generators.scenarios import Catalogue, IisContext, Scenario, build_launches
 from generators.sources import SOURCES, Source
+from harness.vocabulary import DEFAULT_SEED
 
 __all__ = [
     "PROFILES",
@@ -60,11 +60,13 @@ _SOURCE_SHARE = {
 class CorpusOptions:
     profile: str = "scenarios"
     events: int | None = None  # None: the profile's natural size (one round of scenarios; 100,000 otherwise)
-    seed: int = 0
+    seed: int = DEFAULT_SEED
     days: int = 7
     start: datetime = DEFAULT_START
     attack_rate: float = 20.0  # malicious scenario runs per million events (fleet)
     admin_rate: float = 400.0  # IIS administration runs per million events (fleet)
+    # The scenarios a corpus holds; a fleet without one is background alone.
+    catalogue: Catalogue | None = None
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -77,6 +79,15 @@ class CorpusOptions:
             raise ValueError("rates must be >= 0")
         if self.start.tzinfo is None:
             raise ValueError("start must be timezone-aware (UTC)")
+        if self.catalogue is None and self.profile != "fleet":
+            raise ValueError(
+                f"the {self.profile} profile runs a scenario catalogue's scenarios: give catalogue=..."
+            )
+
+    @property
+    def scenarios(self) -> list[Scenario]:
+        """The catalogue's scenarios, in catalogue order; none for a fleet without a catalogue."""
+        return [] if self.catalogue is None else list(self.catalogue.scenarios.values())
 
 
 def scenario_sources(scenario: Scenario) -> list[Source]:
@@ -92,7 +103,7 @@ def corpus_launches(options: CorpusOptions) -> Iterator[tuple[Launch, Source]]:
         fleet = build_fleet(options.seed)
         rng = np.random.default_rng(options.seed)
         start_ns = int(options.start.timestamp()) * 1_000_000_000
-        stream = _scenario_rounds(fleet, rng, start_ns, forever=options.events is not None)
+        stream = _scenario_rounds(fleet, rng, start_ns, options.scenarios, forever=options.events is not None)
     else:
         stream = _fleet_stream(options)
     yield from _numbered(itertools.islice(stream, options.events) if options.events is not None else stream)
@@ -175,12 +186,12 @@ def _scenario_launches(
 
 
 def _scenario_rounds(
-    fleet: Fleet, rng: np.random.Generator, start_ns: int, *, forever: bool
+    fleet: Fleet, rng: np.random.Generator, start_ns: int, scenarios: list[Scenario], *, forever: bool
 ) -> Iterator[tuple[Launch, Source]]:
     """Every scenario in every source, a minute apart: one round, or round after round."""
     clock = start_ns + 9 * 3_600 * 1_000_000_000
     for _ in itertools.count() if forever else range(1):
-        for scenario in SCENARIOS.values():
+        for scenario in scenarios:
             for src in scenario_sources(scenario):
                 for launch in _scenario_launches(fleet, rng, scenario, clock):
                     yield launch, src
@@ -256,7 +267,7 @@ def _injected(
 ) -> list[tuple[Launch, Source]]:
     """The scenario runs a fleet or mixed corpus holds, each in its host's source."""
     by_intent: dict[str, list[Scenario]] = {}
-    for s in SCENARIOS.values():
+    for s in options.scenarios:
         by_intent.setdefault(s.intent, []).append(s)
     if options.profile == "mixed":
         plan = {"malicious": total // 25, "benign": total // 25, "out-of-scope": total // 50}
@@ -268,7 +279,9 @@ def _injected(
     runs: list[tuple[Launch, Source]] = []
     budget = total
     for intent, count in plan.items():
-        pool = by_intent[intent]
+        pool = by_intent.get(intent, [])
+        if not pool:
+            continue  # a catalogue without this intent (or none): background takes its share
         for _ in range(count):
             scenario = pool[int(rng.integers(0, len(pool)))]
             day = int(rng.integers(0, days))

@@ -10,14 +10,15 @@ and ``{vdir}`` from the host's IIS configuration; a step marked ``per_pool`` (or
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from generators.images import image
 from generators.model import INTENTS, Host, Label, Launch, Parent, User
 from generators.winargs import join_command_line, split_command_line
 
-__all__ = ["IisContext", "Scenario", "Step", "build_launches"]
+__all__ = ["Catalogue", "IisContext", "Scenario", "Step", "build_launches"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,41 @@ class Scenario:
     @property
     def label(self) -> Label:
         return Label(self.id, self.intent, self.attack)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Scenarios for one behaviour, the background they assume, and the ATT&CK techniques they cover.
+
+    ``background`` names the fleet model the scenarios run in (``windows-iis-fleet``: the
+    Windows estate of :mod:`generators.fleet`, whose IIS servers host the scenarios).
+    """
+
+    name: str
+    title: str
+    description: str
+    scenarios: Mapping[str, Scenario]
+    techniques: tuple[str, ...]
+    background: str
+    # Rule versions by hand (rule id, version -> predicate), timed by ``harness bench`` as a baseline.
+    baselines: Mapping[tuple[str, int], Callable[[Mapping[str, Any]], bool]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.scenarios:
+            raise ValueError(f"catalogue {self.name!r} holds no scenario")
+        for sid, scenario in self.scenarios.items():
+            if sid != scenario.id:
+                raise ValueError(f"catalogue {self.name!r}: {sid!r} holds scenario {scenario.id!r}")
+
+    def scenario(self, sid: str) -> Scenario:
+        """The scenario with id ``sid``; a KeyError names the catalogue."""
+        try:
+            return self.scenarios[sid]
+        except KeyError:
+            raise KeyError(f"no scenario {sid!r} in catalogue {self.name!r}") from None
+
+    def by_intent(self, intent: str) -> list[Scenario]:
+        return [s for s in self.scenarios.values() if s.intent == intent]
 
 
 @dataclass(frozen=True)

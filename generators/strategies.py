@@ -19,16 +19,15 @@ from typing import Any
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from generators.appcmd import SCENARIOS
 from generators.background import BACKGROUND
 from generators.fleet import small_fleet
 from generators.images import image
 from generators.model import INTENTS, Launch, Parent
 from generators.profiles import DEFAULT_START, scenario_sources
-from generators.scenarios import IisContext, Scenario, build_launches
+from generators.scenarios import Catalogue, IisContext, Scenario, build_launches
 from generators.sources import SOURCES, Source
 
-__all__ = ["benign_events", "launches", "malicious_appcmd_events", "process_events"]
+__all__ = ["benign_events", "launches", "malicious_events", "process_events"]
 
 _EPOCH_NS = int(DEFAULT_START.timestamp()) * 1_000_000_000
 _WEEK_S = 7 * 86_400
@@ -39,12 +38,16 @@ def _check_choice(name: str, value: str | None, choices: list[str]) -> None:
         raise ValueError(f"{name}={value!r} is not one of: {', '.join(choices)}")
 
 
-def _scenarios(scenario: str | None, intent: str | None) -> list[Scenario]:
-    _check_choice("scenario", scenario, list(SCENARIOS))
+def _scenarios(catalogue: Catalogue, scenario: str | None, intent: str | None) -> list[Scenario]:
+    if not isinstance(catalogue, Catalogue):
+        raise TypeError(
+            f"catalogue must be a Catalogue (generators.catalogues.get_catalogue), not {catalogue!r}"
+        )
+    _check_choice("scenario", scenario, list(catalogue.scenarios))
     _check_choice("intent", intent, list(INTENTS))
     chosen = [
         s
-        for s in SCENARIOS.values()
+        for s in catalogue.scenarios.values()
         if (scenario is None or s.id == scenario) and (intent is None or s.intent == intent)
     ]
     if not chosen:
@@ -116,25 +119,29 @@ def _background_launch(draw: st.DrawFn) -> Launch:
 
 
 def launches(
-    *, scenario: str | None = None, intent: str | None = None, target_only: bool = True
+    *,
+    catalogue: Catalogue,
+    scenario: str | None = None,
+    intent: str | None = None,
+    target_only: bool = True,
 ) -> st.SearchStrategy[Launch]:
-    """Source-independent launches of catalogue scenarios.
+    """Source-independent launches of ``catalogue``'s scenarios.
 
     ``scenario`` picks one scenario by id, ``intent`` one intent; ``target_only`` leaves
     out the context events of chains (the shell a web shell opens).
     """
-    return _scenario_launch(_scenarios(scenario, intent), target_only)
+    return _scenario_launch(_scenarios(catalogue, scenario, intent), target_only)
 
 
 def _render(
-    launch_strategy: st.SearchStrategy[Launch], source: str | None
+    launch_strategy: st.SearchStrategy[Launch], source: str | None, catalogue: Catalogue
 ) -> st.SearchStrategy[dict[str, Any]]:
     _check_choice("source", source, list(SOURCES))
 
     @st.composite
     def render(draw: st.DrawFn) -> dict[str, Any]:
         launch = draw(launch_strategy)
-        applicable = _sources_for(launch)
+        applicable = _sources_for(launch, catalogue)
         if source is not None:
             src = SOURCES[source]
             assume(src in applicable)  # a Linux host has no Sysmon for Windows, no 4688
@@ -146,9 +153,9 @@ def _render(
     return render()
 
 
-def _sources_for(launch: Launch) -> list[Source]:
-    if launch.label.scenario in SCENARIOS:
-        return scenario_sources(SCENARIOS[launch.label.scenario])
+def _sources_for(launch: Launch, catalogue: Catalogue) -> list[Source]:
+    if launch.label.scenario in catalogue.scenarios:
+        return scenario_sources(catalogue.scenarios[launch.label.scenario])
     return list(SOURCES.values())
 
 
@@ -162,21 +169,28 @@ def _copy(value: Any) -> Any:
 
 
 def process_events(
-    *, scenario: str | None = None, source: str | None = None, intent: str | None = None
+    *,
+    catalogue: Catalogue,
+    scenario: str | None = None,
+    source: str | None = None,
+    intent: str | None = None,
 ) -> st.SearchStrategy[dict[str, Any]]:
-    """Documents of catalogue scenarios, as ``source`` (default: any that applies) indexes them.
+    """Documents of ``catalogue``'s scenarios, as ``source`` (default: any that applies) indexes them.
 
-    >>> process_events(scenario="appcmd-list-apppool-text-star", source="sysmon-windows")  # doctest: +SKIP
+    >>> appcmd = get_catalogue("appcmd")  # doctest: +SKIP
+    >>> process_events(catalogue=appcmd, scenario="appcmd-list-apppool-text-star")  # doctest: +SKIP
     """
-    return _render(launches(scenario=scenario, intent=intent), source)
+    return _render(launches(catalogue=catalogue, scenario=scenario, intent=intent), source, catalogue)
 
 
-def malicious_appcmd_events(*, source: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
-    """The events of malicious scenarios that a rule on AppCmd should judge (chain context left out)."""
-    return _render(launches(intent="malicious"), source)
+def malicious_events(*, catalogue: Catalogue, source: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
+    """The events of ``catalogue``'s malicious scenarios that a rule should judge (chain context left out)."""
+    return _render(launches(catalogue=catalogue, intent="malicious"), source, catalogue)
 
 
-def benign_events(*, source: str | None = None, background: bool = True) -> st.SearchStrategy[dict[str, Any]]:
-    """Benign scenarios (IIS administration and look-alikes) and, with ``background``, fleet activity."""
-    benign = launches(intent="benign")
-    return _render(st.one_of(benign, _background_launch()) if background else benign, source)
+def benign_events(
+    *, catalogue: Catalogue, source: str | None = None, background: bool = True
+) -> st.SearchStrategy[dict[str, Any]]:
+    """``catalogue``'s benign scenarios (administration, look-alikes), and fleet background if asked."""
+    benign = launches(catalogue=catalogue, intent="benign")
+    return _render(st.one_of(benign, _background_launch()) if background else benign, source, catalogue)

@@ -17,7 +17,7 @@ from typing import Any
 from harness.eql import compile_query
 from harness.rules import Rule
 
-__all__ = ["BenchRow", "hand_written_predicate", "parquet_bench", "run_bench"]
+__all__ = ["BenchRow", "parquet_bench", "run_bench"]
 
 
 @dataclass(frozen=True)
@@ -48,40 +48,13 @@ def _time(
     return best, matches
 
 
-def _values(event: Mapping[str, Any], *path: str) -> list[Any]:
-    node: Any = event
-    for key in path:
-        if not isinstance(node, dict):
-            return []
-        node = node.get(key)
-    if node is None:
-        return []
-    return list(node) if isinstance(node, (list, tuple)) else [node]
-
-
-def _v214(event: Mapping[str, Any]) -> bool:
-    """Version 214, by hand, for the shapes the generators produce (nested keys only)."""
-    if "process" not in _values(event, "event", "category"):
-        return False
-    if "windows" not in _values(event, "host", "os", "type") or "start" not in _values(
-        event, "event", "type"
-    ):
-        return False
-    names = _values(event, "process", "name")
-    named = any(isinstance(n, str) and n.isascii() and n.lower() == "appcmd.exe" for n in names)
-    if not named and "appcmd.exe" not in _values(event, "process", "pe", "original_file_name"):
-        return False
-    args = [a for a in _values(event, "process", "args") if isinstance(a, str)]
-    return any(a.isascii() and a.lower() == "list" for a in args) and any(
-        a[:5].isascii() and a[:5].lower() == "/text" for a in args
-    )
-
-
-def hand_written_predicate(rule: Rule) -> Callable[[Mapping[str, Any]], bool] | None:
-    """A hand-written Python predicate for the bundled rule's version 214, the fastest honest baseline."""
-    if rule.rule_id == "0564fb9d-90b9-4234-a411-82a546dc1343" and rule.version == 214:
-        return _v214
-    return None
+def _category(event: Mapping[str, Any]) -> str:
+    """The first ``event.category``, which the ``eql`` package needs as the event type."""
+    block = event.get("event")
+    value = block.get("category") if isinstance(block, Mapping) else None
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return str(value) if value else "generic"
 
 
 def _eql_peer(rule: Rule) -> tuple[Callable[[Mapping[str, Any]], bool] | None, str]:
@@ -98,9 +71,8 @@ def _eql_peer(rule: Rule) -> tuple[Callable[[Mapping[str, Any]], bool] | None, s
     engine.add_query(query)
 
     def matches(event: Mapping[str, Any]) -> bool:
-        category = _values(dict(event), "event", "category")
         before = len(hits)
-        engine.stream_event(eql.Event(str(category[0]) if category else "generic", 0, event))
+        engine.stream_event(eql.Event(_category(event), 0, event))
         return len(hits) > before
 
     return matches, "Elastic's eql package: legacy semantics (no any-element arrays, all case-insensitive)"
@@ -126,9 +98,18 @@ def _columnar(rule: Rule, table: Any, repeat: int) -> BenchRow:
 
 
 def run_bench(
-    rule: Rule, events: Sequence[Mapping[str, Any]], *, repeat: int = 3, table: Any = None
+    rule: Rule,
+    events: Sequence[Mapping[str, Any]],
+    *,
+    repeat: int = 3,
+    table: Any = None,
+    hand_written: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> list[BenchRow]:
-    """Time every engine on ``events`` (DuckDB on ``table``: the same events, as Arrow); empty loop first."""
+    """Time every engine on ``events`` (DuckDB on ``table``: the same events, as Arrow); empty loop first.
+
+    ``hand_written`` is the rule by hand in plain Python, where its catalogue has one: the
+    fastest honest baseline.
+    """
     rows = []
     seconds, matches = _time(lambda event: False, events, repeat)
     rows.append(BenchRow("empty loop", len(events), seconds, matches, "a per-event call that does nothing"))
@@ -140,14 +121,14 @@ def run_bench(
         rows.append(BenchRow("columnar (duckdb)", len(events), None, None, "no Arrow table given"))
     else:
         rows.append(_columnar(rule, table, repeat))
-    hand = hand_written_predicate(rule)
-    if hand is None:
+    if hand_written is None:
         rows.append(
-            BenchRow("hand-written", len(events), None, None, "only for the bundled rule, version 214")
+            BenchRow("hand-written", len(events), None, None, "none in the rule's catalogue for this version")
         )
     else:
-        seconds, matches = _time(hand, events, repeat)
-        rows.append(BenchRow("hand-written", len(events), seconds, matches, "version 214 in plain Python"))
+        seconds, matches = _time(hand_written, events, repeat)
+        note = f"version {rule.version} in plain Python"
+        rows.append(BenchRow("hand-written", len(events), seconds, matches, note))
     peer, note = _eql_peer(rule)
     if peer is None:
         rows.append(BenchRow("eql (peer)", len(events), None, None, note))

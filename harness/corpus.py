@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError, InputError
 from harness.events import read_events
+from harness.vocabulary import DEFAULT_SEED, Profile
+
+if TYPE_CHECKING:
+    from generators.scenarios import Catalogue
 
 __all__ = ["describe_corpus", "open_corpus"]
 
@@ -17,12 +21,14 @@ def open_corpus(
     *,
     profile: str | None = None,
     events: int | None = None,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
+    catalogue: Catalogue | None = None,
     notice: Callable[[str], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The documents of a corpus file, or of a profile generated on the fly (the default: scenarios).
 
-    An ``.evtx`` file is ingested on the fly; ``notice`` hears what was read and skipped.
+    A generated profile runs ``catalogue``'s scenarios (a fleet without one is background
+    alone). An ``.evtx`` file is ingested on the fly; ``notice`` hears what was read and skipped.
     """
     if path is not None and profile is not None:
         raise HarnessError("give a corpus file or a profile, not both")
@@ -31,7 +37,7 @@ def open_corpus(
         from generators.profiles import CorpusOptions
 
         try:
-            options = CorpusOptions(profile or "scenarios", events, seed)
+            options = CorpusOptions(profile or Profile.SCENARIOS, events, seed, catalogue=catalogue)
         except ValueError as error:
             raise HarnessError(str(error)) from error
         return iter_documents(options)
@@ -41,10 +47,19 @@ def open_corpus(
         return _evtx(path, notice)
     from harness.ingest import as_indexed
 
-    return (as_indexed(record.event) for record in read_events([path]))
+    # A search hit's _index says where the event lives (harness.indices reads it); a _source never
+    # holds the key itself, since Elasticsearch refuses metadata fields inside a document.
+    return (
+        as_indexed(record.event)
+        if record.index is None
+        else {**as_indexed(record.event), "_index": record.index}
+        for record in read_events([path])
+    )
 
 
-def describe_corpus(path: str | None, profile: str | None, events: int | None, seed: int) -> str:
+def describe_corpus(
+    path: str | None, profile: str | None, events: int | None, seed: int = DEFAULT_SEED
+) -> str:
     if path is not None:
         return path
     size = f", {events:,} events" if events is not None else ""

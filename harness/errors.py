@@ -13,7 +13,9 @@ __all__ = [
     "HarnessError",
     "IngestError",
     "InputError",
+    "NoCatalogueError",
     "RuleLoadError",
+    "UsageError",
 ]
 
 
@@ -136,6 +138,14 @@ class IngestError(HarnessError):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+
+class UsageError(HarnessError):
+    """A combination of inputs and options that cannot run; the message says what to change."""
+
+
+class NoCatalogueError(HarnessError):
+    """A generated corpus was asked for a rule that no scenario catalogue covers."""
 
 
 def _line_and_column(source: str, offset: int) -> tuple[int, int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from harness.eql import compile_query, parse_query
@@ -19,6 +20,7 @@ from harness.eql.fields import field_values
 from harness.eql.printer import format_expr, format_query
 from harness.validation import Expectations, run_validation
 from harness.validation.runner import ValidationResult
+from harness.validation.scope import RuleScope
 
 __all__ = ["Proposal", "propose"]
 
@@ -52,10 +54,13 @@ def propose(
     expectations: Expectations,
     catalogue: Sequence[Mapping[str, Any]],
     fleet: Sequence[Mapping[str, Any]],
+    *,
+    scope: RuleScope | None = None,
 ) -> list[Proposal]:
     """The rule as it is first, then one proposal per uncovered flag, then all of them together."""
     query = parse_query(query_text)
-    baseline = _measure("the rule as it is", query, expectations, catalogue, fleet, None, None)
+    measure = partial(_measure, expectations=expectations, catalogue=catalogue, fleet=fleet, scope=scope)
+    baseline = measure("the rule as it is", query, None, None)
     proposals = [baseline]
     widenings: list[tuple[Match, str]] = []
     for match in _flag_matches(query.condition):
@@ -64,32 +69,32 @@ def propose(
     for match, pattern in widenings:
         variant = _widen(query, {id(match): (pattern,)})
         description = f"add {pattern!r} to {format_expr(match)}"
-        proposals.append(_measure(description, variant, expectations, catalogue, fleet, *baseline[1:]))
+        proposals.append(measure(description, variant, *baseline[1:]))
     if len(widenings) > 1:
         grouped: dict[int, tuple[str, ...]] = {}
         for match, pattern in widenings:
             grouped[id(match)] = (*grouped.get(id(match), ()), pattern)
         variant = _widen(query, grouped)
         every = ", ".join(repr(p) for _, p in widenings)
-        proposals.append(
-            _measure(f"add all of {every}", variant, expectations, catalogue, fleet, *baseline[1:])
-        )
+        proposals.append(measure(f"add all of {every}", variant, *baseline[1:]))
     return [p if isinstance(p, Proposal) else p[0] for p in proposals]
 
 
 def _measure(
     description: str,
     query: Query,
+    base_catalogue: ValidationResult | None,
+    base_fleet: ValidationResult | None,
+    *,
     expectations: Expectations,
     catalogue: Sequence[Mapping[str, Any]],
     fleet: Sequence[Mapping[str, Any]],
-    base_catalogue: ValidationResult | None,
-    base_fleet: ValidationResult | None,
+    scope: RuleScope | None,
 ) -> Any:
     text = format_query(query)
     matcher = compile_query(text, engine="compiled")
-    on_catalogue = run_validation(matcher, catalogue, expectations, rule_name=description)
-    on_fleet = run_validation(matcher, fleet, expectations, rule_name=description)
+    on_catalogue = run_validation(matcher, catalogue, expectations, rule_name=description, scope=scope)
+    on_fleet = run_validation(matcher, fleet, expectations, rule_name=description, scope=scope)
     newly, noise = _changes(base_catalogue, on_catalogue)
     proposal = Proposal(
         description,

@@ -2,11 +2,16 @@
 
 The battery, added to whatever else pytest collected:
 
-* one test per scenario of the catalogue, driven by Hypothesis: for every event drawn
-  from the scenario in any source it applies to, the rule's verdict equals the
-  expectation; a failure shows the shrunk event and the query;
+* one test per scenario of the rule's catalogue (``--catalogue``, or the one its
+  expectations name), driven by Hypothesis: for every event drawn from the scenario in
+  any source the rule's indices read, the rule's verdict equals the expectation; a
+  failure shows the shrunk event and the query;
 * the golden-corpus regression: every expectation holds on the scenarios corpus (seed 7);
 * the budgets, on a generated fleet corpus.
+
+A rule that no catalogue covers gets no battery: the run stops with one line saying so
+and what to do, instead of judging the rule on another technique's scenarios. Every
+run goes through the application layer (:mod:`harness.app`), as the CLI's do.
 
 Fixtures for tests of your own: ``rule``, ``matcher``, ``expectations``,
 ``golden_corpus`` and the strategies ``malicious_events``, ``benign_events``,
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +39,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("detection-harness", "validate an EQL detection rule")
     group.addoption("--rule", metavar="PATH", help="Rule to validate (TOML, Markdown page or .eql).")
     group.addoption("--expect", metavar="PATH", help="Expectations (default: the rule's .expect.toml).")
+    group.addoption(
+        "--catalogue", metavar="NAME", help="Scenario catalogue (default: the one the expectations name)."
+    )
     group.addoption(
         "--rule-examples",
         type=int,
@@ -58,14 +67,21 @@ class _Context:
     """What the battery needs, loaded once per session."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from harness import compile_query, load_rule
-        from harness.validation import Expectations, default_expectations_path, load_expectations
+        from harness import compile_query
+        from harness.app import prepare_rule
+        from harness.errors import HarnessError
 
         rule_path = config.getoption("--rule")
-        self.rule = load_rule(rule_path)
+        try:
+            self.setup = prepare_rule(
+                rule_path, expect=config.getoption("--expect"), catalogue=config.getoption("--catalogue")
+            )
+            self.catalogue = self.setup.require_catalogue("the pytest battery")
+        except HarnessError as error:
+            raise pytest.UsageError(str(error)) from error
+        self.rule = self.setup.rule
+        self.expectations = self.setup.expectations
         self.matcher = compile_query(self.rule.query)
-        found = config.getoption("--expect") or default_expectations_path(rule_path)
-        self.expectations = load_expectations(found) if found else Expectations()
         self.examples = int(config.getoption("--rule-examples"))
         self.budget_events = int(config.getoption("--rule-budget-events"))
 
@@ -110,11 +126,9 @@ def pytest_collection_modifyitems(
 ) -> None:
     if not config.getoption("--rule"):
         return
-    from generators.appcmd import SCENARIOS
-
     context = _context(config)
     name = Path(str(config.getoption("--rule"))).stem
-    for scenario in SCENARIOS.values():
+    for scenario in context.catalogue.scenarios.values():
         items.append(
             _BatteryItem.from_parent(
                 session,
@@ -144,7 +158,9 @@ def _scenario_check(context: _Context, scenario: str) -> Callable[[], None]:
 
         from generators.strategies import process_events
 
-        @given(process_events(scenario=scenario))
+        scope = context.setup.scope
+
+        @given(process_events(catalogue=context.catalogue, scenario=scenario))
         @settings(
             max_examples=context.examples,
             deadline=None,
@@ -152,6 +168,8 @@ def _scenario_check(context: _Context, scenario: str) -> Callable[[], None]:
             suppress_health_check=[HealthCheck.too_slow],
         )
         def verdict_matches(event: dict[str, Any]) -> None:
+            if not scope.reads(event):
+                return  # a source the rule's indices do not read: the rule never sees the event
             labels = event["labels"]
             expected = context.expectations.expect(labels["scenario"], labels["source"], labels["intent"])
             alerted = context.matcher.matches(event)
@@ -173,15 +191,15 @@ def _scenario_check(context: _Context, scenario: str) -> Callable[[], None]:
 
 
 def _golden_check(context: _Context) -> None:
-    from harness.corpus import open_corpus
-    from harness.validation import run_validation
+    from harness.app import Corpus, validate
+    from harness.vocabulary import DEFAULT_SEED, Profile
 
-    result = run_validation(
-        context.matcher,
-        open_corpus(profile="scenarios", seed=7),
-        context.expectations,
-        rule_name=context.rule.name,
-    )
+    result = validate(
+        context.rule,
+        Corpus(profile=Profile.SCENARIOS, seed=DEFAULT_SEED),
+        expect=context.setup.expectations_path,
+        catalogue=context.catalogue.name,
+    ).result
     if result.violations:
         lines = [
             f"{v.kind}: {v.scenario} in {v.source}: {v.wrong} of {v.events} (expected {v.expected})"
@@ -191,11 +209,15 @@ def _golden_check(context: _Context) -> None:
 
 
 def _budget_check(context: _Context) -> None:
-    from harness.corpus import open_corpus
-    from harness.validation import run_validation
+    from harness.app import Corpus, validate
+    from harness.vocabulary import DEFAULT_SEED, Profile
 
-    documents = open_corpus(profile="fleet", events=context.budget_events, seed=7)
-    result = run_validation(context.matcher, documents, context.expectations, rule_name=context.rule.name)
+    result = validate(
+        context.rule,
+        Corpus(profile=Profile.FLEET, events=context.budget_events, seed=DEFAULT_SEED),
+        expect=context.setup.expectations_path,
+        catalogue=context.catalogue.name,
+    ).result
     failed = [c for c in result.budget_checks if not c.passed]
     if failed:
         raise BatteryError("; ".join(f"{c.name}: {c.actual} against a limit of {c.limit}" for c in failed))
@@ -219,33 +241,34 @@ def expectations(request: pytest.FixtureRequest) -> Any:
     return _context(request.config).expectations
 
 
-@pytest.fixture(scope="session")
-def golden_corpus() -> list[dict[str, Any]]:
-    """The scenarios corpus (seed 7) as documents."""
-    from harness.corpus import open_corpus
+@pytest.fixture
+def golden_corpus(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
+    """The rule's catalogue as the scenarios corpus (seed 7), as documents."""
+    from harness.app.analysis import scenario_documents
+    from harness.vocabulary import DEFAULT_SEED
 
-    return list(open_corpus(profile="scenarios", seed=7))
+    return scenario_documents(_context(request.config).setup, DEFAULT_SEED, "the golden corpus")
 
 
 @pytest.fixture
-def malicious_events() -> Any:
-    """A strategy factory: ``malicious_events(source=None)``."""
-    from generators.strategies import malicious_appcmd_events
+def malicious_events(request: pytest.FixtureRequest) -> Any:
+    """A strategy factory over the rule's catalogue: ``malicious_events(source=None)``."""
+    from generators.strategies import malicious_events as strategy
 
-    return malicious_appcmd_events
+    return partial(strategy, catalogue=_context(request.config).catalogue)
 
 
 @pytest.fixture
-def benign_events() -> Any:
-    """A strategy factory: ``benign_events(source=None, background=True)``."""
+def benign_events(request: pytest.FixtureRequest) -> Any:
+    """A strategy factory over the rule's catalogue: ``benign_events(source=None, background=True)``."""
     from generators.strategies import benign_events as strategy
 
-    return strategy
+    return partial(strategy, catalogue=_context(request.config).catalogue)
 
 
 @pytest.fixture
-def scenario_events() -> Any:
-    """A strategy factory: ``scenario_events(scenario=None, source=None, intent=None)``."""
+def scenario_events(request: pytest.FixtureRequest) -> Any:
+    """A strategy factory: ``scenario_events(scenario=None, source=None, intent=None)`` over the catalogue."""
     from generators.strategies import process_events
 
-    return process_events
+    return partial(process_events, catalogue=_context(request.config).catalogue)

@@ -12,9 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from harness import load_rule
-from harness.bench import hand_written_predicate, run_bench
+from harness.bench import run_bench
 from harness.cli import main
 from harness.corpus import open_corpus
+
+from bundled import APPCMD
 
 ROOT = Path(__file__).resolve().parents[1]
 V214 = ROOT / "rules" / "iis_appcmd_password_dumped_v214.toml"
@@ -73,15 +75,24 @@ def test_the_table_shows_ratios() -> None:
     assert "hand-written" in result.stdout
 
 
-def test_hand_written_predicate_is_only_for_the_rule_it_was_written_for() -> None:
-    assert hand_written_predicate(load_rule(V214)) is not None
-    assert hand_written_predicate(load_rule(V220)) is None
+def test_the_hand_written_baseline_comes_from_the_catalogue_for_its_version_only() -> None:
+    v214, v220 = load_rule(V214), load_rule(V220)
+    assert (v214.rule_id, 214) in APPCMD.baselines
+    assert (v220.rule_id, v220.version) not in APPCMD.baselines
+    events = list(open_corpus(profile="mixed", events=300, seed=2, catalogue=APPCMD))
+    rows = {
+        r.engine: r
+        for r in run_bench(v214, events, repeat=1, hand_written=APPCMD.baselines[(v214.rule_id, 214)])
+    }
+    assert rows["hand-written"].matches == rows["reference"].matches > 0
+    without = {r.engine: r for r in run_bench(v220, events, repeat=1)}
+    assert without["hand-written"].seconds is None and "catalogue" in without["hand-written"].note
 
 
 def test_a_query_duckdb_cannot_run_is_reported_not_dropped() -> None:
     rule = load_rule(V214)
     scripted = dataclasses.replace(rule, query="process where length(process.name) > 3")
-    events = list(open_corpus(profile="mixed", events=50, seed=1))
+    events = list(open_corpus(profile="mixed", events=50, seed=1, catalogue=APPCMD))
     rows = run_bench(scripted, events, repeat=1, table=pa.table({"x": [1]}))
     columnar = next(r for r in rows if r.engine == "columnar (duckdb)")
     assert columnar.seconds is None and columnar.matches is None

@@ -17,6 +17,8 @@ from harness import compile_query, load_rule, parse_query
 from harness.eql.columnar import ColumnarMatcher, prune, translate
 from harness.errors import EqlUnsupportedError, HarnessError
 
+from bundled import APPCMD
+
 SCHEMA = pa.schema(
     [
         ("event", pa.struct([("category", pa.list_(pa.string())), ("type", pa.string())])),
@@ -204,7 +206,7 @@ def test_shipped_rules_on_a_generated_parquet_corpus(tmp_path: Any, version: int
     from generators.profiles import CorpusOptions
 
     path = tmp_path / "mixed.parquet"
-    write_corpus(CorpusOptions("mixed", events=4_000, seed=8), path)
+    write_corpus(CorpusOptions("mixed", events=4_000, seed=8, catalogue=APPCMD), path)
     table = pq.read_table(path)
     query = parse_query(load_rule(f"rules/iis_appcmd_password_dumped_v{version}.toml").query)
     columnar = ColumnarMatcher(query, table.schema)
@@ -269,7 +271,7 @@ def test_shipped_rules_on_spark_equal_the_reference(spark: Any, tmp_path: Any, v
     from harness.spark import SparkTable, spark_verdicts
 
     path = tmp_path / "mixed.parquet"
-    write_corpus(CorpusOptions("mixed", events=3_000, seed=9), path)
+    write_corpus(CorpusOptions("mixed", events=3_000, seed=9, catalogue=APPCMD), path)
     table = pq.read_table(path)
     query = parse_query(load_rule(f"rules/iis_appcmd_password_dumped_v{version}.toml").query)
     reference = compile_query(str(query))

@@ -9,14 +9,16 @@ import pytest
 from generators.corpus import write_corpus
 from generators.profiles import CorpusOptions
 
+from bundled import APPCMD
+
 
 @pytest.mark.parametrize(
     "options",
     [
-        CorpusOptions("mixed", events=12_000, seed=21),
-        CorpusOptions("fleet", events=40_000, seed=4, days=3, attack_rate=500.0),
-        CorpusOptions("fleet", events=3, seed=1),
-        CorpusOptions("fleet", events=0, seed=1),
+        CorpusOptions("mixed", events=12_000, seed=21, catalogue=APPCMD),
+        CorpusOptions("fleet", events=40_000, seed=4, days=3, attack_rate=500.0, catalogue=APPCMD),
+        CorpusOptions("fleet", events=3, seed=1, catalogue=APPCMD),
+        CorpusOptions("fleet", events=0, seed=1, catalogue=APPCMD),
     ],
     ids=["mixed", "fleet-with-attacks", "three-events", "empty"],
 )
@@ -35,7 +37,7 @@ def test_fast_writer_matches_the_renderers(tmp_path: Path, options: CorpusOption
 def test_fast_parquet_matches_the_renderers(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
-    options = CorpusOptions("mixed", events=8_000, seed=17)
+    options = CorpusOptions("mixed", events=8_000, seed=17, catalogue=APPCMD)
     write_corpus(options, tmp_path / "fast.parquet")
     write_corpus(options, tmp_path / "reference.parquet", reference=True)
     assert pq.read_table(tmp_path / "fast.parquet").equals(pq.read_table(tmp_path / "reference.parquet"))
@@ -71,14 +73,14 @@ def test_a_failing_caller_stops_the_writer() -> None:
 
 
 def test_chunks_of_scenario_events_only(tmp_path: Path) -> None:
-    options = CorpusOptions("fleet", events=200, seed=5, days=1, attack_rate=1_000_000.0)
+    options = CorpusOptions("fleet", events=200, seed=5, days=1, attack_rate=1_000_000.0, catalogue=APPCMD)
     write_corpus(options, tmp_path / "fast.ndjson")
     write_corpus(options, tmp_path / "reference.ndjson", reference=True)
     assert (tmp_path / "fast.ndjson").read_bytes() == (tmp_path / "reference.ndjson").read_bytes()
 
 
 def test_fast_and_reference_parquet_files_are_identical(tmp_path: Path) -> None:
-    options = CorpusOptions("fleet", events=3_000, seed=3, days=4)
+    options = CorpusOptions("fleet", events=3_000, seed=3, days=4, catalogue=APPCMD)
     write_corpus(options, tmp_path / "fast.parquet")
     write_corpus(options, tmp_path / "reference.parquet", reference=True)
     assert (tmp_path / "fast.parquet").read_bytes() == (tmp_path / "reference.parquet").read_bytes()

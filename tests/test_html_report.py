@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from harness import load_rule
+from harness import report
 from harness.cli import main
-from harness.html_report import ReportData, build_report, render_html
+from harness.html_report import ReportData, render_html
 
 ROOT = Path(__file__).resolve().parents[1]
 V214 = ROOT / "rules" / "iis_appcmd_password_dumped_v214.toml"
@@ -60,11 +60,8 @@ def _parse(page: str) -> _Page:
 
 @pytest.fixture(scope="module")
 def data() -> ReportData:
-    return build_report(
-        [load_rule(V214), load_rule(V220)],
-        seed=0,
-        fleet_events=FLEET_EVENTS,
-        generated_at="2026-11-27T00:00Z",
+    return report(
+        [V214, V220], seed=0, fleet_events=FLEET_EVENTS, generated_at="2026-11-27T00:00Z", mutations=False
     )
 
 
@@ -180,7 +177,8 @@ def test_a_rule_name_is_escaped(tmp_path: Path) -> None:
     copy.write_text(
         re.sub(r'(?m)^name = ".*"$', 'name = "<script>alert(1)</script>"', text), encoding="utf-8"
     )
-    data = build_report([load_rule(copy)], seed=0, fleet_events=500, generated_at=None)
+    shutil.copy(V214.with_name(V214.stem + ".expect.toml"), tmp_path / (V214.stem + ".expect.toml"))
+    data = report([copy], seed=0, fleet_events=500, mutations=False)
     page = render_html(data)
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -188,11 +186,8 @@ def test_a_rule_name_is_escaped(tmp_path: Path) -> None:
 
 
 def test_the_same_inputs_give_the_same_bytes(data: ReportData, page: str) -> None:
-    again = build_report(
-        [load_rule(V214), load_rule(V220)],
-        seed=0,
-        fleet_events=FLEET_EVENTS,
-        generated_at="2026-11-27T00:00Z",
+    again = report(
+        [V214, V220], seed=0, fleet_events=FLEET_EVENTS, generated_at="2026-11-27T00:00Z", mutations=False
     )
     assert render_html(again) == page
 
@@ -216,7 +211,8 @@ MUTATION: Mapping[str, Any] = {
 
 
 def test_mutation_results_are_shown_and_escaped() -> None:
-    data = build_report([load_rule(V214)], seed=0, fleet_events=500, generated_at=None, mutations=[MUTATION])
+    plain = report([V214], seed=0, fleet_events=500, mutations=False)
+    data = replace(plain, versions=(replace(plain.versions[0], mutation=MUTATION),))
     page = render_html(data)
     parsed = _parse(page)
     assert parsed.errors == []
@@ -226,17 +222,17 @@ def test_mutation_results_are_shown_and_escaped() -> None:
 
 
 def test_cli_writes_the_page_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import harness.cli
+    import harness.cli.judging
 
     out = tmp_path / "report.html"
     used: list[str] = []
-    real = harness.cli.atomic_writer
+    real = harness.cli.judging.atomic_writer
 
     def spy(path: str) -> Any:
         used.append(str(path))
         return real(path)
 
-    monkeypatch.setattr(harness.cli, "atomic_writer", spy)
+    monkeypatch.setattr(harness.cli.judging, "atomic_writer", spy)
     result = CliRunner().invoke(
         main, ["report", str(V214), str(V220), "--html", str(out), "--events", "1000", "--seed", "3"]
     )

@@ -19,6 +19,8 @@ from harness import compile_query, load_rule
 from harness.errors import IngestError
 from harness.ingest import IngestResult, ingest_evtx
 
+from bundled import APPCMD as CATALOGUE
+
 ROOT = Path(__file__).resolve().parents[1]
 EVTX = ROOT.parent / "shared" / "data" / "evtx"
 APPCMD = EVTX / "discovery_sysmon_1_iis_pwd_and_config_discovery_appcmd.evtx"
@@ -134,7 +136,11 @@ def _keys(node: Any, prefix: str = "") -> set[str]:
 
 
 def _a_start() -> Launch:
-    return next(launch for launch, src in corpus_launches(CorpusOptions(seed=5)) if launch.action == "start")
+    return next(
+        launch
+        for launch, src in corpus_launches(CorpusOptions(seed=5, catalogue=CATALOGUE))
+        if launch.action == "start"
+    )
 
 
 def test_sysmon_document_has_the_generators_shape(appcmd: IngestResult) -> None:

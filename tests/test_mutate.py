@@ -21,6 +21,8 @@ from harness.mutation import (
 )
 from harness.validation import Expectation, load_expectations
 
+from bundled import APPCMD
+
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"
 
@@ -66,7 +68,7 @@ V220_SURVIVORS = [
 
 @pytest.fixture(scope="module")
 def scenarios() -> list[dict[str, Any]]:
-    return list(open_corpus(profile="scenarios", seed=7))
+    return list(open_corpus(profile="scenarios", seed=7, catalogue=APPCMD))
 
 
 def _run(version: int, documents: list[dict[str, Any]], **changes: Any) -> MutationReport:

@@ -19,19 +19,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generators.appcmd import SCENARIOS
-from generators.strategies import benign_events, malicious_appcmd_events, process_events
+from generators.strategies import benign_events, malicious_events, process_events
 from generators.winargs import join_command_line, split_command_line, split_elastic_pipeline
 from harness import Matcher, compile_query, load_rule
 from harness.eql import Comparison, Field, FunctionCall, InSet, Match, walk
 from harness.validation import load_expectations
+
+from bundled import APPCMD, SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[1] / "rules"
 VERSIONS = {v: ROOT / f"iis_appcmd_password_dumped_v{v}.toml" for v in (214, 220)}
 MATCHERS = {v: compile_query(load_rule(p).query) for v, p in VERSIONS.items()}
 EXPECTATIONS = {v: load_expectations(p.with_name(p.stem + ".expect.toml")) for v, p in VERSIONS.items()}
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-ANY_EVENT = st.one_of(malicious_appcmd_events(), benign_events(background=False), benign_events())
+ANY_EVENT = st.one_of(
+    malicious_events(catalogue=APPCMD),
+    benign_events(catalogue=APPCMD, background=False),
+    benign_events(catalogue=APPCMD),
+)
 
 
 @pytest.mark.parametrize("version", [214, 220])
@@ -39,7 +44,7 @@ ANY_EVENT = st.one_of(malicious_appcmd_events(), benign_events(background=False)
 def test_verdicts_meet_expectations(version: int, scenario: str) -> None:
     matcher, expectations = MATCHERS[version], EXPECTATIONS[version]
 
-    @given(process_events(scenario=scenario))
+    @given(process_events(catalogue=APPCMD, scenario=scenario))
     @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     def check(event: dict[str, Any]) -> None:
         labels = event["labels"]

@@ -15,6 +15,8 @@ from harness.corpus import open_corpus
 from harness.proposals import Proposal, _without_subsumed, propose
 from harness.validation import default_expectations_path, load_expectations
 
+from bundled import APPCMD
+
 ROOT = Path(__file__).resolve().parents[1]
 V214 = ROOT / "rules" / "iis_appcmd_password_dumped_v214.toml"
 V220 = ROOT / "rules" / "iis_appcmd_password_dumped_v220.toml"
@@ -22,12 +24,12 @@ V220 = ROOT / "rules" / "iis_appcmd_password_dumped_v220.toml"
 
 @pytest.fixture(scope="module")
 def catalogue() -> list[dict[str, Any]]:
-    return list(open_corpus(profile="scenarios", seed=7))
+    return list(open_corpus(profile="scenarios", seed=7, catalogue=APPCMD))
 
 
 @pytest.fixture(scope="module")
 def fleet() -> list[dict[str, Any]]:
-    return list(open_corpus(profile="fleet", events=20_000, seed=7))
+    return list(open_corpus(profile="fleet", events=20_000, seed=7, catalogue=APPCMD))
 
 
 def _propose(rule_path: Path, catalogue: list[dict[str, Any]], fleet: list[dict[str, Any]]) -> list[Proposal]:

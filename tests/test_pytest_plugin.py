@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bundled import SCENARIOS
+
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,14 +21,15 @@ def test_battery_passes_for_a_rule_that_meets_its_expectations(pytester: pytest.
         ROOT / "rules" / "iis_appcmd_password_dumped_v220.expect.toml", pytester.path / "my_rule.expect.toml"
     )
     result = pytester.runpytest_subprocess("--rule", "my_rule.toml", *FAST)
-    from generators.appcmd import SCENARIOS
 
     result.assert_outcomes(passed=len(SCENARIOS) + 2)
 
 
 def test_battery_fails_with_the_shrunk_event_and_the_query(pytester: pytest.Pytester) -> None:
     shutil.copy(ROOT / "tests" / "data" / "rules" / "historical_slash_list.toml", pytester.path / "old.toml")
-    result = pytester.runpytest_subprocess("--rule", "old.toml", "-k", "apppool-text-star or golden", *FAST)
+    result = pytester.runpytest_subprocess(
+        "--rule", "old.toml", "--catalogue", "appcmd", "-k", "apppool-text-star or golden", *FAST
+    )
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(
         [
@@ -56,7 +59,9 @@ def test_fixtures_for_tests_of_ones_own(pytester: pytest.Pytester) -> None:
             inner()
         """
     )
-    result = pytester.runpytest_subprocess("--rule", "rule.toml", "-m", "not rule_battery", *FAST)
+    result = pytester.runpytest_subprocess(
+        "--rule", "rule.toml", "--catalogue", "appcmd", "-m", "not rule_battery", *FAST
+    )
     result.assert_outcomes(passed=2)
 
 
@@ -64,3 +69,13 @@ def test_without_rule_the_plugin_adds_nothing(pytester: pytest.Pytester) -> None
     pytester.makepyfile(test_x="def test_x():\n    assert True is not False\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_a_rule_no_catalogue_covers_gets_one_line_not_another_rules_battery(
+    pytester: pytest.Pytester,
+) -> None:
+    shutil.copy(ROOT / "tests" / "data" / "rules" / "historical_slash_list.toml", pytester.path / "old.toml")
+    result = pytester.runpytest_subprocess("--rule", "old.toml", *FAST)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*no scenario catalogue covers this rule*--catalogue NAME*"])
+    assert "appcmd-list-apppool" not in result.stdout.str()

@@ -6,11 +6,12 @@ import fnmatch
 
 import pytest
 
-from generators.appcmd import SCENARIOS
 from generators.profiles import CorpusOptions, corpus_launches, scenario_sources
 from generators.sources import SOURCES
 from generators.winargs import split_command_line
 from harness import load_rule
+
+from bundled import APPCMD, SCENARIOS
 
 REQUIRED = {
     "malicious": [
@@ -78,7 +79,10 @@ def test_required_scenario_is_catalogued(intent: str, sid: str) -> None:
     assert intent == "benign" or scenario.attack
 
 
-SCENARIO_DOCS = [(launch, src, src.render(launch)) for launch, src in corpus_launches(CorpusOptions(seed=3))]
+SCENARIO_DOCS = [
+    (launch, src, src.render(launch))
+    for launch, src in corpus_launches(CorpusOptions(seed=3, catalogue=APPCMD))
+]
 
 
 def test_every_scenario_is_rendered_in_every_source_it_applies_to() -> None:

@@ -15,6 +15,8 @@ import harness
 from harness.corpus import open_corpus
 from harness.schedule import event_time_ms, print_simulation, simulate, simulate_rule
 
+from bundled import APPCMD
+
 T = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 RULE = Path(__file__).parent.parent / "rules" / "iis_appcmd_password_dumped_v214.toml"
@@ -179,7 +181,7 @@ def test_bad_schedule_is_rejected() -> None:
 
 @pytest.fixture(scope="module")
 def fleet() -> list[dict[str, Any]]:
-    return list(open_corpus(profile="fleet", events=20000, seed=3))
+    return list(open_corpus(profile="fleet", events=20000, seed=3, catalogue=APPCMD))
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +207,7 @@ def test_fleet_with_attacks_alerts_every_malicious_launch(rule: harness.Rule) ->
     from generators.corpus import iter_documents
     from generators.profiles import CorpusOptions
 
-    documents = list(iter_documents(CorpusOptions("fleet", 20000, 3, attack_rate=3000.0)))
+    documents = list(iter_documents(CorpusOptions("fleet", 20000, 3, attack_rate=3000.0, catalogue=APPCMD)))
     matcher = harness.compile_query(rule.query, engine="compiled")
     sim = simulate_rule(rule, matcher, documents)
     hosts = len({d["host"]["name"] for d in documents})

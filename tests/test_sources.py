@@ -9,7 +9,12 @@ import pytest
 from generators.profiles import CorpusOptions, corpus_launches
 from generators.sources import SOURCES
 
-DOCS = [(launch, src, src.render(launch)) for launch, src in corpus_launches(CorpusOptions(seed=5))]
+from bundled import APPCMD
+
+DOCS = [
+    (launch, src, src.render(launch))
+    for launch, src in corpus_launches(CorpusOptions(seed=5, catalogue=APPCMD))
+]
 
 
 def _docs(source: str, scenario: str = "appcmd-list-apppool-text-star") -> list[dict[str, Any]]:

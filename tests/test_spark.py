@@ -19,6 +19,8 @@ from click.testing import CliRunner
 from harness import compile_query, parse_query
 from harness.cli import main
 
+from bundled import APPCMD
+
 ROOT = Path(__file__).resolve().parent.parent
 V214 = ROOT / "rules" / "iis_appcmd_password_dumped_v214.toml"
 V220 = ROOT / "rules" / "iis_appcmd_password_dumped_v220.toml"
@@ -36,8 +38,10 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from generators.profiles import CorpusOptions
 
     folder = tmp_path_factory.mktemp("lake")
-    write_corpus(CorpusOptions("mixed", events=5_000, seed=21), folder / "part-0.parquet")
-    write_corpus(CorpusOptions("scenarios", events=None, seed=21), folder / "part-1.parquet")
+    write_corpus(CorpusOptions("mixed", events=5_000, seed=21, catalogue=APPCMD), folder / "part-0.parquet")
+    write_corpus(
+        CorpusOptions("scenarios", events=None, seed=21, catalogue=APPCMD), folder / "part-1.parquet"
+    )
     return folder
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from bundled import APPCMD
+
 ROOT = Path(__file__).resolve().parent.parent
 V214 = ROOT / "rules" / "iis_appcmd_password_dumped_v214.toml"
 V220 = ROOT / "rules" / "iis_appcmd_password_dumped_v220.toml"
@@ -89,8 +91,8 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from generators.profiles import CorpusOptions
 
     folder = tmp_path_factory.mktemp("lake")
-    write_corpus(CorpusOptions("mixed", events=3_000, seed=5), folder / "part-0.parquet")
-    write_corpus(CorpusOptions("scenarios", events=None, seed=5), folder / "part-1.parquet")
+    write_corpus(CorpusOptions("mixed", events=3_000, seed=5, catalogue=APPCMD), folder / "part-0.parquet")
+    write_corpus(CorpusOptions("scenarios", events=None, seed=5, catalogue=APPCMD), folder / "part-1.parquet")
     return folder
 
 

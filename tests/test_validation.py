@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness import compile_query, load_rule
+from harness.app.setup import known_names
 from harness.cli import main
 from harness.corpus import open_corpus
 from harness.validation import (
@@ -23,6 +24,8 @@ from harness.validation import (
 )
 from harness.validation.reports import to_json, to_junit, to_markdown
 
+from bundled import APPCMD
+
 ROOT = Path(__file__).resolve().parents[1]
 V214 = ROOT / "rules" / "iis_appcmd_password_dumped_v214.toml"
 V220 = ROOT / "rules" / "iis_appcmd_password_dumped_v220.toml"
@@ -33,7 +36,11 @@ def _validate(rule_path: Path, expectations: Expectations | None = None, **corpu
     rule = load_rule(rule_path)
     if expectations is None:
         expectations = load_expectations(rule_path.with_name(rule_path.stem + ".expect.toml"))
-    documents = open_corpus(**corpus) if corpus else open_corpus(profile="scenarios", seed=7)  # type: ignore[arg-type]
+    documents = (
+        open_corpus(**corpus, catalogue=APPCMD)
+        if corpus
+        else open_corpus(profile="scenarios", seed=7, catalogue=APPCMD)
+    )  # type: ignore[arg-type]
     return run_validation(
         compile_query(rule.query), documents, expectations, rule_name=rule.name, rule_version=rule.version
     )
@@ -138,11 +145,12 @@ def test_source_blind_spots_override_scenario_entries() -> None:
 )
 def test_bad_expectations_name_file_and_line(tmp_path: Path, content: str, message: str, line: int) -> None:
     path = tmp_path / "x.expect.toml"
-    path.write_text(content, encoding="utf-8")
+    # Every case names its catalogue on the first line, as the shipped files do.
+    path.write_text('catalogue = "appcmd"\n' + content, encoding="utf-8")
     with pytest.raises(ExpectationError) as caught:
-        load_expectations(path)
+        load_expectations(path, known_names())
     assert message in str(caught.value)
-    assert caught.value.line == line
+    assert caught.value.line == line + 1
     assert str(path) in str(caught.value)
 
 
@@ -150,7 +158,7 @@ def test_diff_shows_what_changed_between_versions() -> None:
     result = diff_rules(
         compile_query(load_rule(V214).query),
         compile_query(load_rule(V220).query),
-        open_corpus(profile="scenarios", seed=7),
+        open_corpus(profile="scenarios", seed=7, catalogue=APPCMD),
         load_expectations(V220.with_name(V220.stem + ".expect.toml")),
         old_name="v214",
         new_name="v220",
@@ -167,7 +175,7 @@ def test_diff_regressions_fail_without_accepting_expectations() -> None:
     result = diff_rules(
         compile_query(load_rule(V214).query),
         compile_query(load_rule(V220).query),
-        open_corpus(profile="scenarios", seed=7),
+        open_corpus(profile="scenarios", seed=7, catalogue=APPCMD),
         Expectations(),
         old_name="v214",
         new_name="v220",
@@ -206,7 +214,7 @@ def _cli(*args: str) -> tuple[int, str, str]:
 
 def test_cli_validate_exit_codes(tmp_path: Path) -> None:
     assert _cli("validate", str(V214), "--seed", "7")[0] == 0
-    code, out, _ = _cli("validate", str(HISTORICAL), "--format", "json")
+    code, out, _ = _cli("validate", str(HISTORICAL), "--catalogue", "appcmd", "--format", "json")
     assert code == 1
     assert json.loads(out)["passed"] is False
 
@@ -230,7 +238,17 @@ def test_cli_diff_exit_codes(tmp_path: Path) -> None:
     empty = tmp_path / "none.expect.toml"
     empty.write_text("", encoding="utf-8")
     code, out, _ = _cli(
-        "diff", str(V214), str(V220), "--seed", "7", "--expect", str(empty), "--format", "json"
+        "diff",
+        str(V214),
+        str(V220),
+        "--seed",
+        "7",
+        "--expect",
+        str(empty),
+        "--catalogue",
+        "appcmd",
+        "--format",
+        "json",
     )
     assert code == 1
     assert json.loads(out)["regressions_not_accepted"] == 12
@@ -306,7 +324,7 @@ def mixed_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from generators.profiles import CorpusOptions
 
     path = tmp_path_factory.mktemp("corpus") / "mixed.parquet"
-    write_corpus(CorpusOptions("mixed", events=6_000, seed=13), path)
+    write_corpus(CorpusOptions("mixed", events=6_000, seed=13, catalogue=APPCMD), path)
     return path
 
 
@@ -474,3 +492,34 @@ def test_the_row_and_sql_runners_read_a_role_alike(tmp_path: Path, role: str | N
     assert (
         sum(c.events for c in rows.cells.values()) == sum(c.events for c in sql.cells.values()) == 1 - context
     )
+
+
+@pytest.mark.parametrize(
+    ("content", "message", "line"),
+    [
+        ('catalogue = "apcmd"\n', "no scenario catalogue 'apcmd'; did you mean 'appcmd'?", 1),
+        ("catalogue = 3\n", "catalogue must be the name of a scenario catalogue", 1),
+        (
+            '[defaults]\nbenign = "silent"\n\n[scenarios.appcmd-xml]\nexpect = "alert"\n',
+            "name the catalogue",
+            4,
+        ),
+    ],
+)
+def test_expectations_name_a_catalogue_that_exists(
+    tmp_path: Path, content: str, message: str, line: int
+) -> None:
+    path = tmp_path / "x.expect.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ExpectationError) as caught:
+        load_expectations(path, known_names())
+    assert message in str(caught.value)
+    assert caught.value.line == line
+
+
+def test_custom_scenarios_need_no_catalogue(tmp_path: Path) -> None:
+    path = tmp_path / "x.expect.toml"
+    path.write_text('[scenarios.lab-run]\ncustom = true\nexpect = "alert"\n', encoding="utf-8")
+    expectations = load_expectations(path, known_names())
+    assert expectations.catalogue is None
+    assert expectations.expect("lab-run", "endpoint", "benign").verdict == "alert"

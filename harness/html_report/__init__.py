@@ -4,7 +4,7 @@
 inline CSS and SVG only, and the same data always gives the same bytes.
 """
 
-from harness.html_report.data import Noise, ReportData, VersionReport, build_report
+from harness.html_report.data import Noise, ReportData, VersionInput, VersionReport, build_report
 from harness.html_report.page import render_html
 
-__all__ = ["Noise", "ReportData", "VersionReport", "build_report", "render_html"]
+__all__ = ["Noise", "ReportData", "VersionInput", "VersionReport", "build_report", "render_html"]

@@ -9,19 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.corpus import describe_corpus, open_corpus
+from harness.corpus import describe_corpus
 from harness.eql import compile_query
 from harness.rules import Rule
 from harness.schedule import Simulation, event_time_ms, simulate_rule
-from harness.validation import (
-    Expectations,
-    ValidationResult,
-    default_expectations_path,
-    load_expectations,
-    run_validation,
-)
+from harness.validation import Expectations, ValidationResult, run_validation
+from harness.validation.scope import RuleScope
 
-__all__ = ["Noise", "ReportData", "VersionReport", "build_report"]
+__all__ = ["Noise", "ReportData", "VersionInput", "VersionReport", "build_report"]
 
 
 @dataclass(frozen=True)
@@ -55,32 +50,31 @@ class ReportData:
     generated_at: str | None = None
 
 
+@dataclass(frozen=True)
+class VersionInput:
+    """One rule version as the application layer prepared it: expectations, corpora it reads, mutations."""
+
+    rule: Rule
+    expectations: Expectations
+    scenarios: Sequence[Mapping[str, Any]]  # the catalogue's scenarios the rule reads
+    fleet: Sequence[Mapping[str, Any]]  # the shared fleet corpus, as the rule reads it
+    scope: RuleScope
+    mutation: Mapping[str, Any] | None = None
+
+
 def build_report(
-    rules: Sequence[Rule],
+    versions: Sequence[VersionInput],
+    fleet: Sequence[Mapping[str, Any]],
     *,
     seed: int,
     fleet_events: int,
     generated_at: str | None,
-    mutations: Sequence[Mapping[str, Any] | None] | None = None,
 ) -> ReportData:
-    """Run every rule over the scenarios corpus (heatmap) and one fleet corpus (noise, schedule).
-
-    ``mutations`` gives each rule's mutation-testing result, in the order of ``rules``.
-    """
-    if mutations is not None and len(mutations) != len(rules):
-        raise ValueError(
-            f"{len(mutations)} mutation results for {len(rules)} rules: give one per rule (or None)"
-        )
-    # Generated once and shared: every version sees exactly the same fleet events.
-    fleet = list(open_corpus(profile="fleet", events=fleet_events, seed=seed))
+    """Each version over its scenarios (heatmap) and the one fleet corpus (noise, schedule)."""
     times = [event_time_ms(document, "@timestamp") for document in fleet]
-    labels = _labels(rules)
-    versions = tuple(
-        _version(label, rule, seed, fleet, times, None if mutations is None else mutations[index])
-        for index, (label, rule) in enumerate(zip(labels, rules, strict=True))
-    )
+    labels = _labels([v.rule for v in versions])
     return ReportData(
-        versions=versions,
+        versions=tuple(_version(label, version) for label, version in zip(labels, versions, strict=True)),
         seed=seed,
         scenario_corpus=describe_corpus(None, "scenarios", None, seed),
         fleet_corpus=describe_corpus(None, "fleet", fleet_events, seed),
@@ -89,38 +83,36 @@ def build_report(
     )
 
 
-def _version(
-    label: str,
-    rule: Rule,
-    seed: int,
-    fleet: list[dict[str, Any]],
-    times: list[int | None],
-    mutation: Mapping[str, Any] | None,
-) -> VersionReport:
+def _version(label: str, version: VersionInput) -> VersionReport:
+    rule = version.rule
     matcher = compile_query(rule.query, engine="compiled")
-    found = default_expectations_path(rule.path)
-    expectations = load_expectations(found) if found else Expectations()
     scenarios = run_validation(
         matcher,
-        open_corpus(profile="scenarios", seed=seed),
-        expectations,
+        version.scenarios,
+        version.expectations,
         rule_name=rule.name,
         rule_version=rule.version,
+        scope=version.scope,
     )
     fleet_result = run_validation(
-        matcher, fleet, expectations, rule_name=rule.name, rule_version=rule.version
+        matcher,
+        version.fleet,
+        version.expectations,
+        rule_name=rule.name,
+        rule_version=rule.version,
+        scope=version.scope,
     )
     per_day = Counter(
         _day(ms)
-        for document, ms in zip(fleet, times, strict=True)
-        if ms is not None and matcher.matches(document)
+        for document in version.fleet
+        if (ms := event_time_ms(document, "@timestamp")) is not None and matcher.matches(document)
     )
     noise = Noise(
         dict(sorted(per_day.items())), fleet_result.alerts, fleet_result.false_positives_per_million
     )
     scheduled = rule.interval_seconds is not None and rule.lookback_seconds is not None
-    simulation = simulate_rule(rule, matcher, fleet) if scheduled else None
-    return VersionReport(label, rule, scenarios, noise, simulation, mutation)
+    simulation = simulate_rule(rule, matcher, version.fleet) if scheduled else None
+    return VersionReport(label, rule, scenarios, noise, simulation, version.mutation)
 
 
 def _labels(rules: Sequence[Rule]) -> list[str]:

@@ -18,6 +18,7 @@ from harness.mutation.operators import Mutant, generate_mutants
 from harness.rules import Rule
 from harness.validation.expectations import Expectations
 from harness.validation.runner import ValidationResult, alert_summary, run_validation
+from harness.validation.scope import RuleScope
 
 __all__ = ["CellChange", "MutantResult", "MutationReport", "mutation_test"]
 
@@ -140,6 +141,7 @@ def mutation_test(
     documents: Iterable[Mapping[str, Any]],
     *,
     engine: str = "compiled",
+    scope: RuleScope | None = None,
 ) -> MutationReport:
     """Run the expectation suite on every mutant of ``rule``'s query over ``documents``.
 
@@ -150,22 +152,28 @@ def mutation_test(
     corpus: Sequence[Mapping[str, Any]] = list(documents)
     generated = generate_mutants(rule.query)
     original_matcher = compile_query(rule.query, engine=engine)
-    original = _validate(original_matcher, corpus, expectations, rule)
+    original = _validate(original_matcher, corpus, expectations, rule, scope)
     original_hits = [original_matcher.matches(doc) for doc in corpus]
     report = MutationReport(rule.name, rule.version, generated.original, invalid=generated.invalid)
     report.original_passed = original.passed
     for mutant in generated.mutants:
         matcher = compile_query(mutant.query, engine=engine)
-        result = _validate(matcher, corpus, expectations, rule)
+        result = _validate(matcher, corpus, expectations, rule, scope)
         report.results.append(_judge(mutant, original, result, matcher, corpus, original_hits))
     report.seconds = time.perf_counter() - started
     return report
 
 
 def _validate(
-    matcher: Matcher, corpus: Sequence[Mapping[str, Any]], expectations: Expectations, rule: Rule
+    matcher: Matcher,
+    corpus: Sequence[Mapping[str, Any]],
+    expectations: Expectations,
+    rule: Rule,
+    scope: RuleScope | None,
 ) -> ValidationResult:
-    return run_validation(matcher, corpus, expectations, rule_name=rule.name, rule_version=rule.version)
+    return run_validation(
+        matcher, corpus, expectations, rule_name=rule.name, rule_version=rule.version, scope=scope
+    )
 
 
 def _judge(

@@ -27,6 +27,7 @@ from harness.validation.runner import (
     ValidationResult,
     epoch_ms,
 )
+from harness.validation.scope import RuleScope, SourceSeen
 from harness.validation.tables import DuckDbTable, EventTable
 
 __all__ = ["alerts_statement", "diff_parquet", "diff_table", "validate_parquet", "validate_table"]
@@ -57,6 +58,28 @@ def _stamp(table: EventTable) -> str:
     return _field(table, "@timestamp")
 
 
+def _index(table: EventTable) -> str:
+    """A row's index as :func:`harness.indices.document_index` reads it: ``_index``, label, data stream."""
+    parts = [f"nullif({_field(table, 'data_stream', key)}, '')" for key in ("type", "dataset", "namespace")]
+    present = " AND ".join(f"{part} IS NOT NULL" for part in parts)
+    joined = " || '-' || ".join(parts)
+    stream = f"CASE WHEN {present} THEN {joined} END"
+    given, labelled = _field(table, "_index"), _field(table, "labels", "index")
+    return f"coalesce(nullif({given}, ''), nullif({labelled}, ''), {stream})"
+
+
+def _read_filter(table: EventTable, scope: RuleScope, indices: set[str | None]) -> str:
+    """A condition true on the rows of the indices ``scope`` reads (``TRUE`` when it reads them all)."""
+    read = scope.indices.read_indices(indices)
+    if read == indices:
+        return "TRUE"
+    named = ", ".join(_string(table, index) for index in sorted(i for i in read if i is not None))
+    clauses = [f"{_index(table)} IN ({named})"] if named else []
+    if None in read:
+        clauses.append(f"{_index(table)} IS NULL")
+    return f"({' OR '.join(clauses)})" if clauses else "FALSE"
+
+
 def alerts_statement(table: EventTable, condition: str) -> str:
     """Alerts per scenario, source, intent and role: the condition as a filter, counted per group.
 
@@ -75,24 +98,32 @@ def validate_table(
     *,
     rule_name: str,
     rule_version: int | None = None,
+    scope: RuleScope | None = None,
 ) -> ValidationResult:
-    """``query`` judged on every event of ``table`` against ``expectations``, counted by the engine."""
-    condition = _condition(table, query)
+    """``query`` judged, in the engine, on the events of ``table`` that ``scope`` reads."""
+    scope = scope or RuleScope()
+    grouped = ", ".join([*(_field(table, "labels", key) for key in _LABELS), _index(table)])
+    counted = table.rows(
+        f"SELECT {grouped}, count(*) FROM {table.name} GROUP BY {grouped}", "events per scenario and source"
+    )
+    result = ValidationResult(rule_name, rule_version, str(query), table.location, expectations, scope=scope)
+    read = _read_filter(table, scope, {row[4] for row in counted})
+    condition = _condition(table, query) if read == "TRUE" else f"{read} AND ({_condition(table, query)})"
     alerts_by_group = {
         row[:-1]: row[-1]
-        for row in table.rows(alerts_statement(table, condition), "alerts per scenario and source")
+        for row in table.rows(
+            f"SELECT {grouped}, count(*) FROM {table.name} WHERE {condition} GROUP BY {grouped}",
+            "alerts per scenario and source",
+        )
     }
-    grouped = ", ".join(_field(table, "labels", key) for key in _LABELS)
     rows = [
         (*group, events, alerts_by_group.get(group, 0))
-        for *labels, events in table.rows(
-            f"SELECT {grouped}, count(*) FROM {table.name} GROUP BY {grouped}",
-            "events per scenario and source",
-        )
+        for *labels, events in counted
         for group in [tuple(labels)]
     ]
-    result = ValidationResult(rule_name, rule_version, str(query), table.location, expectations)
-    for name, src, kind, part, events, alerts in rows:
+    for name, src, kind, part, index, events, alerts in rows:
+        if not _seen(result, src, index, events):
+            continue
         if name is None:
             result.unlabelled_events += events
             result.unlabelled_alert_count += alerts
@@ -102,6 +133,10 @@ def validate_table(
             result.context_alerts += alerts
             continue
         key = (str(name), str(src or "unknown"))
+        if not scope.owns(key[0], str(kind or "benign")):
+            result.other_technique_events += events
+            result.other_technique_alerts += alerts
+            continue
         cell = result.cells.get(key)
         if cell is None:
             intent_text = str(kind or "benign")
@@ -114,8 +149,10 @@ def validate_table(
             result.background_events += events
     host, stamp = _field(table, "host", "name"), _stamp(table)
     # Hosts and the time span in one scan: a row per host, however many events it has.
+    only_read = "" if read == "TRUE" else f" WHERE {read}"
     spans = table.rows(
-        f"SELECT {host}, min({stamp}), max({stamp}) FROM {table.name} GROUP BY {host}", "hosts and time span"
+        f"SELECT {host}, min({stamp}), max({stamp}) FROM {table.name}{only_read} GROUP BY {host}",
+        "hosts and time span",
     )
     result.hosts = {name for name, _, _ in spans if isinstance(name, str)}
     firsts = [ms for _, first, _ in spans if (ms := epoch_ms(first)) is not None]
@@ -137,6 +174,18 @@ def validate_table(
     return result
 
 
+def _seen(result: ValidationResult, source: Any, index: Any, events: int) -> bool:
+    """Note a group's events under its source, as the row runner's ``see`` does; whether the rule reads it."""
+    from harness.indices import stream_name
+
+    name = str(source) if source is not None else (stream_name(index) if index is not None else "unknown")
+    seen = result.sources.get((name, index))
+    if seen is None:
+        seen = result.sources[(name, index)] = SourceSeen(name, index, result.scope.indices.reads(index))
+    seen.events += events
+    return seen.read
+
+
 def _example(table: EventTable, scenario: str, source: str, condition: str) -> dict[str, Any] | None:
     scenario_field, source_field, _, role = (_field(table, "labels", key) for key in _LABELS)
     found = table.documents(
@@ -148,33 +197,60 @@ def _example(table: EventTable, scenario: str, source: str, condition: str) -> d
 
 
 def diff_table(
-    old: Query, new: Query, table: EventTable, expectations: Expectations, *, old_name: str, new_name: str
+    old: Query,
+    new: Query,
+    table: EventTable,
+    expectations: Expectations,
+    *,
+    old_name: str,
+    new_name: str,
+    old_scope: RuleScope | None = None,
+    new_scope: RuleScope | None = None,
 ) -> DiffResult:
     """How verdicts change from ``old`` to ``new`` on ``table``, per scenario and source."""
-    before, after = _condition(table, old), _condition(table, new)
     scenario, source, intent, role = (_field(table, "labels", key) for key in _LABELS)
+    index = _index(table)
     target = f"{scenario} IS NOT NULL AND coalesce({role}, 'target') = 'target'"
-    grouped = f"{scenario}, {source}, {intent}"
+    grouped = f"{scenario}, {source}, {intent}, {index}"
+    counted = table.rows(
+        f"SELECT {grouped}, count(*) FROM {table.name} WHERE {target} GROUP BY {grouped}",
+        "events per scenario and source",
+    )
+    result = DiffResult(
+        old_name,
+        new_name,
+        table.location,
+        old_scope=old_scope or RuleScope(),
+        new_scope=new_scope or RuleScope(),
+    )
+    indices = {row[3] for row in counted}
+    before, after = (
+        _condition(table, query) if read == "TRUE" else f"{read} AND ({_condition(table, query)})"
+        for query, read in (
+            (old, _read_filter(table, result.old_scope, indices)),
+            (new, _read_filter(table, result.new_scope, indices)),
+        )
+    )
     # Events per group in one cheap pass; the verdicts only where either version alerts.
     changed = {
-        tuple(row[:3]): row[3:]
+        tuple(row[:4]): row[4:]
         for row in table.rows(
             f"SELECT {grouped}, count_if({before}), count_if({after}), "
             f"count_if(({after}) AND NOT ({before})), count_if(({before}) AND NOT ({after})) "
             f"FROM {table.name} WHERE {target} AND (({before}) OR ({after})) GROUP BY {grouped}"
         )
     }
-    rows = [
-        (*group, events, *changed.get(group, (0, 0, 0, 0)))
-        for *labels, events in table.rows(
-            f"SELECT {grouped}, count(*) FROM {table.name} WHERE {target} GROUP BY {grouped}",
-            "events per scenario and source",
-        )
-        for group in [tuple(labels)]
-    ]
-    result = DiffResult(old_name, new_name, table.location)
+    totals: dict[tuple[Any, ...], list[int]] = {}
+    for *labels, events in counted:
+        old_reads, new_reads = result.see(str(labels[1] or "unknown"), labels[3], events)
+        if not (old_reads or new_reads):
+            continue
+        group = totals.setdefault(tuple(labels[:3]), [0, 0, 0, 0, 0])
+        for i, value in enumerate((events, *changed.get(tuple(labels), (0, 0, 0, 0)))):
+            group[i] += value
+    rows = [(*group, *values) for group, values in totals.items()]
     for name, src, kind, events, old_alerts, new_alerts, newly_alerting, newly_silent in rows:
-        intent_text = str(kind or "benign")
+        intent_text = result.judged_intent(str(name), str(kind or "benign"))
         change = Change(
             str(name),
             str(src or "unknown"),

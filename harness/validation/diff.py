@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.eql import Matcher
 from harness.validation.expectations import Expectations
+from harness.validation.scope import OTHER_TECHNIQUE, RuleScope, source_of
 
 __all__ = ["Change", "DiffResult", "diff_rules"]
 
@@ -63,6 +64,26 @@ class DiffResult:
     new_name: str
     corpus: str
     changes: dict[tuple[str, str], Change] = field(default_factory=dict)
+    old_scope: RuleScope = field(default_factory=RuleScope)
+    new_scope: RuleScope = field(default_factory=RuleScope)
+    # (source, index) -> (events, read by OLD, read by NEW)
+    sources: dict[tuple[str, str | None], list[Any]] = field(default_factory=dict)
+
+    def see(self, source: str, index: str | None, events: int = 1) -> tuple[bool, bool]:
+        """Count ``events`` of ``source`` in ``index``; whether OLD and NEW read it."""
+        seen = self.sources.get((source, index))
+        if seen is None:
+            seen = self.sources[(source, index)] = [
+                0,
+                self.old_scope.indices.reads(index),
+                self.new_scope.indices.reads(index),
+            ]
+        seen[0] += events
+        return seen[1], seen[2]
+
+    def judged_intent(self, scenario: str, intent: str) -> str:
+        """``intent``, or "other-technique" for an attack outside NEW's catalogue (never a regression)."""
+        return intent if self.new_scope.owns(scenario, intent) else OTHER_TECHNIQUE
 
     @property
     def changed(self) -> list[Change]:
@@ -94,17 +115,26 @@ def diff_rules(
     old_name: str,
     new_name: str,
     corpus: str = "",
+    old_scope: RuleScope | None = None,
+    new_scope: RuleScope | None = None,
 ) -> DiffResult:
-    result = DiffResult(old_name, new_name, corpus)
+    """Each version judged on the documents its own indices read; it never alerts on the others."""
+    result = DiffResult(
+        old_name, new_name, corpus, old_scope=old_scope or RuleScope(), new_scope=new_scope or RuleScope()
+    )
     for doc in documents:
         labels = doc.get("labels")
         if not isinstance(labels, Mapping) or labels.get("role", "target") != "target":
             continue
-        was, now = old.matches(doc), new.matches(doc)
+        source, index = source_of(doc)
+        old_reads, new_reads = result.see(source, index)
+        if not (old_reads or new_reads):
+            continue
+        was, now = old_reads and old.matches(doc), new_reads and new.matches(doc)
         key = (str(labels.get("scenario")), str(labels.get("source", "unknown")))
         change = result.changes.get(key)
         if change is None:
-            intent = str(labels.get("intent", "benign"))
+            intent = result.judged_intent(key[0], str(labels.get("intent", "benign")))
             change = result.changes[key] = Change(key[0], key[1], intent)
             expectation = new_expectations.expect(key[0], key[1], intent)
             change.accepted = (intent == "malicious" and expectation.verdict == "silent") or (

@@ -2,6 +2,8 @@
 
 A TOML file beside the rule (``X.toml`` -> ``X.expect.toml``)::
 
+    catalogue = "appcmd"  # the scenario catalogue the rule is judged on
+
     [defaults]            # for events no entry below names
     malicious = "alert"
     benign = "silent"
@@ -39,24 +41,40 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.vocabulary import BackgroundScenario, Intent, Status, Verdict, choices
 
 __all__ = [
     "Budgets",
     "Expectation",
     "ExpectationError",
     "Expectations",
+    "KnownNames",
     "default_expectations_path",
     "load_expectations",
 ]
 
-VERDICTS = ("alert", "silent")
-STATUSES = ("expected", "known-gap", "known-noise")
-INTENTS = ("malicious", "benign", "out-of-scope")
+VERDICTS = tuple(choices(Verdict))
+STATUSES = tuple(choices(Status))
+INTENTS = tuple(choices(Intent))
+
+
+@dataclass(frozen=True)
+class KnownNames:
+    """What an expectations file may name: data sources, and each catalogue's scenario ids.
+
+    ``scenarios_of(name)`` raises ``LookupError`` (with a message listing the catalogues) for
+    a catalogue that does not exist. The application layer builds this from the generators;
+    without it a file's names are taken as written.
+    """
+
+    sources: Collection[str]
+    scenarios_of: Callable[[str], Collection[str]]
 
 
 class ExpectationError(HarnessError):
@@ -82,10 +100,11 @@ class Budgets:
 @dataclass(frozen=True)
 class Expectations:
     path: str | None = None
+    catalogue: str | None = None  # the scenario catalogue the file names (catalogue = "...")
     defaults: dict[str, str] = field(
         default_factory=lambda: {"malicious": "alert", "benign": "silent", "out-of-scope": "silent"}
     )
-    budgets: Budgets = Budgets()
+    budgets: Budgets = field(default_factory=Budgets)
     sources: dict[str, Expectation] = field(default_factory=dict)
     scenarios: dict[str, Expectation] = field(default_factory=dict)
     scenario_sources: dict[tuple[str, str], Expectation] = field(default_factory=dict)
@@ -120,10 +139,13 @@ def default_expectations_path(rule_path: str | os.PathLike[str]) -> Path | None:
     return candidate if candidate.exists() else None
 
 
-def load_expectations(path: str | os.PathLike[str]) -> Expectations:
-    """Read and check an expectations file; every mistake names the file and the line."""
+def load_expectations(path: str | os.PathLike[str], names: KnownNames | None = None) -> Expectations:
+    """Read and check an expectations file; every mistake names the file and the line.
+
+    With ``names``, the catalogue, sources and scenarios the file names must exist.
+    """
     text, data = read_toml(path)
-    return _Reader(str(path), text).read(data)
+    return _Reader(str(path), text, names).read(data)
 
 
 def read_toml(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
@@ -143,9 +165,10 @@ def read_toml(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
 
 
 class _Reader:
-    def __init__(self, path: str, text: str) -> None:
+    def __init__(self, path: str, text: str, names: KnownNames | None) -> None:
         self.path = path
         self.lines = text.splitlines()
+        self.names = names
 
     def section(self, where: str) -> tuple[int, int]:
         """The line range (0-based, end exclusive) of table ``where``: its own header, or its parent's."""
@@ -177,7 +200,12 @@ class _Reader:
 
     def read(self, data: dict[str, Any]) -> Expectations:
         # ``rule`` names the rule file the expectations belong to; it is documentation only.
-        self.only(data, {"defaults", "budgets", "sources", "scenarios", "rule"}, "the file")
+        self.only(data, {"catalogue", "defaults", "budgets", "sources", "scenarios", "rule"}, "the file")
+        catalogue = data.get("catalogue")
+        if catalogue is not None and (not isinstance(catalogue, str) or not catalogue):
+            raise self.fail(
+                "catalogue must be the name of a scenario catalogue (harness catalogues)", "catalogue"
+            )
         defaults = {"malicious": "alert", "benign": "silent", "out-of-scope": "silent"}
         for intent, verdict in self.table(data, "defaults").items():
             if intent not in INTENTS:
@@ -186,7 +214,7 @@ class _Reader:
                 )
             defaults[intent] = self.verdict(verdict, f"[defaults] {intent}", "defaults")
         budgets = self.budgets(self.table(data, "budgets"))
-        known_sources, known_scenarios = _catalogue()
+        known_sources, known_scenarios = self.known_names(catalogue)
         sources = {}
         for name, spec in self.table(data, "sources").items():
             self.known(name, known_sources, "source", f"sources.{name}")
@@ -198,6 +226,14 @@ class _Reader:
             if not isinstance(spec, dict):
                 raise self.fail(f"{where} must be a table", name, "scenarios")
             if not spec.get("custom"):
+                if known_scenarios is None and self.names is not None:
+                    raise self.fail(
+                        f'{where}: name the catalogue this scenario comes from (catalogue = "..." at the '
+                        "top; harness catalogues lists them), or add custom = true for a scenario of your "
+                        "own corpus",
+                        name,
+                        "scenarios",
+                    )
                 self.known(name, known_scenarios, "scenario", where)
             per_source = spec.get("sources", {})
             if not isinstance(per_source, dict):
@@ -208,7 +244,19 @@ class _Reader:
             for source, source_spec in per_source.items():
                 self.known(source, known_sources, "source", f"{where}.sources.{source}")
                 pairs[(name, source)] = self.entry(source_spec, f"{where}.sources.{source}")
-        return Expectations(self.path, defaults, budgets, sources, scenarios, pairs)
+        return Expectations(self.path, catalogue, defaults, budgets, sources, scenarios, pairs)
+
+    def known_names(self, catalogue: str | None) -> tuple[list[str] | None, list[str] | None]:
+        """The sources and scenario ids this file may name; None where nothing says (taken as written)."""
+        if self.names is None:
+            return None, None
+        scenarios: list[str] | None = None
+        if catalogue is not None:
+            try:
+                scenarios = [*self.names.scenarios_of(catalogue), BackgroundScenario.FLEET]
+            except LookupError as error:
+                raise self.fail(str(error).strip("'\""), "catalogue") from error
+        return list(self.names.sources), scenarios
 
     def table(self, data: dict[str, Any], key: str) -> dict[str, Any]:
         value = data.get(key, {})
@@ -216,8 +264,8 @@ class _Reader:
             raise self.fail(f"{key} must be a table ([{key}]), not {type(value).__name__}", key)
         return value
 
-    def known(self, name: str, known: list[str], kind: str, where: str) -> None:
-        if name in known:
+    def known(self, name: str, known: list[str] | None, kind: str, where: str) -> None:
+        if known is None or name in known:
             return
         guesses = difflib.get_close_matches(name, known, n=1)
         hint = f"; did you mean {guesses[0]!r}?" if guesses else ""
@@ -284,12 +332,3 @@ class _Reader:
 def _number(value: Any) -> bool:
     """A real, finite number: TOML's true is not 1, and nan is no limit."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _catalogue() -> tuple[list[str], list[str]]:
-    """The sources and scenario ids expectations may name."""
-    from generators.appcmd import SCENARIOS
-    from generators.background import BACKGROUND
-    from generators.sources import SOURCES
-
-    return list(SOURCES), [*SCENARIOS, BACKGROUND.scenario]

@@ -15,6 +15,7 @@ from typing import Any
 from harness.eql import Matcher
 from harness.eql.fields import field_values
 from harness.validation.expectations import Expectation, Expectations
+from harness.validation.scope import RuleScope, SourceSeen, source_of
 
 __all__ = [
     "BACKGROUND_SCENARIO",
@@ -99,6 +100,29 @@ class ValidationResult:
     background_events: int = 0
     unlabelled_alerts: list[dict[str, Any]] = field(default_factory=list)  # the first few, as examples
     unlabelled_alert_count: int = 0
+    scope: RuleScope = field(default_factory=RuleScope)
+    # Labelled attacks of scenarios outside the rule's catalogue: neither detections nor misses.
+    other_technique_events: int = 0
+    other_technique_alerts: int = 0
+    sources: dict[tuple[str, str | None], SourceSeen] = field(default_factory=dict)
+
+    def see(self, document: Mapping[str, Any]) -> bool:
+        """Note ``document``'s source; whether the rule reads it."""
+        name, index = source_of(document)
+        seen = self.sources.get((name, index))
+        if seen is None:
+            seen = self.sources[(name, index)] = SourceSeen(name, index, self.scope.indices.reads(index))
+        seen.events += 1
+        return seen.read
+
+    @property
+    def unread_events(self) -> int:
+        return sum(s.events for s in self.sources.values() if not s.read)
+
+    @property
+    def unindexed_events(self) -> int:
+        """Events with no index information: every rule reads them."""
+        return sum(s.events for s in self.sources.values() if s.index is None)
 
     def unlabelled_alert_rows(self) -> list[dict[str, str]]:
         """The example alerts on unlabelled events, as the key fields an analyst reads first."""
@@ -115,7 +139,12 @@ class ValidationResult:
 
     @property
     def events(self) -> int:
-        return sum(c.events for c in self.cells.values()) + self.context_events + self.unlabelled_events
+        return (
+            sum(c.events for c in self.cells.values())
+            + self.context_events
+            + self.unlabelled_events
+            + self.other_technique_events
+        )
 
     @property
     def true_positives(self) -> int:
@@ -158,7 +187,12 @@ class ValidationResult:
 
     @property
     def alerts(self) -> int:
-        return sum(c.alerts for c in self.cells.values()) + self.context_alerts + self.unlabelled_alert_count
+        return (
+            sum(c.alerts for c in self.cells.values())
+            + self.context_alerts
+            + self.unlabelled_alert_count
+            + self.other_technique_alerts
+        )
 
     @property
     def days(self) -> float:
@@ -263,11 +297,16 @@ def run_validation(
     rule_name: str,
     rule_version: int | None = None,
     corpus: str = "",
+    scope: RuleScope | None = None,
 ) -> ValidationResult:
-    """Judge every document and gather the result."""
-    result = ValidationResult(rule_name, rule_version, str(matcher.query), corpus, expectations)
+    """Judge every document the rule reads (``scope``: its indices and catalogue) and gather the result."""
+    result = ValidationResult(
+        rule_name, rule_version, str(matcher.query), corpus, expectations, scope=scope or RuleScope()
+    )
     cells = result.cells
     for doc in documents:
+        if not result.see(doc):
+            continue  # an index the rule does not search: listed in result.sources, counted nowhere else
         alerted = matcher.matches(doc)
         _note_time_and_host(result, doc)
         labels = doc.get("labels")
@@ -284,6 +323,10 @@ def run_validation(
             continue
         scenario, source = str(labels["scenario"]), str(labels.get("source", "unknown"))
         intent = str(labels.get("intent", "benign"))
+        if not result.scope.owns(scenario, intent):
+            result.other_technique_events += 1
+            result.other_technique_alerts += alerted
+            continue
         cell = cells.get((scenario, source))
         if cell is None:
             cell = cells[(scenario, source)] = Cell(

@@ -17,8 +17,10 @@ from generators.corpus import CorpusStats, write_corpus
 from generators.fastpath import fleet_chunks
 from generators.profiles import CorpusOptions, corpus_launches
 
+from bundled import APPCMD
+
 EVENTS = int(os.environ.get("HARNESS_BENCH_EVENTS", "100000"))
-OPTIONS = CorpusOptions("fleet", events=EVENTS, seed=7)
+OPTIONS = CorpusOptions("fleet", events=EVENTS, seed=7, catalogue=APPCMD)
 pytestmark = pytest.mark.benchmark(group="generation", min_rounds=1, warmup=False)
 
 

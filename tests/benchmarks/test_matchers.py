@@ -20,6 +20,8 @@ from harness import compile_query, load_rule, parse_query
 from harness.corpus import open_corpus
 from harness.eql.columnar import ColumnarMatcher
 
+from bundled import APPCMD
+
 EVENTS = int(os.environ.get("HARNESS_BENCH_EVENTS", "100000"))
 RULE = load_rule(Path(__file__).resolve().parents[2] / "rules" / "iis_appcmd_password_dumped_v214.toml")
 pytestmark = pytest.mark.benchmark(group="matchers", min_rounds=1, warmup=False)
@@ -27,13 +29,13 @@ pytestmark = pytest.mark.benchmark(group="matchers", min_rounds=1, warmup=False)
 
 @pytest.fixture(scope="module")
 def events() -> list[dict[str, Any]]:
-    return list(open_corpus(profile="mixed", events=EVENTS, seed=1))
+    return list(open_corpus(profile="mixed", events=EVENTS, seed=1, catalogue=APPCMD))
 
 
 @pytest.fixture(scope="module")
 def table(tmp_path_factory: pytest.TempPathFactory) -> Any:
     path = tmp_path_factory.mktemp("bench") / "mixed.parquet"
-    write_corpus(CorpusOptions("mixed", EVENTS, 1), path)
+    write_corpus(CorpusOptions("mixed", EVENTS, 1, catalogue=APPCMD), path)
     return pq.read_table(path)
 
 

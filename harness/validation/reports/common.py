@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.validation.runner import ValidationResult
 
-__all__ = ["percent", "rate", "summary_rows"]
+__all__ = ["percent", "rate", "source_rows", "summary_rows", "unread_note"]
 
 
 def percent(value: float | None) -> str:
@@ -29,3 +29,36 @@ def summary_rows(result: ValidationResult) -> list[tuple[str, str]]:
         ("alerts per host per day", rate(result.alerts_per_host_per_day, 3)),
         ("out-of-scope attacks alerted", f"{result.out_of_scope_alerts:,}"),
     ]
+
+
+def source_rows(result: ValidationResult) -> list[tuple[str, str, str, str]]:
+    """Per data source of the corpus: name, index, whether the rule reads it, events."""
+    return [
+        (
+            seen.name,
+            seen.index or "(no index information)",
+            "read" if seen.read else "not read",
+            f"{seen.events:,}",
+        )
+        for seen in sorted(result.sources.values(), key=lambda s: (not s.read, s.name, s.index or ""))
+    ]
+
+
+def unread_note(result: ValidationResult) -> str:
+    """One line on what the rule's indices leave out, or "" when it reads everything."""
+    notes = []
+    unread = [s for s in result.sources.values() if not s.read]
+    if unread:
+        names = ", ".join(sorted({s.name for s in unread}))
+        notes.append(
+            f"not read ({result.scope.indices} selects no index of theirs): {names}; "
+            f"{result.unread_events:,} events left out"
+        )
+    if result.unindexed_events and not result.scope.indices.reads_everything:
+        notes.append(f"{result.unindexed_events:,} events carry no index information: read as every index")
+    if result.other_technique_events:
+        notes.append(
+            f"{result.other_technique_events:,} attack events of scenarios outside the rule's catalogue "
+            f"(other technique), {result.other_technique_alerts:,} alerted: neither detections nor misses"
+        )
+    return "; ".join(notes)

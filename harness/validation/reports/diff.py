@@ -57,6 +57,12 @@ def diff_dict(result: DiffResult) -> dict[str, Any]:
         "old": result.old_name,
         "new": result.new_name,
         "corpus": result.corpus,
+        "sources": [
+            {"name": name, "index": index, "events": events, "read_by_old": old, "read_by_new": new}
+            for (name, index), (events, old, new) in sorted(
+                result.sources.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
+            )
+        ],
         "regressions_not_accepted": len(result.unaccepted_regressions),
         "changes": [
             {

@@ -15,6 +15,11 @@ def result_dict(result: ValidationResult) -> dict[str, Any]:
     return {
         "rule": {"name": result.rule_name, "version": result.rule_version, "query": result.query},
         "corpus": result.corpus,
+        "catalogue": result.scope.catalogue,
+        "indices": list(result.scope.indices.expressions or []),
+        "sources": [
+            s.as_dict() for s in sorted(result.sources.values(), key=lambda s: (s.name, s.index or ""))
+        ],
         "passed": result.passed,
         "metrics": {
             "events": result.events,
@@ -32,6 +37,10 @@ def result_dict(result: ValidationResult) -> dict[str, Any]:
             "context_alerts": result.context_alerts,
             "unlabelled_events": result.unlabelled_events,
             "unlabelled_alerts": result.unlabelled_alert_count,
+            "other_technique_events": result.other_technique_events,
+            "other_technique_alerts": result.other_technique_alerts,
+            "unread_events": result.unread_events,
+            "unindexed_events": result.unindexed_events,
         },
         # Real telemetry has no labels: its alerts are listed for a person to judge.
         "unlabelled_alert_examples": result.unlabelled_alert_rows(),

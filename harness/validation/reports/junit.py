@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import orjson
 
-from harness.validation.reports.common import percent
+from harness.validation.reports.common import percent, source_rows
 from harness.validation.runner import ValidationResult
 
 __all__ = ["to_junit"]
@@ -20,6 +20,14 @@ def to_junit(result: ValidationResult) -> str:
     )
     suites = ET.Element("testsuites", name="harness validate")
     suite = ET.SubElement(suites, "testsuite", name=suite_name)
+    if result.sources:
+        # Which sources the rule's indices read: shown by CI servers beside the suite, not as tests.
+        properties = ET.SubElement(suite, "properties")
+        ET.SubElement(properties, "property", name="indices", value=str(result.scope.indices))
+        for name, index, read, events in source_rows(result):
+            ET.SubElement(
+                properties, "property", name=f"source {name}", value=f"{read}: {index}, {events} events"
+            )
     violations = {(v.scenario, v.source): v for v in result.violations}
     failures = 0
     cases = 0

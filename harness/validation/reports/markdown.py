@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.validation.reports.common import percent, rate, summary_rows
+from harness.validation.reports.common import percent, rate, source_rows, summary_rows, unread_note
 from harness.validation.runner import ValidationResult
 
 __all__ = ["to_markdown"]
@@ -15,6 +15,14 @@ def to_markdown(result: ValidationResult) -> str:
     lines = [f"### {title}: {'passed' if result.passed else 'FAILED'}", "", f"Corpus: {result.corpus}", ""]
     lines += ["| metric | value |", "| --- | --- |"]
     lines += [f"| {name} | {value} |" for name, value in summary_rows(result)]
+    if result.sources:
+        lines += ["", f"Indices: `{result.scope.indices}`", ""]
+        lines += ["| source | index | read | events |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"| {name} | `{index}` | {read} | {events} |" for name, index, read, events in source_rows(result)
+        ]
+        if note := unread_note(result):
+            lines += ["", note]
     lines += ["", "| scenario | intent | expected | alerted | detection |", "| --- | --- | --- | --- | --- |"]
     for scenario, (intent, events, alerts) in sorted(result.scenario_rates().items()):
         expected = sorted(

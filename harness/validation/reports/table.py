@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from harness.validation.reports.common import percent, rate, summary_rows
+from harness.validation.reports.common import percent, rate, source_rows, summary_rows, unread_note
 from harness.validation.runner import KEY_FIELDS, ValidationResult
 
 __all__ = ["SHORT", "console_for_reports", "print_table"]
@@ -38,7 +38,14 @@ def print_table(result: ValidationResult, console: Console | None = None) -> Non
     for name, value in summary_rows(result):
         summary.add_row(name, value)
     console.print(summary)
-
+    if not result.scope.indices.reads_everything or result.other_technique_events:
+        title = f"sources ({result.scope.indices})"
+        read = Table("source", "index", "read by the rule", "events", title=title)
+        for source_row in source_rows(result):
+            read.add_row(*source_row)
+        console.print(read)
+        if note := unread_note(result):
+            console.print(note)
     sources = sorted({c.source for c in result.cells.values()})
     grid = Table(
         "scenario", "intent", *(SHORT.get(s, s) for s in sources), title="alerted / events, per source"

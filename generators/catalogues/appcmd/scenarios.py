@@ -1,4 +1,4 @@
-"""The AppCmd scenario catalogue: every known way to dump IIS credentials, and its look-alikes.
+"""The AppCmd scenarios: every known way to dump IIS credentials, and its look-alikes.
 
 Each scenario names its public source. ``malicious`` scenarios dump (or enumerate to
 dump) application-pool or virtual-directory credentials; ``benign`` ones are what IIS
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from generators.scenarios import Scenario, Step
 
-__all__ = ["SCENARIOS", "scenario"]
+__all__ = ["SCENARIOS"]
 
 NETSPI = "https://blog.netspi.com/decrypting-iis-passwords-to-break-out-of-the-dmz-part-1/"
 ATOMIC_4 = "https://github.com/redcanaryco/atomic-red-team/blob/master/atomics/T1003/T1003.md (test 4)"
@@ -401,11 +401,3 @@ _OUT_OF_SCOPE = [
 ]
 
 SCENARIOS: dict[str, Scenario] = {s.id: s for s in (*_MALICIOUS, *_BENIGN, *_OUT_OF_SCOPE)}
-
-
-def scenario(sid: str) -> Scenario:
-    """The catalogue scenario with id ``sid``."""
-    try:
-        return SCENARIOS[sid]
-    except KeyError:
-        raise KeyError(f"no scenario {sid!r}; see corpora/README.md for the catalogue") from None

@@ -1,0 +1,116 @@
+"""``simulate``, ``mutate`` and ``propose``: a rule's schedule, its suite's strength, its widenings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from harness.app.corpora import Corpus, Notice, open_for_rule
+from harness.app.setup import RuleInput, RuleSetup, prepare_rule
+from harness.app.validation import CorpusInput
+from harness.eql import compile_query
+from harness.errors import UsageError
+from harness.vocabulary import DEFAULT_SEED, Profile
+
+if TYPE_CHECKING:
+    from harness.mutation import MutationReport
+    from harness.proposals import Proposal
+    from harness.schedule import Simulation
+
+__all__ = ["Proposals", "Scheduled", "mutate", "propose", "scenario_documents", "simulate"]
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    result: Simulation
+    setup: RuleSetup
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Proposals:
+    proposals: list[Proposal]
+    setup: RuleSetup
+    seed: int
+
+
+def read_by(setup: RuleSetup, documents: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The documents ``setup``'s rule searches: its indices select theirs (or they carry none)."""
+    scope = setup.scope
+    if scope.indices.reads_everything:
+        return documents
+    return (document for document in documents if scope.reads(document))
+
+
+def scenario_documents(setup: RuleSetup, seed: int, what: str) -> list[dict[str, Any]]:
+    """The rule's catalogue, every scenario in every source, as the rule reads it."""
+    catalogue = setup.require_catalogue(what)
+    opened = open_for_rule(Corpus(profile=Profile.SCENARIOS, seed=seed))
+    return list(opened.documents(catalogue))
+
+
+def simulate(
+    rule: RuleInput,
+    corpus: CorpusInput = None,
+    *,
+    catalogue: str | None = None,
+    first_run: datetime | None = None,
+    duplicates_take_slots: bool = True,
+    notice: Notice | None = None,
+) -> Scheduled:
+    """Run ``rule`` on its schedule over a timestamped corpus (default: the fleet profile)."""
+    from harness.schedule import simulate_rule
+
+    setup = prepare_rule(rule, catalogue=catalogue)
+    if setup.rule.interval_seconds is None or setup.rule.lookback_seconds is None:
+        raise UsageError(f"{setup.rule.path}: the rule has no interval and from to simulate")
+    spec = Corpus.of(corpus).with_profile(Profile.FLEET)
+    notices = []
+    if spec.generated and setup.catalogue is None:
+        notices.append("no scenario catalogue covers this rule: the fleet's background only, no attacks")
+    opened = open_for_rule(spec)
+    result = simulate_rule(
+        setup.rule,
+        compile_query(setup.rule.query, engine="compiled"),
+        read_by(setup, opened.documents(setup.catalogue, notice)),
+        first_run=first_run,
+        duplicates_take_slots=duplicates_take_slots,
+    )
+    return Scheduled(result, setup, notices + opened.unused_label_notices())
+
+
+def mutate(
+    rule: RuleInput,
+    *,
+    expect: str | os.PathLike[str] | None = None,
+    catalogue: str | None = None,
+    seed: int = DEFAULT_SEED,
+) -> MutationReport:
+    """Mutation-test ``rule``'s expectation suite over its catalogue's scenarios."""
+    from harness.mutation import mutation_test
+
+    setup = prepare_rule(rule, expect=expect, catalogue=catalogue)
+    documents = [d for d in scenario_documents(setup, seed, "mutation testing") if setup.scope.reads(d)]
+    return mutation_test(setup.rule, setup.expectations, documents, scope=setup.scope)
+
+
+def propose(
+    rule: RuleInput,
+    *,
+    expect: str | os.PathLike[str] | None = None,
+    catalogue: str | None = None,
+    seed: int = DEFAULT_SEED,
+    fleet_events: int = 100_000,
+) -> Proposals:
+    """Candidate widenings of ``rule`` from its known gaps, each measured on the catalogue and a fleet."""
+    from harness.proposals import propose as make_proposals
+
+    setup = prepare_rule(rule, expect=expect, catalogue=catalogue)
+    scenarios = [d for d in scenario_documents(setup, seed, "proposals") if setup.scope.reads(d)]
+    fleet = Corpus(profile=Profile.FLEET, events=fleet_events, seed=seed)
+    background = list(read_by(setup, open_for_rule(fleet).documents(setup.catalogue)))
+    found = make_proposals(setup.rule.query, setup.expectations, scenarios, background, scope=setup.scope)
+    return Proposals(found, setup, seed)

@@ -1,0 +1,178 @@
+"""``validate`` and ``diff``: a rule (or two versions) judged on a corpus, in the engine that fits."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from harness.app.corpora import (
+    Corpus,
+    Notice,
+    load_mapping,
+    open_for_rule,
+    row_engine,
+    run_in_sql,
+    sql_table,
+)
+from harness.app.setup import RuleInput, RuleSetup, prepare_rule
+from harness.eql import compile_query, parse_query
+from harness.validation import DiffResult, ValidationResult, diff_rules, run_validation
+from harness.vocabulary import Engine
+
+if TYPE_CHECKING:
+    from harness.validation.tables import EventTable
+
+__all__ = ["Diff", "Validation", "diff", "validate"]
+
+T = TypeVar("T")
+
+CorpusInput = Corpus | str | os.PathLike[str] | Iterable[Mapping[str, Any]] | None
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A validation's result, the rule as it was set up, and the engine that ran it."""
+
+    result: ValidationResult
+    setup: RuleSetup
+    engine: str
+    notices: list[str] = field(default_factory=list)  # fallbacks, unused label entries
+
+    @property
+    def passed(self) -> bool:
+        return self.result.passed
+
+
+@dataclass(frozen=True)
+class Diff:
+    result: DiffResult
+    old: RuleSetup
+    new: RuleSetup
+    engine: str
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.result.unaccepted_regressions
+
+
+def _run(
+    chosen: Engine,
+    table: EventTable | None,
+    in_sql: Callable[[EventTable], T],
+    in_rows: Callable[[], T],
+) -> tuple[T, str, list[str]]:
+    """``in_sql`` where the corpus belongs to a SQL engine, else (or when it cannot run it) ``in_rows``.
+
+    Returns the result, the engine that produced it, and a notice for a fallback.
+    """
+    if table is not None:
+        sql = table
+        result, why = run_in_sql(chosen, lambda: in_sql(sql))
+        if result is not None:
+            return result, table.engine, []
+        return in_rows(), row_engine(chosen), [why] if why else []
+    return in_rows(), row_engine(chosen), []
+
+
+def validate(
+    rule: RuleInput,
+    corpus: CorpusInput = None,
+    *,
+    expect: str | os.PathLike[str] | None = None,
+    catalogue: str | None = None,
+    engine: Engine | str = Engine.AUTO,
+    mapping: str | None = None,
+    spark_master: str = "local[*]",
+    notice: Notice | None = None,
+) -> Validation:
+    """Run ``rule`` over ``corpus`` (default: its catalogue's scenarios) against its expectations."""
+    setup = prepare_rule(rule, expect=expect, catalogue=catalogue)
+    chosen, spec = Engine(engine), Corpus.of(corpus)
+    if spec.generated:
+        setup.require_catalogue("a generated corpus")
+    opened = open_for_rule(spec)
+
+    def in_sql(table: EventTable) -> ValidationResult:
+        from harness.validation.columnar_runner import validate_table
+
+        return validate_table(
+            parse_query(setup.rule.query),
+            table,
+            setup.expectations,
+            rule_name=setup.rule.name,
+            rule_version=setup.rule.version,
+            scope=setup.scope,
+        )
+
+    def in_rows() -> ValidationResult:
+        matcher = compile_query(setup.rule.query, mapping=load_mapping(mapping), engine=row_engine(chosen))
+        return run_validation(
+            matcher,
+            opened.documents(setup.catalogue, notice),
+            setup.expectations,
+            rule_name=setup.rule.name,
+            rule_version=setup.rule.version,
+            corpus=spec.describe(),
+            scope=setup.scope,
+        )
+
+    result, used, notices = _run(chosen, sql_table(chosen, opened, mapping, spark_master), in_sql, in_rows)
+    notices += opened.unused_label_notices()
+    return Validation(result, setup, used, notices)
+
+
+def diff(
+    old: RuleInput,
+    new: RuleInput,
+    corpus: CorpusInput = None,
+    *,
+    expect: str | os.PathLike[str] | None = None,
+    catalogue: str | None = None,
+    engine: Engine | str = Engine.AUTO,
+    mapping: str | None = None,
+    spark_master: str = "local[*]",
+    notice: Notice | None = None,
+) -> Diff:
+    """How verdicts change from ``old`` to ``new`` on the same corpus, judged by NEW's expectations."""
+    new_setup = prepare_rule(new, expect=expect, catalogue=catalogue)
+    # OLD is judged on NEW's catalogue: one corpus, one set of scenarios for both.
+    shared = catalogue or (new_setup.catalogue.name if new_setup.catalogue is not None else None)
+    old_setup = prepare_rule(old, catalogue=shared)
+    chosen, spec = Engine(engine), Corpus.of(corpus)
+    if spec.generated:
+        new_setup.require_catalogue("a generated corpus")
+    opened = open_for_rule(spec)
+    names = {"old_name": old_setup.label, "new_name": new_setup.label}
+
+    def in_sql(table: EventTable) -> DiffResult:
+        from harness.validation.columnar_runner import diff_table
+
+        return diff_table(
+            parse_query(old_setup.rule.query),
+            parse_query(new_setup.rule.query),
+            table,
+            new_setup.expectations,
+            **names,
+            old_scope=old_setup.scope,
+            new_scope=new_setup.scope,
+        )
+
+    def in_rows() -> DiffResult:
+        fields = load_mapping(mapping)
+        return diff_rules(
+            compile_query(old_setup.rule.query, mapping=fields, engine=row_engine(chosen)),
+            compile_query(new_setup.rule.query, mapping=fields, engine=row_engine(chosen)),
+            opened.documents(new_setup.catalogue, notice),
+            new_setup.expectations,
+            corpus=spec.describe(),
+            **names,
+            old_scope=old_setup.scope,
+            new_scope=new_setup.scope,
+        )
+
+    result, used, notices = _run(chosen, sql_table(chosen, opened, mapping, spark_master), in_sql, in_rows)
+    notices += opened.unused_label_notices()
+    return Diff(result, old_setup, new_setup, used, notices)

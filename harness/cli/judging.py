@@ -1,0 +1,393 @@
+"""The commands that judge a rule: validate, diff, simulate, mutate, propose, report, bench."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC
+from typing import Any
+
+import click
+import orjson
+
+from harness import app
+from harness.cli.options import (
+    catalogue_option,
+    corpus_from,
+    corpus_options,
+    engine_option,
+    expect_option,
+    labels_option,
+    mapping_option,
+    notice,
+    seed_option,
+    spark_master_option,
+    tell,
+    write_report,
+)
+from harness.events import atomic_writer
+from harness.vocabulary import Engine, Profile, choices
+
+__all__ = ["COMMANDS"]
+
+_output = click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Write the report here (atomically)."
+)
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n"
+
+
+@click.command()
+@click.argument("rule_path", metavar="RULE")
+@corpus_options
+@expect_option()
+@catalogue_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "junit", "markdown"]),
+    default="table",
+    show_default=True,
+)
+@_output
+@mapping_option
+@engine_option(spark=True)
+@labels_option
+def validate(
+    rule_path: str,
+    corpus_path: str | None,
+    profile: str | None,
+    events: int | None,
+    seed: int,
+    expect_path: str | None,
+    catalogue: str | None,
+    fmt: str,
+    output: str | None,
+    mapping: str | None,
+    engine: str,
+    spark_master: str,
+    labels_path: str | None,
+) -> None:
+    """Run RULE over a labelled corpus and check it against its expectations (exit 1 on a violation)."""
+    from harness.validation.reports import print_table, to_json, to_junit, to_markdown
+
+    run = app.validate(
+        rule_path,
+        corpus_from(corpus_path, profile, events, seed, labels_path),
+        expect=expect_path,
+        catalogue=catalogue,
+        engine=engine,
+        mapping=mapping,
+        spark_master=spark_master,
+        notice=tell,
+    )
+    notice(run.notices)
+    if fmt == "table" and output is None:
+        if run.setup.expectations_path is None:
+            tell("no expectations file: every malicious event should alert, every benign one stay silent")
+        print_table(run.result)
+    else:
+        render = {"json": to_json, "junit": to_junit, "markdown": to_markdown, "table": to_markdown}[fmt]
+        write_report(render(run.result), output)
+    sys.exit(0 if run.passed else 1)
+
+
+@click.command()
+@click.argument("old_path", metavar="OLD")
+@click.argument("new_path", metavar="NEW")
+@corpus_options
+@expect_option("NEW's expectations (default: NEW's .expect.toml).")
+@catalogue_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True
+)
+@_output
+@mapping_option
+@engine_option(spark=True)
+@labels_option
+def diff(
+    old_path: str,
+    new_path: str,
+    corpus_path: str | None,
+    profile: str | None,
+    events: int | None,
+    seed: int,
+    expect_path: str | None,
+    catalogue: str | None,
+    fmt: str,
+    output: str | None,
+    mapping: str | None,
+    engine: str,
+    spark_master: str,
+    labels_path: str | None,
+) -> None:
+    """How verdicts change from OLD to NEW on the same corpus (exit 1 on a regression NEW does not accept)."""
+    from harness.validation.reports.diff import diff_json, diff_markdown, print_diff
+
+    run = app.diff(
+        old_path,
+        new_path,
+        corpus_from(corpus_path, profile, events, seed, labels_path),
+        expect=expect_path,
+        catalogue=catalogue,
+        engine=engine,
+        mapping=mapping,
+        spark_master=spark_master,
+        notice=tell,
+    )
+    notice(run.notices)
+    if fmt == "table" and output is None:
+        print_diff(run.result)
+    else:
+        write_report((diff_json if fmt == "json" else diff_markdown)(run.result), output)
+    sys.exit(0 if run.passed else 1)
+
+
+@click.command()
+@click.argument("rule_path", metavar="RULE")
+@corpus_options
+@catalogue_option
+@click.option(
+    "--first-run",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S"]),
+    help="UTC time of the first execution (default: one interval after the first event).",
+)
+@click.option(
+    "--duplicates-free-slots",
+    is_flag=True,
+    help="Already-alerted events do not take one of the max_signals results (query rules page past "
+    "them; EQL rules make one search, so by default they do).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the JSON here (atomically).")
+@labels_option
+def simulate(
+    rule_path: str,
+    corpus_path: str | None,
+    profile: str | None,
+    events: int | None,
+    seed: int,
+    catalogue: str | None,
+    first_run: Any,
+    duplicates_free_slots: bool,
+    as_json: bool,
+    output: str | None,
+    labels_path: str | None,
+) -> None:
+    """Run RULE on its schedule over a timestamped corpus (default: the fleet profile).
+
+    Every interval over [now - from, now], at most max_signals alerts an execution,
+    events alerted before not alerted again: alerts per execution, executions at the
+    cap and what they lost, alerts per day and per 1,000 hosts, delays from attack to
+    alert, and time no window covers.
+    """
+    from harness.schedule import print_simulation
+    from harness.validation.reports.table import console_for_reports
+
+    run = app.simulate(
+        rule_path,
+        corpus_from(corpus_path, profile, events, seed, labels_path),
+        catalogue=catalogue,
+        first_run=first_run.replace(tzinfo=UTC) if first_run is not None else None,
+        duplicates_take_slots=not duplicates_free_slots,
+        notice=tell,
+    )
+    notice(run.notices)
+    if as_json or output is not None:
+        write_report(_json(run.result.as_dict()), output)
+        return
+    print_simulation(run.result, console_for_reports())
+
+
+@click.command()
+@click.argument("rule_path", metavar="RULE")
+@expect_option()
+@catalogue_option
+@seed_option("Seed of the scenarios corpus.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def mutate(rule_path: str, expect_path: str | None, catalogue: str | None, seed: int, as_json: bool) -> None:
+    """Mutation-test RULE's expectation suite: how many small query changes would it catch?
+
+    Each mutant (a conjunct or branch dropped, ':' and '==' swapped, a wildcard dropped, a
+    constant upper-cased, a predicate negated, 'and'/'or' swapped) runs over the scenario
+    catalogue; it is killed when the expectations report something the original does not.
+    """
+    from harness.mutation import print_mutation_report
+    from harness.validation.reports.table import console_for_reports
+
+    result = app.mutate(rule_path, expect=expect_path, catalogue=catalogue, seed=seed)
+    if as_json:
+        click.echo(_json(result.as_dict()), nl=False)
+        return
+    print_mutation_report(result, console_for_reports())
+
+
+@click.command()
+@click.argument("rule_path", metavar="RULE")
+@expect_option()
+@catalogue_option
+@seed_option("Seed of both corpora.")
+@click.option(
+    "--fleet-events",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Fleet background events for the noise measurement.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def propose(
+    rule_path: str,
+    expect_path: str | None,
+    catalogue: str | None,
+    seed: int,
+    fleet_events: int,
+    as_json: bool,
+) -> None:
+    """Candidate changes to RULE from its known gaps, each with its detection rate and noise."""
+    run = app.propose(
+        rule_path, expect=expect_path, catalogue=catalogue, seed=seed, fleet_events=fleet_events
+    )
+    if as_json:
+        click.echo(_json([p.as_dict() for p in run.proposals]), nl=False)
+        return
+    _print_proposals(run)
+
+
+def _print_proposals(run: app.Proposals) -> None:
+    from rich.table import Table
+
+    from harness.validation.reports.common import percent
+    from harness.validation.reports.table import console_for_reports
+
+    rule = run.setup.rule
+    table = Table(
+        "change",
+        "detection",
+        "precision",
+        "FP per million",
+        "newly detected",
+        "new noise",
+        title=f"{rule.name} (version {rule.version}): candidate changes, seed {run.seed}",
+    )
+    for p in run.proposals:
+        table.add_row(
+            p.description,
+            percent(p.detection_rate),
+            percent(p.precision),
+            "-" if p.false_positives_per_million is None else f"{p.false_positives_per_million:.1f}",
+            "\n".join(p.newly_detected) or "-",
+            "\n".join(p.new_noise) or "-",
+        )
+    console_for_reports().print(table)
+
+
+@click.command()
+@click.argument("rule_paths", nargs=-1, required=True, metavar="RULE...")
+@click.option(
+    "--html",
+    "html_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Write the page here (atomically).",
+)
+@catalogue_option
+@seed_option("Same seed, same corpora, same page.")
+@click.option(
+    "--events",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Size of the fleet corpus for noise and the schedule simulation.",
+)
+@click.option(
+    "--generated-at",
+    metavar="TEXT",
+    help="A time to print in the header; without it the page holds no clock, so the same inputs give "
+    "the same bytes.",
+)
+def report(
+    rule_paths: tuple[str, ...],
+    html_path: str,
+    catalogue: str | None,
+    seed: int,
+    events: int,
+    generated_at: str | None,
+) -> None:
+    """One self-contained HTML page comparing RULE versions: detection heatmap, noise, schedule, mutations."""
+    from harness.html_report import render_html
+
+    data = app.report(
+        rule_paths, seed=seed, fleet_events=events, generated_at=generated_at, catalogue=catalogue
+    )
+    with atomic_writer(html_path) as stream:
+        stream.write(render_html(data).encode())
+
+
+@click.command()
+@click.argument("rule_path", metavar="RULE")
+@click.option("--events", type=click.IntRange(min=1), default=200_000, show_default=True)
+@click.option(
+    "--profile",
+    type=click.Choice(choices(Profile, without=(Profile.SCENARIOS,))),
+    default=Profile.MIXED.value,
+    show_default=True,
+)
+@catalogue_option
+@seed_option()
+@click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True, help="Best of N runs.")
+@click.option(
+    "--corpus",
+    "corpus_path",
+    metavar="PATH",
+    help="Time the engines that scan Parquet (DuckDB, and Spark with --engine spark) on these files "
+    "instead of generating events.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice([Engine.AUTO.value, Engine.SPARK.value]),
+    default=Engine.AUTO.value,
+    show_default=True,
+    help="auto: every engine that runs in this process; spark: also Apache Spark, against DuckDB on the "
+    "same Parquet files.",
+)
+@spark_master_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def bench(
+    rule_path: str,
+    events: int,
+    profile: str,
+    catalogue: str | None,
+    seed: int,
+    repeat: int,
+    corpus_path: str | None,
+    engine: str,
+    spark_master: str,
+    as_json: bool,
+) -> None:
+    """Matcher throughput on the same events: empty loop, reference, compiled, DuckDB, hand-written, eql."""
+    from harness.bench_report import bench_json, print_bench
+
+    master = spark_master if engine == Engine.SPARK else None
+    rule = app.prepare_rule(rule_path, catalogue=catalogue).rule
+    if corpus_path is not None:
+        rows = app.bench_parquet(rule, corpus_path, repeat=repeat, spark_master=master)
+        title = f"{rule.name} (version {rule.version}): {corpus_path}, best of {repeat}"
+    else:
+        rows = app.bench(
+            rule,
+            events=events,
+            profile=Profile(profile),
+            seed=seed,
+            repeat=repeat,
+            spark_master=master,
+            catalogue=catalogue,
+        )
+        title = f"{rule.name} (version {rule.version}): {events:,} {profile} events, best of {repeat}"
+    if as_json:
+        click.echo(bench_json(rows))
+    else:
+        print_bench(rows, title)
+
+
+COMMANDS = (validate, diff, simulate, mutate, propose, report, bench)

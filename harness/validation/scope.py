@@ -1,0 +1,74 @@
+"""What a rule is judged on: the documents its indices read, and the scenarios its catalogue holds.
+
+A rule sees only documents in an index its ``index`` patterns select (``harness.indices``);
+the others are listed per source as not read and count nowhere else. Of the labelled
+events it reads, malicious and out-of-scope ones of scenarios outside its catalogue are
+another technique's attacks: neither detections nor misses of this rule, counted apart.
+Benign events count toward its false positives whatever catalogue labelled them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.indices import IndexSelection, document_index, stream_name
+from harness.vocabulary import BackgroundScenario, Intent
+
+__all__ = ["OTHER_TECHNIQUE", "RuleScope", "SourceSeen", "source_of"]
+
+OTHER_TECHNIQUE = "other-technique"
+
+
+@dataclass(frozen=True)
+class RuleScope:
+    """A rule's indices, and its catalogue (name and scenario ids; None: every scenario is the rule's)."""
+
+    indices: IndexSelection = field(default_factory=lambda: IndexSelection(None))
+    catalogue: str | None = None
+    scenarios: frozenset[str] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        indices: Collection[str] | None,
+        catalogue: str | None = None,
+        scenarios: Collection[str] | None = None,
+    ) -> RuleScope:
+        return cls(
+            IndexSelection.of(list(indices) if indices else None),
+            catalogue,
+            None if scenarios is None else frozenset(scenarios),
+        )
+
+    def reads(self, document: Mapping[str, Any]) -> bool:
+        return self.indices.reads(document_index(document))
+
+    def owns(self, scenario: str, intent: str) -> bool:
+        """Whether a labelled event of ``scenario`` is judged as this rule's: benign always is."""
+        if self.scenarios is None or intent == Intent.BENIGN or scenario == BackgroundScenario.FLEET:
+            return True
+        return scenario in self.scenarios
+
+
+@dataclass
+class SourceSeen:
+    """One data source of a corpus as a rule sees it: where it is indexed, and whether the rule reads it."""
+
+    name: str
+    index: str | None
+    read: bool
+    events: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "index": self.index, "read": self.read, "events": self.events}
+
+
+def source_of(document: Mapping[str, Any]) -> tuple[str, str | None]:
+    """A document's data source (its label, else its data stream, else "unknown") and its index."""
+    index = document_index(document)
+    labels = document.get("labels")
+    if isinstance(labels, Mapping) and isinstance(labels.get("source"), str):
+        return str(labels["source"]), index
+    return (stream_name(index) if index is not None else "unknown"), index

@@ -1,0 +1,80 @@
+"""The harness's words, each defined once: ``click.Choice``, the readers and mypy read these.
+
+A ``StrEnum`` member is its own string (``Intent.MALICIOUS == "malicious"``), so labels in
+documents, TOML files and JSON reports compare with members directly; ``choices(E)``
+gives the list a command-line option accepts.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "DEFAULT_SEED",
+    "BackgroundScenario",
+    "Engine",
+    "Intent",
+    "Profile",
+    "Status",
+    "Verdict",
+    "choices",
+]
+
+# One seed for every command that generates a corpus; the README's figures are printed with it.
+DEFAULT_SEED = 7
+
+
+class Intent(StrEnum):
+    """What a labelled event is: an attack to catch, everyday activity, or an attack the rule cannot see."""
+
+    MALICIOUS = "malicious"
+    BENIGN = "benign"
+    OUT_OF_SCOPE = "out-of-scope"
+
+
+class Verdict(StrEnum):
+    """What a rule should do on an event."""
+
+    ALERT = "alert"
+    SILENT = "silent"
+
+
+class Status(StrEnum):
+    """Whether an expectation is the rule's intent or a known departure from it, accepted with a reason."""
+
+    EXPECTED = "expected"
+    KNOWN_GAP = "known-gap"
+    KNOWN_NOISE = "known-noise"
+
+
+class Engine(StrEnum):
+    """Who evaluates a rule: ``auto`` picks DuckDB for Parquet and the compiled engine otherwise."""
+
+    AUTO = "auto"
+    COMPILED = "compiled"
+    REFERENCE = "reference"
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+
+    @property
+    def is_sql(self) -> bool:
+        return self in (Engine.DUCKDB, Engine.SPARK)
+
+
+class Profile(StrEnum):
+    """Generated corpora: every scenario in every source, a fleet's days, or a labelled mix."""
+
+    SCENARIOS = "scenarios"
+    FLEET = "fleet"
+    MIXED = "mixed"
+
+
+class BackgroundScenario(StrEnum):
+    """The scenario name of everyday fleet activity: benign events that count toward the noise budget."""
+
+    FLEET = "fleet-background"
+
+
+def choices(words: type[StrEnum], *, without: tuple[StrEnum, ...] = ()) -> list[str]:
+    """The values of ``words`` a command-line option accepts, in definition order."""
+    return [str(word) for word in words if word not in without]
