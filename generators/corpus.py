@@ -4,10 +4,10 @@ The same options give the same bytes: the fleet and every draw come from the see
 time starts at a fixed instant unless told otherwise, gzip headers carry no time
 stamp or file name, and Parquet files no creation time.
 
-Parquet holds one type per column, so three fields that Endgame spells differently
-are normalized there (and only there): ``@timestamp`` is always an ISO-8601 string,
-``event.category`` and ``event.type`` always lists. Elasticsearch indexes both
-spellings identically.
+Parquet holds one type per column, so the fields that Endgame spells differently
+are written in its columnar spelling (``Source.dumps(columnar=True)``): ``@timestamp``
+always an ISO-8601 string, ``event.category`` and ``event.type`` always lists.
+Elasticsearch indexes both spellings identically.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
 import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
@@ -29,7 +28,6 @@ from generators.model import Launch
 from generators.profiles import CorpusOptions, corpus_launches, scenario_sources
 from generators.scenarios import Catalogue
 from generators.sources import Source
-from generators.sources.common import iso
 from harness.events import atomic_writer
 
 __all__ = ["FORMATS", "CorpusStats", "corpus_format", "iter_documents", "write_corpus"]
@@ -128,18 +126,7 @@ def _write_ndjson(
 
 
 def _parquet_line(launch: Launch, src: Source) -> bytes:
-    if src.name != "endgame":
-        return src.dumps(launch)
-    doc = src.render(launch)
-    event = doc["event"]
-    return orjson.dumps(
-        {
-            **doc,
-            "@timestamp": iso(doc["@timestamp"] * 1_000_000),
-            "event": {**event, "category": [event["category"]], "type": [event["type"]]},
-            "host": {**doc["host"], "ip": [doc["host"]["ip"]]},
-        }
-    )
+    return src.dumps(launch, columnar=True)
 
 
 def parquet_schema(catalogue: Catalogue | None) -> pa.Schema:

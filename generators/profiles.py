@@ -29,7 +29,7 @@ from generators.background import (
 from generators.fleet import Fleet, build_fleet
 from generators.model import Launch
 from generators.scenarios import Catalogue, IisContext, Scenario, build_launches
-from generators.sources import SOURCES, Source
+from generators.sources import SOURCES, Source, fleet_shares, sources_on
 from harness.vocabulary import DEFAULT_SEED
 
 __all__ = [
@@ -45,15 +45,7 @@ __all__ = [
 PROFILES = ("scenarios", "fleet", "mixed")
 DEFAULT_START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday; fixed, so a seed means the same bytes
 # How a Windows estate reports: most hosts through Defend, the rest through what they have.
-_SOURCE_SHARE = {
-    "endpoint": 0.40,
-    "sysmon-windows": 0.20,
-    "sysmon-winlogbeat": 0.10,
-    "sysmon9-winlogbeat": 0.05,
-    "security-4688": 0.15,
-    "security-4688-nocmdline": 0.05,
-    "endgame": 0.05,
-}
+_SOURCE_SHARE = fleet_shares()
 
 
 @dataclass(frozen=True)
@@ -92,9 +84,7 @@ class CorpusOptions:
 
 def scenario_sources(scenario: Scenario) -> list[Source]:
     """The sources a scenario is rendered in: every source on Windows; Defend elsewhere."""
-    if scenario.os_type != "windows":
-        return [SOURCES["endpoint"]]
-    return list(SOURCES.values())
+    return sources_on(scenario.os_type)
 
 
 def corpus_launches(options: CorpusOptions) -> Iterator[tuple[Launch, Source]]:
@@ -205,7 +195,7 @@ def _host_sources(fleet: Fleet, seed: int) -> dict[int, Source]:
     shares = np.array([_SOURCE_SHARE[n] for n in names])
     picks = rng.choice(len(names), size=len(fleet.hosts), p=shares / shares.sum())
     return {
-        id(h): SOURCES["endpoint"] if h.os_type != "windows" else SOURCES[names[int(p)]]
+        id(h): SOURCES[names[int(p)]] if h.os_type == "windows" else sources_on(h.os_type)[0]
         for h, p in zip(fleet.hosts, picks, strict=True)
     }
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from harness.eql.ast import Comparison, Expr, Field, FunctionCall, InSet, Literal, Query, walk
 from harness.rules import Rule
-from harness.sources import sources_for
+from harness.sources import CATEGORIES, sources_for
 
 __all__ = ["Finding", "check_rule"]
 
@@ -35,9 +35,12 @@ def check_rule(rule: Rule, query: Query) -> list[Finding]:
                 f"index pattern {pattern!r} is not in the data source catalogue; its fields are not checked",
             )
         )
+    # The catalogue knows process events only: of a file, registry or network event (or
+    # "any"), it cannot say that a field is never there.
+    modelled = query.category in CATEGORIES
     nodes = list(walk(query.condition))
     for node in nodes:
-        if isinstance(node, Field) and not node.optional:
+        if modelled and isinstance(node, Field) and not node.optional:
             for source in sources:
                 if node.name not in source.fields and node.name != "event.category":
                     findings.append(
@@ -45,9 +48,8 @@ def check_rule(rule: Rule, query: Query) -> list[Finding]:
                             "warning",
                             "field-not-in-source",
                             f"{node.name} is used without '?' but {source.name} "
-                            f"({', '.join(source.indices)}) never carries it: the rule cannot match there; "
-                            f"write ?{node.name} if that is "
-                            "intended",
+                            f"({', '.join(source.indices)}) never carries it in a process event: the rule "
+                            f"cannot match there; write ?{node.name} if that is intended",
                             node.span[0],
                         )
                     )

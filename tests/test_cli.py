@@ -140,17 +140,29 @@ def test_check_flags_the_literal_star_in_v220() -> None:
     assert run("check", V220, "--strict")[0] == 1
 
 
-def test_check_flags_a_field_a_source_lacks(tmp_path: Path) -> None:
+def _rule(tmp_path: Path, indices: list[str], query: str) -> str:
     rule = tmp_path / "r.toml"
     rule.write_text(
-        '[rule]\nname = "r"\nlanguage = "eql"\nindex = ["logs-system.security*"]\n'
-        "query = 'process where process.pe.original_file_name == \"x\"'\n",
+        f'[rule]\nname = "r"\nlanguage = "eql"\nindex = {json.dumps(indices)}\nquery = {json.dumps(query)}\n',
         encoding="utf-8",
     )
-    code, out, _ = run("check", str(rule))
+    return str(rule)
+
+
+def test_check_flags_a_field_a_source_lacks(tmp_path: Path) -> None:
+    rule = _rule(tmp_path, ["logs-system.security*"], 'process where process.pe.original_file_name == "x"')
+    code, out, _ = run("check", rule)
     assert code == 0
     assert "warning: [field-not-in-source] process.pe.original_file_name is used without '?'" in out
     assert "Security 4688" in out
+
+
+def test_check_says_nothing_of_fields_in_events_the_sources_do_not_model(tmp_path: Path) -> None:
+    # The catalogue describes process starts: a registry rule's registry.path is not "never carried".
+    indices = ["winlogbeat-*", "logs-windows.sysmon_operational-*"]
+    code, out, _ = run("check", _rule(tmp_path, indices, 'registry where registry.path : "HKLM\\\\*"'))
+    assert code == 0
+    assert "findings:   none" in out
 
 
 def test_check_rejects_a_broken_rule(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ import pytest
 
 from generators.corpus import write_corpus
 from generators.profiles import CorpusOptions
+from generators.sources import SOURCES
+from generators.sources.template import PartSlot, RowSlot
 
 from bundled import APPCMD
 
@@ -84,3 +86,25 @@ def test_fast_and_reference_parquet_files_are_identical(tmp_path: Path) -> None:
     write_corpus(options, tmp_path / "fast.parquet")
     write_corpus(options, tmp_path / "reference.parquet", reference=True)
     assert (tmp_path / "fast.parquet").read_bytes() == (tmp_path / "reference.parquet").read_bytes()
+
+
+@pytest.mark.parametrize("columnar", [False, True], ids=["ndjson", "parquet"])
+@pytest.mark.parametrize("source", list(SOURCES))
+def test_a_template_is_derived_for_every_source_and_spelling(source: str, columnar: bool) -> None:
+    pieces = SOURCES[source].template(columnar).pieces
+    assert any(isinstance(p, PartSlot) for p in pieces)
+    assert any(isinstance(p, RowSlot) for p in pieces)
+    assert isinstance(pieces[-1], str) and pieces[-1].endswith("}\n")
+
+
+def test_a_renderer_that_reads_a_pooled_object_outside_a_part_is_refused() -> None:
+    import orjson
+
+    from generators.model import Launch
+    from generators.sources.template import TemplateError, derive
+
+    def dumps(launch: Launch) -> bytes:
+        return orjson.dumps({"host": launch.host.name, "pid": launch.pid})
+
+    with pytest.raises(TemplateError, match="outside its parts"):
+        derive(dumps)

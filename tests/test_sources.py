@@ -97,6 +97,37 @@ def test_end_events_are_end_events() -> None:
         assert _get(doc, "process.args") is None or source in ("endpoint", "endgame")
 
 
+def _leaves(doc: dict[str, Any], prefix: str = "") -> set[str]:
+    found: set[str] = set()
+    for key, value in doc.items():
+        found |= _leaves(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key}
+    return found
+
+
+# Every scenario in every source, and a fleet's background: optional fields (a version
+# resource some images lack, a command line some audit policies drop) all turn up.
+STARTS = [
+    (src.name, src.render(launch))
+    for options in (
+        CorpusOptions(seed=5, catalogue=APPCMD),
+        CorpusOptions("fleet", events=20_000, seed=5, catalogue=APPCMD),
+    )
+    for launch, src in corpus_launches(options)
+    if launch.action == "start"
+]
+
+
+@pytest.mark.parametrize("source", list(SOURCES))
+def test_declared_fields_are_the_rendered_fields(source: str) -> None:
+    rendered: set[str] = set()
+    for name, doc in STARTS:
+        if name == source:
+            rendered |= {f for f in _leaves(doc) if not f.startswith("labels.")}
+    declared = SOURCES[source].fields
+    assert not declared - rendered, "declared but never rendered"
+    assert not rendered - declared, "rendered but not declared"
+
+
 def test_sysmon_entity_ids_are_process_guids() -> None:
     (doc,) = _docs("sysmon-windows")
     guid = doc["process"]["entity_id"]

@@ -2,13 +2,26 @@
 
 Endgame documents carry ``event.category``, ``event.type`` and ``event.action`` as
 plain strings, epoch-millisecond time stamps, no PE version resource and no entity
-ids; the sensor's own fields live under ``endgame.*``.
+ids; the sensor's own fields live under ``endgame.*``. Parquet holds one type per
+column, so :func:`render_columnar` spells the three fields other sources spell
+differently their way (an ISO-8601 ``@timestamp``, lists for ``event.category``,
+``event.type`` and ``host.ip``); Elasticsearch indexes both spellings alike.
 """
 
 from __future__ import annotations
 
-from generators.model import Host, Launch
-from generators.sources.common import Doc, labels_part, part
+from generators.model import Host, Image, Launch, User
+from generators.sources.common import (
+    Command,
+    Doc,
+    field_set,
+    iso,
+    labels_part,
+    part,
+    per_launch,
+    related_user,
+)
+from generators.sources.source import Source
 
 NAME = "endgame"
 INDEX = "endgame-4.59.0-000001"
@@ -27,6 +40,11 @@ def _host(host: Host) -> Doc:
 
 
 @part
+def _host_columnar(host: Host) -> Doc:
+    return {**_host.get(host), "ip": [host.ip]}
+
+
+@part
 def _observer(host: Host) -> Doc:
     return {
         "hostname": host.name,
@@ -38,49 +56,125 @@ def _observer(host: Host) -> Doc:
     }
 
 
+@part
+def _agent(host: Host) -> Doc:
+    return {"id": host.id, "version": "3.62.2", "name": "Endgame", "type": "Endgame"}
+
+
+@part
+def _user(user: User) -> Doc:
+    return {"domain": user.domain, "name": user.name, "id": user.id}
+
+
+@part
+def _related_host(host: Host) -> Doc:
+    return {"hosts": [host.name]}
+
+
+@part
+def _names(image: Image) -> Doc:
+    return {"name": image.name, "executable": image.executable}
+
+
+@part
+def _hashes(image: Image) -> Doc:
+    return {"md5": image.md5, "sha1": image.sha1, "sha256": image.sha256}
+
+
+@part
+def _process_name(image: Image) -> Doc:
+    return {"process_name": image.name}
+
+
+@part
+def _parent_process_name(image: Image) -> Doc:
+    return {"parent_process_name": image.name}
+
+
+@per_launch
+def _command(command: Command) -> Doc:
+    return {"command_line": command.command_line, "args": command.args, "args_count": len(command.args)}
+
+
+# The leaf fields of its process-start documents (tests/test_sources.py holds them to render).
+FIELDS = field_set(
+    {
+        "": "@timestamp",
+        "agent": "id name type version",
+        "ecs": "version",
+        "endgame": "event_subtype_full event_type_full opcode parent_process_name pid ppid process_name "
+        "serial_event_id",
+        "event": "action category dataset kind module sequence type",
+        "host": "hostname id ip name",
+        "host.os": "family name platform type version",
+        "observer": "hostname ip product vendor version",
+        "observer.os": "family name platform type version",
+        "process": "args args_count command_line executable name pid ppid",
+        "process.hash": "md5 sha1 sha256",
+        "process.parent": "executable name pid",
+        "related": "hosts user",
+        "user": "domain id name",
+    }
+)
+
 _labels = labels_part(NAME, INDEX)
 
 
-def render(launch: Launch, fast: bool = False) -> Doc:
+def render(launch: Launch, fast: bool = False, columnar: bool = False) -> Doc:
     host, user, image, parent = launch.host, launch.user, launch.image, launch.parent
     subtype = "creation_event" if launch.action == "start" else "termination_event"
     return {
-        "@timestamp": launch.timestamp_ns // 1_000_000,
-        "agent": {"id": host.id, "version": "3.62.2", "name": "Endgame", "type": "Endgame"},
+        "@timestamp": iso(launch.timestamp_ns) if columnar else launch.timestamp_ns // 1_000_000,
+        "agent": _agent.get(host, fast),
         "ecs": {"version": "1.9.0"},
         "event": {
             "kind": "event",
-            "category": "process",
+            "category": ["process"] if columnar else "process",
             "dataset": "process",
-            "type": launch.action,
+            "type": [launch.action] if columnar else launch.action,
             "action": subtype,
             "module": "endgame",
             "sequence": launch.record_id,
         },
-        "host": _host.get(host, fast),
+        "host": (_host_columnar if columnar else _host).get(host, fast),
         "observer": _observer.get(host, fast),
         "process": {
             "pid": launch.pid,
             "ppid": parent.pid,
-            "name": image.name,
-            "executable": image.executable,
-            "command_line": launch.command_line,
-            "args": launch.args,
-            "args_count": len(launch.args),
-            "hash": {"md5": image.md5, "sha1": image.sha1, "sha256": image.sha256},
-            "parent": {"pid": parent.pid, "name": parent.image.name, "executable": parent.image.executable},
+            **_names.members(image, fast),
+            **_command.members(launch, fast),
+            "hash": _hashes.get(image, fast),
+            "parent": {"pid": parent.pid, **_names.members(parent.image, fast)},
         },
-        "user": {"domain": user.domain, "name": user.name, "id": user.id},
-        "related": {"user": [user.name], "hosts": [host.name]},
+        "user": _user.get(user, fast),
+        "related": {**related_user.members(user, fast), **_related_host.members(host, fast)},
         "endgame": {
             "event_subtype_full": subtype,
             "event_type_full": "process_event",
             "opcode": 1 if launch.action == "start" else 2,
             "pid": launch.pid,
             "ppid": parent.pid,
-            "process_name": image.name,
-            "parent_process_name": parent.image.name,
+            **_process_name.members(image, fast),
+            **_parent_process_name.members(parent.image, fast),
             "serial_event_id": launch.record_id,
         },
         "labels": _labels.get(launch.label, fast),
     }
+
+
+def render_columnar(launch: Launch, fast: bool = False) -> Doc:
+    return render(launch, fast, columnar=True)
+
+
+SOURCE = Source(
+    name=NAME,
+    label="endgame",
+    description="Elastic Endgame process events",
+    index=INDEX,
+    dataset=None,
+    share=0.05,
+    platforms=("windows",),
+    fields=FIELDS,
+    renderer=render,
+    columnar_renderer=render_columnar,
+)

@@ -7,10 +7,24 @@ The sensor reads the process's real argument vector, so ``process.args`` is what
 from __future__ import annotations
 
 from generators.model import Host, Image, Launch, User
-from generators.sources.common import Doc, defend_entity, iso, iso_ingested, labels_part, part
+from generators.sources.common import (
+    Command,
+    Doc,
+    defend_entity,
+    defend_parent_entity,
+    field_set,
+    image_names,
+    iso,
+    iso_ingested,
+    labels_part,
+    part,
+    per_launch,
+)
+from generators.sources.source import Source
 
 NAME = "endpoint"
 INDEX = "logs-endpoint.events.process-default"
+_DATASET = "endpoint.events.process"
 _AGENT_VERSION = "8.15.3"
 
 
@@ -66,8 +80,33 @@ def _image(image: Image) -> Doc:
     return block
 
 
+@per_launch
+def _command(command: Command) -> Doc:
+    """The sensor's own argument vector: ``CommandLineToArgvW``'s, as the launch has it."""
+    return {"args": command.args, "args_count": len(command.args), "command_line": command.command_line}
+
+
+# The leaf fields of its process-start documents (tests/test_sources.py holds them to render).
+FIELDS = field_set(
+    {
+        "": "@timestamp message",
+        "agent": "id type version",
+        "data_stream": "dataset namespace type",
+        "ecs": "version",
+        "event": "action agent_id_status category created dataset ingested kind module sequence type",
+        "host": "architecture hostname id ip mac name",
+        "host.os": "Ext.variant family full kernel name platform type version",
+        "process": "args args_count command_line entity_id executable name pid working_directory",
+        "process.code_signature": "exists status subject_name trusted",
+        "process.hash": "md5 sha1 sha256",
+        "process.parent": "args args_count command_line entity_id executable name pid",
+        "process.pe": "original_file_name",
+        "user": "domain id name",
+    }
+)
+
 _labels = labels_part(NAME, INDEX)
-_DATA_STREAM = {"namespace": "default", "type": "logs", "dataset": "endpoint.events.process"}
+_DATA_STREAM = {"namespace": "default", "type": "logs", "dataset": _DATASET}
 _ECS = {"version": "8.10.0"}
 _CATEGORY = ["process"]
 
@@ -90,28 +129,36 @@ def render(launch: Launch, fast: bool = False) -> Doc:
             "action": launch.action,
             "category": _CATEGORY,
             "type": [launch.action],
-            "dataset": "endpoint.events.process",
+            "dataset": _DATASET,
         },
         "host": _host.get(host, fast),
         "message": "Endpoint process event",
         "process": {
             "parent": {
-                "args": parent.args,
-                "args_count": len(parent.args),
-                "command_line": parent.command_line,
-                "entity_id": defend_entity(host, parent.pid, launch.timestamp_ns - 1_000_000_000),
-                "executable": parent.image.executable,
-                "name": parent.image.name,
+                **_command.members(parent, fast),
+                "entity_id": defend_parent_entity(host, parent.pid, launch.timestamp_ns),
+                **image_names.members(parent.image, fast),
                 "pid": parent.pid,
             },
             "pid": launch.pid,
             "entity_id": defend_entity(host, launch.pid, launch.timestamp_ns),
-            "args": launch.args,
-            "args_count": len(launch.args),
-            "command_line": launch.command_line,
+            **_command.members(launch, fast),
             "working_directory": launch.working_directory,
             **_image.members(launch.image, fast),
         },
         "user": _user.get(launch.user, fast),
         "labels": _labels.get(launch.label, fast),
     }
+
+
+SOURCE = Source(
+    name=NAME,
+    label="defend",
+    description="Elastic Defend process events",
+    index=INDEX,
+    dataset=_DATASET,
+    share=0.40,
+    platforms=("windows", "linux"),
+    fields=FIELDS,
+    renderer=render,
+)

@@ -9,10 +9,31 @@ so the document has neither ``process.command_line`` nor ``process.args``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
-from generators.model import Label, Launch
-from generators.sources.common import Doc, Part, agent_host, iso, iso_ingested, labels_part
+from generators.model import Label, Launch, User
+from generators.sources.common import (
+    AGENT_HOST_FIELDS,
+    Command,
+    Doc,
+    Part,
+    agent_filebeat,
+    agent_host,
+    computer_name,
+    field_set,
+    image_names,
+    iso,
+    iso_ingested,
+    labels_part,
+    part,
+    per_launch,
+    related_user,
+)
+from generators.sources.source import Source
 from generators.winargs import security_args
+
+_INDEX = "logs-system.security-default"
+_DATASET = "system.security"
 
 
 @dataclass(frozen=True)
@@ -26,11 +47,57 @@ class Variant:
         object.__setattr__(self, "labels", labels_part(self.name, self.index))
 
 
-WITH_COMMAND_LINE = Variant("security-4688", "logs-system.security-default", command_line=True)
-WITHOUT_COMMAND_LINE = Variant("security-4688-nocmdline", "logs-system.security-default", command_line=False)
+_WITH_COMMAND_LINE = Variant("security-4688", _INDEX, command_line=True)
+_WITHOUT_COMMAND_LINE = Variant("security-4688-nocmdline", _INDEX, command_line=False)
 
 
-_AGENT = {"type": "filebeat", "version": "8.15.3"}
+# The leaf fields of event 4688 without the command line; auditing it adds the rest.
+_FIELDS = AGENT_HOST_FIELDS | field_set(
+    {
+        "": "@timestamp",
+        "agent": "id name type version",
+        "data_stream": "dataset namespace type",
+        "ecs": "version",
+        "event": "action agent_id_status category code created dataset ingested kind outcome provider type",
+        "log": "level",
+        "process": "executable name pid",
+        "process.parent": "executable name pid",
+        "related": "user",
+        "user": "domain effective.id id name",
+        "winlog": "channel computer_name event_id keywords level logon.id opcode outcome provider_guid "
+        "provider_name record_id task time_created version",
+        "winlog.event_data": "MandatoryLabel ProcessId SubjectDomainName SubjectLogonId SubjectUserName "
+        "SubjectUserSid TargetDomainName TargetLogonId TargetUserName TargetUserSid TokenElevationType",
+        "winlog.process": "pid thread.id",
+    }
+)
+_COMMAND_LINE_FIELDS = field_set({"process": "args command_line", "winlog.event_data": "CommandLine"})
+
+
+@per_launch
+def _command(command: Command) -> Doc:
+    """The integration's own splitter keeps quotes; it reports no argument count."""
+    return {"args": security_args(command.command_line), "command_line": command.command_line}
+
+
+@per_launch
+def _command_data(command: Command) -> Doc:
+    return {"CommandLine": command.command_line}
+
+
+@part
+def _subject(user: User) -> Doc:
+    return {
+        "SubjectDomainName": user.domain,
+        "SubjectLogonId": "0x3e7",
+        "SubjectUserName": user.name,
+        "SubjectUserSid": user.id,
+    }
+
+
+@part
+def _user(user: User) -> Doc:
+    return {"domain": user.domain, "id": user.id, "name": user.name, "effective": {"id": "S-1-0-0"}}
 
 
 def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
@@ -42,14 +109,12 @@ def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
     process: Doc = {}
     event_data: Doc = {}
     if variant.command_line:
-        process["args"] = security_args(launch.command_line)
-        process["command_line"] = launch.command_line
-        event_data["CommandLine"] = launch.command_line
+        process.update(_command.members(launch, fast))
+        event_data.update(_command_data.members(launch, fast))
     process.update(
         {
-            "executable": launch.image.executable,
-            "name": launch.image.name,
-            "parent": {"executable": parent.image.executable, "name": parent.image.name, "pid": parent.pid},
+            **image_names.members(launch.image, fast),
+            "parent": {**image_names.members(parent.image, fast), "pid": parent.pid},
             "pid": launch.pid,
         }
     )
@@ -57,10 +122,7 @@ def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
         {
             "MandatoryLabel": "S-1-16-12288",
             "ProcessId": hex(parent.pid),
-            "SubjectDomainName": user.domain,
-            "SubjectLogonId": "0x3e7",
-            "SubjectUserName": user.name,
-            "SubjectUserSid": user.id,
+            **_subject.members(user, fast),
             "TargetDomainName": "-",
             "TargetLogonId": "0x0",
             "TargetUserName": "-",
@@ -70,8 +132,8 @@ def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
     )
     return {
         "@timestamp": stamp,
-        "agent": {**_AGENT, "name": host.name, "id": host.id},
-        "data_stream": {"dataset": "system.security", "namespace": "default", "type": "logs"},
+        "agent": agent_filebeat.get(host, fast),
+        "data_stream": {"dataset": _DATASET, "namespace": "default", "type": "logs"},
         "ecs": {"version": "8.11.0"},
         "event": {
             "action": "created-process",
@@ -81,7 +143,7 @@ def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
             "outcome": "success",
             "provider": "Microsoft-Windows-Security-Auditing",
             "type": ["start"],
-            "dataset": "system.security",
+            "dataset": _DATASET,
             "agent_id_status": "verified",
             "created": stamp,
             "ingested": iso_ingested(launch),
@@ -89,11 +151,11 @@ def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
         "host": agent_host.get(host, fast),
         "log": {"level": "information"},
         "process": process,
-        "related": {"user": [user.name]},
-        "user": {"domain": user.domain, "id": user.id, "name": user.name, "effective": {"id": "S-1-0-0"}},
+        "related": related_user.get(user, fast),
+        "user": _user.get(user, fast),
         "winlog": {
             "channel": "Security",
-            "computer_name": host.fqdn,
+            **computer_name.members(host, fast),
             "event_data": event_data,
             "event_id": "4688",
             "keywords": ["Audit Success"],
@@ -118,8 +180,8 @@ def _exited(launch: Launch, variant: Variant, fast: bool) -> Doc:
     stamp = iso(launch.timestamp_ns)
     return {
         "@timestamp": stamp,
-        "agent": {**_AGENT, "name": host.name, "id": host.id},
-        "data_stream": {"dataset": "system.security", "namespace": "default", "type": "logs"},
+        "agent": agent_filebeat.get(host, fast),
+        "data_stream": {"dataset": _DATASET, "namespace": "default", "type": "logs"},
         "ecs": {"version": "8.11.0"},
         "event": {
             "action": "exited-process",
@@ -129,7 +191,7 @@ def _exited(launch: Launch, variant: Variant, fast: bool) -> Doc:
             "outcome": "success",
             "provider": "Microsoft-Windows-Security-Auditing",
             "type": ["end"],
-            "dataset": "system.security",
+            "dataset": _DATASET,
             "created": stamp,
             "ingested": iso_ingested(launch),
         },
@@ -154,3 +216,28 @@ def _exited(launch: Launch, variant: Variant, fast: bool) -> Doc:
         },
         "labels": variant.labels.get(launch.label, fast),
     }
+
+
+def _source(variant: Variant, label: str, description: str, share: float) -> Source:
+    return Source(
+        name=variant.name,
+        label=label,
+        description=description,
+        index=variant.index,
+        dataset=_DATASET,
+        share=share,
+        platforms=("windows",),
+        fields=_FIELDS | _COMMAND_LINE_FIELDS if variant.command_line else _FIELDS,
+        renderer=partial(render, variant=variant),
+    )
+
+
+WITH_COMMAND_LINE = _source(
+    _WITH_COMMAND_LINE, "4688", "Security 4688 through the System integration, command-line auditing on", 0.15
+)
+WITHOUT_COMMAND_LINE = _source(
+    _WITHOUT_COMMAND_LINE,
+    "4688-nocmd",
+    "Security 4688 through the System integration, command-line auditing off",
+    0.05,
+)

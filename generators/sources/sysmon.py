@@ -10,10 +10,31 @@ has no ``process.pe.original_file_name``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
-from generators.model import Image, Label, Launch
-from generators.sources.common import Doc, Part, agent_host, entity_guid, iso, iso_ingested, labels_part, part
+from generators.model import Host, Image, Label, Launch, User
+from generators.sources.common import (
+    AGENT_HOST_FIELDS,
+    Command,
+    Doc,
+    Part,
+    agent_filebeat,
+    agent_host,
+    computer_name,
+    entity_guid,
+    field_set,
+    image_names,
+    iso,
+    iso_ingested,
+    labels_part,
+    part,
+    per_launch,
+    related_user,
+)
+from generators.sources.source import Source
 from generators.winargs import pipeline_args
+
+_DATASET = "windows.sysmon_operational"
 
 
 @dataclass(frozen=True)
@@ -28,11 +49,11 @@ class Variant:
         object.__setattr__(self, "labels", labels_part(self.name, self.index))
 
 
-WINLOGBEAT = Variant("sysmon-winlogbeat", "winlogbeat-8.17.0", beat=True, original_file_name=True)
-WINDOWS = Variant(
+_WINLOGBEAT = Variant("sysmon-winlogbeat", "winlogbeat-8.17.0", beat=True, original_file_name=True)
+_WINDOWS = Variant(
     "sysmon-windows", "logs-windows.sysmon_operational-default", beat=False, original_file_name=True
 )
-SYSMON9 = Variant("sysmon9-winlogbeat", "winlogbeat-8.17.0", beat=True, original_file_name=False)
+_SYSMON9 = Variant("sysmon9-winlogbeat", "winlogbeat-8.17.0", beat=True, original_file_name=False)
 
 
 def _version_resource(image: Image, with_original: bool) -> Doc:
@@ -88,29 +109,67 @@ def _related_hashes(image: Image) -> Doc:
     return {"hash": [image.sha1, image.md5, image.sha256]}
 
 
-_TASKS = {True: "Process Create (rule: ProcessCreate)", False: "Process terminated (rule: ProcessTerminate)"}
+@per_launch
+def _command(command: Command) -> Doc:
+    """``process.args`` as the pipeline splits the command line, not as the launch has it."""
+    args = pipeline_args(command.command_line)
+    return {"args": args, "args_count": len(args), "command_line": command.command_line}
+
+
+@part
+def _winlogbeat_agent(host: Host) -> Doc:
+    return {"type": "winlogbeat", "version": "8.17.0", "name": host.name, "id": host.id}
+
+
+@part
+def _user(user: User) -> Doc:
+    return {"domain": user.domain, "id": "S-1-5-18", "name": user.name}
+
+
+# The leaf fields of a Winlogbeat event 1 from Sysmon 10 or later; the variants differ below.
+_FIELDS = AGENT_HOST_FIELDS | field_set(
+    {
+        "": "@timestamp",
+        "agent": "id name type version",
+        "ecs": "version",
+        "event": "action category code created ingested kind module provider type",
+        "log": "level",
+        "process": "args args_count command_line entity_id executable name pid working_directory",
+        "process.hash": "md5 sha1 sha256",
+        "process.parent": "args args_count command_line entity_id executable name pid",
+        "process.pe": "company description file_version original_file_name product",
+        "related": "hash user",
+        "user": "domain id name",
+        "winlog": "channel computer_name event_id opcode provider_guid provider_name record_id task version",
+        "winlog.event_data": "Company Description FileVersion IntegrityLevel LogonId Product "
+        "TerminalSessionId",
+        "winlog.process": "pid thread.id",
+        "winlog.user": "domain identifier name type",
+    }
+)
+_INTEGRATION_FIELDS = field_set({"data_stream": "dataset namespace type", "event": "dataset agent_id_status"})
+
+
+def _fields(variant: Variant) -> frozenset[str]:
+    fields = _FIELDS if variant.beat else (_FIELDS - {"event.module"}) | _INTEGRATION_FIELDS
+    return fields if variant.original_file_name else fields - {"process.pe.original_file_name"}
+
+
 _WINLOG_USER = {"domain": "NT AUTHORITY", "identifier": "S-1-5-18", "name": "SYSTEM", "type": "User"}
 _WINLOG_PROCESS = {"pid": 2760, "thread": {"id": 3644}}
 
 
 def _process(launch: Launch, variant: Variant, fast: bool) -> Doc:
     parent = launch.parent
-    args = pipeline_args(launch.command_line)
-    parent_args = pipeline_args(parent.command_line)
     image_part = _image if variant.original_file_name else _image_sysmon9
     return {
-        "args": args,
-        "args_count": len(args),
-        "command_line": launch.command_line,
+        **_command.members(launch, fast),
         "entity_id": entity_guid(launch.entity_id),
         **image_part.members(launch.image, fast),
         "parent": {
-            "args": parent_args,
-            "args_count": len(parent_args),
-            "command_line": parent.command_line,
+            **_command.members(parent, fast),
             "entity_id": entity_guid(parent.entity_id),
-            "executable": parent.image.executable,
-            "name": parent.image.name,
+            **image_names.members(parent.image, fast),
             "pid": parent.pid,
         },
         "pid": launch.pid,
@@ -135,21 +194,24 @@ def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
     }
     doc: Doc = {"@timestamp": stamp}
     if variant.beat:
-        doc["agent"] = {"type": "winlogbeat", "version": "8.17.0", "name": host.name, "id": host.id}
+        doc["agent"] = _winlogbeat_agent.get(host, fast)
         doc["ecs"] = {"version": "8.17.0"}
         event["module"] = "sysmon"
     else:
-        doc["agent"] = {"type": "filebeat", "version": "8.15.3", "name": host.name, "id": host.id}
+        doc["agent"] = agent_filebeat.get(host, fast)
         doc["ecs"] = {"version": "8.0.0"}
-        doc["data_stream"] = {"dataset": "windows.sysmon_operational", "namespace": "default", "type": "logs"}
-        event["dataset"] = "windows.sysmon_operational"
+        doc["data_stream"] = {"dataset": _DATASET, "namespace": "default", "type": "logs"}
+        event["dataset"] = _DATASET
         event["agent_id_status"] = "verified"
     doc["event"] = event
     doc["host"] = agent_host.get(host, fast)
     doc["log"] = {"level": "information"}
     if start:
         doc["process"] = _process(launch, variant, fast)
-        doc["related"] = {**_related_hashes.members(launch.image, fast), "user": [user.name]}
+        doc["related"] = {
+            **_related_hashes.members(launch.image, fast),
+            **related_user.members(user, fast),
+        }
     else:
         doc["process"] = {
             "entity_id": entity_guid(launch.entity_id),
@@ -157,11 +219,11 @@ def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
             "name": launch.image.name,
             "pid": launch.pid,
         }
-        doc["related"] = {"user": [user.name]}
-    doc["user"] = {"domain": user.domain, "id": "S-1-5-18", "name": user.name}
+        doc["related"] = related_user.get(user, fast)
+    doc["user"] = _user.get(user, fast)
     doc["winlog"] = {
         "channel": "Microsoft-Windows-Sysmon/Operational",
-        "computer_name": host.fqdn,
+        **computer_name.members(host, fast),
         "event_data": _event_data.get(launch.image, fast)
         if start
         else {"User": f"{user.domain}\\{user.name}"},
@@ -179,3 +241,22 @@ def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
     }
     doc["labels"] = variant.labels.get(launch.label, fast)
     return doc
+
+
+def _source(variant: Variant, label: str, description: str, share: float) -> Source:
+    return Source(
+        name=variant.name,
+        label=label,
+        description=description,
+        index=variant.index,
+        dataset=None if variant.beat else _DATASET,
+        share=share,
+        platforms=("windows",),
+        fields=_fields(variant),
+        renderer=partial(render, variant=variant),
+    )
+
+
+WINLOGBEAT = _source(_WINLOGBEAT, "sysmon-wlb", "Sysmon 15 event 1 through Winlogbeat 8", 0.10)
+WINDOWS = _source(_WINDOWS, "sysmon", "Sysmon 15 event 1 through the Windows integration", 0.20)
+SYSMON9 = _source(_SYSMON9, "sysmon9", "Sysmon 9 event 1 through Winlogbeat 8: no OriginalFileName", 0.05)

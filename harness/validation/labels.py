@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from generators.sources import SOURCES, security, sysmon
 from harness.eql import Matcher, compile_query
 from harness.eql.fields import field_values
 from harness.errors import HarnessError
@@ -33,12 +34,9 @@ from harness.validation.expectations import INTENTS, ExpectationError, read_toml
 
 __all__ = ["LabelEntry", "LabelSidecar", "load_labels", "source_of"]
 
-# The data source names the generators and the expectations use, by the dataset that indexes them.
-_SOURCES = {
-    "windows.sysmon_operational": "sysmon-windows",
-    "system.security": "security-4688",
-    "endpoint.events.process": "endpoint",
-}
+# The data source names the generators and the expectations use, by the dataset that indexes them
+# (the first source of each dataset: 4688 without a command line is told apart below).
+_SOURCES = {src.dataset: src.name for src in reversed(SOURCES.values()) if src.dataset is not None}
 _EVENTS_HEADER = re.compile(r"\s*\[\[\s*events\s*\]\]\s*(#.*)?$")
 _ENTRY_KEYS = {"scenario", "intent", "source", "role", "record_ids", "where"}
 
@@ -48,12 +46,12 @@ def source_of(doc: Mapping[str, Any]) -> str:
     datasets = field_values(doc, ("data_stream", "dataset")) or field_values(doc, ("event", "dataset"))
     for dataset in datasets:
         source = _SOURCES.get(str(dataset))
-        if source == "security-4688" and not field_values(doc, ("process", "command_line")):
-            return "security-4688-nocmdline"
+        if source == security.WITH_COMMAND_LINE.name and not field_values(doc, ("process", "command_line")):
+            return security.WITHOUT_COMMAND_LINE.name
         if source is not None:
             return source
     if "sysmon" in field_values(doc, ("event", "module")):
-        return "sysmon-winlogbeat"
+        return sysmon.WINLOGBEAT.name
     return "unknown"
 
 

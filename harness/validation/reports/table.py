@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from generators.sources import SOURCES
 from harness.validation.reports.common import percent, rate, source_rows, summary_rows, unread_note
 from harness.validation.runner import KEY_FIELDS, ValidationResult
 
@@ -12,15 +13,7 @@ __all__ = ["SHORT", "console_for_reports", "print_table"]
 
 
 # Column headings for the known sources: the grid must fit a terminal.
-SHORT = {
-    "endpoint": "defend",
-    "sysmon-windows": "sysmon",
-    "sysmon-winlogbeat": "sysmon-wlb",
-    "sysmon9-winlogbeat": "sysmon9",
-    "security-4688": "4688",
-    "security-4688-nocmdline": "4688-nocmd",
-    "endgame": "endgame",
-}
+SHORT = {name: src.label for name, src in SOURCES.items()}
 
 
 def console_for_reports() -> Console:
