@@ -170,8 +170,8 @@ def test_spark_needs_a_corpus() -> None:
 def test_spark_counts_per_partition_and_reads_only_the_columns_it_needs(spark: Any, lake: Path) -> None:
     """What crosses the network on a cluster: per-partition counts per group, never events."""
     from harness import load_rule
-    from harness.eql.columnar import translate
     from harness.spark import SparkTable
+    from harness.sql import translate
     from harness.validation.columnar_runner import alerts_statement
 
     table = SparkTable(str(lake), session=spark)
