@@ -18,8 +18,7 @@ import click
 import orjson
 
 from harness.checks import check_rule
-from harness.eql import ECS, FieldMapping, compile_query, load_index_mapping, parse_query
-from harness.eql.printer import format_query
+from harness.eql import ECS, FieldMapping, compile_query, format_query, load_index_mapping, parse_query
 from harness.errors import HarnessError
 from harness.events import ReadStats, atomic_writer, read_events
 from harness.rules import Rule, load_rule
