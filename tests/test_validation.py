@@ -410,8 +410,8 @@ def test_a_time_without_a_zone_is_utc_whatever_the_machines_zone(
     import pyarrow.parquet as pq
 
     from harness.eql import parse_query
+    from harness.timestamps import epoch_ms
     from harness.validation.columnar_runner import validate_parquet
-    from harness.validation.runner import epoch_ms
 
     monkeypatch.setenv("TZ", zone)
     time.tzset()

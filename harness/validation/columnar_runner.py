@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from harness.eql import Query
 from harness.sql import condition_sql, field_column, render
+from harness.timestamps import epoch_ms
 from harness.validation.diff import Change, DiffResult
 from harness.validation.expectations import Expectations
 from harness.validation.runner import (
@@ -24,7 +25,6 @@ from harness.validation.runner import (
     KEY_FIELDS,
     Cell,
     ValidationResult,
-    epoch_ms,
 )
 from harness.validation.tables import DuckDbTable, EventTable
 
