@@ -227,10 +227,10 @@ def test_mutation_results_are_shown_and_escaped() -> None:
 
 def test_cli_writes_the_page_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import harness.cli
+    from harness.events import atomic_writer as real
 
     out = tmp_path / "report.html"
     used: list[str] = []
-    real = harness.cli.atomic_writer
 
     def spy(path: str) -> Any:
         used.append(str(path))

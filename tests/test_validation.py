@@ -7,6 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -339,7 +340,10 @@ def test_duckdb_diff_equals_the_row_engines(mixed_parquet: Path) -> None:
             "compiled",
         )[1]
     )
-    strip = lambda changes: [{k: v for k, v in c.items() if k != "example"} for c in changes]  # noqa: E731
+
+    def strip(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in c.items() if k != "example"} for c in changes]
+
     assert strip(columnar["changes"]) == strip(rows["changes"])
 
 
