@@ -80,8 +80,8 @@ def _eql_peer(rule: Rule) -> tuple[Callable[[Mapping[str, Any]], bool] | None, s
 
 def _columnar(rule: Rule, table: Any, repeat: int) -> BenchRow:
     from harness.eql import parse_query
-    from harness.eql.columnar import ColumnarMatcher
     from harness.errors import EqlUnsupportedError
+    from harness.sql import ColumnarMatcher
 
     try:
         matcher = ColumnarMatcher(parse_query(rule.query), table.schema)
@@ -147,8 +147,8 @@ def parquet_bench(
     best of ``repeat``; Spark's session start-up is left out (paid once per run).
     """
     from harness.eql import parse_query
-    from harness.eql.columnar import translate
     from harness.errors import EqlUnsupportedError
+    from harness.sql import translate
     from harness.validation.tables import DuckDbTable, EventTable
 
     query = parse_query(rule.query)

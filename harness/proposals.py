@@ -15,9 +15,8 @@ from functools import partial
 from typing import Any
 
 from harness.eql import compile_query, parse_query
-from harness.eql.ast import And, Expr, Field, Literal, Match, Not, Or, Query
+from harness.eql.ast import And, Expr, Field, Literal, Match, Not, Or, Query, format_expr, format_query
 from harness.eql.fields import field_values
-from harness.eql.printer import format_expr, format_query
 from harness.validation import Expectations, run_validation
 from harness.validation.runner import ValidationResult
 from harness.validation.scope import RuleScope

@@ -67,8 +67,8 @@ class _Context:
     """What the battery needs, loaded once per session."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from harness import compile_query
         from harness.app import prepare_rule
+        from harness.eql import compile_query
         from harness.errors import HarnessError
 
         rule_path = config.getoption("--rule")

@@ -34,7 +34,7 @@ identifiers = st.builds(
 field_segments = st.one_of(
     identifiers,
     st.sampled_from(sorted(KEYWORDS)),
-    st.text(st.characters(blacklist_characters=".", blacklist_categories=("Cs",)), min_size=1, max_size=6),
+    st.text(st.characters(exclude_characters=".", exclude_categories=["Cs"]), min_size=1, max_size=6),
 )
 
 literals = st.one_of(

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness import compile_query, load_rule, parse_query
-from harness.eql.columnar import ColumnarMatcher, prune, translate
 from harness.errors import EqlUnsupportedError, HarnessError
+from harness.sql import ColumnarMatcher, prune, translate
 
 from bundled import APPCMD
 

@@ -250,7 +250,7 @@ def test_a_sysmon_1_line_maps_as_its_evtx_record(tmp_path: Path) -> None:
     record = next(
         orjson.loads(raw["data"])
         for raw in PyEvtxParser(str(APPCMD)).records_json()
-        if '"EventID":1,' in raw["data"]
+        if raw is not None and '"EventID":1,' in raw["data"]
     )
     from_evtx = _evtx_document(record)
     result = _ingest_lines(tmp_path, _as_winlogbeat(record))
@@ -318,7 +318,9 @@ def _evtx_document(record: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.shared
 @pytest.mark.skipif(not EVTX.is_dir(), reason=f"the real EVTX logs are not at {EVTX} (../shared is absent)")
 def test_validate_maps_a_winlogbeat_corpus_on_the_way_in(tmp_path: Path) -> None:
-    records = [orjson.loads(raw["data"]) for raw in PyEvtxParser(str(APPCMD)).records_json()]
+    records = [
+        orjson.loads(raw["data"]) for raw in PyEvtxParser(str(APPCMD)).records_json() if raw is not None
+    ]
     corpus = _write(tmp_path, _lines(*(_as_winlogbeat(r) for r in records)), "winlogbeat.ndjson")
     rule = Path(__file__).resolve().parents[1] / "rules" / "iis_appcmd_password_dumped_v214.toml"
     from_lines = CliRunner().invoke(main, ["validate", str(rule), "--corpus", corpus, "--format", "json"])

@@ -217,7 +217,7 @@ def test_fleet_with_attacks_alerts_every_malicious_launch(rule: harness.Rule) ->
     assert sim.malicious_delays.alerted == sum(
         1 for d in documents if matcher.matches(d) and d["labels"]["intent"] == "malicious"
     )
-    assert sim.malicious_delays.maximum_s is not None
+    assert sim.malicious_delays.maximum_s is not None and rule.interval_seconds is not None
     assert 0 <= sim.malicious_delays.maximum_s <= rule.interval_seconds  # 9m look-back covers each run's gap
 
 

@@ -99,9 +99,10 @@ def test_diff_on_spark_equals_the_default_engine(spark: Any, lake: Path) -> None
         "diff", str(V214), str(V220), "--corpus", str(lake), "--engine", "spark", "--format", "json"
     )
     default = _cli("diff", str(V214), str(V220), "--corpus", str(lake), "--format", "json")
-    strip = lambda report: [  # noqa: E731
-        {k: v for k, v in c.items() if k != "example"} for c in json.loads(report)["changes"]
-    ]
+
+    def strip(report: str) -> list[dict[str, Any]]:
+        return [{k: v for k, v in c.items() if k != "example"} for c in json.loads(report)["changes"]]
+
     assert on_spark[0] == default[0]
     assert strip(on_spark[1]) == strip(default[1])
     assert any(c["change"] == "newly missed" for c in json.loads(on_spark[1])["changes"])
@@ -174,8 +175,8 @@ def test_spark_needs_a_corpus() -> None:
 def test_spark_counts_per_partition_and_reads_only_the_columns_it_needs(spark: Any, lake: Path) -> None:
     """What crosses the network on a cluster: per-partition counts per group, never events."""
     from harness import load_rule
-    from harness.eql.columnar import translate
     from harness.spark import SparkTable
+    from harness.sql import translate
     from harness.validation.columnar_runner import alerts_statement
 
     table = SparkTable(str(lake), session=spark)

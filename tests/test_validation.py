@@ -7,6 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -37,10 +38,10 @@ def _validate(rule_path: Path, expectations: Expectations | None = None, **corpu
     if expectations is None:
         expectations = load_expectations(rule_path.with_name(rule_path.stem + ".expect.toml"))
     documents = (
-        open_corpus(**corpus, catalogue=APPCMD)
+        open_corpus(**corpus, catalogue=APPCMD)  # type: ignore[arg-type]  # the test's own keywords
         if corpus
         else open_corpus(profile="scenarios", seed=7, catalogue=APPCMD)
-    )  # type: ignore[arg-type]
+    )
     return run_validation(
         compile_query(rule.query), documents, expectations, rule_name=rule.name, rule_version=rule.version
     )
@@ -357,7 +358,10 @@ def test_duckdb_diff_equals_the_row_engines(mixed_parquet: Path) -> None:
             "compiled",
         )[1]
     )
-    strip = lambda changes: [{k: v for k, v in c.items() if k != "example"} for c in changes]  # noqa: E731
+
+    def strip(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in c.items() if k != "example"} for c in changes]
+
     assert strip(columnar["changes"]) == strip(rows["changes"])
 
 
@@ -428,8 +432,8 @@ def test_a_time_without_a_zone_is_utc_whatever_the_machines_zone(
     import pyarrow.parquet as pq
 
     from harness.eql import parse_query
+    from harness.timestamps import epoch_ms
     from harness.validation.columnar_runner import validate_parquet
-    from harness.validation.runner import epoch_ms
 
     monkeypatch.setenv("TZ", zone)
     time.tzset()

@@ -62,8 +62,8 @@ def test_program_name_with_a_quote_is_refused() -> None:
         join_command_line(['a"b', "x"])
 
 
-programs = st.text(st.characters(blacklist_characters='"\x00', blacklist_categories=("Cs",)), max_size=20)
-arguments = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=20)
+programs = st.text(st.characters(exclude_characters='"\x00', exclude_categories=["Cs"]), max_size=20)
+arguments = st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=20)
 windowsy = st.text(st.sampled_from(list('ab \t"\\/:*')), max_size=12)
 
 

@@ -16,8 +16,7 @@ from harness.app import find_catalogue
 from harness.app.corpora import load_mapping, row_engine
 from harness.checks import check_rule
 from harness.cli.options import engine_option, mapping_option, progress, seed_option
-from harness.eql import compile_query, parse_query
-from harness.eql.printer import format_query
+from harness.eql import compile_query, format_query, parse_query
 from harness.events import ReadStats, atomic_writer, read_events
 from harness.rules import Rule, load_rule
 from harness.vocabulary import Engine, Profile, choices

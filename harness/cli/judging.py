@@ -27,7 +27,7 @@ from harness.cli.options import (
 from harness.events import atomic_writer
 from harness.vocabulary import Engine, Profile, choices
 
-__all__ = ["COMMANDS"]
+__all__ = ["COMMANDS", "atomic_writer"]
 
 _output = click.option(
     "--output", "-o", type=click.Path(dir_okay=False), help="Write the report here (atomically)."

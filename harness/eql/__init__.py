@@ -15,11 +15,12 @@ from harness.eql.ast import (
     Or,
     Query,
     children,
+    format_expr,
+    format_query,
     walk,
 )
 from harness.eql.mapping import ECS, FieldMapping, load_index_mapping
 from harness.eql.matcher import Matcher, compile_query, parse_query
-from harness.eql.printer import format_expr, format_query
 
 __all__ = [
     "ECS",

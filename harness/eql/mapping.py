@@ -14,13 +14,13 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from harness.eql.fields import Scalar
 from harness.eql.java import to_java_string, to_units
 from harness.errors import HarnessError
+from harness.timestamps import epoch_ms
 
 __all__ = ["ECS", "FieldMapping", "coerce", "load_index_mapping", "query_constant"]
 
@@ -147,7 +147,7 @@ def coerce(kind: str, value: Scalar) -> Any:
             return value
         return {"true": True, "false": False}.get(value) if isinstance(value, str) else None
     if kind == "date":
-        return to_epoch_millis(value)
+        return epoch_ms(value)
     if kind == "ip":
         return to_ip(value)
     return value
@@ -188,26 +188,6 @@ def _to_double(value: Scalar) -> float | None:
         return float(value.strip())
     except ValueError:
         return None
-
-
-def to_epoch_millis(value: Any) -> int | None:
-    """A date as Elasticsearch's default ``strict_date_optional_time||epoch_millis`` reads it."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if text.lstrip("-").isdigit():
-        return int(text)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp() * 1000)
 
 
 def to_ip(value: Any) -> ipaddress.IPv6Address | None:

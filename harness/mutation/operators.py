@@ -24,9 +24,11 @@ from harness.eql.ast import (
     Or,
     Query,
     children,
+    format_expr,
+    format_literal,
+    format_query,
 )
 from harness.eql.matcher import parse_query
-from harness.eql.printer import format_expr, format_literal, format_query
 from harness.errors import EqlError
 
 __all__ = ["OPERATORS", "Mutant", "MutantSet", "generate_mutants", "mutants"]

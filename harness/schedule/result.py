@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from harness.schedule.timestamps import from_ms
+from harness.timestamps import from_ms
 
 __all__ = ["Delays", "Execution", "Gap", "Simulation"]
 

@@ -32,7 +32,8 @@ from harness.eql.fields import field_values
 from harness.eql.matcher import Matcher
 from harness.rules import Rule
 from harness.schedule.result import Delays, Execution, Gap, Simulation
-from harness.schedule.timestamps import DEFAULT_TIMESTAMP, event_time_ms, to_ms
+from harness.schedule.timestamps import DEFAULT_TIMESTAMP, event_time_ms
+from harness.timestamps import to_ms
 
 __all__ = ["simulate", "simulate_rule"]
 

@@ -8,11 +8,11 @@ from typing import Any
 import pyarrow as pa
 
 from harness.eql.ast import Query
-from harness.eql.dialects import condition_sql
 from harness.errors import HarnessError
 from harness.spark.progress import spark_progress
 from harness.spark.schema import arrow_schema
 from harness.spark.session import spark_session
+from harness.sql import condition_sql
 from harness.validation.tables import as_document
 
 __all__ = ["SparkTable", "spark_verdicts"]

@@ -3,7 +3,7 @@
 Nothing is collected row by row: the engine counts events and alerts per scenario,
 source, intent and role (``GROUP BY``), and only a violation's example event is
 fetched, with ``LIMIT 1``. The statements use only words DuckDB and Spark SQL share;
-the conditions are :mod:`harness.eql.sqltree`'s tree rendered for the table's engine,
+the conditions are :mod:`harness.sql.sqltree`'s tree rendered for the table's engine,
 which the differential tests hold to the reference evaluator's answers.
 """
 
@@ -15,8 +15,8 @@ import pyarrow as pa
 from sqlglot import exp
 
 from harness.eql import Query
-from harness.eql.dialects import condition_sql, render
-from harness.eql.sqltree import field_column
+from harness.sql import condition_sql, field_column, render
+from harness.timestamps import epoch_ms
 from harness.validation.diff import Change, DiffResult
 from harness.validation.expectations import Expectations
 from harness.validation.runner import (
@@ -25,7 +25,6 @@ from harness.validation.runner import (
     KEY_FIELDS,
     Cell,
     ValidationResult,
-    epoch_ms,
 )
 from harness.validation.scope import RuleScope, SourceSeen
 from harness.validation.tables import DuckDbTable, EventTable

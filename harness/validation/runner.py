@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from harness.eql import Matcher
 from harness.eql.fields import field_values
+from harness.timestamps import epoch_ms
 from harness.validation.expectations import Expectation, Expectations
 from harness.validation.scope import RuleScope, SourceSeen, source_of
 
@@ -25,7 +25,6 @@ __all__ = [
     "Cell",
     "ValidationResult",
     "Violation",
-    "epoch_ms",
     "run_validation",
 ]
 
@@ -353,33 +352,3 @@ def _note_time_and_host(result: ValidationResult, doc: Mapping[str, Any]) -> Non
     if ms is not None:
         result.first_ms = ms if result.first_ms is None else min(result.first_ms, ms)
         result.last_ms = ms if result.last_ms is None else max(result.last_ms, ms)
-
-
-def epoch_ms(value: Any) -> int | None:
-    """Milliseconds since the epoch of a timestamp as events hold it; a time without a zone is UTC.
-
-    Elasticsearch reads a date without an offset as UTC; so does the harness, whatever the
-    machine's time zone, for ISO strings and for datetimes from typed columns alike.
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return int(value.timestamp() * 1000)
-    return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(datetime.fromisoformat(value).timestamp() * 1000)
-        except ValueError:
-            return None
-    return None

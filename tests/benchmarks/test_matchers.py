@@ -18,7 +18,7 @@ from generators.corpus import write_corpus
 from generators.profiles import CorpusOptions
 from harness import compile_query, load_rule, parse_query
 from harness.corpus import open_corpus
-from harness.eql.columnar import ColumnarMatcher
+from harness.sql import ColumnarMatcher
 
 from bundled import APPCMD
 

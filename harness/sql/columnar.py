@@ -1,6 +1,6 @@
 """The columnar engine: a query as one SQL condition that DuckDB runs over Arrow or Parquet.
 
-The condition is :mod:`harness.eql.sqltree`'s tree rendered for DuckDB (the same tree
+The condition is :mod:`harness.sql.sqltree`'s tree rendered for DuckDB (the same tree
 renders for Spark: :mod:`harness.spark`). What it cannot express is refused there with
 :class:`~harness.errors.EqlUnsupportedError`.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 from harness.eql.ast import Query
-from harness.eql.dialects import condition_sql, render
-from harness.eql.sqltree import build_condition
+from harness.sql.dialects import condition_sql, render
+from harness.sql.sqltree import build_condition
 
 __all__ = ["ColumnarMatcher", "prune", "translate"]
 

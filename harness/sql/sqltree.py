@@ -43,7 +43,8 @@ from harness.eql.ast import (
     Query,
 )
 from harness.eql.optimizer import optimize
-from harness.eql.sqlregex import (
+from harness.errors import EqlUnsupportedError
+from harness.sql.sqlregex import (
     RE2_MAX_REPEAT,
     counts_past,
     lucene_regex,
@@ -51,7 +52,6 @@ from harness.eql.sqlregex import (
     repeats_a_group,
     wildcard_regex,
 )
-from harness.errors import EqlUnsupportedError
 
 __all__ = [
     "AnyElement",

@@ -27,7 +27,7 @@ from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.generators.spark import SparkGenerator
 
 from harness.eql.ast import Query
-from harness.eql.sqltree import AnyElement, Element, FieldPath, FullMatch, build_condition
+from harness.sql.sqltree import AnyElement, Element, FieldPath, FullMatch, build_condition
 
 __all__ = ["ENGINES", "condition_sql", "render"]
 

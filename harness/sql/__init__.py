@@ -1,0 +1,21 @@
+"""A query as SQL: one condition tree (sqlglot), its DuckDB and Spark renderings, the DuckDB matcher.
+
+The only part of the query language that needs more than the standard library
+(pyarrow, sqlglot, duckdb), kept out of :mod:`harness.eql` so that parsing and
+matching a query load none of them.
+"""
+
+from harness.sql.columnar import ColumnarMatcher, prune, translate
+from harness.sql.dialects import condition_sql, render
+from harness.sql.sqltree import SqlCondition, build_condition, field_column
+
+__all__ = [
+    "ColumnarMatcher",
+    "SqlCondition",
+    "build_condition",
+    "condition_sql",
+    "field_column",
+    "prune",
+    "render",
+    "translate",
+]
