@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from harness.eql.ast import Comparison, Expr, Field, FunctionCall, InSet, Literal, Query, walk
 from harness.rules import Rule
-from harness.sources import CATEGORIES, sources_for
+from harness.sources import CATEGORIES, DataSource, sources_for
 
 __all__ = ["Finding", "check_rule"]
 
@@ -24,7 +24,7 @@ class Finding:
 
 
 def check_rule(rule: Rule, query: Query) -> list[Finding]:
-    """Findings for ``rule`` whose query text parsed to ``query``."""
+    """Findings for ``rule`` whose query text parsed to ``query``, each said once."""
     findings: list[Finding] = []
     sources, unknown = sources_for(rule.indices)
     for pattern in unknown:
@@ -35,26 +35,67 @@ def check_rule(rule: Rule, query: Query) -> list[Finding]:
                 f"index pattern {pattern!r} is not in the data source catalogue; its fields are not checked",
             )
         )
-    # The catalogue knows process events only: of a file, registry or network event (or
-    # "any"), it cannot say that a field is never there.
-    modelled = query.category in CATEGORIES
+    findings.extend(_categories_not_held(query.category, sources))
     nodes = list(walk(query.condition))
+    findings.extend(_fields_never_carried(query, nodes, sources))
     for node in nodes:
-        if modelled and isinstance(node, Field) and not node.optional:
-            for source in sources:
-                if node.name not in source.fields and node.name != "event.category":
-                    findings.append(
-                        Finding(
-                            "warning",
-                            "field-not-in-source",
-                            f"{node.name} is used without '?' but {source.name} "
-                            f"({', '.join(source.indices)}) never carries it in a process event: the rule "
-                            f"cannot match there; write ?{node.name} if that is intended",
-                            node.span[0],
-                        )
-                    )
         findings.extend(_literal_wildcards(node))
         findings.extend(_unescaped_function_argument(node))
+    return findings
+
+
+def _categories_not_held(category: str | None, sources: list[DataSource]) -> list[Finding]:
+    """Where the rule's event category never lands: per source, and a warning when it lands nowhere."""
+    if category is None or category == "any":
+        return []
+    without = [s for s in sources if s.categories is not None and category not in s.categories]
+    found = [
+        Finding(
+            "info",
+            "category-not-in-source",
+            f"{source.name} ({', '.join(source.indices)}) holds no {category} events "
+            f"(it holds {', '.join(sorted(source.categories or ()))}): the rule reads nothing there",
+        )
+        for source in without
+    ]
+    if sources and len(without) == len(sources):
+        found.append(
+            Finding(
+                "warning",
+                "category-in-no-source",
+                f"no index the rule reads holds {category} events: it can never match",
+            )
+        )
+    return found
+
+
+def _fields_never_carried(query: Query, nodes: list[Expr], sources: list[DataSource]) -> list[Finding]:
+    """A field used without '?' that a source never carries, once per field and source.
+
+    The sources' field sets describe their process events: of a file, registry or network
+    event (or "any"), they cannot say that a field is never there.
+    """
+    if query.category not in CATEGORIES:
+        return []
+    uses: dict[str, list[Field]] = {}
+    for node in nodes:
+        if isinstance(node, Field) and not node.optional and node.name != "event.category":
+            uses.setdefault(node.name, []).append(node)
+    findings = []
+    for name, fields in uses.items():
+        times = f" (used {len(fields)} times)" if len(fields) > 1 else ""
+        for source in sources:
+            if name not in source.fields:
+                findings.append(
+                    Finding(
+                        "warning",
+                        "field-not-in-source",
+                        f"{name} is used without '?'{times} but {source.name} ({', '.join(source.indices)}) "
+                        f"never carries it in a process event: the rule cannot match there; write ?{name} "
+                        "if that is intended",
+                        fields[0].span[0],
+                    )
+                )
     return findings
 
 

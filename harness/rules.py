@@ -16,7 +16,17 @@ from pathlib import Path
 
 from harness.errors import RuleLoadError
 
-__all__ = ["SUPPORTED_SUFFIXES", "Rule", "Technique", "Threat", "load_rule"]
+__all__ = [
+    "DEFAULT_FROM",
+    "DEFAULT_INTERVAL",
+    "DEFAULT_MAX_SIGNALS",
+    "SUPPORTED_SUFFIXES",
+    "Rule",
+    "Schedule",
+    "Technique",
+    "Threat",
+    "load_rule",
+]
 
 SUPPORTED_SUFFIXES = (".toml", ".md", ".eql")
 
@@ -47,6 +57,24 @@ class Threat:
     tactic_name: str
     tactic_reference: str
     techniques: tuple[Technique, ...] = ()
+
+
+# Kibana's defaults for what a rule leaves out of its schedule (the detection engine's rule
+# schema, common_attributes.schema.yaml: RuleInterval "Defaults to 5m", RuleIntervalFrom
+# "Defaults to now-6m", MaxSignals "Defaults to 100").
+DEFAULT_INTERVAL = "5m"
+DEFAULT_FROM = "now-6m"
+DEFAULT_MAX_SIGNALS = 100
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How Kibana runs a rule: its own settings, Kibana's defaults for the ones it leaves out."""
+
+    interval: str
+    from_: str
+    max_signals: int
+    defaulted: tuple[str, ...]  # which of interval, from, max_signals came from the defaults
 
 
 @dataclass(frozen=True)
@@ -81,6 +109,25 @@ class Rule:
         _seconds("from", self.from_, self.path)
 
     @property
+    def schedule(self) -> Schedule:
+        """The schedule Kibana runs: the rule's settings, with its defaults where the rule says nothing."""
+        defaulted = tuple(
+            name
+            for name, value in (
+                ("interval", self.interval),
+                ("from", self.from_),
+                ("max_signals", self.max_signals),
+            )
+            if value is None
+        )
+        return Schedule(
+            self.interval or DEFAULT_INTERVAL,
+            self.from_ or DEFAULT_FROM,
+            DEFAULT_MAX_SIGNALS if self.max_signals is None else self.max_signals,
+            defaulted,
+        )
+
+    @property
     def interval_seconds(self) -> int | None:
         """How often the rule runs, in seconds ("5m" -> 300); None when unset."""
         return _seconds("interval", self.interval, self.path)
@@ -94,8 +141,12 @@ class Rule:
         return _seconds("from", self.from_, self.path)
 
 
-def load_rule(path: str | os.PathLike[str]) -> Rule:
-    """Load one rule, choosing the format by suffix: ``.toml``, ``.md`` or ``.eql``."""
+def load_rule(path: str | os.PathLike[str], *, version_lock: str | os.PathLike[str] | None = None) -> Rule:
+    """Load one rule, choosing the format by suffix: ``.toml``, ``.md`` or ``.eql``.
+
+    A rule without a ``version`` takes the one its ``version.lock.json`` holds (``version_lock``,
+    else the nearest lock beside or above the rule), as Elastic's own rules do.
+    """
     where = os.fspath(path)
     suffix = Path(where).suffix.lower()
     loader = _LOADERS.get(suffix)
@@ -103,7 +154,9 @@ def load_rule(path: str | os.PathLike[str]) -> Rule:
         shown = f"suffix {suffix!r}" if suffix else "no suffix"
         supported = ", ".join(SUPPORTED_SUFFIXES)
         raise RuleLoadError(where, f"cannot load a rule from a file with {shown}; supported: {supported}")
-    return loader(where, _read(where))
+    from harness.version_lock import with_locked_version
+
+    return with_locked_version(loader(where, _read(where)), version_lock)
 
 
 def _seconds(key: str, value: str | None, path: str, line: int | None = None) -> int | None:

@@ -11,10 +11,10 @@ rarely what its author meant.
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass
 
 from generators.sources import SOURCES as GENERATOR_SOURCES
+from harness.indices import IndexSelection
 
 __all__ = ["CATEGORIES", "SOURCES", "DataSource", "sources_for"]
 
@@ -30,6 +30,7 @@ class DataSource:
     indices: tuple[str, ...]
     fields: frozenset[str]
     note: str
+    categories: frozenset[str] | None = None  # every event category the index holds; None: open
 
 
 def _catalogue() -> tuple[DataSource, ...]:
@@ -42,27 +43,34 @@ def _catalogue() -> tuple[DataSource, ...]:
             (index,),
             frozenset().union(*(GENERATOR_SOURCES[name].fields for name in names)),
             f"process-start documents of {', '.join(names)}",
+            _categories([GENERATOR_SOURCES[name].categories for name in names]),
         )
         for index, names in by_index.items()
     )
+
+
+def _categories(declared: list[frozenset[str] | None]) -> frozenset[str] | None:
+    """What an index holds when several sources write there: open if any of them is."""
+    if any(categories is None for categories in declared):
+        return None
+    return frozenset().union(*(c for c in declared if c is not None))
 
 
 SOURCES: tuple[DataSource, ...] = _catalogue()
 
 
 def sources_for(indices: tuple[str, ...]) -> tuple[list[DataSource], list[str]]:
-    """The catalogue sources a rule's index patterns cover, and the patterns none covers."""
-    found: list[DataSource] = []
-    unknown: list[str] = []
-    for pattern in indices:
-        matched = [
-            source
-            for source in SOURCES
-            if any(fnmatch.fnmatchcase(index, pattern) or index == pattern for index in source.indices)
-        ]
-        if not matched:
-            unknown.append(pattern)
-        for source in matched:
-            if source not in found:
-                found.append(source)
+    """The catalogue sources a rule's index patterns read, and the inclusion patterns that read none.
+
+    Patterns are resolved as Elasticsearch resolves a rule's ``index`` (``harness.indices``):
+    an exclusion removes what the patterns before it added and is never "unknown" itself.
+    """
+    selection = IndexSelection.of(indices)
+    found = [s for s in SOURCES if any(selection.reads(index) for index in s.indices)]
+    unknown = [
+        pattern
+        for pattern in selection.expressions or ()
+        if not pattern.startswith("-")
+        and not any(IndexSelection.of([pattern]).reads(index) for s in SOURCES for index in s.indices)
+    ]
     return found, unknown

@@ -161,4 +161,6 @@ SOURCE = Source(
     platforms=("windows", "linux"),
     fields=FIELDS,
     renderer=render,
+    # Elastic Defend writes one data stream per category: this one holds process events only.
+    categories=frozenset({"process"}),
 )

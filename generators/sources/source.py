@@ -38,6 +38,9 @@ class Source:
     # Parquet holds one type per column: a source whose JSON spells a field two ways
     # renders it once more in a single spelling (Elasticsearch indexes both alike).
     columnar_renderer: Renderer | None = None
+    # Every event.category its index holds, as its ingest pipeline sets them; None where
+    # the index holds more than the harness can list (a Beat's index, a whole channel).
+    categories: frozenset[str] | None = None
     _templates: dict[bool, Template] = field(default_factory=dict, init=False, repr=False)
 
     def render(self, launch: Launch) -> dict[str, Any]:

@@ -243,6 +243,12 @@ def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
     return doc
 
 
+# The categories the Windows integration's sysmon_operational pipeline sets, by event id
+# (elastic/integrations packages/windows/data_stream/sysmon_operational/elasticsearch/
+# ingest_pipeline/default.yml): image loads (7) are "process" events there, not "library".
+_SYSMON_CATEGORIES = frozenset({"process", "file", "network", "driver", "configuration", "registry"})
+
+
 def _source(variant: Variant, label: str, description: str, share: float) -> Source:
     return Source(
         name=variant.name,
@@ -254,6 +260,8 @@ def _source(variant: Variant, label: str, description: str, share: float) -> Sou
         platforms=("windows",),
         fields=_fields(variant),
         renderer=partial(render, variant=variant),
+        # Winlogbeat's index also holds every other channel it reads: its categories are open.
+        categories=None if variant.beat else _SYSMON_CATEGORIES,
     )
 
 

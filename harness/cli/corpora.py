@@ -28,9 +28,16 @@ __all__ = ["COMMANDS"]
 @click.argument("rule_path", metavar="RULE")
 @click.option("--strict", is_flag=True, help="Exit 1 when there is any warning.")
 @mapping_option
-def check(rule_path: str, strict: bool, mapping: str | None) -> None:
+@click.option(
+    "--version-lock",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="detection-rules' version.lock.json for a rule without a version (default: the nearest one "
+    "beside or above the rule).",
+)
+def check(rule_path: str, strict: bool, mapping: str | None, version_lock: str | None) -> None:
     """Parse RULE and print its normalized query and findings."""
-    rule = load_rule(rule_path)
+    rule = load_rule(rule_path, version_lock=version_lock)
     query = parse_query(rule.query, mapping=load_mapping(mapping))
     findings = check_rule(rule, query)
     click.echo(_describe(rule))
@@ -48,11 +55,12 @@ def _describe(rule: Rule) -> str:
     lines = [f"rule:       {rule.name}{version}", f"file:       {rule.path}"]
     if rule.indices:
         lines.append(f"indices:    {', '.join(rule.indices)}")
-    if rule.interval or rule.from_:
-        schedule = f"every {rule.interval or '?'} over {rule.from_ or '?'}"
-        if rule.max_signals is not None:
-            schedule += f", at most {rule.max_signals} alerts per run"
-        lines.append(f"schedule:   {schedule}")
+    schedule = rule.schedule
+    defaulted = f" (Kibana's default for {', '.join(schedule.defaulted)})" if schedule.defaulted else ""
+    lines.append(
+        f"schedule:   every {schedule.interval} over {schedule.from_}, at most {schedule.max_signals} "
+        f"alerts per run{defaulted}"
+    )
     if rule.severity or rule.risk_score is not None:
         lines.append(f"severity:   {rule.severity or '?'} (risk {rule.risk_score})")
     return "\n".join(lines)
