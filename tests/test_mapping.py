@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import harness.eql as harness_eql
 from harness.eql import ECS, FieldMapping, compile_query, load_index_mapping
 from harness.errors import HarnessError
 
@@ -46,7 +47,32 @@ def test_index_mapping_is_flattened(mapping_file: Path) -> None:
         "process.parent.name": "keyword",
         "source.ip": "ip",
         "@timestamp": "date",
+        "process": "object",
+        "process.parent": "object",
+        "source": "object",
     }
+
+
+def test_index_mapping_reads_limits_and_multi_fields(tmp_path: Path) -> None:
+    properties = {
+        "file": {
+            "properties": {
+                "path": {
+                    "type": "keyword",
+                    "ignore_above": 8,
+                    "fields": {"text": {"type": "match_only_text"}},
+                },
+                "note": {"type": "text", "fields": {"raw": {"type": "keyword", "ignore_above": 4}}},
+            }
+        }
+    }
+    path = tmp_path / "mapping.json"
+    path.write_text(json.dumps({"mappings": {"properties": properties}}), encoding="utf-8")
+    mapping = load_index_mapping(path)
+    assert mapping.type_of("@timestamp") == "date"  # a date in every mapping
+    assert mapping.type_of("file.path.text") is None  # a text multi-field without an exact subfield
+    assert mapping.limit("file.path") == 8
+    assert mapping.indexed("file.note", ["abcd", "abcde"]) == ["abcd"]  # through file.note.raw
 
 
 def test_types_change_verdicts(mapping_file: Path) -> None:
@@ -85,3 +111,51 @@ def test_bad_mapping_file(tmp_path: Path, content: str) -> None:
     path.write_text(content, encoding="utf-8")
     with pytest.raises(HarnessError, match=str(path)):
         load_index_mapping(path)
+
+
+def test_timestamp_is_a_date_in_the_catalogue() -> None:
+    assert ECS.type_of("@timestamp") == "date"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("file.path", "keyword"),
+        ("file.extension", "keyword"),
+        ("registry.value", "keyword"),
+        ("dll.name", "keyword"),
+        ("container.id", "keyword"),
+        ("process.command_line", "wildcard"),
+        ("process.Ext.effective_parent.executable", "keyword"),  # Elastic Defend
+        ("winlog.event_data.TargetImage", "keyword"),  # Winlogbeat
+        ("aws.cloudtrail.request_parameters", "keyword"),  # Filebeat's AWS module
+        ("process.pid", "long"),
+        ("source.ip", "ip"),
+        ("labels.anything", "keyword"),  # an object_type dynamic template
+    ],
+)
+def test_catalogue_types(name: str, kind: str) -> None:
+    assert ECS.type_of(name) == kind
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("message", "No keyword/multi-field defined exact matches for [message]"),
+        ("file.path.text", "No keyword/multi-field defined exact matches"),
+        ("process", "type [object] only its subfields"),
+        ("threat.enrichments", "due to nested fields not being supported yet"),
+        ("threat.enrichments.matched.field", "with unsupported nested type in hierarchy"),
+        ("aws.cloudtrail.flattened.request_parameters", "with unsupported type [flattened]"),
+        ("host.geo.location", "with unsupported type [geo_point]"),
+    ],
+)
+def test_fields_eql_refuses(name: str, words: str) -> None:
+    assert ECS.type_of(name) is None
+    assert words in str(ECS.problem(name))
+
+
+def test_catalogue_states_its_sources() -> None:
+    document = json.loads((Path(harness_eql.__file__).parent / "ecs_fields.json").read_text("utf-8"))
+    assert document["sources"]["ecs"]["version"] == "9.3.0"
+    assert "endpoint" in document["sources"]["packages"]

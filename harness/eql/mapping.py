@@ -28,110 +28,100 @@ _STRING_TYPES = frozenset({"keyword", "constant_keyword", "wildcard", "match_onl
 _INTEGER_TYPES = frozenset({"long", "integer", "short", "byte", "unsigned_long"})
 _FLOAT_TYPES = frozenset({"double", "float", "half_float", "scaled_float"})
 
-# The ECS fields the harness's data sources carry, with their ECS types.
-# process.command_line is a ``wildcard`` field in ECS: no ignore_above limit.
-_ECS_TYPES = {
-    "@timestamp": "date",
-    "agent.type": "keyword",
-    "agent.version": "keyword",
-    "data_stream.dataset": "constant_keyword",
-    "data_stream.namespace": "constant_keyword",
-    "data_stream.type": "constant_keyword",
-    "ecs.version": "keyword",
-    "event.action": "keyword",
-    "event.category": "keyword",
-    "event.code": "keyword",
-    "event.created": "date",
-    "event.dataset": "keyword",
-    "event.id": "keyword",
-    "event.ingested": "date",
-    "event.kind": "keyword",
-    "event.module": "keyword",
-    "event.outcome": "keyword",
-    "event.provider": "keyword",
-    "event.type": "keyword",
-    "host.domain": "keyword",
-    "host.hostname": "keyword",
-    "host.id": "keyword",
-    "host.ip": "ip",
-    "host.name": "keyword",
-    "host.os.family": "keyword",
-    "host.os.name": "keyword",
-    "host.os.platform": "keyword",
-    "host.os.type": "keyword",
-    "host.os.version": "keyword",
-    "message": "match_only_text",
-    "process.args": "keyword",
-    "process.args_count": "long",
-    "process.code_signature.subject_name": "keyword",
-    "process.code_signature.trusted": "boolean",
-    "process.command_line": "wildcard",
-    "process.entity_id": "keyword",
-    "process.executable": "keyword",
-    "process.exit_code": "long",
-    "process.hash.md5": "keyword",
-    "process.hash.sha1": "keyword",
-    "process.hash.sha256": "keyword",
-    "process.name": "keyword",
-    "process.parent.args": "keyword",
-    "process.parent.command_line": "wildcard",
-    "process.parent.entity_id": "keyword",
-    "process.parent.executable": "keyword",
-    "process.parent.name": "keyword",
-    "process.parent.pid": "long",
-    "process.pe.company": "keyword",
-    "process.pe.description": "keyword",
-    "process.pe.file_version": "keyword",
-    "process.pe.original_file_name": "keyword",
-    "process.pe.product": "keyword",
-    "process.pid": "long",
-    "process.start": "date",
-    "process.working_directory": "keyword",
-    "source.ip": "ip",
-    "destination.ip": "ip",
-    "user.domain": "keyword",
-    "user.id": "keyword",
-    "user.name": "keyword",
-    "winlog.channel": "keyword",
-    "winlog.computer_name": "keyword",
-    "winlog.event_id": "keyword",
-    "winlog.provider_name": "keyword",
-    "winlog.record_id": "keyword",
-}
+_TEXT_TYPES = frozenset({"text", "match_only_text"})
+# Types EQL reads (ql DataTypes); any other mapped type is refused by name.
+_USABLE_TYPES = _STRING_TYPES | _INTEGER_TYPES | _FLOAT_TYPES | {"boolean", "date", "ip", "binary", "version"}
+_CATALOGUE = Path(__file__).with_name("ecs_fields.json")
 
 
 @dataclass(frozen=True)
 class FieldMapping:
-    """Field name -> Elasticsearch type, and the keyword ``ignore_above`` limit.
+    """Field name -> Elasticsearch type, as the indices a query reads map them.
 
-    ``ignore_above=None`` turns the limit off while keeping type coercion.
+    ``ignore_above`` is the keyword limit of fields without one of their own in
+    ``limits`` (None turns every limit off while keeping type coercion); ``dynamic``
+    maps an object to the type of any leaf below it (an ``object_type`` dynamic
+    template); ``exact`` names the keyword subfield a text field is matched through.
     """
 
     types: Mapping[str, str] = field(default_factory=dict)
     ignore_above: int | None = 1024
+    limits: Mapping[str, int | None] = field(default_factory=dict)
+    dynamic: Mapping[str, str] = field(default_factory=dict)
+    exact: Mapping[str, str] = field(default_factory=dict)
+    _resolved: dict[str, str | None] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def type_of(self, name: str) -> str | None:
-        return self.types.get(name)
+        """The field's type, or None if no index maps it or EQL cannot use it (see ``problem``)."""
+        try:
+            return self._resolved[name]
+        except KeyError:
+            kind = None if self.problem(name) else self._mapped(name)
+            self._resolved[name] = kind
+            return kind
+
+    def problem(self, name: str) -> str | None:
+        """Why Elasticsearch's EQL refuses a mapped field, in its words; None if it can use it."""
+        kind = self._mapped(name)
+        if kind is None:
+            return None
+        parts = name.split(".")
+        for depth in range(1, len(parts)):
+            parent = ".".join(parts[:depth])
+            if self.types.get(parent) == "nested":
+                return (
+                    f"Cannot use field [{name}] type [{kind}] with unsupported nested type "
+                    f"in hierarchy (field [{parent}])"
+                )
+        if kind == "nested":
+            return f"Cannot use field [{name}] type [nested] due to nested fields not being supported yet"
+        if kind == "object":
+            return f"Cannot use field [{name}] type [object] only its subfields"
+        if kind in _TEXT_TYPES and name not in self.exact:
+            return (
+                f"No keyword/multi-field defined exact matches for [{name}]; "
+                "define one or use MATCH/QUERY instead"
+            )
+        if kind not in _USABLE_TYPES:
+            return f"Cannot use field [{name}] with unsupported type [{kind}]"
+        return None
+
+    def limit(self, name: str) -> int | None:
+        """The ``ignore_above`` Elasticsearch applies to the field's values (None: none)."""
+        if self.ignore_above is None:
+            return None
+        if name in self.limits:
+            return self.limits[name]
+        return self.ignore_above if self.type_of(name) in ("keyword", "constant_keyword") else None
 
     def indexed(self, name: str, values: list[Scalar]) -> list[Any]:
         """The values Elasticsearch indexed for ``name`` from these ``_source`` values."""
-        kind = self.types.get(name)
+        kind = self.type_of(name)
         if kind is None:
             return []  # a field the mapping does not have was never indexed: it is null
+        limit = self.limit(name)
         out: list[Any] = []
         for value in values:
             converted = coerce(kind, value)
             if converted is None:
                 continue
             if (
-                self.ignore_above is not None
-                and kind in ("keyword", "constant_keyword")
-                and isinstance(converted, str)
-                and len(to_units(converted)) > self.ignore_above  # Java String.length()
-            ):
+                limit is not None and isinstance(converted, str) and len(to_units(converted)) > limit
+            ):  # Java String.length()
                 continue
             out.append(converted)
         return out
+
+    def _mapped(self, name: str) -> str | None:
+        kind = self.types.get(name)
+        if kind is not None:
+            return kind
+        parts = name.split(".")
+        for depth in range(len(parts) - 1, 0, -1):
+            leaf = self.dynamic.get(".".join(parts[:depth]))
+            if leaf is not None:
+                return leaf
+        return None
 
 
 def coerce(kind: str, value: Scalar) -> Any:
@@ -204,16 +194,22 @@ def to_ip(value: Any) -> ipaddress.IPv6Address | None:
 
 
 def load_index_mapping(path: str | Path, *, ignore_above: int | None = 1024) -> FieldMapping:
-    """Read an index mapping as ``GET INDEX/_mapping`` returns it (or its ``mappings`` part)."""
+    """Read an index mapping as ``GET INDEX/_mapping`` returns it (or its ``mappings`` part).
+
+    Multi-fields are fields of their own (``file.path.text``), keyword limits are each
+    field's ``ignore_above`` (``ignore_above`` above is the default), and ``@timestamp``
+    is a ``date`` unless the mapping says otherwise.
+    """
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise HarnessError(f"{path}: cannot read the index mapping: {error}") from error
-    types: dict[str, str] = {}
-    _collect(_find_properties(document), "", types)
-    if not types:
+    found = _Collected()
+    found.collect(_find_properties(document), "")
+    if not found.types:
         raise HarnessError(f"{path}: no 'properties' found; expected the output of GET INDEX/_mapping")
-    return FieldMapping(types, ignore_above)
+    found.types.setdefault("@timestamp", "date")
+    return FieldMapping(found.types, ignore_above, found.limits, exact=found.exact)
 
 
 def _find_properties(node: Any) -> Mapping[str, Any]:
@@ -227,16 +223,45 @@ def _find_properties(node: Any) -> Mapping[str, Any]:
     return {}
 
 
-def _collect(properties: Mapping[str, Any], prefix: str, out: dict[str, str]) -> None:
-    for name, spec in properties.items():
-        if not isinstance(spec, Mapping):
-            continue
-        full = f"{prefix}{name}"
-        if "type" in spec and spec["type"] != "object" and spec["type"] != "nested":
-            out[full] = str(spec["type"])
-        if isinstance(spec.get("properties"), Mapping):
-            _collect(spec["properties"], full + ".", out)
+@dataclass
+class _Collected:
+    types: dict[str, str] = field(default_factory=dict)
+    limits: dict[str, int | None] = field(default_factory=dict)
+    exact: dict[str, str] = field(default_factory=dict)
+
+    def collect(self, properties: Mapping[str, Any], prefix: str) -> None:
+        for name, spec in properties.items():
+            if not isinstance(spec, Mapping):
+                continue
+            full = f"{prefix}{name}"
+            kind = str(spec.get("type", "object"))
+            self.types[full] = kind
+            if kind in ("keyword", "constant_keyword") and "ignore_above" in spec:
+                self.limits[full] = int(spec["ignore_above"])
+            if isinstance(spec.get("properties"), Mapping):
+                self.collect(spec["properties"], full + ".")
+            subfields = spec.get("fields")
+            if isinstance(subfields, Mapping):
+                self.collect(subfields, full + ".")
+                keywords = [sub for sub, s in subfields.items() if _is_keyword(s)]
+                if kind in _TEXT_TYPES and len(keywords) == 1:
+                    self.exact[full] = f"{full}.{keywords[0]}"
+                    self.limits[full] = subfields[keywords[0]].get("ignore_above")
 
 
-ECS = FieldMapping(_ECS_TYPES)
-"""The bundled ECS subset, with ECS's ``ignore_above: 1024`` on keyword fields."""
+def _is_keyword(spec: Any) -> bool:
+    return isinstance(spec, Mapping) and spec.get("type") == "keyword"
+
+
+def _bundled(path: Path = _CATALOGUE) -> FieldMapping:
+    """The field catalogue built by ``python -m harness.field_catalogue.build``."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    default = int(document["keyword_ignore_above"])
+    return FieldMapping(
+        document["fields"], default, document["ignore_above"], document["dynamic"], document["exact"]
+    )
+
+
+ECS = _bundled()
+"""ECS and the integrations the detection rules read (``ecs_fields.json``: sources and
+versions in its header), with their keyword limits (ECS's ``ignore_above: 1024``)."""
