@@ -85,7 +85,7 @@ def _fields_never_carried(query: Query, nodes: list[Expr], sources: list[DataSou
     for name, fields in uses.items():
         times = f" (used {len(fields)} times)" if len(fields) > 1 else ""
         for source in sources:
-            if name not in source.fields:
+            if source.fields_complete and name not in source.fields:
                 findings.append(
                     Finding(
                         "warning",

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generators.sources import SOURCES as GENERATOR_SOURCES
+from generators.sources import Source
+from harness.eql.mapping import stream_fields
 from harness.indices import IndexSelection
 
 __all__ = ["CATEGORIES", "SOURCES", "DataSource", "sources_for"]
@@ -31,6 +33,7 @@ class DataSource:
     fields: frozenset[str]
     note: str
     categories: frozenset[str] | None = None  # every event category the index holds; None: open
+    fields_complete: bool = True  # False: a field outside ``fields`` may still be there
 
 
 def _catalogue() -> tuple[DataSource, ...]:
@@ -41,12 +44,20 @@ def _catalogue() -> tuple[DataSource, ...]:
         DataSource(
             " or ".join(GENERATOR_SOURCES[name].description for name in names),
             (index,),
-            frozenset().union(*(GENERATOR_SOURCES[name].fields for name in names)),
+            frozenset().union(*(_carried(GENERATOR_SOURCES[name]) for name in names)),
             f"process-start documents of {', '.join(names)}",
             _categories([GENERATOR_SOURCES[name].categories for name in names]),
+            all(GENERATOR_SOURCES[name].fields_complete for name in names),
         )
         for index, names in by_index.items()
     )
+
+
+def _carried(source: Source) -> frozenset[str]:
+    """What a source's process documents may hold: what its renderer writes, and every field its
+    integration's data stream defines (the real sensor fills more than the generators do)."""
+    defined = stream_fields(source.dataset) if source.dataset else None
+    return source.fields | (defined or frozenset())
 
 
 def _categories(declared: list[frozenset[str] | None]) -> frozenset[str] | None:

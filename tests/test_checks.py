@@ -140,3 +140,25 @@ def test_every_upstream_rule_of_the_sample_gets_its_locked_version() -> None:
         rule = load_rule(path)
         assert rule.rule_id in lock, path
         assert rule.version == lock[rule.rule_id]["version"], path
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "process.code_signature.status",
+        "process.parent.Ext.real.pid",
+        "process.Ext.token.integrity_level_name",
+    ],
+)
+def test_a_field_defends_process_stream_defines_is_never_called_missing(field: str) -> None:
+    found = _findings(f'process where {field} == "x"', ("logs-endpoint.events.process-*",))
+    assert not [f for f in found if f.code == "field-not-in-source"]
+
+
+def test_a_field_defends_process_stream_does_not_define_is_named() -> None:
+    found = _findings('process where process.no_such_field == "x"', ("logs-endpoint.events.process-*",))
+    assert [f.code for f in found] == ["field-not-in-source"]
+
+
+def test_a_source_whose_documents_are_not_published_draws_no_field_claim() -> None:
+    assert not _findings('process where process.parent.args == "x"', ("endgame-*",))

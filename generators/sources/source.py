@@ -41,6 +41,10 @@ class Source:
     # Every event.category its index holds, as its ingest pipeline sets them; None where
     # the index holds more than the harness can list (a Beat's index, a whole channel).
     categories: frozenset[str] | None = None
+    # Whether ``fields`` is all the source writes (its ingest pipeline is what the renderer
+    # mirrors), so that a field outside it is never there; False where the renderer models
+    # only what the harness needs of a sensor whose documents are not published.
+    fields_complete: bool = True
     _templates: dict[bool, Template] = field(default_factory=dict, init=False, repr=False)
 
     def render(self, launch: Launch) -> dict[str, Any]:

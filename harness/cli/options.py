@@ -48,8 +48,8 @@ def seed_option(help: str = "Seed of generated corpora: same seed, same bytes.")
 mapping_option = click.option(
     "--mapping",
     metavar="ecs|FILE",
-    help="Field types: 'ecs' for the bundled ECS subset (with ignore_above 1024), or an index "
-    "mapping JSON (GET INDEX/_mapping). Without it, values compare as JSON gives them.",
+    help="Field types: 'ecs' for the bundled catalogue (ECS and the integrations the rules read), or "
+    "an index mapping JSON (GET INDEX/_mapping). Without it, values compare as JSON gives them.",
 )
 
 spark_master_option = click.option(

@@ -14,6 +14,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -253,9 +254,25 @@ def _is_keyword(spec: Any) -> bool:
     return isinstance(spec, Mapping) and spec.get("type") == "keyword"
 
 
-def _bundled(path: Path = _CATALOGUE) -> FieldMapping:
+@lru_cache(maxsize=1)
+def _catalogue_document() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(_CATALOGUE.read_text(encoding="utf-8"))
+    return document
+
+
+def stream_fields(dataset: str) -> frozenset[str] | None:
+    """Every field the bundled catalogue's definitions of data stream ``dataset`` name; None if unknown.
+
+    A field its data stream defines may be in its documents: what ``harness check`` must not
+    call "never carried".
+    """
+    fields = _catalogue_document().get("streams", {}).get(dataset)
+    return None if fields is None else frozenset(fields)
+
+
+def _bundled() -> FieldMapping:
     """The field catalogue built by ``python -m harness.field_catalogue.build``."""
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = _catalogue_document()
     default = int(document["keyword_ignore_above"])
     return FieldMapping(
         document["fields"], default, document["ignore_above"], document["dynamic"], document["exact"]

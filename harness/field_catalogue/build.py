@@ -50,6 +50,9 @@ class Catalogue:
     ignore_above: dict[str, int | None] = field(default_factory=dict)
     dynamic: dict[str, str] = field(default_factory=dict)
     exact: dict[str, str] = field(default_factory=dict)
+    # data_stream.dataset -> every leaf field its definitions name, for harness check's
+    # "a source never carries this field" (a field its data stream defines may be there).
+    streams: dict[str, set[str]] = field(default_factory=dict)
     sources: dict[str, Any] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
 
@@ -81,6 +84,7 @@ class Catalogue:
             "ignore_above": dict(sorted(self.ignore_above.items())),
             "dynamic": dict(sorted(self.dynamic.items())),
             "exact": dict(sorted(self.exact.items())),
+            "streams": {name: sorted(fields) for name, fields in sorted(self.streams.items())},
         }
 
 
@@ -104,8 +108,12 @@ def build(ecs: Tree, integrations: Iterable[Tree], beats: tuple[Tree, str] | Non
             package = str(meta.get("name", root.rsplit("/", 1)[-1]))
             packages[package] = {"version": str(meta.get("version")), "commit": tree.commit()}
             for path in tree.files(f"{root}/data_stream/*/fields/*.yml") + tree.files(f"{root}/fields/*.yml"):
-                for spec in _yaml(tree, path) or []:
+                specs = _yaml(tree, path) or []
+                for spec in specs:
                     _add_definition(catalogue, "", spec, flat, origin=f"{package}:{path}")
+                if "/data_stream/" in path:
+                    dataset = _dataset(tree, path, package)
+                    catalogue.streams.setdefault(dataset, set()).update(_leaf_names("", specs))
     catalogue.sources["packages"] = dict(sorted(packages.items()))
     if beats is not None:
         _add_beats(catalogue, beats, flat)
@@ -115,6 +123,28 @@ def build(ecs: Tree, integrations: Iterable[Tree], beats: tuple[Tree, str] | Non
         for depth in range(1, len(parts)):
             catalogue.fields.setdefault(".".join(parts[:depth]), "object")
     return catalogue
+
+
+def _dataset(tree: Tree, fields_path: str, package: str) -> str:
+    """A data stream's ``data_stream.dataset``: its manifest's ``dataset``, else ``package.stream``."""
+    stream_root = fields_path.split("/fields/", 1)[0]
+    manifest = f"{stream_root}/manifest.yml"
+    declared = _yaml(tree, manifest).get("dataset") if tree.files(manifest) else None
+    return str(declared) if declared else f"{package}.{stream_root.rsplit('/', 1)[-1]}"
+
+
+def _leaf_names(prefix: str, specs: Any) -> set[str]:
+    """The leaf field names a fields.yml list defines (groups and objects opened)."""
+    names: set[str] = set()
+    for spec in specs if isinstance(specs, list) else []:
+        if not isinstance(spec, Mapping) or not spec.get("name") or spec.get("migration"):
+            continue
+        name = f"{prefix}{spec['name']}"
+        if "fields" in spec:
+            names |= _leaf_names(f"{name}.", spec["fields"])
+        else:
+            names.add(name)
+    return names
 
 
 def _add_field(catalogue: Catalogue, name: str, spec: Mapping[str, Any], *, origin: str) -> None:
