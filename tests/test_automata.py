@@ -14,7 +14,7 @@ import pytest
 from hypothesis import example, given, reject
 from hypothesis import strategies as st
 
-from harness.eql.automata import MAX_POSITIONS, AutomatonTooLargeError, Chars, Repeat, build
+from harness.eql.automata import DETERMINIZE_WORK_LIMIT, AutomatonTooLargeError, Chars, Repeat, build
 from harness.eql.lucene_regex import RegexError, compile_lucene_regex, lucene_to_python
 from harness.eql.patterns import ascii_fold_char, eql_wildcard, exact, lucene_wildcard, prefix
 
@@ -152,11 +152,12 @@ def test_automaton_matches_the_python_translation(pattern: str, text: str, insen
     ("pattern", "refused"),
     [
         ("a{1,1000}{1,1000}b", True),
-        (f"a{{{MAX_POSITIONS}}}", False),
-        (f"a{{{MAX_POSITIONS + 1}}}", True),
-        (f"a{{{MAX_POSITIONS + 1},}}", True),
+        (f"a{{{DETERMINIZE_WORK_LIMIT}}}", False),
+        (f"a{{{DETERMINIZE_WORK_LIMIT + 1}}}", True),
+        (f"a{{{DETERMINIZE_WORK_LIMIT + 1},}}", True),
         ('"abc"{1,5000}', True),
         ("a{1,1000}", False),
+        ("a{1,100}{1,100}b", True),  # the harness's own bound on the whole NFA
     ],
 )
 def test_automaton_size_is_capped_before_it_is_built(pattern: str, refused: bool) -> None:
@@ -176,4 +177,4 @@ def test_the_state_cache_starts_over_when_full() -> None:
 
 
 def test_too_large_error_names_the_limit() -> None:
-    assert "determinize work limit 10000" in str(AutomatonTooLargeError())
+    assert "determinize work limit 10000" in str(AutomatonTooLargeError(10_000, lucene=True))

@@ -11,9 +11,9 @@ when it grows past a bound, so memory stays bounded too.
 Lucene refuses an automaton it would have to build too large
 (``TooComplexToDeterminizeException``: Lucene 9's ``RegExp`` checks each counted
 repeat against the determinize work limit, ``Operations.DEFAULT_DETERMINIZE_WORK_LIMIT``
-= 10,000, and Elasticsearch fails the search). The harness refuses an NFA of more than
-that many character positions with :class:`AutomatonTooLargeError` before building it, so
-``a{1,1000}{1,1000}b`` is an error at once instead of a million states.
+= 10,000, and Elasticsearch fails the search). The harness makes the same check, and
+bounds the whole NFA too, with :class:`AutomatonTooLargeError` before building anything,
+so ``a{1,1000}{1,1000}b`` is an error at once instead of a million states.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
-    "MAX_POSITIONS",
+    "DETERMINIZE_WORK_LIMIT",
+    "MAX_NFA_POSITIONS",
     "AnyString",
     "Automaton",
     "AutomatonTooLargeError",
@@ -36,7 +37,10 @@ __all__ = [
     "build",
 ]
 
-MAX_POSITIONS = 10_000  # Lucene's Operations.DEFAULT_DETERMINIZE_WORK_LIMIT
+DETERMINIZE_WORK_LIMIT = 10_000  # Lucene's Operations.DEFAULT_DETERMINIZE_WORK_LIMIT
+# The harness's own bound on the NFA it simulates: a character of the text costs at most
+# a step per position (nested counted repeats come near it), so this bounds the time.
+MAX_NFA_POSITIONS = 10_000
 _MAX_DFA_STATES = 10_000  # cached state sets before the cache starts over
 _MAX_DFA_EDGES = 200_000
 
@@ -97,17 +101,45 @@ Node = Chars | Never | Empty | AnyString | Concat | Union | Group | Repeat
 
 
 class AutomatonTooLargeError(ValueError):
-    """The pattern's automaton would have more than :data:`MAX_POSITIONS` character positions."""
+    """The pattern's automaton would pass Lucene's limit (``lucene``) or the harness's own."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            f"its automaton would have more than {MAX_POSITIONS} states; Elasticsearch refuses "
-            f"such a query (Lucene's TooComplexToDeterminizeException, determinize work limit "
-            f"{MAX_POSITIONS})"
-        )
+    def __init__(self, limit: int, *, lucene: bool) -> None:
+        if lucene:
+            message = (
+                f"a counted repeat would make an automaton of more than {limit} states; "
+                f"Elasticsearch refuses such a query (Lucene's TooComplexToDeterminizeException, "
+                f"determinize work limit {limit})"
+            )
+        else:
+            message = f"its automaton would have more than {limit} states, more than the harness simulates"
+        super().__init__(message)
+        self.lucene = lucene
 
 
-def positions(node: Node, limit: int = MAX_POSITIONS) -> int:
+def _check_counted_repeats(node: Node) -> None:
+    """Lucene 9's check in ``RegExp.toAutomaton``: a ``{n,m}`` (``{n,}``) of an automaton of
+    ``s`` states may make at most ``(s - 1) * m`` (``* n``) states, the work limit.
+
+    Lucene counts the states of the minimized inner automaton; the harness counts its
+    character positions, which is the same number for strings and classes and never less,
+    so a pattern Lucene accepts may be refused, never the other way round.
+    """
+    match node:
+        case Repeat(inner=inner, low=low, high=high, op="{}"):
+            _check_counted_repeats(inner)
+            if positions(inner) * (low if high is None else high) > DETERMINIZE_WORK_LIMIT:
+                raise AutomatonTooLargeError(DETERMINIZE_WORK_LIMIT, lucene=True)
+        case Repeat(inner=inner) | Group(inner=inner):
+            _check_counted_repeats(inner)
+        case Concat(parts=parts):
+            for part in parts:
+                _check_counted_repeats(part)
+        case Union(left=left, right=right):
+            _check_counted_repeats(left)
+            _check_counted_repeats(right)
+
+
+def positions(node: Node, limit: int = DETERMINIZE_WORK_LIMIT) -> int:
     """How many character positions the NFA of ``node`` has, counting no further than ``limit + 1``."""
     match node:
         case Chars() | AnyString():
@@ -133,12 +165,40 @@ def positions(node: Node, limit: int = MAX_POSITIONS) -> int:
 
 def build(node: Node) -> Automaton:
     """The automaton of ``node``; raises :class:`AutomatonTooLargeError` before building a huge one."""
-    size = positions(node)
-    if size > MAX_POSITIONS:
-        raise AutomatonTooLargeError
+    _check_counted_repeats(node)
+    if positions(node, MAX_NFA_POSITIONS) > MAX_NFA_POSITIONS:
+        raise AutomatonTooLargeError(MAX_NFA_POSITIONS, lucene=False)
     nfa = _Nfa()
     start, end = nfa.fragment(node)
-    return Automaton(nfa, start, end)
+    return Automaton(nfa, start, end, _longest(node))
+
+
+def _longest(node: Node) -> int | None:
+    """The length of the longest string in the language, None if unbounded (or empty)."""
+    match node:
+        case Chars():
+            return 1
+        case Never() | Empty():
+            return 0
+        case AnyString():
+            return None
+        case Concat(parts=parts):
+            total = 0
+            for part in parts:
+                longest = _longest(part)
+                if longest is None:
+                    return None
+                total += longest
+            return total
+        case Union(left=left, right=right):
+            sides = (_longest(left), _longest(right))
+            return None if None in sides else max(s for s in sides if s is not None)
+        case Group(inner=inner):
+            return _longest(inner)
+        case Repeat(inner=inner, high=high):
+            longest = _longest(inner)
+            return None if high is None or longest is None else longest * high
+    raise TypeError(f"not a regular expression node: {node!r}")
 
 
 class _Nfa:
@@ -216,7 +276,8 @@ class _Nfa:
 class Automaton:
     """A whole-value matcher: :meth:`matches` reads each character of the text once."""
 
-    def __init__(self, nfa: _Nfa, start: int, final: int) -> None:
+    def __init__(self, nfa: _Nfa, start: int, final: int, longest: int | None) -> None:
+        self._longest = longest
         self._moves = nfa.moves
         self._eps = nfa.eps
         self._final = final
@@ -283,6 +344,8 @@ class Automaton:
 
     def matches(self, text: str) -> bool:
         """Whether the whole of ``text`` is in the language."""
+        if self._longest is not None and len(text) > self._longest:
+            return False  # a finite language: no need to read a value longer than its words
         trans = self._trans
         state = self._start
         for ch in text:
