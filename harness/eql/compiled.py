@@ -142,8 +142,7 @@ def _ascii_test(pattern: str, insensitive: bool) -> Callable[[str], bool] | None
         return _prefix(pattern[:-1], insensitive)
     if stars == 1 and pattern.startswith("*"):
         return _suffix(pattern[1:], insensitive)
-    regex = _wildcard(":" if insensitive else "like", pattern)
-    return lambda value: regex.fullmatch(value) is not None
+    return _wildcard(":" if insensitive else "like", pattern).matches
 
 
 def _exact(text: str, insensitive: bool) -> Callable[[str], bool]:

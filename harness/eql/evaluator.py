@@ -16,7 +16,6 @@ negated script), so they are true for an event that lacks the field altogether.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable, Mapping
 from ipaddress import IPv6Address
 from typing import Any
@@ -37,14 +36,15 @@ from harness.eql.ast import (
     Query,
     walk,
 )
+from harness.eql.automata import Automaton
 from harness.eql.fields import field_values
 from harness.eql.functions import FUNCTIONS, call, parse_cidr
 from harness.eql.java import JavaError, arithmetic, compare
-from harness.eql.lucene_regex import compile_lucene_regex
+from harness.eql.lucene_regex import RegexError, compile_lucene_regex
 from harness.eql.mapping import FieldMapping, query_constant, to_ip
 from harness.eql.optimizer import optimize
-from harness.eql.patterns import eql_wildcard, exact, lucene_wildcard, prefix
-from harness.errors import EqlEvaluationError
+from harness.eql.patterns import Glob, eql_wildcard, exact, lucene_wildcard, prefix
+from harness.errors import EqlEvaluationError, EqlUnsupportedError
 
 __all__ = ["Evaluator"]
 
@@ -67,7 +67,11 @@ class Evaluator:
         self.mapping = mapping
         # The tree is rewritten as Elasticsearch's optimizer would, then turned into
         # closures once, so nothing is re-planned per event.
-        self._condition = self.compile_condition(optimize(query.condition))
+        condition = optimize(query.condition)
+        for node in walk(condition):
+            if isinstance(node, Match) and node.op.startswith("regex"):
+                self.regex(node)  # an automaton too large is an error now, not on some event
+        self._condition = self.compile_condition(condition)
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         if self.query.category is not None:
@@ -161,28 +165,29 @@ class Evaluator:
         name, path = field.name, field.path
         patterns = [p.value for p in node.patterns]
         wants_missing = None in patterns
+        matchers: list[Automaton | Glob]
         if node.op.startswith("regex"):
-            regexes = [compile_lucene_regex("|".join(str(p) for p in patterns), node.op.endswith("~"))]
+            matchers = [self.regex(node)]
         else:
-            regexes = [_wildcard(node.op, str(p)) for p in patterns if p is not None]
+            matchers = [_wildcard(node.op, str(p)) for p in patterns if p is not None]
 
         def test(event: Mapping[str, Any]) -> bool:
             values = self.values(name, path, event)
             if wants_missing and not values:
                 return True
-            return any(isinstance(v, str) and r.fullmatch(v) for v in values for r in regexes)
+            return any(isinstance(v, str) and m.matches(v) for v in values for m in matchers)
 
         return test
 
     def in_query(self, field: Field, node: InSet) -> Callable[[Mapping[str, Any]], bool]:
         constants = [v.value for v in node.values if isinstance(v, Literal) and v.value is not None]
         if node.insensitive:
-            regexes = [exact(c, True) for c in constants if isinstance(c, str)]
+            terms = [exact(c, True) for c in constants if isinstance(c, str)]
             others = [self.constant_for(field, c) for c in constants if not isinstance(c, str)]
             return self.field_test(
                 field,
                 lambda v: (
-                    (isinstance(v, str) and any(r.fullmatch(v) for r in regexes))
+                    (isinstance(v, str) and any(t.matches(v) for t in terms))
                     or any(_same(v, c) for c in others)
                 ),
             )
@@ -211,12 +216,27 @@ class Evaluator:
         assert isinstance(argument, Literal) and isinstance(argument.value, str)
         text = argument.value
         if name == "startswith":
-            regex = prefix(text, insensitive)
+            glob = prefix(text, insensitive)
         elif name == "endswith":
-            regex = lucene_wildcard("*" + text, insensitive)
+            glob = lucene_wildcard("*" + text, insensitive)
         else:
-            regex = lucene_wildcard("*" + text + "*", insensitive)
-        return self.field_test(field, lambda v: isinstance(v, str) and regex.fullmatch(v) is not None)
+            glob = lucene_wildcard("*" + text + "*", insensitive)
+        return self.field_test(field, lambda v: isinstance(v, str) and glob.matches(v))
+
+    def regex(self, node: Match) -> Automaton:
+        """The automaton of a ``regex``/``regex~`` node's patterns, ORed into one as Elasticsearch does."""
+        joined = "|".join(str(p.value) for p in node.patterns)
+        try:
+            return compile_lucene_regex(joined, node.op.endswith("~"))
+        except RegexError as error:
+            # The verifier has refused what Lucene's parser refuses; what is left is the size.
+            start, end = node.patterns[0].span[0], node.patterns[-1].span[1]
+            raise EqlUnsupportedError(
+                f"regular expression: {error.message}",
+                source=self.query.source,
+                offset=start,
+                width=end - start,
+            ) from error
 
     # -- script path --------------------------------------------------------------
 
@@ -295,9 +315,10 @@ class Evaluator:
         if not isinstance(subject, str):
             return None
         if op.startswith("regex"):
-            regex = compile_lucene_regex("|".join(str(p) for p in patterns), op.endswith("~"))
-            return regex.fullmatch(subject) is not None
-        return any(_wildcard(op, p).fullmatch(subject) for p in patterns if p is not None)
+            # Checked when the evaluator was built (`regex`), so this compiles or is cached.
+            automaton = compile_lucene_regex("|".join(str(p) for p in patterns), op.endswith("~"))
+            return automaton.matches(subject)
+        return any(_wildcard(op, p).matches(subject) for p in patterns if p is not None)
 
     @staticmethod
     def script_in(subject: Any, candidates: list[Any], insensitive: bool) -> Any:
@@ -307,7 +328,7 @@ class Evaluator:
             if candidate is None:
                 continue
             if insensitive and isinstance(subject, str) and isinstance(candidate, str):
-                if exact(candidate, True).fullmatch(subject):
+                if exact(candidate, True).matches(subject):
                     return True
             elif compare(subject, candidate) == 0:
                 return True
@@ -327,7 +348,7 @@ def _query_function(node: FunctionCall) -> bool:
     )
 
 
-def _wildcard(op: str, pattern: str) -> re.Pattern[str]:
+def _wildcard(op: str, pattern: str) -> Glob:
     # A `:`/`like` pattern with no * or ? is a term query; as a wildcard it means the same.
     return eql_wildcard(pattern, op != "like")
 

@@ -1,9 +1,12 @@
-"""Lucene's regular-expression syntax (``regex``, ``regex~``), translated to Python's ``re``.
+"""Lucene's regular-expression syntax (``regex``, ``regex~``): parsed once, matched as an automaton.
 
 Elasticsearch runs EQL's ``regex`` as a Lucene ``regexp`` query with every optional
 operator enabled. This module parses the pattern the way Lucene's ``RegExp`` parser
-does, function for function, and emits an equivalent Python expression that is
-always matched against the WHOLE value. Points where Lucene differs from Python:
+does, function for function, into the tree of ``automata.py``. The engines match that
+tree as an automaton (:func:`compile_lucene_regex`), in time linear in the value, as
+Lucene does; :func:`lucene_to_python` prints it as an equivalent Python expression for
+the SQL engines' translation (``harness.sql.sqlregex``) and the tests' oracle. Either
+is matched against the WHOLE value. Points where Lucene differs from Python:
 
 * ``^`` and ``$`` are ordinary characters, not anchors; ``.`` matches any code point,
   newline included.
@@ -15,16 +18,31 @@ always matched against the WHOLE value. Points where Lucene differs from Python:
 * ``regex~`` is ASCII case-insensitive for single characters and quoted strings
   (Lucene 9's ``ASCII_CASE_INSENSITIVE``); ranges such as ``[a-z]`` are NOT expanded.
 
-Complement (``~``), intersection (``&``) and named automata (``<name>``) have no
-Python equivalent: they are rejected with :class:`EqlUnsupportedError`.
+Complement (``~``), intersection (``&``) and named automata (``<name>``) are rejected
+with :class:`EqlUnsupportedError`, and so is a pattern whose automaton would pass
+Lucene's size limit (``automata.MAX_POSITIONS``; Elasticsearch fails such a search).
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
-__all__ = ["RegexError", "compile_lucene_regex", "lucene_to_python"]
+from harness.eql.automata import (
+    AnyString,
+    Automaton,
+    AutomatonTooLargeError,
+    Chars,
+    Concat,
+    Empty,
+    Group,
+    Never,
+    Node,
+    Repeat,
+    Union,
+    build,
+)
+
+__all__ = ["RegexError", "compile_lucene_regex", "lucene_to_python", "parse_lucene_regex"]
 
 _MAX_CODE_POINT = 0x10FFFF
 _PREDEFINED: dict[str, list[tuple[int, int]]] = {
@@ -45,14 +63,20 @@ class RegexError(ValueError):
 
 
 @lru_cache(maxsize=2048)
-def compile_lucene_regex(pattern: str, insensitive: bool) -> re.Pattern[str]:
-    """Compile a Lucene pattern; use ``fullmatch`` on the result."""
-    return re.compile(lucene_to_python(pattern, insensitive), re.DOTALL)
+def compile_lucene_regex(pattern: str, insensitive: bool) -> Automaton:
+    """Compile a Lucene pattern; ``matches(value)`` on the result tests the whole value."""
+    tree = parse_lucene_regex(pattern, insensitive)
+    try:
+        return build(tree)
+    except AutomatonTooLargeError as error:
+        raise RegexError(str(error), 0, unsupported=True) from error
 
 
-def lucene_to_python(pattern: str, insensitive: bool) -> str:
+@lru_cache(maxsize=2048)
+def parse_lucene_regex(pattern: str, insensitive: bool) -> Node:
+    """The tree of a Lucene pattern; raises :class:`RegexError` where Lucene's parser does."""
     if pattern == "":
-        return ""
+        return Empty()
     parser = _RegexParser(pattern, insensitive)
     out = parser.union()
     if parser.pos < len(pattern):
@@ -60,8 +84,36 @@ def lucene_to_python(pattern: str, insensitive: bool) -> str:
     return out
 
 
-def _char(code: int) -> str:
-    return re.escape(chr(code))
+def lucene_to_python(pattern: str, insensitive: bool) -> str:
+    """The pattern as a Python regular expression, for ``re.fullmatch`` under ``re.DOTALL``."""
+    return _python(parse_lucene_regex(pattern, insensitive))
+
+
+def _python(node: Node) -> str:
+    match node:
+        case Chars(ranges=ranges):
+            return _class(list(ranges))
+        case Never():
+            return "(?!)"
+        case Empty():
+            return ""
+        case AnyString():
+            return ".*"
+        case Concat(parts=parts):
+            return "".join(_python(part) for part in parts)
+        case Union(left=left, right=right):
+            return f"(?:{_python(left)}|{_python(right)})"
+        case Group(inner=inner):
+            return f"(?:{_python(inner)})"
+        case Repeat(inner=inner, low=low, high=high, op=op):
+            if op != "{}":
+                return f"(?:{_python(inner)}){op}"
+            return f"(?:{_python(inner)}){{{low},{'' if high is None else high}}}"
+    raise TypeError(f"not a regular expression node: {node!r}")
+
+
+def _chars(ranges: list[tuple[int, int]]) -> Chars:
+    return Chars(tuple(_normalize(ranges)))
 
 
 def _class(ranges: list[tuple[int, int]]) -> str:
@@ -138,38 +190,38 @@ class _RegexParser:
         self.pos += 1
         return ch
 
-    def union(self) -> str:
+    def union(self) -> Node:
         left = self.intersection()
         if self.match("|"):
-            return f"(?:{left}|{self.union()})"
+            return Union(left, self.union())
         return left
 
-    def intersection(self) -> str:
+    def intersection(self) -> Node:
         left = self.concatenation()
         if self.peek("&"):
             raise RegexError("intersection (&) is not supported by the harness", self.pos, unsupported=True)
         return left
 
-    def concatenation(self) -> str:
+    def concatenation(self) -> Node:
         parts = [self.repeat()]
         while self.more() and not self.peek(")|&"):
             parts.append(self.repeat())
-        return "".join(parts)
+        return parts[0] if len(parts) == 1 else Concat(tuple(parts))
 
-    def repeat(self) -> str:
+    def repeat(self) -> Node:
         expr = self.complement()
         while self.peek("?*+{"):
             if self.match("?"):
-                expr = f"(?:{expr})?"
+                expr = Repeat(expr, 0, 1, "?")
             elif self.match("*"):
-                expr = f"(?:{expr})*"
+                expr = Repeat(expr, 0, None, "*")
             elif self.match("+"):
-                expr = f"(?:{expr})+"
+                expr = Repeat(expr, 1, None, "+")
             elif self.match("{"):
                 expr = self.bounded_repeat(expr)
         return expr
 
-    def bounded_repeat(self, expr: str) -> str:
+    def bounded_repeat(self, expr: Node) -> Node:
         low = self.integer()
         high: int | None = low
         if self.match(","):
@@ -177,8 +229,8 @@ class _RegexParser:
         if not self.match("}"):
             raise RegexError(f"expected '}}' at position {self.pos}", self.pos)
         if high is not None and high < low:
-            return "(?!)"
-        return f"(?:{expr}){{{low},{'' if high is None else high}}}"
+            return Never()
+        return Repeat(expr, low, high, "{}")
 
     def integer(self) -> int:
         start = self.pos
@@ -188,18 +240,18 @@ class _RegexParser:
             raise RegexError(f"integer expected at position {self.pos}", self.pos)
         return int(self.s[start : self.pos])
 
-    def complement(self) -> str:
+    def complement(self) -> Node:
         if self.peek("~"):
             raise RegexError("complement (~) is not supported by the harness", self.pos, unsupported=True)
         return self.char_class_expression()
 
-    def char_class_expression(self) -> str:
+    def char_class_expression(self) -> Node:
         if self.match("["):
             negate = self.match("^")
             ranges = self.char_classes()
             if not self.match("]"):
                 raise RegexError(f"expected ']' at position {self.pos}", self.pos)
-            return _class(_complement(ranges) if negate else ranges)
+            return _chars(_complement(ranges) if negate else ranges)
         return self.simple()
 
     def char_classes(self) -> list[tuple[int, int]]:
@@ -237,35 +289,35 @@ class _RegexParser:
             return self.next()
         return self.next()
 
-    def simple(self) -> str:
+    def simple(self) -> Node:
         if self.match("."):
-            return "."
+            return Chars(((0, _MAX_CODE_POINT),))
         if self.match("#"):
-            return "(?!)"
+            return Never()
         if self.match("@"):
-            return ".*"
+            return AnyString()
         if self.match('"'):
             start = self.pos
             end = self.s.find('"', start)
             if end < 0:
                 raise RegexError(f"expected '\"' at position {start}", start)
             self.pos = end + 1
-            return "".join(_class(_char_ranges(ord(ch), self.insensitive)) for ch in self.s[start:end])
+            return Concat(tuple(_chars(_char_ranges(ord(ch), self.insensitive)) for ch in self.s[start:end]))
         if self.match("("):
             if self.match(")"):
-                return ""
+                return Empty()
             inner = self.union()
             if not self.match(")"):
                 raise RegexError(f"expected ')' at position {self.pos}", self.pos)
-            return f"(?:{inner})"
+            return Group(inner)
         if self.peek("<"):
             return self.interval()
         predefined = self.predefined()
         if predefined is not None:
-            return _class(predefined)
-        return _class(_char_ranges(ord(self.char_expression()), self.insensitive))
+            return _chars(predefined)
+        return _chars(_char_ranges(ord(self.char_expression()), self.insensitive))
 
-    def interval(self) -> str:
+    def interval(self) -> Node:
         start = self.pos
         end = self.s.find(">", start)
         if end < 0:
@@ -284,29 +336,39 @@ class _RegexParser:
         return _decimal_interval(low, high, width)
 
 
-def _decimal_interval(low: int, high: int, width: int) -> str:
+def _decimal_interval(low: int, high: int, width: int) -> Node:
     if width:
-        return "(?:" + "|".join(_range_regex(str(low).zfill(width), str(high).zfill(width))) + ")"
+        return _alternatives(_range_digits(str(low).zfill(width), str(high).zfill(width)))
     alternatives = []
     for digits in range(len(str(low)), len(str(high)) + 1):
         lo = max(low, 10 ** (digits - 1) if digits > 1 else 0)
         hi = min(high, 10**digits - 1)
         if lo <= hi:
-            alternatives += _range_regex(str(lo), str(hi))
-    return "0*(?:" + "|".join(alternatives) + ")"
+            alternatives += _range_digits(str(lo), str(hi))
+    zeros = Repeat(Chars(((0x30, 0x30),)), 0, None, "*")
+    return Concat((zeros, _alternatives(alternatives)))
 
 
-def _range_regex(low: str, high: str) -> list[str]:
-    """Regexes for the equal-length decimal strings from ``low`` to ``high`` inclusive."""
+def _alternatives(numbers: list[list[tuple[int, int]]]) -> Node:
+    """The union of digit strings, each a list of (low, high) code point ranges."""
+    tree: Node = Concat(tuple(Chars((digit,)) for digit in numbers[-1]))
+    for number in reversed(numbers[:-1]):
+        tree = Union(Concat(tuple(Chars((digit,)) for digit in number)), tree)
+    return Group(tree)
+
+
+def _range_digits(low: str, high: str) -> list[list[tuple[int, int]]]:
+    """The equal-length decimal strings from ``low`` to ``high`` inclusive, as digit ranges."""
     if low == high:
-        return [low]
+        return [[(ord(d), ord(d)) for d in low]]
     if len(low) == 1:
-        return [f"[{low}-{high}]"]
+        return [[(ord(low), ord(high))]]
+    head_low, head_high = (ord(low[0]), ord(low[0])), (ord(high[0]), ord(high[0]))
     if low[0] == high[0]:
-        return [low[0] + tail for tail in _range_regex(low[1:], high[1:])]
+        return [[head_low, *tail] for tail in _range_digits(low[1:], high[1:])]
     n = len(low) - 1
-    out = [low[0] + tail for tail in _range_regex(low[1:], "9" * n)]
-    if int(high[0]) - int(low[0]) > 1:
-        out.append(f"[{int(low[0]) + 1}-{int(high[0]) - 1}]" + "[0-9]" * n)
-    out += [high[0] + tail for tail in _range_regex("0" * n, high[1:])]
+    out = [[head_low, *tail] for tail in _range_digits(low[1:], "9" * n)]
+    if ord(high[0]) - ord(low[0]) > 1:
+        out.append([(ord(low[0]) + 1, ord(high[0]) - 1)] + [(0x30, 0x39)] * n)
+    out += [[head_high, *tail] for tail in _range_digits("0" * n, high[1:])]
     return out
