@@ -374,3 +374,14 @@ def test_counts_past_re2s_limit_are_refused_on_duckdb_only() -> None:
     with pytest.raises(EqlUnsupportedError, match="counts past 1000 repetitions"):
         translate(query, SCHEMA, engine="duckdb")
     assert "{1000,1000}" in translate(parse_query('any where process.name regex "b{1000}"'), SCHEMA)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_a_pattern_past_lucenes_automaton_limit_is_refused_as_by_the_row_engines(engine: str) -> None:
+    query = 'process where process.name regex "a{1,1000}{1,1000}b"'
+    schema = pa.schema([("process", pa.struct([("name", pa.string())]))])
+    with pytest.raises(EqlUnsupportedError, match="TooComplexToDeterminizeException") as sql:
+        translate(parse_query(query), schema, engine=engine)
+    with pytest.raises(EqlUnsupportedError) as rows:
+        compile_query(query)
+    assert str(sql.value) == str(rows.value)

@@ -42,6 +42,7 @@ from harness.eql.ast import (
     Or,
     Query,
 )
+from harness.eql.lucene_regex import RegexError, compile_lucene_regex
 from harness.eql.optimizer import optimize
 from harness.errors import EqlUnsupportedError
 from harness.sql.sqlregex import (
@@ -207,6 +208,19 @@ class _Builder:
             width=max(1, end - start),
         )
 
+    def refuse_what_lucene_refuses(self, pattern: str, node: Match) -> None:
+        """A pattern the row engines refuse (past Lucene's automaton limit) is refused here too."""
+        try:
+            compile_lucene_regex(pattern, node.op.endswith("~"))
+        except RegexError as error:
+            start, end = node.patterns[0].span[0], node.patterns[-1].span[1]  # where the row engines point
+            raise EqlUnsupportedError(
+                f"regular expression: {error.message}",
+                source=self.query.source,
+                offset=start,
+                width=max(1, end - start),
+            ) from error
+
     def text(self, node: Expr) -> str:
         start, end = getattr(node, "span", (0, 0))
         return self.query.source[start:end] if end > start else type(node).__name__
@@ -334,6 +348,7 @@ class _Builder:
             parts.append(exp.Paren(this=self.missing(field)))
         if node.op.startswith("regex"):
             joined = "|".join(str(p) for p in patterns)
+            self.refuse_what_lucene_refuses(joined, node)
             regex = lucene_regex(joined, node.op.endswith("~"))
             if repeats_a_group(regex):
                 # java.util.regex recurses once per repetition of a group (a stack overflow on a
