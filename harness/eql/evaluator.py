@@ -38,8 +38,15 @@ from harness.eql.ast import (
     walk,
 )
 from harness.eql.fields import field_values
-from harness.eql.functions import FUNCTIONS, call, parse_cidr
-from harness.eql.java import JavaError, arithmetic, compare
+from harness.eql.functions import (
+    ARITHMETIC_FUNCTIONS,
+    FUNCTIONS,
+    arithmetic_value,
+    call,
+    java_int,
+    parse_cidr,
+)
+from harness.eql.java import JavaError, compare, negate
 from harness.eql.lucene_regex import compile_lucene_regex
 from harness.eql.mapping import FieldMapping, query_constant, to_ip
 from harness.eql.optimizer import optimize
@@ -236,17 +243,16 @@ class Evaluator:
                 return env[id(node)]
             case FunctionCall(name=name, args=args, insensitive=insensitive):
                 canonical = FUNCTIONS[name.lower()].name
-                return call(canonical, [self.value(a, env) for a in args], insensitive)
+                values = [self.value(a, env) for a in args]
+                if canonical in ARITHMETIC_FUNCTIONS:
+                    return arithmetic_value(ARITHMETIC_FUNCTIONS[canonical], *values, int32=java_int(node))
+                return call(canonical, values, insensitive)
             case Arithmetic(op=op, left=left, right=right):
                 a, b = self.value(left, env), self.value(right, env)
-                if a is None or b is None:
-                    return None
-                if not _numeric(a) or not _numeric(b):
-                    raise JavaError(f"a number is required for [{op}], received [{a}] and [{b}]")
-                return arithmetic(op, a, b)
+                return arithmetic_value(op, a, b, int32=java_int(node))
             case Negate(operand=operand):
                 v = self.value(operand, env)
-                return None if v is None else arithmetic("-", 0, v) if _numeric(v) else None
+                return negate(v, int32=java_int(node)) if _numeric(v) else None
             case Comparison(op=op, left=left, right=right):
                 return self.script_comparison(op, self.value(left, env), self.value(right, env), left, right)
             case Match(op=op, subject=subject, patterns=patterns):

@@ -26,7 +26,7 @@ from harness.eql.ast import (
     Span,
     walk,
 )
-from harness.eql.functions import FUNCTIONS, Signature, parse_cidr
+from harness.eql.functions import ARITHMETIC_FUNCTIONS, FUNCTIONS, Signature, parse_cidr
 from harness.eql.lucene_regex import RegexError, lucene_to_python
 from harness.eql.mapping import FieldMapping, coerce
 from harness.errors import EqlSemanticError, EqlUnsupportedError
@@ -105,10 +105,27 @@ class _Verifier:
                 return _MAPPED_KIND.get(mapped, "any") if mapped else "any"
             case FunctionCall():
                 signature = FUNCTIONS.get(node.name.lower())
+                if signature is not None and signature.name in ARITHMETIC_FUNCTIONS:
+                    return self.arithmetic_kind(node.args)
                 return signature.returns if signature else "any"
-            case Arithmetic() | Negate():
-                return "number"
+            case Arithmetic(left=left, right=right):
+                return self.arithmetic_kind((left, right))
+            case Negate(operand=operand):
+                return self.arithmetic_kind((operand,))
         return "boolean"
+
+    def arithmetic_kind(self, operands: tuple[Expr, ...]) -> str:
+        """``BinaryArithmeticOperation.dataType``: ``DataTypeConverter.commonType`` of the operands.
+
+        Integers stay integers (int, widened to long), anything rational makes a double,
+        null takes the other side's type; a field of unknown type leaves it unknown.
+        """
+        kinds = {self.kind(operand) for operand in operands} - {"null"}
+        if "any" in kinds:
+            return "any"
+        if not kinds:
+            return "null"
+        return "integer" if kinds == {"integer"} else "number"
 
     def require(self, node: Expr, expected: str, what: str, hint: str | None = None) -> None:
         found = self.kind(node)
