@@ -38,6 +38,7 @@ KEYWORDS = frozenset(
 # IDENTIFIER : (LETTER | '_' | '@') (LETTER | DIGIT | '_')*
 _IDENT = re.compile(r"[A-Za-z_@][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_LINE_END = re.compile(r"[\r\n]")
 _DIGITS = "0123456789"
 _DIGITS_NONEMPTY = tuple(_DIGITS)
 # Elasticsearch's grammar: WS : [ \r\n\t]+ ; other Unicode spaces are errors there too.
@@ -140,8 +141,9 @@ class _Lexer:
             if src[self.pos] in _WHITESPACE:
                 self.pos += 1
             elif src.startswith("//", self.pos):
-                end = src.find("\n", self.pos)
-                self.pos = len(src) if end < 0 else end + 1
+                # LINE_COMMENT : '//' ~[\r\n]* '\r'? '\n'? ; the line break ends it either way.
+                end = _LINE_END.search(src, self.pos)
+                self.pos = len(src) if end is None else end.start()
             elif src.startswith("/*", self.pos):
                 self.pos = self.block_comment_end(self.pos)
             else:

@@ -7,8 +7,6 @@ order of Elasticsearch's EQL grammar (EqlBase.g4).
 
 from __future__ import annotations
 
-import re
-
 from harness.eql.ast import (
     And,
     Arithmetic,
@@ -29,7 +27,6 @@ from harness.errors import EqlSyntaxError, EqlUnsupportedError
 
 __all__ = ["parse_query"]
 
-_MULTI_EVENT_START = re.compile(r"\s*(sequence|sample|join)\b")
 _COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 _MULTI_EVENT = {"sequence": "sequences are", "sample": "samples are", "join": "joins are"}
 _RELATIONSHIPS = {"descendant": "`descendant of` is", "child": "`child of` is", "event": "`event of` is"}
@@ -50,14 +47,17 @@ class _Parser:
         self.i = 0
         try:
             self.tokens = tokenize(source)
-        except EqlSyntaxError:
+        except EqlSyntaxError as error:
             # Multi-event syntax (``maxspan=1m``...) may not even lex as single-event EQL:
-            # name the construct rather than the character the lexer tripped on.
-            head = _MULTI_EVENT_START.match(source)
-            if head is None:
+            # name the construct rather than the character the lexer tripped on. What
+            # comes before the error lexes alike on its own, comments included.
+            try:
+                head = tokenize(source[: error.offset])[0]
+            except EqlSyntaxError:
+                raise error from None  # the error is inside a token that starts earlier
+            if head.kind != "keyword" or head.text not in _MULTI_EVENT:
                 raise
-            keyword = Token("keyword", head.group(1), head.start(1), head.end(1))
-            raise self.unsupported(_MULTI_EVENT[keyword.text], keyword) from None
+            raise self.unsupported(_MULTI_EVENT[head.text], head) from None
 
     # -- token helpers -------------------------------------------------------------
 
