@@ -48,10 +48,11 @@ from harness.eql.functions import (
 )
 from harness.eql.java import JavaError, compare, negate
 from harness.eql.lucene_regex import compile_lucene_regex
-from harness.eql.mapping import FieldMapping, query_constant, to_ip
+from harness.eql.mapping import FieldMapping, field_type, query_constant, to_ip
 from harness.eql.optimizer import optimize
 from harness.eql.patterns import eql_wildcard, exact, lucene_wildcard, prefix
 from harness.errors import EqlEvaluationError
+from harness.timestamps import epoch_ms
 
 __all__ = ["Evaluator"]
 
@@ -128,6 +129,10 @@ class Evaluator:
 
     def as_lucene_query(self, node: Expr) -> Callable[[Mapping[str, Any]], bool] | None:
         """The predicate as Elasticsearch's Lucene query would judge it, or None for a script."""
+        if self.mapping is None:
+            dates = self.unmapped_date_query(node)
+            if dates is not None:
+                return dates
         match node:
             case Comparison(op=op, left=Field() as field, right=Literal(value=value)):
                 return self.comparison_query(field, op, value)
@@ -142,6 +147,35 @@ class Evaluator:
             case FunctionCall(args=(Field() as field, *rest)) if _query_function(node):
                 return self.function_query(field, node.name.lower(), rest, node.insensitive)
         return None
+
+    def unmapped_date_query(self, node: Expr) -> Callable[[Mapping[str, Any]], bool] | None:
+        """A term or range query on a field that is a date without a mapping (``@timestamp``).
+
+        The field's values are read as the index would have parsed them, and the constant
+        as the query parses it with the field's format (both with ``epoch_ms``). An ``in``
+        list of constants is a type error on a date field (the verifier's ``In`` rule).
+        """
+        match node:
+            case Comparison(op=op, left=Field() as field, right=Literal(value=value)):
+                pass
+            case Comparison(op=op, left=Literal(value=value), right=Field() as field):
+                op = _FLIPPED[op]
+            case _:
+                return None
+        if field_type(None, field.name) != "date":
+            return None
+        name, path = field.name, field.path
+
+        def dates(event: Mapping[str, Any]) -> list[int]:
+            return [ms for raw in self.values(name, path, event) if (ms := epoch_ms(raw)) is not None]
+
+        if value is None:  # `== null` is must_not exists; a range on null matches nothing
+            return (lambda event: not dates(event)) if op == "==" else (lambda event: False)
+        bound = epoch_ms(value)
+        if op == "==":
+            return lambda event: bound in dates(event)
+        order = _ORDER[op]
+        return lambda event: bound is not None and any(_ordered(ms, bound, order) for ms in dates(event))
 
     def field_test(self, field: Field, test: Callable[[Any], bool]) -> Callable[[Mapping[str, Any]], bool]:
         name, path = field.name, field.path

@@ -22,7 +22,15 @@ from harness.eql.java import to_java_string, to_units
 from harness.errors import HarnessError
 from harness.timestamps import epoch_ms
 
-__all__ = ["ECS", "FieldMapping", "coerce", "load_index_mapping", "query_constant"]
+__all__ = [
+    "ECS",
+    "UNMAPPED_TYPES",
+    "FieldMapping",
+    "coerce",
+    "field_type",
+    "load_index_mapping",
+    "query_constant",
+]
 
 _STRING_TYPES = frozenset({"keyword", "constant_keyword", "wildcard", "match_only_text", "text"})
 _INTEGER_TYPES = frozenset({"long", "integer", "short", "byte", "unsigned_long"})
@@ -236,6 +244,17 @@ def _collect(properties: Mapping[str, Any], prefix: str, out: dict[str, str]) ->
             out[full] = str(spec["type"])
         if isinstance(spec.get("properties"), Mapping):
             _collect(spec["properties"], full + ".", out)
+
+
+# A field's type when no mapping is given. Every data stream maps @timestamp as ``date``
+# (a data stream's backing indices require it), so an unmapped @timestamp is a date still,
+# read with the field's default format strict_date_optional_time||epoch_millis.
+UNMAPPED_TYPES = {"@timestamp": "date"}
+
+
+def field_type(mapping: FieldMapping | None, name: str) -> str | None:
+    """The mapped type of ``name``; without a mapping, the type every data stream gives it, if any."""
+    return mapping.type_of(name) if mapping is not None else UNMAPPED_TYPES.get(name)
 
 
 ECS = FieldMapping(_ECS_TYPES)

@@ -28,7 +28,7 @@ from harness.eql.ast import (
 )
 from harness.eql.functions import ARITHMETIC_FUNCTIONS, FUNCTIONS, Signature, parse_cidr
 from harness.eql.lucene_regex import RegexError, lucene_to_python
-from harness.eql.mapping import FieldMapping, coerce
+from harness.eql.mapping import FieldMapping, coerce, field_type
 from harness.errors import EqlSemanticError, EqlUnsupportedError
 
 __all__ = ["verify"]
@@ -101,7 +101,7 @@ class _Verifier:
                     return "integer"
                 return "number" if isinstance(value, float) else "string"
             case Field():
-                mapped = self.mapping.type_of(node.name) if self.mapping else None
+                mapped = field_type(self.mapping, node.name)
                 return _MAPPED_KIND.get(mapped, "any") if mapped else "any"
             case FunctionCall():
                 signature = FUNCTIONS.get(node.name.lower())
@@ -194,15 +194,23 @@ class _Verifier:
 
     def check_constant_for_field(self, field: Expr, constant: Expr) -> None:
         """A constant the field's mapped type cannot hold fails the search in Elasticsearch."""
-        if not (isinstance(field, Field) and isinstance(constant, Literal) and self.mapping):
+        if not (isinstance(field, Field) and isinstance(constant, Literal)):
             return
-        mapped = self.mapping.type_of(field.name)
+        mapped = field_type(self.mapping, field.name)
         if mapped is None or constant.value is None or mapped in ("keyword", "wildcard", "constant_keyword"):
             return
         if coerce(mapped, constant.value) is None:
+            # Elasticsearch fails the search when the shard parses the constant (a date with
+            # the field's format, strict_date_optional_time||epoch_millis); no event can pass.
+            hint = (
+                "a date is ISO 8601 (2017-08-30T20:47:33Z) or epoch milliseconds"
+                if mapped == "date"
+                else None
+            )
             raise self.error(
                 f"[{self.text(constant)}] is not a valid value for the {mapped} field [{field.name}]",
                 constant.span,
+                hint,
             )
 
     def check_list_type(self, node: InSet, position: int, value: Expr) -> None:
