@@ -179,10 +179,11 @@ def _between(args: list[Value], insensitive: bool) -> Value:
 
 
 def _cidr_match(args: list[Value], _: bool) -> Value:
-    address = args[0]
+    address: object = args[0]  # a mapped ip field hands the script an IPv6Address, not a Scalar
     if address is None:
         return None
-    ip = to_ip(address)
+    # An ip-mapped field's value is already an address; a string (no mapping) is parsed.
+    ip = address if isinstance(address, ipaddress.IPv6Address) else to_ip(address)
     if ip is None:
         return False
     return any(cidr_contains(parse_cidr(str(c)), ip) for c in args[1:] if c is not None)
