@@ -152,7 +152,8 @@ class Evaluator:
         """A term or range query on a field that is a date without a mapping (``@timestamp``).
 
         The field's values are read as the index would have parsed them, and the constant
-        as the query parses it with the field's format (both with ``epoch_ms``). An ``in``
+        as the query parses it with the field's format (both with ``epoch_ms``); a constant
+        that is no date fails the whole search, whatever the events. An ``in``
         list of constants is a type error on a date field (the verifier's ``In`` rule).
         """
         match node:
@@ -172,10 +173,15 @@ class Evaluator:
         if value is None:  # `== null` is must_not exists; a range on null matches nothing
             return (lambda event: not dates(event)) if op == "==" else (lambda event: False)
         bound = epoch_ms(value)
+        if bound is None:  # the shard cannot build the term or range query: the search fails
+            raise EqlEvaluationError(
+                f"Elasticsearch would fail the search: failed to parse date field [{value}] with format"
+                " [strict_date_optional_time||epoch_millis]"
+            )
         if op == "==":
             return lambda event: bound in dates(event)
         order = _ORDER[op]
-        return lambda event: bound is not None and any(_ordered(ms, bound, order) for ms in dates(event))
+        return lambda event: any(_ordered(ms, bound, order) for ms in dates(event))
 
     def field_test(self, field: Field, test: Callable[[Any], bool]) -> Callable[[Mapping[str, Any]], bool]:
         name, path = field.name, field.path

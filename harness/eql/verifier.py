@@ -194,9 +194,9 @@ class _Verifier:
 
     def check_constant_for_field(self, field: Expr, constant: Expr) -> None:
         """A constant the field's mapped type cannot hold fails the search in Elasticsearch."""
-        if not (isinstance(field, Field) and isinstance(constant, Literal)):
-            return
-        mapped = field_type(self.mapping, field.name)
+        if not (isinstance(field, Field) and isinstance(constant, Literal) and self.mapping):
+            return  # without a mapping, an unmapped @timestamp fails when the search runs
+        mapped = self.mapping.type_of(field.name)
         if mapped is None or constant.value is None or mapped in ("keyword", "wildcard", "constant_keyword"):
             return
         if coerce(mapped, constant.value) is None:
