@@ -251,7 +251,8 @@ def _format(node: Expr) -> tuple[str, int]:
             inner = ", ".join(format_expr(arg) for arg in args)
             return f"{name}{'~' if insensitive else ''}({inner})", _PRIMARY
         case Negate(operand=operand):
-            return "-" + format_expr(operand, _PRIMARY), _UNARY
+            # A unary operand needs no parentheses: "- -x" nests as deep as it reads.
+            return "-" + format_expr(operand, _UNARY), _UNARY
         case Arithmetic(op=op, left=left, right=right):
             level = _ADD if op in "+-" else _MUL
             return f"{format_expr(left, level)} {op} {format_expr(right, level + 1)}", level

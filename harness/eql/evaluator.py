@@ -38,13 +38,21 @@ from harness.eql.ast import (
 )
 from harness.eql.automata import Automaton
 from harness.eql.fields import field_values
-from harness.eql.functions import FUNCTIONS, call, parse_cidr
-from harness.eql.java import JavaError, arithmetic, compare
+from harness.eql.functions import (
+    ARITHMETIC_FUNCTIONS,
+    FUNCTIONS,
+    arithmetic_value,
+    call,
+    java_int,
+    parse_cidr,
+)
+from harness.eql.java import JavaError, compare, negate
 from harness.eql.lucene_regex import RegexError, compile_lucene_regex
-from harness.eql.mapping import FieldMapping, query_constant, to_ip
+from harness.eql.mapping import FieldMapping, field_type, query_constant, to_ip
 from harness.eql.optimizer import optimize
 from harness.eql.patterns import Glob, eql_wildcard, exact, lucene_wildcard, prefix
 from harness.errors import EqlEvaluationError, EqlUnsupportedError
+from harness.timestamps import epoch_ms
 
 __all__ = ["Evaluator"]
 
@@ -125,6 +133,10 @@ class Evaluator:
 
     def as_lucene_query(self, node: Expr) -> Callable[[Mapping[str, Any]], bool] | None:
         """The predicate as Elasticsearch's Lucene query would judge it, or None for a script."""
+        if self.mapping is None:
+            dates = self.unmapped_date_query(node)
+            if dates is not None:
+                return dates
         match node:
             case Comparison(op=op, left=Field() as field, right=Literal(value=value)):
                 return self.comparison_query(field, op, value)
@@ -139,6 +151,41 @@ class Evaluator:
             case FunctionCall(args=(Field() as field, *rest)) if _query_function(node):
                 return self.function_query(field, node.name.lower(), rest, node.insensitive)
         return None
+
+    def unmapped_date_query(self, node: Expr) -> Callable[[Mapping[str, Any]], bool] | None:
+        """A term or range query on a field that is a date without a mapping (``@timestamp``).
+
+        The field's values are read as the index would have parsed them, and the constant
+        as the query parses it with the field's format (both with ``epoch_ms``); a constant
+        that is no date fails the whole search, whatever the events. An ``in``
+        list of constants is a type error on a date field (the verifier's ``In`` rule).
+        """
+        match node:
+            case Comparison(op=op, left=Field() as field, right=Literal(value=value)):
+                pass
+            case Comparison(op=op, left=Literal(value=value), right=Field() as field):
+                op = _FLIPPED[op]
+            case _:
+                return None
+        if field_type(None, field.name) != "date":
+            return None
+        name, path = field.name, field.path
+
+        def dates(event: Mapping[str, Any]) -> list[int]:
+            return [ms for raw in self.values(name, path, event) if (ms := epoch_ms(raw)) is not None]
+
+        if value is None:  # `== null` is must_not exists; a range on null matches nothing
+            return (lambda event: not dates(event)) if op == "==" else (lambda event: False)
+        bound = epoch_ms(value)
+        if bound is None:  # the shard cannot build the term or range query: the search fails
+            raise EqlEvaluationError(
+                f"Elasticsearch would fail the search: failed to parse date field [{value}] with format"
+                " [strict_date_optional_time||epoch_millis]"
+            )
+        if op == "==":
+            return lambda event: bound in dates(event)
+        order = _ORDER[op]
+        return lambda event: any(_ordered(ms, bound, order) for ms in dates(event))
 
     def field_test(self, field: Field, test: Callable[[Any], bool]) -> Callable[[Mapping[str, Any]], bool]:
         name, path = field.name, field.path
@@ -256,17 +303,16 @@ class Evaluator:
                 return env[id(node)]
             case FunctionCall(name=name, args=args, insensitive=insensitive):
                 canonical = FUNCTIONS[name.lower()].name
-                return call(canonical, [self.value(a, env) for a in args], insensitive)
+                values = [self.value(a, env) for a in args]
+                if canonical in ARITHMETIC_FUNCTIONS:
+                    return arithmetic_value(ARITHMETIC_FUNCTIONS[canonical], *values, int32=java_int(node))
+                return call(canonical, values, insensitive)
             case Arithmetic(op=op, left=left, right=right):
                 a, b = self.value(left, env), self.value(right, env)
-                if a is None or b is None:
-                    return None
-                if not _numeric(a) or not _numeric(b):
-                    raise JavaError(f"a number is required for [{op}], received [{a}] and [{b}]")
-                return arithmetic(op, a, b)
+                return arithmetic_value(op, a, b, int32=java_int(node))
             case Negate(operand=operand):
                 v = self.value(operand, env)
-                return None if v is None else arithmetic("-", 0, v) if _numeric(v) else None
+                return negate(v, int32=java_int(node)) if _numeric(v) else None
             case Comparison(op=op, left=left, right=right):
                 return self.script_comparison(op, self.value(left, env), self.value(right, env), left, right)
             case Match(op=op, subject=subject, patterns=patterns):

@@ -9,44 +9,85 @@ over that list.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeAlias
 
-__all__ = ["Scalar", "field_values"]
+__all__ = ["Scalar", "field_values", "leaves"]
 
 Scalar: TypeAlias = str | int | float | bool
 
 
 def field_values(event: Mapping[str, Any], path: tuple[str, ...]) -> list[Scalar]:
-    """Every scalar value the field at ``path`` holds in ``event``, in document order."""
-    return list(_walk(event, path))
+    """Every scalar value the field at ``path`` holds in ``event``, in document order.
 
-
-def _walk(node: Any, path: tuple[str, ...]) -> Iterator[Scalar]:
+    A key may itself contain dots (``process.pe.original_file_name`` stored flat, or
+    ``pe.original_file_name`` under ``process``), so at each object every key that spells
+    the next one or more segments is followed. The walk keeps a stack rather than
+    recursing, and visits an object at a given position of the path once, so its cost is
+    the path's length times the document's size, however deep either is.
+    """
+    out: list[Scalar] = []
     if not path:
-        yield from _leaves(node)
-        return
-    if isinstance(node, (list, tuple)):
-        for item in node:
-            yield from _walk(item, path)
-        return
-    if not isinstance(node, Mapping):
-        return
-    # A key may itself contain dots ("process.pe.original_file_name" stored flat, or
-    # "pe.original_file_name" under "process"): try every split of the remaining path.
-    for cut in range(1, len(path) + 1):
-        key = ".".join(path[:cut])
-        if key in node:
-            yield from _walk(node[key], path[cut:])
+        leaves(event, out)
+        return out
+    walker = _Path(path)
+    visited: set[tuple[int, int]] = set()
+    stack: list[tuple[Any, int]] = [(event, 0)]
+    while stack:
+        node, level = stack.pop()
+        if level == len(path):
+            leaves(node, out)
+        elif isinstance(node, (list, tuple)):
+            stack.extend((item, level) for item in reversed(node))
+        elif isinstance(node, Mapping) and (id(node), level) not in visited:
+            visited.add((id(node), level))
+            stack.extend(reversed(walker.children(node, level)))
+    return out
 
 
-def _leaves(node: Any) -> Iterator[Scalar]:
-    if node is None or isinstance(node, Mapping):
+class _Path:
+    """A dotted path as one string, with the offset where each segment starts and ends."""
+
+    def __init__(self, path: tuple[str, ...]) -> None:
+        self.size = len(path)
+        self.text = ".".join(path)
+        self.starts: list[int] = []
+        self.cuts: dict[int, int] = {}  # offset just after segment i -> i + 1
+        offset = 0
+        for index, segment in enumerate(path):
+            self.starts.append(offset)
+            offset += len(segment)
+            self.cuts[offset] = index + 1
+            offset += 1
+
+    def children(self, node: Mapping[Any, Any], level: int) -> list[tuple[Any, int]]:
+        """``(child, level after it)`` per key of ``node`` that spells segments from ``level``."""
+        start = self.starts[level]
+        if len(node) < self.size - level:
+            # Fewer keys than candidate spellings: test each key against the path.
+            found = []
+            for key, child in node.items():
+                if isinstance(key, str) and self.text.startswith(key, start):
+                    cut = self.cuts.get(start + len(key), 0)
+                    if cut > level:
+                        found.append((cut, child))
+            return [(child, cut) for cut, child in sorted(found, key=lambda pair: pair[0])]
+        spelled = []
+        for cut in range(level + 1, self.size + 1):
+            end = self.starts[cut] - 1 if cut < self.size else len(self.text)
+            key = self.text[start:end]
+            if key in node:
+                spelled.append((node[key], cut))
+        return spelled
+
+
+def leaves(node: Any, out: list[Scalar]) -> None:
+    """Append the scalar values at ``node``: itself, or every scalar in its (nested) arrays."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
         # An object is not a value of the field itself; null is no value.
-        return
-    if isinstance(node, (list, tuple)):
-        for item in node:
-            yield from _leaves(item)
-        return
-    if isinstance(node, (str, int, float, bool)):
-        yield node
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+        elif isinstance(item, (str, int, float, bool)):
+            out.append(item)

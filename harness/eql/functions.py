@@ -14,11 +14,21 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from harness.eql.ast import Arithmetic, Expr, FunctionCall, Literal, Negate
 from harness.eql.fields import Scalar
 from harness.eql.java import JavaError, arithmetic, from_units, parse_number, to_java_string, to_units
 from harness.eql.mapping import to_ip
 
-__all__ = ["FUNCTIONS", "Signature", "call", "cidr_contains", "parse_cidr"]
+__all__ = [
+    "ARITHMETIC_FUNCTIONS",
+    "FUNCTIONS",
+    "Signature",
+    "arithmetic_value",
+    "call",
+    "cidr_contains",
+    "java_int",
+    "parse_cidr",
+]
 
 Value = Scalar | None
 
@@ -74,6 +84,8 @@ _SIGNATURES = [
 
 # Elasticsearch's function registry resolves names case-insensitively.
 FUNCTIONS: dict[str, Signature] = {sig.name.lower(): sig for sig in _SIGNATURES}
+# The function forms of the arithmetic operators: the same ql classes (Add, Sub, ...), typed alike.
+ARITHMETIC_FUNCTIONS = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/", "modulo": "%"}
 
 
 def call(name: str, args: list[Value], insensitive: bool) -> Value:
@@ -87,15 +99,44 @@ def _lower(text: str, insensitive: bool) -> str:
 
 def _arith(op: str) -> Callable[[list[Value], bool], Value]:
     def run(args: list[Value], _: bool) -> Value:
-        left, right = args
-        if left is None or right is None:
-            return None
-        if not _is_number(left) or not _is_number(right):
-            raise JavaError(f"a number is required, received [{left}] and [{right}]")
-        assert isinstance(left, (int, float)) and isinstance(right, (int, float))
-        return arithmetic(op, left, right)
+        return arithmetic_value(op, args[0], args[1])
 
     return run
+
+
+def arithmetic_value(op: str, left: Value, right: Value, *, int32: bool = False) -> Value:
+    """``left op right`` as a script computes it: null if either is null, Java's numbers otherwise."""
+    if left is None or right is None:
+        return None
+    if not _is_number(left) or not _is_number(right):
+        raise JavaError(f"A number is required; received [{left}] and [{right}]")
+    assert isinstance(left, (int, float)) and isinstance(right, (int, float))
+    return arithmetic(op, left, right, int32=int32)
+
+
+def java_int(node: Expr) -> bool:
+    """Whether Elasticsearch computes ``node`` as a Java ``int`` rather than a ``long``.
+
+    An integer literal that fits an int is an ``Integer`` (``ExpressionBuilder.visitIntegerLiteral``),
+    ``length`` and ``indexOf`` return ``INTEGER``, and ``Arithmetics`` keeps two ints an int.
+    Field values never are: doc values of every integer type are read as ``Long``.
+    """
+    match node:
+        case Literal(value=value):
+            # -2147483648 is written as -(2147483648), the negation of a long.
+            return isinstance(value, int) and not isinstance(value, bool) and -(2**31) < value < 2**31
+        case FunctionCall(name=name, args=args):
+            signature = FUNCTIONS.get(name.lower())
+            if signature is None:
+                return False
+            if signature.name in ("length", "indexOf"):
+                return True
+            return signature.name in ARITHMETIC_FUNCTIONS and all(java_int(arg) for arg in args)
+        case Arithmetic(left=left, right=right):
+            return java_int(left) and java_int(right)
+        case Negate(operand=operand):
+            return java_int(operand)
+    return False
 
 
 def _is_number(value: Value) -> bool:
@@ -138,10 +179,11 @@ def _between(args: list[Value], insensitive: bool) -> Value:
 
 
 def _cidr_match(args: list[Value], _: bool) -> Value:
-    address = args[0]
+    address: object = args[0]  # a mapped ip field hands the script an IPv6Address, not a Scalar
     if address is None:
         return None
-    ip = to_ip(address)
+    # An ip-mapped field's value is already an address; a string (no mapping) is parsed.
+    ip = address if isinstance(address, ipaddress.IPv6Address) else to_ip(address)
     if ip is None:
         return False
     return any(cidr_contains(parse_cidr(str(c)), ip) for c in args[1:] if c is not None)

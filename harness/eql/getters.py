@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from harness.eql.fields import Scalar, field_values
+from harness.eql.fields import Scalar, field_values, leaves
 
 __all__ = ["compile_getter"]
 
@@ -32,14 +32,22 @@ def _leaves(value: Any, out: list[Scalar]) -> None:
             if item_kind is str or item_kind is int or item_kind is float or item_kind is bool:
                 out.append(item)
             elif item is not None:
-                _leaves(item, out)
+                leaves(item, out)
     elif value is not None and not isinstance(value, Mapping) and isinstance(value, _SCALARS):
         out.append(value)  # a subclass of str or int
+
+
+# The generated code tries every way of splitting the path into keys: 2 ** (segments - 1)
+# lookups. Up to six segments (32, and every ECS field) that is the fast path; a longer
+# path is read by the generic walker, whose cost grows linearly with it.
+_INLINE_SEGMENTS = 6
 
 
 @lru_cache(maxsize=1024)
 def compile_getter(path: tuple[str, ...]) -> Callable[[Mapping[str, Any]], list[Scalar]]:
     """A function returning ``field_values(event, path)`` for this ``path``."""
+    if len(path) > _INLINE_SEGMENTS:
+        return lambda event: field_values(event, path)
     lines = ["def get(event):", "    out = []"]
     _emit(lines, path, 0, "event", 1, 0)
     lines.append("    return out")

@@ -20,6 +20,7 @@ __all__ = [
     "arithmetic",
     "compare",
     "from_units",
+    "negate",
     "parse_number",
     "to_java_string",
     "to_units",
@@ -59,10 +60,14 @@ def _double_to_string(value: float) -> str:
     return f"{'-' if sign else ''}{text[0]}.{text[1:] or '0'}E{exponent + len(digits) - 1}"
 
 
-def arithmetic(op: str, left: int | float, right: int | float) -> int | float:
-    """``left op right`` with Java's long and double rules."""
+def arithmetic(op: str, left: int | float, right: int | float, *, int32: bool = False) -> int | float:
+    """``left op right`` with Java's rules (``Arithmetics``): double if either is one, else long.
+
+    ``int32`` is for two Java ``int`` operands (integer literals, ``length``, ``indexOf``):
+    ``Arithmetics`` then computes in ``int``, so ``+ - *`` overflow at 32 bits.
+    """
     if isinstance(left, int) and isinstance(right, int):
-        return _long_arithmetic(op, left, right)
+        return _integer_arithmetic(op, left, right, 32 if int32 else 64)
     a, b = float(left), float(right)
     if op == "+":
         return a + b
@@ -79,22 +84,30 @@ def arithmetic(op: str, left: int | float, right: int | float) -> int | float:
     return math.fmod(a, b)
 
 
-def _long_arithmetic(op: str, a: int, b: int) -> int:
-    if op in "/%" and b == 0:
-        raise JavaError("division by zero")
-    if op == "+":
-        result = a + b
-    elif op == "-":
-        result = a - b
-    elif op == "*":
-        result = a * b
-    elif op == "/":
-        result = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
-    else:
-        result = int(math.copysign(abs(a) % abs(b), a)) if a % b else 0
-    if not _LONG_MIN <= result <= _LONG_MAX:
-        raise JavaError(f"long overflow in {a} {op} {b}")
+def _integer_arithmetic(op: str, a: int, b: int, bits: int) -> int:
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    if op in "/%":
+        if b == 0:
+            raise JavaError("/ by zero")
+        # Java's / truncates toward zero and % takes the dividend's sign (JLS 15.17.2-3);
+        # they never throw on overflow: MIN_VALUE / -1 wraps to MIN_VALUE.
+        quotient = abs(a) // abs(b)
+        if op == "/":
+            result = quotient if (a >= 0) == (b >= 0) else -quotient
+            return low if result > high else result
+        remainder = abs(a) % abs(b)
+        return -remainder if a < 0 else remainder
+    result = a + b if op == "+" else a - b if op == "-" else a * b
+    if not low <= result <= high:  # Math.addExact, subtractExact, multiplyExact
+        raise JavaError(f"{'integer' if bits == 32 else 'long'} overflow in {a} {op} {b}")
     return result
+
+
+def negate(value: int | float, *, int32: bool = False) -> int | float:
+    """Unary minus (``Arithmetics.negate``): ``Math.negateExact`` on integers."""
+    if isinstance(value, int):
+        return _integer_arithmetic("-", 0, value, 32 if int32 else 64)
+    return -value
 
 
 def compare(left: Scalar, right: Scalar) -> int | None:

@@ -38,6 +38,8 @@ KEYWORDS = frozenset(
 # IDENTIFIER : (LETTER | '_' | '@') (LETTER | DIGIT | '_')*
 _IDENT = re.compile(r"[A-Za-z_@][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_LONG_MAX = 2**63 - 1
+_LINE_END = re.compile(r"[\r\n]")
 _DIGITS = "0123456789"
 _DIGITS_NONEMPTY = tuple(_DIGITS)
 # Elasticsearch's grammar: WS : [ \r\n\t]+ ; other Unicode spaces are errors there too.
@@ -140,8 +142,9 @@ class _Lexer:
             if src[self.pos] in _WHITESPACE:
                 self.pos += 1
             elif src.startswith("//", self.pos):
-                end = src.find("\n", self.pos)
-                self.pos = len(src) if end < 0 else end + 1
+                # LINE_COMMENT : '//' ~[\r\n]* '\r'? '\n'? ; the line break ends it either way.
+                end = _LINE_END.search(src, self.pos)
+                self.pos = len(src) if end is None else end.start()
             elif src.startswith("/*", self.pos):
                 self.pos = self.block_comment_end(self.pos)
             else:
@@ -181,9 +184,17 @@ class _Lexer:
             raise self.error(
                 f"malformed number {self.source[m.start() : m.start() + width]!r}", m.start(), width
             )
-        value: int | float = int(text) if text.isascii() and text.isdigit() else float(text)
+        # ExpressionBuilder.visitIntegerLiteral: an integer beyond a long is quietly read as
+        # a double; a number beyond a double is an error ("Number [...] is too large").
+        integral = text.isascii() and text.isdigit() and len(text.lstrip("0")) <= 19
+        value: int | float = int(text) if integral else float(text)
+        if isinstance(value, int) and value > _LONG_MAX:
+            value = float(text)
         if isinstance(value, float) and not math.isfinite(value):
-            raise self.error(f"number {text} is out of range", m.start(), m.end() - m.start())
+            shown = text if len(text) <= 40 else f"{text[:20]}...{text[-10:]}"
+            raise self.error(
+                f"Number [{shown}] is too large: out of range of a double", m.start(), m.end() - m.start()
+            )
         self.tokens.append(Token("number", text, m.start(), m.end(), value))
         self.pos = m.end()
 

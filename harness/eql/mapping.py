@@ -23,7 +23,15 @@ from harness.eql.java import to_java_string, to_units
 from harness.errors import HarnessError
 from harness.timestamps import epoch_ms
 
-__all__ = ["ECS", "FieldMapping", "coerce", "load_index_mapping", "query_constant"]
+__all__ = [
+    "ECS",
+    "UNMAPPED_TYPES",
+    "FieldMapping",
+    "coerce",
+    "field_type",
+    "load_index_mapping",
+    "query_constant",
+]
 
 _STRING_TYPES = frozenset({"keyword", "constant_keyword", "wildcard", "match_only_text", "text"})
 _INTEGER_TYPES = frozenset({"long", "integer", "short", "byte", "unsigned_long"})
@@ -282,3 +290,14 @@ def _bundled() -> FieldMapping:
 ECS = _bundled()
 """ECS and the integrations the detection rules read (``ecs_fields.json``: sources and
 versions in its header), with their keyword limits (ECS's ``ignore_above: 1024``)."""
+
+
+# A field's type when no mapping is given. Every data stream maps @timestamp as ``date``
+# (a data stream's backing indices require it), so an unmapped @timestamp is a date still,
+# read with the field's default format strict_date_optional_time||epoch_millis.
+UNMAPPED_TYPES = {"@timestamp": "date"}
+
+
+def field_type(mapping: FieldMapping | None, name: str) -> str | None:
+    """The mapped type of ``name``; without a mapping, the type every data stream gives it, if any."""
+    return mapping.type_of(name) if mapping is not None else UNMAPPED_TYPES.get(name)

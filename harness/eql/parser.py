@@ -1,4 +1,4 @@
-"""Recursive-descent parser for single-event EQL.
+"""Parser for single-event EQL: recursive descent, with precedence climbing for operators.
 
 Precedence, loosest first: ``or``, ``and``, ``not``, predicates (comparison, ``:``,
 ``like``, ``regex``, ``in``), ``+ -``, ``* / %``, unary minus, primaries. This is the
@@ -7,7 +7,8 @@ order of Elasticsearch's EQL grammar (EqlBase.g4).
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from harness.eql.ast import (
     And,
@@ -23,14 +24,26 @@ from harness.eql.ast import (
     Not,
     Or,
     Query,
+    children,
 )
 from harness.eql.lexer import Token, tokenize
 from harness.errors import EqlSyntaxError, EqlUnsupportedError
 
-__all__ = ["parse_query"]
+__all__ = ["MAX_DEPTH", "parse_query"]
 
-_MULTI_EVENT_START = re.compile(r"\s*(sequence|sample|join)\b")
 _COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
+# Binding levels, loosest first; `not` and the comparisons share the predicate level.
+_OR, _AND, _PREDICATE, _ADD, _MUL = range(1, 6)
+_BOOLEAN = {"or": _OR, "and": _AND}
+_ARITHMETIC = {"+": _ADD, "-": _ADD, "*": _MUL, "/": _MUL, "%": _MUL}
+MAX_DEPTH = 100
+"""How deeply a query may nest (parentheses, calls, operators, ``not``): enough for any rule.
+
+Elasticsearch's parser has no fixed limit: it fails with "EQL statement is too large,
+causing stack overflow when generating the parsing tree" when the JVM's stack runs out
+(``EqlParser.invokeParser``). The harness refuses earlier, at a fixed and documented depth,
+so that every later pass (verifier, optimizer, evaluators, printer) recurses safely.
+"""
 _MULTI_EVENT = {"sequence": "sequences are", "sample": "samples are", "join": "joins are"}
 _RELATIONSHIPS = {"descendant": "`descendant of` is", "child": "`child of` is", "event": "`event of` is"}
 
@@ -48,16 +61,20 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
         self.i = 0
+        self.depth = 0
         try:
             self.tokens = tokenize(source)
-        except EqlSyntaxError:
+        except EqlSyntaxError as error:
             # Multi-event syntax (``maxspan=1m``...) may not even lex as single-event EQL:
-            # name the construct rather than the character the lexer tripped on.
-            head = _MULTI_EVENT_START.match(source)
-            if head is None:
+            # name the construct rather than the character the lexer tripped on. What
+            # comes before the error lexes alike on its own, comments included.
+            try:
+                head = tokenize(source[: error.offset])[0]
+            except EqlSyntaxError:
+                raise error from None  # the error is inside a token that starts earlier
+            if head.kind != "keyword" or head.text not in _MULTI_EVENT:
                 raise
-            keyword = Token("keyword", head.group(1), head.start(1), head.end(1))
-            raise self.unsupported(_MULTI_EVENT[keyword.text], keyword) from None
+            raise self.unsupported(_MULTI_EVENT[head.text], head) from None
 
     # -- token helpers -------------------------------------------------------------
 
@@ -126,6 +143,9 @@ class _Parser:
             )
         self.advance()
         condition = self.expression()
+        too_deep = _beyond(condition, MAX_DEPTH)
+        if too_deep is not None:  # a long chain of arithmetic nests without parentheses
+            raise self.too_deep(*too_deep.span)
         if self.at_op("|"):
             raise self.unsupported("pipes are", self.tok)
         if not self.at("eof"):
@@ -161,54 +181,78 @@ class _Parser:
             return "use == to compare"
         return None
 
-    # -- boolean layers -------------------------------------------------------------
+    # -- operators: precedence climbing ------------------------------------------------
 
     def expression(self) -> Expr:
-        return self.disjunction()
+        return self.operators(_OR)
 
-    def disjunction(self) -> Expr:
-        start = self.tok.start
-        operands = [self.conjunction()]
-        while self.at_keyword("or"):
-            self.advance()
-            operands.append(self.conjunction())
-        if len(operands) == 1:
-            return operands[0]
-        return Or(tuple(operands), span=(start, self.tokens[self.i - 1].end))
+    def operators(self, level: int) -> Expr:
+        """The operators binding at ``level`` or tighter, left to right (EqlBase.g4's layers).
 
-    def conjunction(self) -> Expr:
-        start = self.tok.start
-        operands = [self.negation()]
-        while self.at_keyword("and"):
-            self.advance()
-            operands.append(self.negation())
-        if len(operands) == 1:
-            return operands[0]
-        return And(tuple(operands), span=(start, self.tokens[self.i - 1].end))
+        ``and``/``or`` gather their operands into one node; a comparison takes one on
+        each side and no second comparison (``valueExpression``); arithmetic is left
+        associative; ``not`` takes a whole predicate and only where a predicate may stand.
+        """
+        with self.nested():
+            start = self.tok.start
+            compared = False  # a comparison (or a `not ...`) cannot be compared again
+            if self.at_keyword("not") and level <= _PREDICATE:
+                self.advance()
+                left: Expr = Not(self.operators(_PREDICATE), span=(start, self.end()))
+                compared = True
+            else:
+                left = self.unary()
+            while True:
+                tok = self.tok
+                if tok.kind == "keyword" and tok.text in _BOOLEAN and _BOOLEAN[tok.text] >= level:
+                    bound, operands = _BOOLEAN[tok.text], [left]
+                    while self.at_keyword(tok.text):
+                        self.advance()
+                        operands.append(self.operators(bound + 1))
+                    node = Or if tok.text == "or" else And
+                    left = node(tuple(operands), span=(start, self.end()))
+                elif tok.kind == "op" and tok.text in _ARITHMETIC and _ARITHMETIC[tok.text] >= level:
+                    self.advance()
+                    right = self.operators(_ARITHMETIC[tok.text] + 1)
+                    left = Arithmetic(tok.text, left, right, span=(start, self.end()))
+                elif tok.kind == "op" and tok.text in _COMPARISONS and level <= _PREDICATE and not compared:
+                    self.advance()
+                    right = self.operators(_ADD)
+                    left = Comparison(tok.text, left, right, span=(start, self.end()))
+                    compared = True
+                elif self.at_op("=") and level <= _PREDICATE:
+                    raise self.error(
+                        "'=' is not an EQL operator",
+                        hint="use == to compare (or : for a case-insensitive match)",
+                    )
+                else:
+                    return left
 
-    def negation(self) -> Expr:
-        if self.at_keyword("not"):
-            start = self.advance().start
-            operand = self.negation()
-            return Not(operand, span=(start, self.tokens[self.i - 1].end))
-        return self.predicate()
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        """One level deeper; past :data:`MAX_DEPTH` the query is refused rather than overflowing."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.too_deep(self.tok.start, self.tok.end)
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+    def too_deep(self, start: int, end: int) -> EqlSyntaxError:
+        return EqlSyntaxError(
+            f"expression nested too deeply: at most {MAX_DEPTH} levels",
+            source=self.source,
+            offset=start,
+            width=max(1, end - start),
+            hint="split the condition, or write a long chain of operators with fewer levels",
+        )
+
+    def end(self) -> int:
+        """Where the last consumed token ends."""
+        return self.tokens[self.i - 1].end
 
     # -- predicates -----------------------------------------------------------------
-
-    def predicate(self) -> Expr:
-        """``valueExpression``: an arithmetic expression, optionally compared with another."""
-        start = self.tok.start
-        left = self.additive()
-        tok = self.tok
-        if tok.kind == "op" and tok.text in _COMPARISONS:
-            self.advance()
-            right = self.additive()
-            return Comparison(tok.text, left, right, span=(start, self.tokens[self.i - 1].end))
-        if self.at_op("="):
-            raise self.error(
-                "'=' is not an EQL operator", hint="use == to compare (or : for a case-insensitive match)"
-            )
-        return left
 
     def postfix(self, subject: Expr) -> Expr:
         """``primaryExpression predicate?``: ``:``, ``like``, ``regex`` and ``in`` bind to a primary."""
@@ -263,9 +307,8 @@ class _Parser:
                 if self.tok.kind != "number":
                     raise self.error(f"expected a constant after {op}")
             num = self.advance()
-            value = num.value
-            assert isinstance(value, (int, float))
-            return Literal(-value if negative else value, span=(tok.start, num.end))
+            literal = Literal(num.value, span=(num.start, num.end))
+            return Literal(self.negated(literal) if negative else num.value, span=(tok.start, num.end))
         if tok.kind == "keyword" and tok.text in {"true", "false", "null"}:
             self.advance()
             return Literal({"true": True, "false": False, "null": None}[tok.text], span=(tok.start, tok.end))
@@ -283,41 +326,34 @@ class _Parser:
         self.expect_op(")", "to close the list after in")
         return tuple(items)
 
-    # -- arithmetic ----------------------------------------------------------------
-
-    def additive(self) -> Expr:
-        start = self.tok.start
-        left = self.multiplicative()
-        while self.tok.kind == "op" and self.tok.text in ("+", "-"):
-            op = self.advance().text
-            right = self.multiplicative()
-            left = Arithmetic(op, left, right, span=(start, self.tokens[self.i - 1].end))
-        return left
-
-    def multiplicative(self) -> Expr:
-        start = self.tok.start
-        left = self.unary()
-        while self.tok.kind == "op" and self.tok.text in ("*", "/", "%"):
-            op = self.advance().text
-            right = self.unary()
-            left = Arithmetic(op, left, right, span=(start, self.tokens[self.i - 1].end))
-        return left
+    # -- unary and primaries --------------------------------------------------------
 
     def unary(self) -> Expr:
         if self.at_op("-"):
-            start = self.advance().start
-            operand = self.unary()
+            with self.nested():
+                start = self.advance().start
+                operand = self.unary()
             if (
                 isinstance(operand, Literal)
                 and isinstance(operand.value, (int, float))
                 and not isinstance(operand.value, bool)
             ):
-                return Literal(-operand.value, span=(start, operand.span[1]))
-            return Negate(operand, span=(start, self.tokens[self.i - 1].end))
+                return Literal(self.negated(operand), span=(start, operand.span[1]))
+            return Negate(operand, span=(start, self.end()))
         if self.at_op("+"):
-            self.advance()
-            return self.unary()
+            with self.nested():
+                self.advance()
+                return self.unary()
         return self.postfix(self.primary())
+
+    def negated(self, literal: Literal) -> int | float:
+        """``-literal``. Elasticsearch reads 9223372036854775808 as a double before negating it;
+        the harness keeps ``-9223372036854775808`` the long it equals, so every long prints
+        and parses back as itself (the value is the same, only its Java type differs)."""
+        assert isinstance(literal.value, (int, float))
+        if self.source[literal.span[0] : literal.span[1]].lstrip("0") == str(2**63):
+            return -(2**63)
+        return -literal.value
 
     def primary(self) -> Expr:
         tok = self.tok
@@ -394,3 +430,14 @@ class _Parser:
                 "empty segment in field name", source=self.source, offset=start, width=end - start
             )
         return Field(path, optional, span=(start, self.tokens[self.i - 1].end))
+
+
+def _beyond(node: Expr, depth: int) -> Expr | None:
+    """A node more than ``depth`` levels down the tree, if there is one (found without recursion)."""
+    stack = [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        if level > depth:
+            return current
+        stack.extend((child, level + 1) for child in children(current))
+    return None

@@ -26,9 +26,9 @@ from harness.eql.ast import (
     Span,
     walk,
 )
-from harness.eql.functions import FUNCTIONS, Signature, parse_cidr
+from harness.eql.functions import ARITHMETIC_FUNCTIONS, FUNCTIONS, Signature, parse_cidr
 from harness.eql.lucene_regex import RegexError, lucene_to_python
-from harness.eql.mapping import FieldMapping, coerce
+from harness.eql.mapping import FieldMapping, coerce, field_type
 from harness.errors import EqlSemanticError, EqlUnsupportedError
 
 __all__ = ["verify"]
@@ -101,14 +101,31 @@ class _Verifier:
                     return "integer"
                 return "number" if isinstance(value, float) else "string"
             case Field():
-                mapped = self.mapping.type_of(node.name) if self.mapping else None
+                mapped = field_type(self.mapping, node.name)
                 return _MAPPED_KIND.get(mapped, "any") if mapped else "any"
             case FunctionCall():
                 signature = FUNCTIONS.get(node.name.lower())
+                if signature is not None and signature.name in ARITHMETIC_FUNCTIONS:
+                    return self.arithmetic_kind(node.args)
                 return signature.returns if signature else "any"
-            case Arithmetic() | Negate():
-                return "number"
+            case Arithmetic(left=left, right=right):
+                return self.arithmetic_kind((left, right))
+            case Negate(operand=operand):
+                return self.arithmetic_kind((operand,))
         return "boolean"
+
+    def arithmetic_kind(self, operands: tuple[Expr, ...]) -> str:
+        """``BinaryArithmeticOperation.dataType``: ``DataTypeConverter.commonType`` of the operands.
+
+        Integers stay integers (int, widened to long), anything rational makes a double,
+        null takes the other side's type; a field of unknown type leaves it unknown.
+        """
+        kinds = {self.kind(operand) for operand in operands} - {"null"}
+        if "any" in kinds:
+            return "any"
+        if not kinds:
+            return "null"
+        return "integer" if kinds == {"integer"} else "number"
 
     def require(self, node: Expr, expected: str, what: str, hint: str | None = None) -> None:
         found = self.kind(node)
@@ -178,14 +195,22 @@ class _Verifier:
     def check_constant_for_field(self, field: Expr, constant: Expr) -> None:
         """A constant the field's mapped type cannot hold fails the search in Elasticsearch."""
         if not (isinstance(field, Field) and isinstance(constant, Literal) and self.mapping):
-            return
+            return  # without a mapping, an unmapped @timestamp fails when the search runs
         mapped = self.mapping.type_of(field.name)
         if mapped is None or constant.value is None or mapped in ("keyword", "wildcard", "constant_keyword"):
             return
         if coerce(mapped, constant.value) is None:
+            # Elasticsearch fails the search when the shard parses the constant (a date with
+            # the field's format, strict_date_optional_time||epoch_millis); no event can pass.
+            hint = (
+                "a date is ISO 8601 (2017-08-30T20:47:33Z) or epoch milliseconds"
+                if mapped == "date"
+                else None
+            )
             raise self.error(
                 f"[{self.text(constant)}] is not a valid value for the {mapped} field [{field.name}]",
                 constant.span,
+                hint,
             )
 
     def check_list_type(self, node: InSet, position: int, value: Expr) -> None:

@@ -1,0 +1,93 @@
+"""Field lookup: every spelling of a path (dotted keys, nested objects, both), in time linear in the path."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness.eql import compile_query
+from harness.eql.fields import Scalar, field_values
+from harness.eql.getters import compile_getter
+
+SEGMENTS = ("a", "b", "c", "d")
+KEYS = st.sampled_from(["a", "b", "c", "d", "a.b", "b.c", "c.d", "a.b.c", "b.c.d", "a.b.c.d", "x"])
+LEAF = st.one_of(st.integers(0, 3), st.sampled_from(["v", "w"]), st.none())
+DOCUMENTS = st.recursive(
+    st.dictionaries(KEYS, LEAF, max_size=3),
+    lambda children: st.one_of(
+        st.dictionaries(KEYS, st.one_of(LEAF, children), max_size=4),
+        st.lists(st.one_of(LEAF, children), max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+def _every_split(node: Any, path: tuple[str, ...]) -> Iterator[Scalar]:
+    """The definition, spelled out: try every split of the path into keys (exponential)."""
+    if not path:
+        if isinstance(node, (list, tuple)):
+            for item in node:
+                yield from _every_split(item, path)
+        elif isinstance(node, (str, int, float, bool)):
+            yield node
+        return
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _every_split(item, path)
+    elif isinstance(node, Mapping):
+        for cut in range(1, len(path) + 1):
+            key = ".".join(path[:cut])
+            if key in node:
+                yield from _every_split(node[key], path[cut:])
+
+
+@given(DOCUMENTS, st.integers(1, len(SEGMENTS)))
+def test_field_values_follow_every_spelling(document: Any, size: int) -> None:
+    path = SEGMENTS[:size]
+    event = {"root": document}
+    expected = list(_every_split(event, ("root", *path)))
+    assert field_values(event, ("root", *path)) == expected
+    assert compile_getter(("root", *path))(event) == expected
+
+
+def _nested(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    document: Any = value
+    for segment in reversed(path):
+        document = {segment: document}
+    assert isinstance(document, dict)
+    return document
+
+
+def test_long_path_is_linear() -> None:
+    path = tuple(f"s{i}" for i in range(1000))
+    query = "any where " + ".".join(path) + " == 1"
+    flat = {".".join(path): 1}
+    half = {".".join(path[:500]): _nested(path[500:], 1)}
+    started = time.perf_counter()
+    for engine in ("reference", "compiled"):
+        matcher = compile_query(query, engine=engine)
+        for document in (_nested(path, 1), flat, half):
+            assert matcher.matches(document)
+        assert not matcher.matches(_nested(path, 2))
+    assert time.perf_counter() - started < 5
+
+
+def test_shared_objects_are_walked_once() -> None:
+    # Each object holds the next one both nested and under a dotted key: without
+    # memoization on (object, position) the walk doubles at every level.
+    size = 60
+    path = tuple(f"s{i}" for i in range(size))
+    nodes: list[Any] = [None] * (size + 2)
+    nodes[size] = 1
+    for i in range(size - 1, -1, -1):
+        node: dict[str, Any] = {path[i]: nodes[i + 1]}
+        if i + 1 < size:
+            node[f"{path[i]}.{path[i + 1]}"] = nodes[i + 2]
+        nodes[i] = node
+    started = time.perf_counter()
+    assert set(field_values(nodes[0], path)) == {1}
+    assert time.perf_counter() - started < 1
