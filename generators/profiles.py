@@ -13,7 +13,7 @@ import heapq
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -30,9 +30,11 @@ from generators.fleet import Fleet, build_fleet
 from generators.model import Launch
 from generators.scenarios import Catalogue, IisContext, Scenario, build_launches
 from generators.sources import SOURCES, Source, fleet_shares, sources_on
-from harness.vocabulary import DEFAULT_SEED
+from harness.vocabulary import DEFAULT_SEED, MAX_DAYS, MAX_EVENTS, MAX_RATE, MAX_SEED
 
 __all__ = [
+    "EARLIEST_START",
+    "LATEST_END",
     "PROFILES",
     "CorpusOptions",
     "FleetPlan",
@@ -44,6 +46,9 @@ __all__ = [
 
 PROFILES = ("scenarios", "fleet", "mixed")
 DEFAULT_START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday; fixed, so a seed means the same bytes
+# The corpus's days must lie where numpy's datetime64[ns] reaches (1677 to 2262), and after the epoch.
+EARLIEST_START = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_END = datetime(2200, 1, 1, tzinfo=UTC)
 # How a Windows estate reports: most hosts through Defend, the rest through what they have.
 _SOURCE_SHARE = fleet_shares()
 
@@ -63,14 +68,22 @@ class CorpusOptions:
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
             raise ValueError(f"unknown profile {self.profile!r}; choose one of {', '.join(PROFILES)}")
-        if self.events is not None and self.events < 0:
-            raise ValueError(f"events must be >= 0, not {self.events}")
-        if self.days < 1:
-            raise ValueError(f"days must be >= 1, not {self.days}")
-        if self.attack_rate < 0 or self.admin_rate < 0:
-            raise ValueError("rates must be >= 0")
+        if self.events is not None and not 0 <= self.events <= MAX_EVENTS:
+            raise ValueError(f"events must be from 0 to {MAX_EVENTS:,}, not {self.events}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be from 0 to {MAX_SEED}, not {self.seed}")
+        if not 1 <= self.days <= MAX_DAYS:
+            raise ValueError(f"days must be from 1 to {MAX_DAYS:,}, not {self.days}")
+        # "not <=" also refuses NaN, which every comparison calls false.
+        if not (0 <= self.attack_rate <= MAX_RATE and 0 <= self.admin_rate <= MAX_RATE):
+            raise ValueError(f"rates must be from 0 to {MAX_RATE:,.0f} runs per million events")
         if self.start.tzinfo is None:
             raise ValueError("start must be timezone-aware (UTC)")
+        if not EARLIEST_START <= self.start <= LATEST_END - timedelta(days=self.days):
+            raise ValueError(
+                f"start must leave the corpus's {self.days} day(s) between {EARLIEST_START:%Y-%m-%d} and "
+                f"{LATEST_END:%Y-%m-%d}, not {self.start:%Y-%m-%d}"
+            )
         if self.catalogue is None and self.profile != "fleet":
             raise ValueError(
                 f"the {self.profile} profile runs a scenario catalogue's scenarios: give catalogue=..."

@@ -13,7 +13,7 @@ from harness.vocabulary import DEFAULT_SEED, Profile
 if TYPE_CHECKING:
     from generators.scenarios import Catalogue
 
-__all__ = ["describe_corpus", "open_corpus"]
+__all__ = ["Placed", "check_parquet_folder", "describe_corpus", "open_corpus"]
 
 
 def open_corpus(
@@ -24,11 +24,12 @@ def open_corpus(
     seed: int = DEFAULT_SEED,
     catalogue: Catalogue | None = None,
     notice: Callable[[str], None] | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Placed:
     """The documents of a corpus file, or of a profile generated on the fly (the default: scenarios).
 
     A generated profile runs ``catalogue``'s scenarios (a fleet without one is background
     alone). An ``.evtx`` file is ingested on the fly; ``notice`` hears what was read and skipped.
+    The result says where its last document came from (:class:`Placed`).
     """
     if path is not None and profile is not None:
         raise HarnessError("give a corpus file or a profile, not both")
@@ -40,21 +41,55 @@ def open_corpus(
             options = CorpusOptions(profile or Profile.SCENARIOS, events, seed, catalogue=catalogue)
         except ValueError as error:
             raise HarnessError(str(error)) from error
-        return iter_documents(options)
+        return Placed("generated document", enumerate(iter_documents(options), start=1))
     if path.lower().endswith(".parquet") or Path(path).is_dir():
-        return _parquet(path)
+        return Placed(f"{path}: row", enumerate(_parquet(path), start=1))
     if path.lower().endswith(".evtx"):
-        return _evtx(path, notice)
+        return Placed(f"{path}: mapped record", enumerate(_evtx(path, notice), start=1))
     from harness.ingest import as_indexed
 
     # A search hit's _index says where the event lives (harness.indices reads it); a _source never
     # holds the key itself, since Elasticsearch refuses metadata fields inside a document.
-    return (
-        as_indexed(record.event)
-        if record.index is None
-        else {**as_indexed(record.event), "_index": record.index}
-        for record in read_events([path])
+    return Placed(
+        f"{path}:",
+        (
+            (
+                record.line,
+                as_indexed(record.event)
+                if record.index is None
+                else {**as_indexed(record.event), "_index": record.index},
+            )
+            for record in read_events([path])
+        ),
     )
+
+
+class Placed(Iterator[dict[str, Any]]):
+    """Documents that remember where the last one handed out came from, so an error on it can say.
+
+    The place is kept as a number and written out only when asked for (:attr:`where`), so
+    the common case, no error, costs a tuple per document.
+    """
+
+    def __init__(self, prefix: str, items: Iterator[tuple[int, dict[str, Any]]]) -> None:
+        self._prefix = prefix
+        self._items = items
+        self._last: int | None = None
+
+    def __iter__(self) -> Placed:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        self._last, document = next(self._items)
+        return document
+
+    @property
+    def where(self) -> str | None:
+        """``file:line``, ``file: row N``, ``generated document N``; None before the first document."""
+        if self._last is None:
+            return None
+        separator = "" if self._prefix.endswith(":") else " "
+        return f"{self._prefix}{separator}{self._last}"
 
 
 def describe_corpus(
@@ -66,9 +101,18 @@ def describe_corpus(
     return f"profile {profile or 'scenarios'} (seed {seed}{size})"
 
 
+def check_parquet_folder(path: str) -> None:
+    """A folder corpus is a Parquet dataset: one without a ``.parquet`` file is a mistake, not zero events."""
+    folder = Path(path)
+    if folder.is_dir() and not any(folder.rglob("*.parquet")):
+        raise InputError(path, 0, "a folder corpus is read as Parquet, and this one holds no .parquet file")
+
+
 def _parquet(path: str) -> Iterator[dict[str, Any]]:
     """Rows in batches, so memory stays bounded whatever the file's size."""
     import pyarrow.dataset as ds
+
+    check_parquet_folder(path)
 
     try:
         dataset = ds.dataset(path, format="parquet")

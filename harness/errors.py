@@ -109,13 +109,20 @@ class RuleLoadError(HarnessError):
 
 
 class InputError(HarnessError):
-    """Bad event input (a corpus or an events file): names file, line and column."""
+    """Bad event input (a corpus or an events file): names file, line and column.
 
-    def __init__(self, path: str, line: int, message: str, *, column: int | None = None) -> None:
+    ``skippable`` marks a bad line that a reader could count and pass over (``match
+    --skip-invalid``), as opposed to a file that cannot be read on.
+    """
+
+    def __init__(
+        self, path: str, line: int, message: str, *, column: int | None = None, skippable: bool = False
+    ) -> None:
         self.path = path
         self.line = line
         self.column = column
         self.message = message
+        self.skippable = skippable
         super().__init__(str(self))
 
     def __str__(self) -> str:

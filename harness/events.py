@@ -15,19 +15,21 @@ import contextlib
 import gzip
 import io
 import os
+import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
-from harness.errors import HarnessError, InputError
+from harness.errors import EqlEvaluationError, HarnessError, InputError
 from harness.exports import BadHitError, unwrap
 
-__all__ = ["EventRecord", "ReadStats", "atomic_writer", "read_events"]
+__all__ = ["EventRecord", "ReadStats", "atomic_writer", "check_writable", "matches_at", "read_events"]
 
 STDIN = "-"
 
@@ -47,6 +49,14 @@ class EventRecord:
     raw: bytes | None
     index: str | None = None
     id: str | None = None
+
+
+def matches_at(matches: Callable[[dict[str, Any]], bool], record: EventRecord) -> bool:
+    """``matches`` (a matcher's) on the record's event; an evaluation error names where the event is."""
+    try:
+        return matches(record.event)
+    except EqlEvaluationError as error:
+        raise EqlEvaluationError(f"{record.path}:{record.line}: {error}") from error
 
 
 @dataclass
@@ -69,6 +79,8 @@ def read_events(
 def _open(path: str) -> Iterator[IO[bytes]]:
     """The file (or stdin) as bytes, gunzipped when it starts with gzip's magic number."""
     if path == STDIN:
+        if sys.stdin is None:
+            raise InputError(path, 1, "standard input is closed: give EVENTS files or pipe events in")
         stdin = sys.stdin.buffer
         # peek() is needed to sniff gzip; a pipe's buffer has it, a test's BytesIO does not.
         stream = stdin if isinstance(stdin, io.BufferedReader) else io.BufferedReader(stdin)  # type: ignore[type-var]
@@ -78,7 +90,12 @@ def _open(path: str) -> Iterator[IO[bytes]]:
         except OSError as error:
             raise InputError(path, 0, f"cannot open: {error.strerror or error}") from error
     try:
-        if stream.peek(2)[:2] == b"\x1f\x8b":
+        try:
+            gzipped = stream.peek(2)[:2] == b"\x1f\x8b"
+        except OSError as error:
+            what = "standard input (is it closed?)" if path == STDIN else "the file"
+            raise InputError(path, 1, f"cannot read {what}: {error.strerror or error}") from error
+        if gzipped:
             with gzip.GzipFile(fileobj=stream, mode="rb") as unzipped:
                 yield unzipped  # type: ignore[misc]  # GzipFile is a binary IO in all but name
         else:
@@ -91,6 +108,7 @@ def _open(path: str) -> Iterator[IO[bytes]]:
 def _read_stream(stream: IO[bytes], path: str, skip_invalid: bool, stats: ReadStats) -> Iterator[EventRecord]:
     lines = iter(stream)
     seen_content = False
+    number = 0
     try:
         for number, line in enumerate(lines, start=1):
             stripped = line.strip()
@@ -101,8 +119,19 @@ def _read_stream(stream: IO[bytes], path: str, skip_invalid: bool, stats: ReadSt
                 return
             seen_content = True
             yield from _parse_line(line, path, number, skip_invalid, stats)
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise InputError(path, 0, f"cannot read: {error}") from error
+    except EOFError as error:
+        # Lines are handed on only once whole, so the break is in the line after the last one read.
+        raise InputError(
+            path,
+            number + 1,
+            f"the gzip file is truncated (it ends before gzip's end marker) after {number} whole line(s); "
+            "copy or compress it again",
+        ) from error
+    except (gzip.BadGzipFile, zlib.error) as error:
+        raise InputError(path, number + 1, f"damaged gzip data: {error}") from error
+    except OSError as error:
+        what = "standard input" if path == STDIN else "the file"
+        raise InputError(path, number + 1, f"cannot read {what}: {error.strerror or error}") from error
 
 
 def _opens_a_document(first: bytes, seen_content: bool) -> bool:
@@ -122,19 +151,18 @@ def _parse_line(
     try:
         event = orjson.loads(line)
     except orjson.JSONDecodeError as error:
-        problem = InputError(
-            path,
-            number,
-            f"not valid JSON: {error.msg}; fix the line or pass --skip-invalid",
-            column=error.colno,
-        )
+        problem = _not_json(line, path, number, error)
         if not skip_invalid:
             raise problem from error
         stats.invalid.append(problem)
         return
     if not isinstance(event, dict):
         problem = InputError(
-            path, number, f"expected a JSON object per line, found {type(event).__name__}", column=1
+            path,
+            number,
+            f"expected a JSON object per line, found {type(event).__name__}; fix the line",
+            column=1,
+            skippable=True,
         )
         if not skip_invalid:
             raise problem
@@ -145,10 +173,7 @@ def _parse_line(
         sources = list(unwrap(event))
     except BadHitError as bad:
         problem = InputError(
-            path,
-            number,
-            f"{bad.message}; fix the line or pass --skip-invalid",
-            column=_column_of_source(line, bad),
+            path, number, f"{bad.message}; fix the line", column=_column_of_source(line, bad), skippable=True
         )
         if not skip_invalid:
             raise problem from bad
@@ -158,6 +183,25 @@ def _parse_line(
         stats.events += 1
         whole_line = source.event is event
         yield EventRecord(source.event, path, number, raw if whole_line else None, source.index, source.id)
+
+
+def _not_json(line: bytes, path: str, number: int, error: orjson.JSONDecodeError) -> InputError:
+    """The error for a line orjson refused; bytes that are not UTF-8 are pointed at where they are."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        # orjson says "surrogates not allowed" at 1:1 for any invalid byte: find it, count characters.
+        column = len(line[: bad.start].decode("utf-8")) + 1
+        return InputError(
+            path,
+            number,
+            f"not UTF-8: byte 0x{line[bad.start]:02X} is {bad.reason}; save the file as UTF-8",
+            column=column,
+            skippable=True,
+        )
+    return InputError(
+        path, number, f"not valid JSON: {error.msg}; fix the line", column=error.colno, skippable=True
+    )
 
 
 def _column_of_source(line: bytes, bad: BadHitError) -> int:
@@ -194,26 +238,58 @@ def _read_document(data: bytes, path: str, line_offset: int, stats: ReadStats) -
             yield EventRecord(source.event, path, line, None, source.index, source.id)
 
 
-@contextlib.contextmanager
-def atomic_writer(path: str | Path) -> Iterator[IO[bytes]]:
-    """Write to a temporary file beside ``path`` and rename it into place only on success."""
-    target = Path(path)
+def check_writable(path: str | Path) -> None:
+    """Fail now, not after the work, when ``path`` cannot be written atomically (a file beside it)."""
+    target = _through_links(Path(path))
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     except OSError as error:
-        raise HarnessError(
-            f"{target}: cannot write here ({error.strerror or error}): check that the folder "
-            f"{target.parent} exists and is writable"
-        ) from error
+        raise _cannot_write(target, error) from error
+    os.close(fd)
+    os.unlink(temporary)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | Path) -> Iterator[IO[bytes]]:
+    """Write to a temporary file beside ``path`` and rename it into place only on success.
+
+    On any exception (KeyboardInterrupt, and SIGTERM once the CLI has made it one) the temporary
+    file is removed. A file replaced keeps its permissions; a symbolic link keeps being one: the
+    file it points to is replaced, as a plain ``open(path, "w")`` would have written there.
+    """
+    target = _through_links(Path(path))
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    except OSError as error:
+        raise _cannot_write(target, error) from error
     try:
         with os.fdopen(fd, "wb") as stream:
             yield stream
-        # mkstemp makes the file private; give it the permissions a plain open() would.
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
+        os.chmod(temporary, _mode_for(target))
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _through_links(target: Path) -> Path:
+    """The file a path names once its symbolic links are followed (the path itself when it is none)."""
+    return Path(os.path.realpath(target)) if target.is_symlink() else target
+
+
+def _mode_for(target: Path) -> int:
+    """The replaced file's permissions; for a new file, what a plain ``open()`` gives (mkstemp's is 0600)."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def _cannot_write(target: Path, error: OSError) -> HarnessError:
+    return HarnessError(
+        f"{target}: cannot write here ({error.strerror or error}): check that the folder "
+        f"{target.parent} exists and is writable"
+    )

@@ -31,6 +31,8 @@ __all__ = [
 SUPPORTED_SUFFIXES = (".toml", ".md", ".eql")
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Longer than Kibana would ever be asked for, short enough that every window is a printable date.
+_MAX_SCHEDULE_S = 36_500 * 86_400
 # Kibana's rule schedule: "interval" is a plain duration, "from" is date math relative to now.
 _SCHEDULE = {
     "interval": (re.compile(r"([1-9][0-9]*)([smhd])"), "a duration like '5m' (units s, m, h, d)"),
@@ -107,6 +109,7 @@ class Rule:
     def __post_init__(self) -> None:
         _seconds("interval", self.interval, self.path)
         _seconds("from", self.from_, self.path)
+        _check_max_signals(self.max_signals, self.path)
 
     @property
     def schedule(self) -> Schedule:
@@ -166,7 +169,17 @@ def _seconds(key: str, value: str | None, path: str, line: int | None = None) ->
     match = pattern.fullmatch(value.strip())
     if match is None:
         raise RuleLoadError(path, f"{key} {value!r} is not {form}", line=line)
-    return int(match[1]) * _UNIT_SECONDS[match[2]]
+    seconds = int(match[1]) * _UNIT_SECONDS[match[2]]
+    if seconds > _MAX_SCHEDULE_S:
+        raise RuleLoadError(path, f"{key} {value!r} is longer than 36500d (100 years): shorten it", line=line)
+    return seconds
+
+
+def _check_max_signals(value: int | None, path: str, line: int | None = None) -> None:
+    if value is not None and value < 1:
+        raise RuleLoadError(
+            path, f"max_signals is {value}; it must be at least 1, as Kibana requires", line=line
+        )
 
 
 def _read(path: str) -> str:
@@ -273,6 +286,7 @@ def _load_toml(path: str, text: str) -> Rule:
     interval, from_ = toml.text(rule, "interval"), toml.text(rule, "from")
     _seconds("interval", interval, path, toml.line("interval"))
     _seconds("from", from_, path, toml.line("from"))
+    _check_max_signals(toml.integer(rule, "max_signals"), path, toml.line("max_signals"))
     return Rule(
         name=name,
         query=query,
@@ -371,6 +385,8 @@ def _load_markdown(path: str, text: str) -> Rule:
     from_ = (value("Searches indices from") or "").split("(", 1)[0].strip() or None
     _seconds("interval", interval, path, fields["Runs every"].line if interval else None)
     _seconds("from", from_, path, fields["Searches indices from"].line if from_ else None)
+    cap = "Maximum alerts per execution"
+    _check_max_signals(number(cap), path, fields[cap].line if cap in fields else None)
     tags = bullets("Tags")
     return Rule(
         name=title[1],

@@ -11,6 +11,10 @@ from enum import StrEnum
 
 __all__ = [
     "DEFAULT_SEED",
+    "MAX_DAYS",
+    "MAX_EVENTS",
+    "MAX_RATE",
+    "MAX_SEED",
     "BackgroundScenario",
     "Engine",
     "Intent",
@@ -22,6 +26,12 @@ __all__ = [
 
 # One seed for every command that generates a corpus; the README's figures are printed with it.
 DEFAULT_SEED = 7
+
+# What a generated corpus may ask for: finite work, and times that numpy's datetime64[ns] holds.
+MAX_EVENTS = 1_000_000_000
+MAX_SEED = 2**63 - 1
+MAX_DAYS = 36_500
+MAX_RATE = 1_000_000.0  # scenario runs per million events: one run per event at the most
 
 
 class Intent(StrEnum):

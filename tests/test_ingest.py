@@ -192,8 +192,9 @@ def test_corrupt_record_names_file_and_record(tmp_path: Path) -> None:
     with pytest.raises(IngestError) as caught:
         ingest_evtx(path)
     message = str(caught.value)
-    assert message.startswith(f"{path}: before the first record: Failed to parse record number 1")
-    assert len(caught.value.partial.documents) == 39  # every other record is kept
+    assert message.startswith(f"{path}: before the first record: chunk 0: its data CRC32 checksum")
+    assert "its records (records 1 to 9, by its header) are left out" in message
+    assert len(caught.value.partial.documents) == 31  # the other chunks' records are kept
 
 
 def test_lenient_ingest_lists_the_problem(tmp_path: Path) -> None:

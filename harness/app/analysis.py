@@ -72,14 +72,19 @@ def simulate(
     if spec.generated and setup.catalogue is None:
         notices.append("no scenario catalogue covers this rule: the fleet's background only, no attacks")
     opened = open_for_rule(spec)
-    result = simulate_rule(
-        setup.rule,
-        compile_query(setup.rule.query, engine="compiled"),
-        read_by(setup, opened.documents(setup.catalogue, notice)),
-        first_run=first_run,
-        duplicates_take_slots=duplicates_take_slots,
-    )
-    return Scheduled(result, setup, notices + opened.unused_label_notices())
+    try:
+        with opened.placing_errors():
+            result = simulate_rule(
+                setup.rule,
+                compile_query(setup.rule.query, engine="compiled"),
+                read_by(setup, opened.documents(setup.catalogue, notice)),
+                first_run=first_run,
+                duplicates_take_slots=duplicates_take_slots,
+            )
+    except ValueError as error:  # the schedule's own checks: an event's time no window can be placed at
+        where = None if opened.placed is None else opened.placed.where
+        raise UsageError(f"{where or setup.rule.path}: {error}") from error
+    return Scheduled(result, setup, setup.notices + notices + opened.unused_label_notices())
 
 
 def mutate(

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from harness.errors import EqlUnsupportedError, UsageError
+from harness.errors import EqlEvaluationError, EqlUnsupportedError, UsageError
 from harness.vocabulary import DEFAULT_SEED, Engine, Profile
 
 if TYPE_CHECKING:
     from generators.scenarios import Catalogue
+    from harness.corpus import Placed
     from harness.validation.labels import LabelSidecar
     from harness.validation.tables import EventTable
 
@@ -85,15 +87,16 @@ class Opened:
     corpus: Corpus
     sidecar: LabelSidecar | None
     notices: list[str] = field(default_factory=list)
+    placed: Placed | None = None  # the documents last handed out, which know where each came from
 
     def documents(
         self, catalogue: Catalogue | None, notice: Notice | None = None
     ) -> Iterator[dict[str, Any]]:
-        from harness.corpus import open_corpus
+        from harness.corpus import Placed, open_corpus
 
         corpus = self.corpus
         if corpus.documents is not None:
-            stream: Iterator[dict[str, Any]] = (dict(doc) for doc in corpus.documents)
+            stream = Placed("document", enumerate((dict(doc) for doc in corpus.documents), start=1))
         else:
             stream = open_corpus(
                 corpus.path,
@@ -103,7 +106,19 @@ class Opened:
                 catalogue=catalogue,
                 notice=notice,
             )
+        self.placed = stream
         return stream if self.sidecar is None else self.sidecar.apply(stream)
+
+    @contextmanager
+    def placing_errors(self) -> Iterator[None]:
+        """An evaluation error raised while reading the documents names the document it failed on."""
+        try:
+            yield
+        except EqlEvaluationError as error:
+            where = None if self.placed is None else self.placed.where
+            if where is None:
+                raise
+            raise EqlEvaluationError(f"{where}: {error}") from error
 
     def unused_label_notices(self) -> list[str]:
         """One line per sidecar entry that labelled nothing (read after the documents were consumed)."""
@@ -129,6 +144,11 @@ def sql_table(engine: Engine, opened: Opened, mapping: str | None, spark_master:
     from harness.validation.tables import DuckDbTable
 
     corpus = opened.corpus
+    if corpus.is_parquet and engine != Engine.SPARK:  # Spark reads paths its own way, and says so
+        from harness.corpus import check_parquet_folder
+
+        assert corpus.path is not None
+        check_parquet_folder(corpus.path)
     if engine.is_sql:
         if corpus.path is None or (engine == Engine.DUCKDB and not corpus.is_parquet):
             where = "a file or folder" + (

@@ -68,6 +68,24 @@ class RuleSetup:
         )
 
     @property
+    def notices(self) -> list[str]:
+        """A warning when the expectations name another rule file than the rule they are applied to.
+
+        Only the file's stem is compared, so ``x.toml``'s expectations serve ``x.eql`` and
+        ``x.md``; a copy of a rule with a copy of its expectations is warned of until its
+        ``rule`` key is updated, rather than refused, since that is how a new rule starts.
+        """
+        named = self.expectations.rule
+        if named is None or self.expectations_path is None or Path(named).stem == Path(self.rule.path).stem:
+            return []
+        line = f":{self.expectations.rule_line}" if self.expectations.rule_line else ""
+        return [
+            f"warning: {self.expectations_path}{line}: these expectations name rule {named!r}, not "
+            f"{Path(self.rule.path).name}; check that they are meant for it, then set rule = "
+            f'"{Path(self.rule.path).name}"'
+        ]
+
+    @property
     def label(self) -> str:
         """``v214``, or the file's stem: how diffs and reports name a version."""
         return f"v{self.rule.version}" if self.rule.version is not None else Path(self.rule.path).stem

@@ -109,19 +109,20 @@ def validate(
 
     def in_rows() -> ValidationResult:
         matcher = compile_query(setup.rule.query, mapping=load_mapping(mapping), engine=row_engine(chosen))
-        return run_validation(
-            matcher,
-            opened.documents(setup.catalogue, notice),
-            setup.expectations,
-            rule_name=setup.rule.name,
-            rule_version=setup.rule.version,
-            corpus=spec.describe(),
-            scope=setup.scope,
-        )
+        with opened.placing_errors():
+            return run_validation(
+                matcher,
+                opened.documents(setup.catalogue, notice),
+                setup.expectations,
+                rule_name=setup.rule.name,
+                rule_version=setup.rule.version,
+                corpus=spec.describe(),
+                scope=setup.scope,
+            )
 
     result, used, notices = _run(chosen, sql_table(chosen, opened, mapping, spark_master), in_sql, in_rows)
     notices += opened.unused_label_notices()
-    return Validation(result, setup, used, notices)
+    return Validation(result, setup, used, setup.notices + notices)
 
 
 def diff(
@@ -162,17 +163,18 @@ def diff(
 
     def in_rows() -> DiffResult:
         fields = load_mapping(mapping)
-        return diff_rules(
-            compile_query(old_setup.rule.query, mapping=fields, engine=row_engine(chosen)),
-            compile_query(new_setup.rule.query, mapping=fields, engine=row_engine(chosen)),
-            opened.documents(new_setup.catalogue, notice),
-            new_setup.expectations,
-            corpus=spec.describe(),
-            **names,
-            old_scope=old_setup.scope,
-            new_scope=new_setup.scope,
-        )
+        with opened.placing_errors():
+            return diff_rules(
+                compile_query(old_setup.rule.query, mapping=fields, engine=row_engine(chosen)),
+                compile_query(new_setup.rule.query, mapping=fields, engine=row_engine(chosen)),
+                opened.documents(new_setup.catalogue, notice),
+                new_setup.expectations,
+                corpus=spec.describe(),
+                **names,
+                old_scope=old_setup.scope,
+                new_scope=new_setup.scope,
+            )
 
     result, used, notices = _run(chosen, sql_table(chosen, opened, mapping, spark_master), in_sql, in_rows)
     notices += opened.unused_label_notices()
-    return Diff(result, old_setup, new_setup, used, notices)
+    return Diff(result, old_setup, new_setup, used, new_setup.notices + notices)

@@ -15,11 +15,20 @@ import orjson
 from harness.app import find_catalogue
 from harness.app.corpora import load_mapping, row_engine
 from harness.checks import check_rule
-from harness.cli.options import engine_option, mapping_option, progress, seed_option
+from harness.cli.options import (
+    EVENTS,
+    FiniteFloatRange,
+    engine_option,
+    mapping_option,
+    output_option,
+    progress,
+    seed_option,
+)
 from harness.eql import compile_query, format_query, parse_query
-from harness.events import ReadStats, atomic_writer, read_events
+from harness.errors import InputError, UsageError
+from harness.events import ReadStats, atomic_writer, matches_at, read_events
 from harness.rules import Rule, load_rule
-from harness.vocabulary import Engine, Profile, choices
+from harness.vocabulary import MAX_DAYS, MAX_RATE, Engine, Profile, choices
 
 __all__ = ["COMMANDS"]
 
@@ -74,12 +83,7 @@ def _describe(rule: Rule) -> str:
     "--skip-invalid", is_flag=True, help="Count and report bad lines instead of stopping at the first."
 )
 @click.option("--category-field", default="event.category", show_default=True)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False),
-    help="Write matches here (atomically) instead of stdout.",
-)
+@output_option("--output", "-o", help="Write matches here (atomically) instead of stdout.")
 @mapping_option
 @engine_option(spark=False)
 def match(
@@ -110,9 +114,9 @@ def match(
     )
     stats = ReadStats()
     matched = 0
-    with _destination(output) as sink:
+    with _destination(output) as sink, _skip_invalid_hint():
         for record in read_events(paths, skip_invalid=skip_invalid, stats=stats):
-            if matcher.matches(record.event):
+            if matches_at(matcher.matches, record):
                 matched += 1
                 if not count:
                     sink.write((record.raw if record.raw is not None else orjson.dumps(record.event)) + b"\n")
@@ -122,8 +126,23 @@ def match(
 
 
 @contextmanager
+def _skip_invalid_hint() -> Iterator[None]:
+    """A bad line's error with the way round it that only ``match`` offers."""
+    try:
+        yield
+    except InputError as error:
+        if not error.skippable:
+            raise
+        raise InputError(
+            error.path, error.line, f"{error.message} or pass --skip-invalid", column=error.column
+        ) from error
+
+
+@contextmanager
 def _destination(output: str | None) -> Iterator[IO[bytes]]:
     if output is None:
+        if sys.stdout is None:
+            raise UsageError("standard output is closed: give -o FILE, or somewhere for the matches to go")
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
@@ -147,9 +166,7 @@ def _report_skipped(stats: ReadStats) -> None:
 @click.option(
     "--profile", type=click.Choice(choices(Profile)), default=Profile.SCENARIOS.value, show_default=True
 )
-@click.option(
-    "--events", type=click.IntRange(min=0), help="Exactly this many events (default: the profile's size)."
-)
+@click.option("--events", type=EVENTS, help="Exactly this many events (default: the profile's size).")
 @seed_option("Same seed, same bytes.")
 @click.option(
     "--catalogue",
@@ -159,23 +176,18 @@ def _report_skipped(stats: ReadStats) -> None:
     help="Scenario catalogue the corpus runs (harness catalogues lists them).",
 )
 @click.option(
-    "--days", type=click.IntRange(min=1), default=7, show_default=True, help="Days of fleet activity."
+    "--days", type=click.IntRange(1, MAX_DAYS), default=7, show_default=True, help="Days of fleet activity."
 )
 @click.option(
     "--attack-rate",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(0, MAX_RATE),
     default=20.0,
     show_default=True,
     help="Malicious scenario runs per million events (fleet profile).",
 )
 @click.option("--start", "start_text", metavar="ISO-8601", help="First day, UTC (default 2026-11-02).")
-@click.option(
-    "--out",
-    "-o",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="Output: .ndjson, .ndjson.gz or .parquet; written atomically.",
+@output_option(
+    "--out", "-o", "out", required=True, help="Output: .ndjson, .ndjson.gz or .parquet; written atomically."
 )
 def generate(
     profile: str,
@@ -200,9 +212,12 @@ def generate(
         raise click.BadParameter(str(error)) from error
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
-    options = CorpusOptions(
-        profile, events, seed, days, start, attack_rate, catalogue=find_catalogue(catalogue)
-    )
+    try:
+        options = CorpusOptions(
+            profile, events, seed, days, start, attack_rate, catalogue=find_catalogue(catalogue)
+        )
+    except ValueError as error:  # what no single option can check: --start with --days
+        raise click.BadParameter(str(error), param_hint="--start") from error
     began = time.perf_counter()
     with progress(events, f"generating {profile}") as advance:
         stats = write_corpus(options, out, on_progress=advance)
@@ -219,14 +234,7 @@ def generate(
 @click.argument(
     "files", nargs=-1, required=True, metavar="FILE...", type=click.Path(exists=True, dir_okay=False)
 )
-@click.option(
-    "--out",
-    "-o",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="Output: .ndjson or .ndjson.gz; written atomically.",
-)
+@output_option("--out", "-o", "out", required=True, help="Output: .ndjson or .ndjson.gz; written atomically.")
 @click.option(
     "--keep-going",
     is_flag=True,

@@ -19,19 +19,18 @@ from harness.cli.options import (
     labels_option,
     mapping_option,
     notice,
+    output_option,
     seed_option,
     spark_master_option,
     tell,
     write_report,
 )
 from harness.events import atomic_writer
-from harness.vocabulary import Engine, Profile, choices
+from harness.vocabulary import MAX_EVENTS, Engine, Profile, choices
 
 __all__ = ["COMMANDS", "atomic_writer"]
 
-_output = click.option(
-    "--output", "-o", type=click.Path(dir_okay=False), help="Write the report here (atomically)."
-)
+_output = output_option("--output", "-o", help="Write the report here (atomically).")
 
 
 def _json(value: Any) -> str:
@@ -160,7 +159,7 @@ def diff(
     "them; EQL rules make one search, so by default they do).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the JSON here (atomically).")
+@output_option("--output", "-o", help="Write the JSON here (atomically).")
 @labels_option
 def simulate(
     rule_path: str,
@@ -230,7 +229,7 @@ def mutate(rule_path: str, expect_path: str | None, catalogue: str | None, seed:
 @seed_option("Seed of both corpora.")
 @click.option(
     "--fleet-events",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_EVENTS),
     default=100_000,
     show_default=True,
     help="Fleet background events for the noise measurement.",
@@ -284,18 +283,12 @@ def _print_proposals(run: app.Proposals) -> None:
 
 @click.command()
 @click.argument("rule_paths", nargs=-1, required=True, metavar="RULE...")
-@click.option(
-    "--html",
-    "html_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="Write the page here (atomically).",
-)
+@output_option("--html", "html_path", required=True, help="Write the page here (atomically).")
 @catalogue_option
 @seed_option("Same seed, same corpora, same page.")
 @click.option(
     "--events",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_EVENTS),
     default=100_000,
     show_default=True,
     help="Size of the fleet corpus for noise and the schedule simulation.",
@@ -326,7 +319,7 @@ def report(
 
 @click.command()
 @click.argument("rule_path", metavar="RULE")
-@click.option("--events", type=click.IntRange(min=1), default=200_000, show_default=True)
+@click.option("--events", type=click.IntRange(1, MAX_EVENTS), default=200_000, show_default=True)
 @click.option(
     "--profile",
     type=click.Choice(choices(Profile, without=(Profile.SCENARIOS,))),
@@ -335,7 +328,7 @@ def report(
 )
 @catalogue_option
 @seed_option()
-@click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True, help="Best of N runs.")
+@click.option("--repeat", type=click.IntRange(1, 1000), default=3, show_default=True, help="Best of N runs.")
 @click.option(
     "--corpus",
     "corpus_path",

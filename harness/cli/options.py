@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,10 +11,12 @@ from typing import Any, TypeVar
 import click
 
 from harness.app import Corpus
-from harness.events import atomic_writer
-from harness.vocabulary import DEFAULT_SEED, Engine, Profile, choices
+from harness.events import atomic_writer, check_writable
+from harness.vocabulary import DEFAULT_SEED, MAX_EVENTS, MAX_SEED, Engine, Profile, choices
 
 __all__ = [
+    "EVENTS",
+    "FiniteFloatRange",
     "catalogue_option",
     "corpus_from",
     "corpus_options",
@@ -22,6 +25,7 @@ __all__ = [
     "labels_option",
     "mapping_option",
     "notice",
+    "output_option",
     "progress",
     "seed_option",
     "spark_master_option",
@@ -41,8 +45,38 @@ def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
+class FiniteFloatRange(click.FloatRange):
+    """A bounded float that is a number: ``FloatRange`` lets NaN through, since every comparison is false."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+# Every count a command takes is bounded, so that no option asks for work that never ends.
+EVENTS = click.IntRange(min=0, max=MAX_EVENTS)
+
+
+def _writable(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The output's folder must take a new file before any work is done, not after."""
+    if value is not None:
+        check_writable(value)
+    return value
+
+
+def output_option(*names: str, help: str, required: bool = False) -> Callable[[F], F]:
+    """An output file, written atomically; whether it can be written is checked before the work."""
+    return click.option(
+        *names, required=required, type=click.Path(dir_okay=False), callback=_writable, help=help
+    )
+
+
 def seed_option(help: str = "Seed of generated corpora: same seed, same bytes.") -> Callable[[F], F]:
-    return click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help=help)
+    return click.option(
+        "--seed", type=click.IntRange(0, MAX_SEED), default=DEFAULT_SEED, show_default=True, help=help
+    )
 
 
 mapping_option = click.option(
@@ -107,7 +141,7 @@ corpus_options = _stack(
         type=click.Choice(choices(Profile)),
         help="Generate the corpus on the fly (default: scenarios).",
     ),
-    click.option("--events", type=click.IntRange(min=0), help="Events for a generated corpus."),
+    click.option("--events", type=EVENTS, help="Events for a generated corpus."),
     seed_option("Seed for a generated corpus."),
 )
 

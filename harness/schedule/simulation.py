@@ -25,7 +25,7 @@ import statistics
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from harness.eql.fields import field_values
@@ -39,6 +39,11 @@ __all__ = ["simulate", "simulate_rule"]
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 DEFAULT_MAX_SIGNALS = 100  # Kibana's default when a rule sets none
+MAX_SCHEDULE_S = 36_500 * 86_400  # an interval or look-back of 100 years, as harness.rules allows
+# Windows reach a look-back before and an interval after the events: with these bounds on the
+# events and the schedule, every time the simulation reports is a date Python can print.
+_EARLIEST_MS = to_ms(datetime(1000, 1, 1, tzinfo=UTC))
+_LATEST_MS = to_ms(datetime(9000, 1, 1, tzinfo=UTC))
 
 
 def simulate(
@@ -63,6 +68,8 @@ def simulate(
     _check(interval_s, lookback_s, max_signals)
     predicate = matcher.matches if isinstance(matcher, Matcher) else matcher
     fixed_first = None if first_run is None else to_ms(first_run)
+    if fixed_first is not None:
+        _check_time(fixed_first, "the first run")
     # Only then can some time be outside every window; counting the events there needs their times.
     keep_all_times = fixed_first is not None or lookback_s < interval_s
     corpus = _Corpus(keep_all_times)
@@ -135,6 +142,17 @@ def _check(interval_s: int, lookback_s: int, max_signals: int) -> None:
     for name, value in (("interval_s", interval_s), ("lookback_s", lookback_s), ("max_signals", max_signals)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
+    for name, value in (("interval_s", interval_s), ("lookback_s", lookback_s)):
+        if value > MAX_SCHEDULE_S:
+            raise ValueError(f"{name} must be at most {MAX_SCHEDULE_S} (100 years), not {value}")
+
+
+def _check_time(time: int, what: str) -> None:
+    if not _EARLIEST_MS <= time <= _LATEST_MS:
+        raise ValueError(
+            f"{what} ({time:.6g} ms since the epoch) is outside the years 1000 to 9000 that the simulation "
+            "places windows in: fix the time or leave the event out"
+        )
 
 
 class _Corpus:
@@ -155,6 +173,7 @@ class _Corpus:
         if time is None:
             self.untimed += 1
             return
+        _check_time(time, "the event's time")
         self.first_ms = time if self.first_ms is None else min(self.first_ms, time)
         self.last_ms = time if self.last_ms is None else max(self.last_ms, time)
         if self.all_times is not None:

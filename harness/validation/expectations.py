@@ -108,6 +108,8 @@ class Expectations:
     sources: dict[str, Expectation] = field(default_factory=dict)
     scenarios: dict[str, Expectation] = field(default_factory=dict)
     scenario_sources: dict[tuple[str, str], Expectation] = field(default_factory=dict)
+    rule: str | None = None  # the rule file the expectations belong to (rule = "..."), as written
+    rule_line: int | None = None
 
     def expect(self, scenario: str, source: str, intent: str) -> Expectation:
         """The expected verdict for a target event of ``scenario`` seen through ``source``."""
@@ -199,8 +201,11 @@ class _Reader:
         return ExpectationError(self.path, message, self.line_of(needle, where) if needle else None)
 
     def read(self, data: dict[str, Any]) -> Expectations:
-        # ``rule`` names the rule file the expectations belong to; it is documentation only.
+        # ``rule`` names the rule file the expectations belong to; applying them to another is warned of.
         self.only(data, {"catalogue", "defaults", "budgets", "sources", "scenarios", "rule"}, "the file")
+        rule = data.get("rule")
+        if rule is not None and (not isinstance(rule, str) or not rule):
+            raise self.fail("rule must be the name of the rule file these expectations belong to", "rule")
         catalogue = data.get("catalogue")
         if catalogue is not None and (not isinstance(catalogue, str) or not catalogue):
             raise self.fail(
@@ -244,7 +249,17 @@ class _Reader:
             for source, source_spec in per_source.items():
                 self.known(source, known_sources, "source", f"{where}.sources.{source}")
                 pairs[(name, source)] = self.entry(source_spec, f"{where}.sources.{source}")
-        return Expectations(self.path, catalogue, defaults, budgets, sources, scenarios, pairs)
+        return Expectations(
+            self.path,
+            catalogue,
+            defaults,
+            budgets,
+            sources,
+            scenarios,
+            pairs,
+            rule,
+            None if rule is None else self.line_of("rule"),
+        )
 
     def known_names(self, catalogue: str | None) -> tuple[list[str] | None, list[str] | None]:
         """The sources and scenario ids this file may name; None where nothing says (taken as written)."""
