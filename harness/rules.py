@@ -78,6 +78,18 @@ class Schedule:
     max_signals: int
     defaulted: tuple[str, ...]  # which of interval, from, max_signals came from the defaults
 
+    @property
+    def interval_s(self) -> int:
+        seconds = _seconds("interval", self.interval, "")
+        assert seconds is not None  # checked when the rule was built
+        return seconds
+
+    @property
+    def lookback_s(self) -> int:
+        seconds = _seconds("from", self.from_, "")
+        assert seconds is not None
+        return seconds
+
 
 @dataclass(frozen=True)
 class Rule:

@@ -162,3 +162,20 @@ def test_a_field_defends_process_stream_does_not_define_is_named() -> None:
 
 def test_a_source_whose_documents_are_not_published_draws_no_field_claim() -> None:
     assert not _findings('process where process.parent.args == "x"', ("endgame-*",))
+
+
+def test_a_rule_without_a_schedule_is_simulated_on_kibanas_defaults(tmp_path: Path) -> None:
+    from harness import Corpus, simulate
+
+    text = V214.read_text(encoding="utf-8")
+    for key in ("interval", "from"):
+        text = re.sub(rf"(?m)^{key} = .*\n", "", text)
+    path = tmp_path / "r.toml"
+    path.write_text(text, encoding="utf-8")
+    expectations = V214.with_name(V214.stem + ".expect.toml").read_text(encoding="utf-8")
+    (tmp_path / "r.expect.toml").write_text(
+        expectations, encoding="utf-8"
+    )  # its catalogue: the fleet's attacks
+    run = simulate(path, Corpus(events=3_000))
+    assert (run.result.interval_s, run.result.lookback_s) == (300, 360)
+    assert any("Kibana's defaults apply" in notice for notice in run.notices)

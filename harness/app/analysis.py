@@ -65,10 +65,15 @@ def simulate(
     from harness.schedule import simulate_rule
 
     setup = prepare_rule(rule, catalogue=catalogue)
-    if setup.rule.interval_seconds is None or setup.rule.lookback_seconds is None:
-        raise UsageError(f"{setup.rule.path}: the rule has no interval and from to simulate")
+    defaulted = setup.rule.schedule.defaulted
     spec = Corpus.of(corpus).with_profile(Profile.FLEET)
     notices = []
+    if defaulted:
+        schedule = setup.rule.schedule
+        notices.append(
+            f"{setup.rule.path}: no {', '.join(defaulted)} in the rule: Kibana's defaults apply (every "
+            f"{schedule.interval} over {schedule.from_}, at most {schedule.max_signals} alerts per run)"
+        )
     if spec.generated and setup.catalogue is None:
         notices.append("no scenario catalogue covers this rule: the fleet's background only, no attacks")
     opened = open_for_rule(spec)

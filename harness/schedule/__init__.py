@@ -1,8 +1,9 @@
 """Schedule simulation: a rule's executions over a corpus, with Elastic's windows, cap and de-duplication."""
 
+from harness.rules import DEFAULT_MAX_SIGNALS
 from harness.schedule.report import print_simulation
 from harness.schedule.result import Delays, Execution, Gap, Simulation
-from harness.schedule.simulation import DEFAULT_MAX_SIGNALS, simulate, simulate_rule
+from harness.schedule.simulation import simulate, simulate_rule
 from harness.schedule.timestamps import event_time_ms
 
 __all__ = [

@@ -30,7 +30,7 @@ from typing import Any
 
 from harness.eql.fields import field_values
 from harness.eql.matcher import Matcher
-from harness.rules import Rule
+from harness.rules import DEFAULT_MAX_SIGNALS, Rule
 from harness.schedule.result import Delays, Execution, Gap, Simulation
 from harness.schedule.timestamps import DEFAULT_TIMESTAMP, event_time_ms
 from harness.timestamps import to_ms
@@ -38,7 +38,6 @@ from harness.timestamps import to_ms
 __all__ = ["simulate", "simulate_rule"]
 
 Predicate = Callable[[Mapping[str, Any]], bool]
-DEFAULT_MAX_SIGNALS = 100  # Kibana's default when a rule sets none
 MAX_SCHEDULE_S = 36_500 * 86_400  # an interval or look-back of 100 years, as harness.rules allows
 # Windows reach a look-back before and an interval after the events: with these bounds on the
 # events and the schedule, every time the simulation reports is a date Python can print.
@@ -123,15 +122,17 @@ def simulate_rule(
     first_run: datetime | None = None,
     duplicates_take_slots: bool = True,
 ) -> Simulation:
-    """:func:`simulate` with a :class:`~harness.rules.Rule`'s own schedule, cap and timestamp field."""
-    if rule.interval_seconds is None or rule.lookback_seconds is None:
-        raise ValueError(f"rule {rule.name!r} has no schedule (interval and from) to simulate")
+    """:func:`simulate` with a :class:`~harness.rules.Rule`'s own schedule, cap and timestamp field.
+
+    What the rule leaves out of its schedule runs as Kibana runs it: ``Rule.schedule``'s defaults.
+    """
+    schedule = rule.schedule
     return simulate(
         matcher,
         documents,
-        interval_s=rule.interval_seconds,
-        lookback_s=rule.lookback_seconds,
-        max_signals=DEFAULT_MAX_SIGNALS if rule.max_signals is None else rule.max_signals,
+        interval_s=schedule.interval_s,
+        lookback_s=schedule.lookback_s,
+        max_signals=schedule.max_signals,
         timestamp_field=rule.timestamp_override or DEFAULT_TIMESTAMP,
         first_run=first_run,
         duplicates_take_slots=duplicates_take_slots,
