@@ -28,6 +28,7 @@ import orjson
 
 from harness.errors import EqlEvaluationError, HarnessError, InputError
 from harness.exports import BadHitError, unwrap
+from harness.json_keys import duplicate_key
 
 __all__ = ["EventRecord", "ReadStats", "atomic_writer", "check_writable", "matches_at", "read_events"]
 
@@ -169,6 +170,21 @@ def _parse_line(
         stats.invalid.append(problem)
         return
     raw = line.rstrip(b"\r\n")
+    repeated = duplicate_key(raw, event)
+    if repeated is not None:
+        key, column = repeated
+        problem = InputError(
+            path,
+            number,
+            f"the key {key!r} appears twice in one object; Elasticsearch refuses such a document "
+            "(duplicate field): keep one of them",
+            column=column,
+            skippable=True,
+        )
+        if not skip_invalid:
+            raise problem
+        stats.invalid.append(problem)
+        return
     try:
         sources = list(unwrap(event))
     except BadHitError as bad:
@@ -222,6 +238,15 @@ def _read_document(data: bytes, path: str, line_offset: int, stats: ReadStats) -
         raise InputError(
             path, line_offset + error.lineno, f"not a valid {shape}: {error.msg}", column=error.colno
         ) from error
+    repeated = duplicate_key(data, document)
+    if repeated is not None:
+        key, column = repeated
+        raise InputError(
+            path,
+            line_offset + 1,
+            f"the key {key!r} appears twice in one object; Elasticsearch refuses such a document "
+            f"(duplicate field, character {column} of the document): keep one of them",
+        )
     items = document if isinstance(document, list) else [document]
     line = line_offset + 1
     column = len(data) - len(data.lstrip(b" \t")) + 1
