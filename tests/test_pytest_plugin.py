@@ -66,6 +66,7 @@ def test_fixtures_for_tests_of_ones_own(pytester: pytest.Pytester) -> None:
 
 
 def test_without_rule_the_plugin_adds_nothing(pytester: pytest.Pytester) -> None:
+    # A trivial test of the user's own: the point is that without --rule nothing else is collected.
     pytester.makepyfile(test_x="def test_x():\n    assert True is not False\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
