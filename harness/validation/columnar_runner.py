@@ -26,7 +26,7 @@ from harness.validation.runner import (
     Cell,
     ValidationResult,
 )
-from harness.validation.scope import RuleScope, SourceSeen
+from harness.validation.scope import RuleScope, source_name
 from harness.validation.tables import DuckDbTable, EventTable
 
 __all__ = ["alerts_statement", "diff_parquet", "diff_table", "validate_parquet", "validate_table"]
@@ -175,14 +175,7 @@ def validate_table(
 
 def _seen(result: ValidationResult, source: Any, index: Any, events: int) -> bool:
     """Note a group's events under its source, as the row runner's ``see`` does; whether the rule reads it."""
-    from harness.indices import stream_name
-
-    name = str(source) if source is not None else (stream_name(index) if index is not None else "unknown")
-    seen = result.sources.get((name, index))
-    if seen is None:
-        seen = result.sources[(name, index)] = SourceSeen(name, index, result.scope.indices.reads(index))
-    seen.events += events
-    return seen.read
+    return result.count_source(source_name(source, index), index, events)
 
 
 def _example(table: EventTable, scenario: str, source: str, condition: str) -> dict[str, Any] | None:

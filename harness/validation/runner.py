@@ -107,11 +107,14 @@ class ValidationResult:
 
     def see(self, document: Mapping[str, Any]) -> bool:
         """Note ``document``'s source; whether the rule reads it."""
-        name, index = source_of(document)
+        return self.count_source(*source_of(document), 1)
+
+    def count_source(self, name: str, index: str | None, events: int) -> bool:
+        """Count ``events`` of source ``name`` in ``index``; whether the rule reads them."""
         seen = self.sources.get((name, index))
         if seen is None:
             seen = self.sources[(name, index)] = SourceSeen(name, index, self.scope.indices.reads(index))
-        seen.events += 1
+        seen.events += events
         return seen.read
 
     @property

@@ -16,7 +16,7 @@ from typing import Any
 from harness.indices import IndexSelection, document_index, stream_name
 from harness.vocabulary import BackgroundScenario, Intent
 
-__all__ = ["OTHER_TECHNIQUE", "RuleScope", "SourceSeen", "source_of"]
+__all__ = ["OTHER_TECHNIQUE", "RuleScope", "SourceSeen", "source_name", "source_of"]
 
 OTHER_TECHNIQUE = "other-technique"
 
@@ -65,10 +65,15 @@ class SourceSeen:
         return {"name": self.name, "index": self.index, "read": self.read, "events": self.events}
 
 
+def source_name(labelled: object, index: str | None) -> str:
+    """A source's name: its label, else its data stream, else "unknown" (the row and SQL runners alike)."""
+    if isinstance(labelled, str):
+        return labelled
+    return stream_name(index) if index is not None else "unknown"
+
+
 def source_of(document: Mapping[str, Any]) -> tuple[str, str | None]:
     """A document's data source (its label, else its data stream, else "unknown") and its index."""
-    index = document_index(document)
     labels = document.get("labels")
-    if isinstance(labels, Mapping) and isinstance(labels.get("source"), str):
-        return str(labels["source"]), index
-    return (stream_name(index) if index is not None else "unknown"), index
+    index = document_index(document)
+    return source_name(labels.get("source") if isinstance(labels, Mapping) else None, index), index

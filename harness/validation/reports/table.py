@@ -55,7 +55,8 @@ def print_table(result: ValidationResult, console: Console | None = None) -> Non
             text = f"{cell.alerts}/{cell.events}{mark}"
             row.append(f"[red]{text}[/red]" if wrong else text)
         grid.add_row(*row)
-    console.print(grid)
+    if result.cells:  # real telemetry without labels has no scenario to show
+        console.print(grid)
 
     for check in result.budget_checks:
         if check.skipped:
