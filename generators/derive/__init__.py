@@ -1,0 +1,21 @@
+"""Tests derived from a rule's query: witnesses, near misses and findings, for any single-event EQL rule.
+
+It reads the EQL tree (``harness.eql``) and the fleet; never a catalogue, the rule runner or the CLI.
+"""
+
+from generators.derive.derivation import Derivation, Finding, NearMiss, Rendering, Witness, derive, describe
+from generators.derive.normal import DEFAULT_BRANCH_CAP, Atom, Branch, branches
+
+__all__ = [
+    "DEFAULT_BRANCH_CAP",
+    "Atom",
+    "Branch",
+    "Derivation",
+    "Finding",
+    "NearMiss",
+    "Rendering",
+    "Witness",
+    "branches",
+    "derive",
+    "describe",
+]

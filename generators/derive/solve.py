@@ -1,0 +1,241 @@
+"""Field values that satisfy one branch, checked by the reference evaluator.
+
+The solver proposes and the evaluator disposes: candidates come from the fleet's
+vocabulary and from the predicates themselves (:mod:`generators.derive.fills`), and
+a value is kept only if Elasticsearch's semantics, as ``harness.eql`` implements
+them, say every positive predicate on its field holds and every negative one fails.
+So a witness is never wrong, only sometimes missing (reported as such).
+
+Multi-valued fields (``process.args``) get one element per positive predicate, each
+chosen so that no negative predicate matches it, since ``not process.args : "x"``
+fails as soon as any element matches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from generators.derive.fills import alternatives, candidates, case_variant, kind_of
+from generators.derive.normal import Atom, Branch
+from generators.derive.vocabulary import known_values
+from harness.eql.ast import Expr, Field, InSet, Match, Query
+from harness.eql.mapping import FieldMapping
+from harness.eql.matcher import Matcher
+from harness.errors import HarnessError
+
+__all__ = ["MISSING", "Solver", "document_of"]
+
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
+# ECS fields that hold arrays (``normalize: array``) among those rules compare element by element.
+ARRAY_FIELDS = frozenset(
+    {"process.args", "process.parent.args", "event.type", "event.category", "host.ip", "host.mac", "tags"}
+)
+_MAX_ALTERNATIVES = 16
+_NOT_IN_FILE_NAMES = re.compile(r'[*?"<>|]')
+# Solved first: a name fixes the end of its path, arguments fix the command line.
+_ORDER = {"name": 0, "args": 1, "path": 2, "command_line": 3}
+
+
+def document_of(values: Mapping[str, object]) -> dict[str, Any]:
+    """The nested ``_source`` holding ``values`` (dotted names; MISSING ones left out)."""
+    document: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is MISSING:
+            continue
+        node = document
+        *parents, leaf = name.split(".")
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[leaf] = value
+    return document
+
+
+@dataclass(frozen=True)
+class Solution:
+    values: dict[str, object]
+    alternative: int
+    case_variant: bool
+
+
+class Solver:
+    """Solves branches of one query; each predicate is compiled once."""
+
+    def __init__(self, query: Query, *, mapping: FieldMapping | None, category_field: str) -> None:
+        self.query = query
+        self.mapping = mapping
+        self.category_field = category_field
+        self._tests: dict[Expr, Callable[[Mapping[str, Any]], bool]] = {}
+        self.matcher = Matcher(query, category_field=category_field, mapping=mapping)
+
+    def holds(self, expr: Expr, document: Mapping[str, Any]) -> bool:
+        """Whether ``expr`` is true on ``document`` (an evaluation error counts as not)."""
+        test = self._tests.get(expr)
+        if test is None:
+            test = self._tests[expr] = Matcher(
+                Query(None, expr), category_field=self.category_field, mapping=self.mapping
+            ).matches
+        try:
+            return test(document)
+        except HarnessError:
+            return False
+
+    def satisfied(self, atom: Atom, document: Mapping[str, Any]) -> bool:
+        try:
+            value = self._tests_for(atom.expr)(document)
+        except HarnessError:
+            return False
+        return value is atom.positive
+
+    def _tests_for(self, expr: Expr) -> Callable[[Mapping[str, Any]], bool]:
+        self.holds(expr, {})
+        return self._tests[expr]
+
+    def matches(self, document: Mapping[str, Any]) -> bool:
+        try:
+            return self.matcher.matches(document)
+        except HarnessError:
+            return False
+
+    def widths(self, branch: Branch) -> int:
+        """How many witnesses cover every alternative of the branch's lists."""
+        return min(_MAX_ALTERNATIVES, max((alternatives(a.expr) for a in branch.positive), default=1))
+
+    def solve(
+        self, branch: Branch, alternative: int = 0, variant: bool = False, rank: int = 0
+    ) -> Solution | None:
+        """Values for the branch's fields, covering ``alternative`` of each list, or None.
+
+        ``rank`` picks a later fitting value for each field where there are several, for
+        distinct witnesses of one branch.
+        """
+        atoms = [_restricted(a, alternative) for a in branch.atoms]
+        by_field: dict[str, list[Atom]] = {}
+        fields: dict[str, Field] = {}
+        for atom in atoms:
+            read = atom.fields
+            if len(read) == 1:
+                by_field.setdefault(read[0].name, []).append(atom)
+                fields[read[0].name] = read[0]
+        values: dict[str, object] = {}
+        for name in sorted(by_field, key=lambda n: (_ORDER.get(kind_of(n), 9), n)):
+            value = self._solve_field(fields[name], by_field[name], values, variant, rank)
+            if value is None:
+                return None
+            if value is not MISSING:
+                values[name] = value
+        document = document_of(values)
+        if not all(self.satisfied(atom, document) for atom in atoms):
+            return None  # a predicate over several fields, or one field's values spoiling another's
+        return Solution(values, alternative, variant)
+
+    def _solve_field(
+        self, field: Field, atoms: Sequence[Atom], solved: Mapping[str, object], variant: bool, rank: int
+    ) -> object:
+        positive = [a for a in atoms if a.positive]
+        negative = [a for a in atoms if not a.positive]
+        if not positive:
+            return MISSING  # a negated predicate holds on a missing field; the event builder fills it
+        kind = kind_of(field.name)
+        if field.name in ARRAY_FIELDS:
+            return self._solve_array(field, positive, negative, variant, rank)
+        pool = self._pool(field, positive, solved)
+        if variant:
+            pool = [case_variant(v) for v in pool] + pool
+        fitting: list[object] = []
+        for value in pool:
+            if kind in ("path", "name") and isinstance(value, str) and _NOT_IN_FILE_NAMES.search(value):
+                continue  # Windows refuses these in a file name: no event holds such a value
+            document = document_of({field.name: value})
+            if all(self.satisfied(a, document) for a in atoms):
+                fitting.append(value)
+                if len(fitting) > rank:
+                    break
+        return fitting[min(rank, len(fitting) - 1)] if fitting else None
+
+    def _pool(self, field: Field, positive: Sequence[Atom], solved: Mapping[str, object]) -> list[object]:
+        """Candidates: the fleet's values that fit every positive predicate, then constructed ones."""
+        kind = kind_of(field.name)
+        constructed: list[object] = []
+        for atom in positive:
+            constructed.extend(candidates(atom.expr, field))
+        known: list[object] = [
+            v
+            for v in known_values(kind)
+            if all(self.holds(a.expr, document_of({field.name: v})) for a in positive)
+        ]
+        pool = known + constructed
+        name = _name_for_path(field.name, solved)
+        if kind == "path" and isinstance(name, str):  # the path ends in the name already chosen
+            pool = (
+                [_with_name(v, name) for v in pool if isinstance(v, str)]
+                + ["C:\\Windows\\System32\\" + name]
+                + pool
+            )
+        return list(dict.fromkeys(pool))
+
+    def _solve_array(
+        self, field: Field, positive: Sequence[Atom], negative: Sequence[Atom], variant: bool, rank: int
+    ) -> object:
+        kind = kind_of(field.name)
+        elements: list[object] = []
+        for atom in positive:
+            if elements and self.satisfied(atom, document_of({field.name: elements})):
+                continue
+            pool: list[object] = [
+                v for v in known_values(kind) if self.holds(atom.expr, document_of({field.name: [v]}))
+            ]
+            pool += candidates(atom.expr, field)
+            if variant:
+                pool = [case_variant(v) for v in pool] + pool
+            fitting: list[object] = []
+            for value in dict.fromkeys(pool):
+                single = document_of({field.name: [value]})
+                if self.satisfied(atom, single) and all(self.satisfied(n, single) for n in negative):
+                    fitting.append(value)
+                    if len(fitting) > rank:
+                        break
+            if not fitting:
+                return None
+            elements.append(fitting[min(rank, len(fitting) - 1)])
+        document = document_of({field.name: elements})
+        if all(self.satisfied(a, document) for a in (*positive, *negative)):
+            return elements
+        return None
+
+
+def _restricted(atom: Atom, alternative: int) -> Atom:
+    """A positive list predicate narrowed to one of its alternatives, so a witness covers it."""
+    expr = atom.expr
+    if not atom.positive:
+        return atom
+    if isinstance(expr, Match) and len(expr.patterns) > 1:
+        pattern = expr.patterns[alternative % len(expr.patterns)]
+        return Atom(Match(expr.op, expr.subject, (pattern,), expr.span))
+    if isinstance(expr, InSet) and len(expr.values) > 1:
+        value = expr.values[alternative % len(expr.values)]
+        return Atom(InSet(expr.subject, (value,), expr.insensitive, False, expr.span))
+    return atom
+
+
+_PATH_OF_NAME = {
+    "process.executable": "process.name",
+    "process.parent.executable": "process.parent.name",
+    "file.path": "file.name",
+    "dll.path": "dll.name",
+}
+
+
+def _name_for_path(path_field: str, solved: Mapping[str, object]) -> object:
+    name_field = _PATH_OF_NAME.get(path_field)
+    return None if name_field is None else solved.get(name_field)
+
+
+def _with_name(path: str, name: str) -> str:
+    folder = path.rsplit("\\", 1)[0] if "\\" in path else "C:\\Windows\\System32"
+    return f"{folder}\\{name}"
