@@ -14,20 +14,30 @@ first scenario of the catalogue, the first source and the smallest numbers::
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from hypothesis import assume
 from hypothesis import strategies as st
 
 from generators.background import BACKGROUND
+from generators.derive import Derivation, NearMiss, Witness, derive
 from generators.fleet import small_fleet
 from generators.images import image
 from generators.model import INTENTS, Launch, Parent
 from generators.profiles import DEFAULT_START, scenario_sources
 from generators.scenarios import Catalogue, IisContext, Scenario, build_launches
 from generators.sources import SOURCES, Source
+from harness.eql import FieldMapping, Query, parse_query
 
-__all__ = ["benign_events", "launches", "malicious_events", "process_events"]
+__all__ = [
+    "benign_events",
+    "events_matching",
+    "launches",
+    "malicious_events",
+    "near_misses",
+    "process_events",
+]
 
 _EPOCH_NS = int(DEFAULT_START.timestamp()) * 1_000_000_000
 _WEEK_S = 7 * 86_400
@@ -194,3 +204,53 @@ def benign_events(
     """``catalogue``'s benign scenarios (administration, look-alikes), and fleet background if asked."""
     benign = launches(catalogue=catalogue, intent="benign")
     return _render(st.one_of(benign, _background_launch()) if background else benign, source, catalogue)
+
+
+def events_matching(
+    query: str | Query, *, source: str | None = None, mapping: FieldMapping | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Derived witnesses of ``query`` (text or parsed), as ``source`` writes them (default: the query's own).
+
+    A failing example shrinks toward the first witness of the first branch: the plainest
+    event the query is meant to catch. Raises ValueError when nothing can be derived.
+
+    >>> events_matching('process where process.name : "appcmd.exe"', source="endpoint")  # doctest: +SKIP
+    """
+    return _derived(query, source, mapping, witnesses=True)
+
+
+def near_misses(
+    query: str | Query, *, source: str | None = None, mapping: FieldMapping | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Derived near misses of ``query``: one predicate falsified, so the query must stay silent."""
+    return _derived(query, source, mapping, witnesses=False)
+
+
+def _derived(
+    query: str | Query, source: str | None, mapping: FieldMapping | None, witnesses: bool
+) -> st.SearchStrategy[dict[str, Any]]:
+    _check_choice("source", source, list(SOURCES))
+    parsed = parse_query(query, mapping=mapping) if isinstance(query, str) else query
+    derivation = _derivation(parsed, mapping)
+    events: tuple[Witness | NearMiss, ...] = derivation.witnesses if witnesses else derivation.near_misses
+    if source is None:
+        documents = [event.document for event in events]
+    else:
+        # A witness only where the source can write it; a near miss wherever it is rendered.
+        wanted = "alerts" if witnesses else "silent"
+        documents = [
+            r.document
+            for e in events
+            for r in e.renderings
+            if r.source == source and r.status == wanted and r.document
+        ]
+    if not documents:
+        what = "witness" if witnesses else "near miss"
+        where = f" that {source} can write" if source else ""
+        raise ValueError(f"no derived {what} of {str(parsed)!r}{where}")
+    return st.sampled_from(documents).map(_copy)
+
+
+@lru_cache(maxsize=64)
+def _derivation(query: Query, mapping: FieldMapping | None) -> Derivation:
+    return derive(query, name="strategy", mapping=mapping)

@@ -158,3 +158,64 @@ query_tokens = st.sampled_from(
     ]
 )
 query_soup = st.lists(query_tokens, max_size=25).map(" ".join)
+
+# A grammar of well-typed conditions over a fixed set of fields, covering every operator and
+# function: the differential tests and the derivation's property tests draw from it.
+FIELDS = ["process.name", "process.args", "?process.pid", "process.ip"]
+PATTERNS = ['"list"', '"/text*"', '"*exe"', '"a\\\\b"', '"x?y"', '"*"', '""', '"é"', '"LIST"', '"/TEXT:*"']
+REGEXES = ['"l.st"', '"[a-z]+"', '"/text:.*"', '".*exe"', '"a\\\\\\\\b"', '"<1-50>"', '"(LIST|list)"']
+
+
+def _predicate(field: str, draw: st.DrawFn) -> str:
+    kind = draw(st.integers(0, 17))
+    pattern = draw(st.sampled_from(PATTERNS))
+    if kind == 0:
+        return f"{field} == {pattern}"
+    if kind == 1:
+        return f"{field} : {pattern}"
+    if kind == 2:
+        return f"{field} : ({pattern}, {draw(st.sampled_from(PATTERNS))})"
+    if kind == 3:
+        return f"{field} {draw(st.sampled_from(['like', 'like~']))} {pattern}"
+    if kind == 4:
+        return f"{field} {draw(st.sampled_from(['regex', 'regex~']))} {draw(st.sampled_from(REGEXES))}"
+    if kind == 5:
+        op = draw(st.sampled_from(["in", "in~", "not in", "not in~"]))
+        return f"{field} {op} ({pattern}, {draw(st.sampled_from(PATTERNS))})"
+    if kind == 6:
+        bound = draw(st.sampled_from(["10", "-1", "2.5", '"m"']))
+        return f"{field} {draw(st.sampled_from(['<', '<=', '>', '>=']))} {bound}"
+    if kind == 7:
+        constant = draw(st.sampled_from(["null", "42", "true", "0.5"]))
+        return f"{field} {draw(st.sampled_from(['==', '!=']))} {constant}"
+    if kind == 8:
+        function = draw(st.sampled_from(["startsWith", "endsWith", "stringContains"]))
+        return f"{function}{draw(st.sampled_from(['', '~']))}({field}, {pattern})"
+    if kind == 9:
+        return f"length({field}) {draw(st.sampled_from(['>', '==', '<']))} {draw(st.integers(0, 8))}"
+    if kind == 10:
+        return f'concat({field}, "x") == "listx"'
+    if kind == 11:
+        return f'between{draw(st.sampled_from(["", "~"]))}({field}, "/", ":") == "text"'
+    if kind == 12:
+        op = draw(st.sampled_from([">", "==", "!="]))
+        return f'indexOf{draw(st.sampled_from(["", "~"]))}({field}, "t") {op} 2'
+    if kind == 13:
+        return f'substring({field}, {draw(st.integers(-3, 3))}) == "st"'
+    if kind == 14:
+        return f'string({field}) == "42"'
+    if kind == 15:
+        return f"number({field}) {draw(st.sampled_from(['>', '==']))} 41"
+    if kind == 16:
+        return f'cidrMatch({field}, "10.0.0.0/8", "2001:db8::/32")'
+    return f"{field} {draw(st.sampled_from(['+', '*', '-', '%', '/']))} 2 > 3"
+
+
+@st.composite
+def conditions(draw: st.DrawFn, depth: int = 0) -> str:
+    if depth >= 2 or draw(st.integers(0, 2)) == 0:
+        return _predicate(draw(st.sampled_from(FIELDS)), draw)
+    left, right = draw(conditions(depth + 1)), draw(conditions(depth + 1))
+    glue = draw(st.sampled_from(["and", "or"]))
+    text = f"({left}) {glue} ({right})"
+    return f"not ({text})" if draw(st.booleans()) else text
