@@ -216,7 +216,7 @@ class _Builder:
         wid = f"derived/{self.name}/b{branch.index}w{sum(w.branch == branch.index for w in self.witnesses)}"
         label = Label(wid, "malicious")
         launch = build_launch(values, self.fleet, label, ordinal)
-        document = canonical_document(values, launch, _base(self.sources))
+        document = canonical_document(values, launch, _base(self.sources), self.query.category)
         if not self.solver.matches(document):
             return None
         self._seen.add(key)
@@ -240,7 +240,7 @@ class _Builder:
                 launch = build_launch(
                     changed, self.fleet, Label(nid, "benign"), len(self.witnesses) + len(self.near_misses)
                 )
-                document = canonical_document(changed, launch, _base(self.sources))
+                document = canonical_document(changed, launch, _base(self.sources), self.query.category)
                 if self.solver.matches(document):
                     continue  # another branch still catches it: not a near miss
                 self._seen.add(key)

@@ -86,9 +86,17 @@ def build_launch(values: Mapping[str, object], fleet: Fleet, label: Label, ordin
     )
 
 
-def canonical_document(values: Mapping[str, object], launch: Launch, base: Source) -> dict[str, Any]:
-    """The witness as the query reads it: ``base``'s document with every solved value written on it."""
+def canonical_document(
+    values: Mapping[str, object], launch: Launch, base: Source, category: str | None = None
+) -> dict[str, Any]:
+    """The witness as the query reads it: ``base``'s document with every solved value written on it.
+
+    A query on another category (``registry where``) gets that category: the launch then
+    stands for the process that acted, as ECS nests it in a registry or file event.
+    """
     document = copy.deepcopy(base.render(launch))
+    if category is not None and category != "process":
+        document["event"]["category"] = [category]
     for name, value in values.items():
         _put(document, name, value)
     return document

@@ -139,9 +139,17 @@ class Solver:
     ) -> object:
         positive = [a for a in atoms if a.positive]
         negative = [a for a in atoms if not a.positive]
-        if not positive:
-            return MISSING  # a negated predicate holds on a missing field; the event builder fills it
         kind = kind_of(field.name)
+        if not positive:
+            if all(self.satisfied(a, {}) for a in negative):
+                return MISSING  # a negated predicate holds on a missing field; the event builder fills it
+            # `field != null` and its kin: any ordinary value that no exclusion drops.
+            pool: list[object] = [*known_values(kind), "x", 1, True]
+            for value in pool:
+                document = document_of({field.name: [value] if field.name in ARRAY_FIELDS else value})
+                if all(self.satisfied(a, document) for a in negative):
+                    return [value] if field.name in ARRAY_FIELDS else value
+            return None
         if field.name in ARRAY_FIELDS:
             return self._solve_array(field, positive, negative, variant, rank)
         pool = self._pool(field, positive, solved)
