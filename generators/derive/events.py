@@ -15,6 +15,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from generators.catalogue import PROCESSES, ProcessSpec
 from generators.derive.solve import MISSING
 from generators.fleet import Fleet
@@ -22,6 +24,7 @@ from generators.images import IMAGES, make_image
 from generators.model import Image, Label, Launch, Parent, User
 from generators.sources import Source
 from generators.winargs import join_command_line, split_command_line
+from harness.eql.fields import field_values
 
 __all__ = ["CONTROLLED", "build_launch", "canonical_document", "source_document", "writes"]
 
@@ -94,17 +97,18 @@ def canonical_document(
     A query on another category (``registry where``) gets that category: the launch then
     stands for the process that acted, as ECS nests it in a registry or file event.
     """
-    document = copy.deepcopy(base.render(launch))
+    document = _plain(base.render(launch))
     if category is not None and category != "process":
         document["event"]["category"] = [category]
     for name, value in values.items():
-        _put(document, name, value)
+        if name not in CONTROLLED or not _rendered(document, name, value):
+            _put(document, name, value)
     return document
 
 
 def source_document(values: Mapping[str, object], launch: Launch, source: Source) -> dict[str, Any]:
     """The launch as ``source`` writes it, with the solved values it writes but the launch cannot set."""
-    document = copy.deepcopy(source.render(launch))
+    document = _plain(source.render(launch))
     for name, value in values.items():
         if name in CONTROLLED or name.startswith(_SOURCE_CONSTANTS) or not writes(source, name):
             continue
@@ -115,6 +119,21 @@ def source_document(values: Mapping[str, object], launch: Launch, source: Source
 def writes(source: Source, name: str) -> bool:
     """Whether ``source``'s process documents ever hold the field ``name``."""
     return name in source.fields or any(f.startswith(name + ".") for f in source.fields)
+
+
+def _plain(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a rendered document as it would be read back from JSON (tuples become lists)."""
+    copied: dict[str, Any] = orjson.loads(orjson.dumps(document))
+    return copied
+
+
+def _rendered(document: Mapping[str, Any], name: str, value: object) -> bool:
+    """Whether the launch's own rendering already holds ``value`` (every element of a list)."""
+    held = field_values(document, tuple(name.split(".")))
+    if value is MISSING:
+        return not held
+    wanted = value if isinstance(value, list) else [value]
+    return all(item in held for item in wanted) and (isinstance(value, list) or len(held) == 1)
 
 
 def _put(document: dict[str, Any], name: str, value: object) -> None:
@@ -180,7 +199,16 @@ def _image(values: Mapping[str, object], prefix: str, default: str = "cmd") -> I
     """The image the values name, borrowing the version resource of the fleet's image of that name."""
     executable = _text(values.get(f"{prefix}.executable"))
     name = _text(values.get(f"{prefix}.name")) or _basename(executable)
+    original = values.get(f"{prefix}.pe.original_file_name")
+    if name is None and isinstance(original, str):
+        # Only the version resource is asked for: a renamed copy, as an attacker dodging a
+        # rule on the name makes it (and a witness the name alone would not catch).
+        stem, dot, extension = original.rpartition(".")
+        executable = f"C:\\Users\\Public\\{stem or extension}-copy{dot}{extension if stem else ''}"
+        name = _basename(executable)
     known = _known_image(name) or (IMAGES.get(default) if name is None else None)
+    if known is None and isinstance(original, str):
+        known = _known_image(original)
     if executable is None:
         if known is not None and name is not None:
             executable = known.executable.rsplit("\\", 1)[0] + "\\" + name
@@ -188,7 +216,6 @@ def _image(values: Mapping[str, object], prefix: str, default: str = "cmd") -> I
             executable = known.executable
         else:
             executable = "C:\\Windows\\System32\\" + (name or "cmd.exe")
-    original = values.get(f"{prefix}.pe.original_file_name")
     if original is MISSING:
         original_name: str | None = None
     elif isinstance(original, str):
