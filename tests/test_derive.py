@@ -134,6 +134,14 @@ def test_contradictions_and_literal_wildcards_are_findings() -> None:
     assert {f.kind for f in star.findings} == {"literal-wildcard", "unsolved"}
 
 
+def test_a_branch_its_own_exclusion_covers_is_unsatisfiable_but_a_case_can_slip_through() -> None:
+    dead = derive(parse_query('process where process.name : "cmd.exe" and not process.name : "CMD.EXE"'))
+    assert not dead.witnesses and [f.kind for f in dead.findings] == ["unsatisfiable"]
+    # `in` is case-sensitive: "SH" passes `: "sh"` and is not in ("sh", "bash").
+    slip = derive(parse_query('process where process.name : "sh" and not process.name in ("sh", "bash")'))
+    assert [w.values["process.name"] for w in slip.witnesses] == ["SH"]
+
+
 def test_a_field_no_source_writes_is_a_finding() -> None:
     found = derive(parse_query('process where process.Ext.token.integrity_level_name == "high"'), name="x")
     assert any(f.kind == "unwritten-field" for f in found.findings)

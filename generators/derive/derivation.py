@@ -17,7 +17,7 @@ from generators.derive.events import CONTROLLED, build_launch, canonical_documen
 from generators.derive.fills import kind_of
 from generators.derive.near import changes
 from generators.derive.normal import DEFAULT_BRANCH_CAP, Branch, branches
-from generators.derive.solve import MISSING, Solution, Solver
+from generators.derive.solve import MISSING, Solution, Solver, contradiction
 from generators.fleet import Fleet, small_fleet
 from generators.model import Label
 from generators.sources import SOURCES, Source
@@ -140,7 +140,7 @@ def derive(
         )
         found = builder.branch(branch)
         if not found:
-            findings.append(_why_unsolved(branch))
+            findings.append(_why_unsolved(solver, branch))
     return Derivation(
         name=name,
         query=query,
@@ -370,33 +370,10 @@ def _static_findings(branch: Branch, sources: tuple[Source, ...]) -> Iterator[Fi
             )
 
 
-def _why_unsolved(branch: Branch) -> Finding:
-    exact: dict[str, set[object]] = {}
-    for atom in branch.positive:
-        expr = atom.expr
-        if (
-            isinstance(expr, Comparison)
-            and expr.op == "=="
-            and isinstance(expr.left, Field)
-            and isinstance(expr.right, Literal)
-        ):
-            exact.setdefault(expr.left.name, set()).add(expr.right.value)
-    for name, wanted in exact.items():
-        if len(wanted) > 1:
-            return Finding(
-                "unsatisfiable",
-                f"no event satisfies branch {branch.index}: "
-                f"{name} cannot equal all of {', '.join(sorted(map(repr, wanted)))}",
-                branch.index,
-            )
-    negated = {str(a.negated()) for a in branch.negative}
-    for atom in branch.positive:
-        if str(atom) in negated:
-            return Finding(
-                "unsatisfiable",
-                f"no event satisfies branch {branch.index}: it requires and excludes {atom}",
-                branch.index,
-            )
+def _why_unsolved(solver: Solver, branch: Branch) -> Finding:
+    dead = contradiction(solver, branch)
+    if dead is not None:
+        return Finding("unsatisfiable", f"no event satisfies branch {branch.index}: {dead}", branch.index)
     return Finding(
         "unsolved",
         f"no witness found for branch {branch.index} ({branch}): the solver could not satisfy it; "

@@ -21,12 +21,12 @@ from typing import Any
 from generators.derive.fills import alternatives, candidates, case_variant, kind_of
 from generators.derive.normal import Atom, Branch
 from generators.derive.vocabulary import known_values
-from harness.eql.ast import Expr, Field, InSet, Match, Query
+from harness.eql.ast import Comparison, Expr, Field, InSet, Literal, Match, Query
 from harness.eql.mapping import FieldMapping
 from harness.eql.matcher import Matcher
 from harness.errors import HarnessError
 
-__all__ = ["MISSING", "Solver", "document_of"]
+__all__ = ["MISSING", "Solver", "contradiction", "document_of"]
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
 # ECS fields that hold arrays (``normalize: array``) among those rules compare element by element.
@@ -247,3 +247,70 @@ def _name_for_path(path_field: str, solved: Mapping[str, object]) -> object:
 def _with_name(path: str, name: str) -> str:
     folder = path.rsplit("\\", 1)[0] if "\\" in path else "C:\\Windows\\System32"
     return f"{folder}\\{name}"
+
+
+def contradiction(solver: Solver, branch: Branch) -> str | None:
+    """A field whose predicates no value can satisfy together, when that is certain, as text.
+
+    Certain only where every positive predicate on the field lists literals (no wildcard,
+    regex or function): then a value must be one of them, in one of its cases, and trying
+    them all decides. Expanding ``not (a and b)`` into branches makes many such dead ends.
+    """
+    by_field: dict[str, list[Atom]] = {}
+    for atom in branch.atoms:
+        if len(atom.fields) == 1:
+            by_field.setdefault(atom.fields[0].name, []).append(atom)
+    for name, atoms in by_field.items():
+        positive = [a for a in atoms if a.positive]
+        literals = [_literals(a.expr) for a in positive]
+        if not positive or any(found is None for found in literals):
+            continue
+        exact = any(not _insensitive(a.expr) for a in positive)
+        if not exact and not all(_insensitive(a.expr) for a in atoms):
+            continue  # a case the literals do not spell might still pass a case-sensitive exclusion
+        negative = [a for a in atoms if not a.positive]
+        if name in ARRAY_FIELDS:
+            for atom, found in zip(positive, literals, strict=True):
+                assert found is not None
+                if not any(_passes(solver, name, [v], (atom, *negative)) for v in _cased(found)):
+                    return f"{name}: {atom} and {' and '.join(map(str, negative))}"
+            continue
+        pool = [v for found in literals if found is not None for v in _cased(found)]
+        if not any(_passes(solver, name, v, atoms) for v in pool):
+            return f"{name}: " + " and ".join(map(str, atoms))
+    return None
+
+
+def _passes(solver: Solver, name: str, value: object, atoms: Sequence[Atom]) -> bool:
+    document = document_of({name: value})
+    return all(solver.satisfied(a, document) for a in atoms)
+
+
+def _literals(expr: Expr) -> list[object] | None:
+    if isinstance(expr, Match) and expr.op in (":", "like", "like~"):
+        values = [p.value for p in expr.patterns]
+        if all(isinstance(v, str) and "*" not in v and "?" not in v for v in values):
+            return list(values)
+        return None
+    if isinstance(expr, InSet) and all(isinstance(v, Literal) for v in expr.values):
+        return [v.value for v in expr.values if isinstance(v, Literal)]
+    if isinstance(expr, Comparison) and expr.op == "==" and isinstance(expr.right, Literal):
+        return [expr.right.value]
+    return None
+
+
+def _insensitive(expr: Expr) -> bool:
+    if isinstance(expr, Match):
+        return expr.op in (":", "like~", "regex~")
+    if isinstance(expr, InSet):
+        return expr.insensitive
+    return False
+
+
+def _cased(values: list[object]) -> list[object]:
+    out: list[object] = []
+    for value in values:
+        out.append(value)
+        if isinstance(value, str):
+            out.extend((value.upper(), value.lower(), value.swapcase()))
+    return out
