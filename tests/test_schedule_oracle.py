@@ -150,3 +150,8 @@ def test_simulation_agrees_with_the_brute_force_model(events: list[Event], sched
     assert sim.malicious_delays == model.delays
     assert sim.alerts == sum(e.alerts for e in model.executions)
     assert sim.capped_executions == sum(1 for e in model.executions if e.capped)
+    assert sim.executions.count_with_matches() == sum(1 for e in model.executions if e.matches)
+    assert list(sim.executions.with_matches()) == [e for e in model.executions if e.matches]
+    assert sim.uncovered_events == sum(g.events for g in model.gaps)
+    assert list(sim.uncovered_gaps.with_events) == [g for g in model.gaps if g.events]
+    assert sim.uncovered_gaps.empty_ms == sum(g.end_ms - g.start_ms for g in model.gaps if not g.events)
