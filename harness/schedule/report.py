@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 from rich.console import Console
 from rich.table import Table
 
@@ -41,12 +43,12 @@ def print_simulation(sim: Simulation, console: Console, *, max_rows: int = 20) -
         summary.add_row("[red]events without a usable timestamp (left out)[/red]", f"{sim.untimed_events:,}")
     console.print(summary)
 
-    busy = [e for e in sim.executions if e.matches]
+    busy = sim.executions.count_with_matches()
     if busy:
-        table = Table(title=f"Executions with matches ({len(busy):,})")
+        table = Table(title=f"Executions with matches ({busy:,})")
         for heading in ("time (UTC)", "window start", "matches", "alerts", "duplicates", "lost to cap"):
             table.add_column(heading, justify="right" if heading[0] in "madl" else "left")
-        for e in busy[:max_rows]:
+        for e in islice(sim.executions.with_matches(), max_rows):
             style = "red" if e.capped else None
             table.add_row(
                 f"{e.time:%Y-%m-%d %H:%M:%S}",
@@ -58,7 +60,7 @@ def print_simulation(sim: Simulation, console: Console, *, max_rows: int = 20) -
                 style=style,
             )
         console.print(table)
-    lossy = [g for g in sim.uncovered_gaps if g.events]
+    lossy = list(sim.uncovered_gaps.with_events)
     if sim.before_first_window is not None:
         lossy.insert(0, sim.before_first_window)
     if lossy:

@@ -3,68 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from harness.schedule.executions import Execution, ExecutionRun, Executions
+from harness.schedule.gaps import Gap, UncoveredGaps
 from harness.timestamps import from_ms
 
-__all__ = ["Delays", "Execution", "Gap", "Simulation"]
+__all__ = ["LISTED_AT_MOST", "Delays", "Execution", "Gap", "Simulation"]
 
 _DAY_MS = 86_400_000
-
-
-@dataclass(frozen=True)
-class Execution:
-    """One run of the rule at ``time`` over ``[window_start, time]``, both ends inclusive.
-
-    ``duplicates`` are matches the search returned that an earlier execution already alerted on;
-    ``lost_to_cap`` are matches in the window that no execution so far has alerted on (a later,
-    overlapping one may still). ``capped`` is Kibana's "max signals reached" warning condition:
-    the window held at least ``max_signals`` matches.
-    """
-
-    time_ms: int
-    window_start_ms: int
-    matches: int
-    alerts: int
-    duplicates: int
-    lost_to_cap: int
-    capped: bool
-
-    @property
-    def time(self) -> datetime:
-        return from_ms(self.time_ms)
-
-    @property
-    def window_start(self) -> datetime:
-        return from_ms(self.window_start_ms)
-
-    @property
-    def window_end(self) -> datetime:
-        return from_ms(self.time_ms)
-
-
-@dataclass(frozen=True)
-class Gap:
-    """Times strictly between ``start`` and ``end`` that no execution's window covers.
-
-    Between two executions ``start`` is the earlier one's ``now`` and ``end`` the later one's window
-    start, both covered themselves. Before the first window, ``start`` is one millisecond before the
-    earliest event, so the range holds every event that precedes the first window.
-    """
-
-    start_ms: int
-    end_ms: int
-    events: int
-    matching_events: int
-
-    @property
-    def start(self) -> datetime:
-        return from_ms(self.start_ms)
-
-    @property
-    def end(self) -> datetime:
-        return from_ms(self.end_ms)
+# ``as_dict`` lists every execution, and every gap, up to this many; above, the runs of identical
+# executions and the gaps holding events (a decade of 5-minute executions is a million of them).
+LISTED_AT_MOST = 10_000
 
 
 @dataclass(frozen=True)
@@ -93,19 +43,19 @@ class Simulation:
     hosts: int
     first_event_ms: int | None
     last_event_ms: int | None
-    executions: tuple[Execution, ...]
+    executions: Executions
     lost_alerts: int
     malicious_delays: Delays
-    uncovered_gaps: tuple[Gap, ...]
+    uncovered_gaps: UncoveredGaps
     before_first_window: Gap | None
 
     @property
     def alerts(self) -> int:
-        return sum(execution.alerts for execution in self.executions)
+        return self.executions.alerts
 
     @property
     def capped_executions(self) -> int:
-        return sum(1 for execution in self.executions if execution.capped)
+        return self.executions.capped
 
     @property
     def days(self) -> float:
@@ -127,15 +77,23 @@ class Simulation:
     @property
     def uncovered_events(self) -> int:
         """Events in the gaps between windows (not counting those before the first window)."""
-        return sum(gap.events for gap in self.uncovered_gaps)
+        return self.uncovered_gaps.events
 
     @property
     def uncovered_matches(self) -> int:
         """Matching events in the gaps between windows: never seen, so never alerted."""
-        return sum(gap.matching_events for gap in self.uncovered_gaps)
+        return self.uncovered_gaps.matching_events
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: times as ISO-8601 UTC strings, rates as floats or None."""
+        """JSON-ready: times as ISO-8601 UTC strings, rates as floats or None.
+
+        Up to :data:`LISTED_AT_MOST` executions, ``executions`` lists each one; above, it gives way
+        to ``execution_runs``: ``{"executions": N, "runs": [...]}``, each run ``count`` executions
+        one interval apart from ``first_time`` to ``last_time`` (each window ``[time - lookback_s,
+        time]``) with the same ``matches``, ``alerts``, ``duplicates``, ``lost_to_cap`` and ``capped``.
+        Likewise ``uncovered.gaps`` lists every gap up to that many; above, it gives way to
+        ``uncovered.gaps_with_events`` and ``uncovered.empty_gaps``: ``{"count": N, "total_s": S}``.
+        """
         return {
             "schedule": {
                 "interval_s": self.interval_s,
@@ -166,27 +124,60 @@ class Simulation:
                 "max_s": self.malicious_delays.maximum_s,
             },
             "uncovered": {
-                "gaps": [_gap_dict(gap) for gap in self.uncovered_gaps],
+                **_gaps_dict(self.uncovered_gaps),
                 "events": self.uncovered_events,
                 "matching_events": self.uncovered_matches,
                 "before_first_window": None
                 if self.before_first_window is None
                 else _gap_dict(self.before_first_window),
             },
-            "executions": [
-                {
-                    "time": _iso(e.time_ms),
-                    "window_start": _iso(e.window_start_ms),
-                    "window_end": _iso(e.time_ms),
-                    "matches": e.matches,
-                    "alerts": e.alerts,
-                    "duplicates": e.duplicates,
-                    "lost_to_cap": e.lost_to_cap,
-                    "capped": e.capped,
-                }
-                for e in self.executions
-            ],
+            **_executions_dict(self.executions),
         }
+
+
+def _executions_dict(executions: Executions) -> dict[str, Any]:
+    if len(executions) <= LISTED_AT_MOST:
+        return {"executions": [_execution_dict(e) for e in executions]}
+    return {
+        "execution_runs": {"executions": len(executions), "runs": [_run_dict(run) for run in executions.runs]}
+    }
+
+
+def _execution_dict(e: Execution) -> dict[str, Any]:
+    return {
+        "time": _iso(e.time_ms),
+        "window_start": _iso(e.window_start_ms),
+        "window_end": _iso(e.time_ms),
+        **_outcome_dict(e),
+    }
+
+
+def _run_dict(run: ExecutionRun) -> dict[str, Any]:
+    return {
+        "first_time": _iso(run.first.time_ms),
+        "last_time": _iso(run.last.time_ms),
+        "count": run.count,
+        **_outcome_dict(run.first),
+    }
+
+
+def _outcome_dict(e: Execution) -> dict[str, Any]:
+    return {
+        "matches": e.matches,
+        "alerts": e.alerts,
+        "duplicates": e.duplicates,
+        "lost_to_cap": e.lost_to_cap,
+        "capped": e.capped,
+    }
+
+
+def _gaps_dict(gaps: UncoveredGaps) -> dict[str, Any]:
+    if len(gaps) <= LISTED_AT_MOST:
+        return {"gaps": [_gap_dict(gap) for gap in gaps]}
+    return {
+        "gaps_with_events": [_gap_dict(gap) for gap in gaps.with_events],
+        "empty_gaps": {"count": gaps.empty_count, "total_s": gaps.empty_ms // 1000},
+    }
 
 
 def _gap_dict(gap: Gap) -> dict[str, Any]:

@@ -15,12 +15,13 @@ follows Kibana's EQL executor (``eql_executor.ts``, ``build_events_query.ts``):
 Only matching documents are kept (their time, and whether they are malicious): memory grows with
 matches, not with the corpus, except that when some time can be outside every window (a look-back
 shorter than the interval, or a given ``first_run``) every event's time is kept, 8 bytes each, to
-count the events there.
+count the events there. Time grows with the matches too, not with the span the executions cover
+(``windows.py``): a corpus spanning decades, or a look-back of a century, costs what its matches
+cost, and the executions come back as runs of identical ones (``executions.py``).
 """
 
 from __future__ import annotations
 
-import itertools
 import statistics
 from array import array
 from bisect import bisect_left, bisect_right
@@ -31,8 +32,10 @@ from typing import Any
 from harness.eql.fields import field_values
 from harness.eql.matcher import Matcher
 from harness.rules import DEFAULT_MAX_SIGNALS, Rule
-from harness.schedule.result import Delays, Execution, Gap, Simulation
+from harness.schedule.gaps import Gap
+from harness.schedule.result import Delays, Simulation
 from harness.schedule.timestamps import DEFAULT_TIMESTAMP, event_time_ms
+from harness.schedule.windows import Schedule
 from harness.timestamps import to_ms
 
 __all__ = ["simulate", "simulate_rule"]
@@ -74,26 +77,12 @@ def simulate(
     corpus = _Corpus(keep_all_times)
     for seq, document in enumerate(documents):
         corpus.add(seq, document, event_time_ms(document, timestamp_field), predicate(document))
-    interval_ms, lookback_ms = interval_s * 1000, lookback_s * 1000
-    if corpus.last_ms is None:
-        runs: list[int] = [] if fixed_first is None else [fixed_first]
-    else:
-        assert corpus.first_ms is not None
-        first = corpus.first_ms + interval_ms if fixed_first is None else fixed_first
-        # Run until the latest event has been seen by every window that can hold it: the last run is
-        # the last whose window starts at or before it, and at least the first at or after it.
-        reach = (corpus.last_ms + lookback_ms - first) // interval_ms
-        count = max(0, reach, -(-(corpus.last_ms - first) // interval_ms)) + 1
-        runs = [first + k * interval_ms for k in range(count)]
+    schedule = _schedule(corpus, fixed_first, interval_s * 1000, lookback_s * 1000)
     matches = sorted(corpus.matches)  # (time, document order, malicious): EQL's ascending order
     times = [time for time, _, _ in matches]
     alerted_at: list[int | None] = [None] * len(matches)
-    executions = [
-        _execute(run, lookback_ms, max_signals, times, alerted_at, duplicates_take_slots) for run in runs
-    ]
-    gaps = _gaps(runs, lookback_ms)
-    all_times = None if corpus.all_times is None else sorted(corpus.all_times)
-    before = _before_first(runs, lookback_ms, corpus.first_ms)
+    executions = schedule.replay(times, alerted_at, max_signals=max_signals, slots=duplicates_take_slots)
+    before = _before_first(schedule, corpus.first_ms)
     return Simulation(
         interval_s=interval_s,
         lookback_s=lookback_s,
@@ -106,11 +95,12 @@ def simulate(
         hosts=len(corpus.hosts),
         first_event_ms=corpus.first_ms,
         last_event_ms=corpus.last_ms,
-        executions=tuple(executions),
+        executions=executions,
         lost_alerts=sum(1 for at in alerted_at if at is None),
         malicious_delays=_delays(matches, alerted_at),
-        uncovered_gaps=tuple(_count_in(gap, all_times, times) for gap in gaps),
-        before_first_window=None if before is None else _count_in(before, all_times, times),
+        # Gaps exist only where every event's time was kept (a look-back shorter than the interval).
+        uncovered_gaps=schedule.gaps(corpus.all_times or (), times),
+        before_first_window=None if before is None else _count_in(before, corpus.all_times, times),
     )
 
 
@@ -184,45 +174,28 @@ class _Corpus:
             self.matches.append((time, seq, "malicious" in intents))
 
 
-def _execute(
-    run: int, lookback_ms: int, max_signals: int, times: list[int], alerted_at: list[int | None], slots: bool
-) -> Execution:
-    lo, hi = bisect_left(times, run - lookback_ms), bisect_right(times, run)  # gte start, lte now
-    # With slots, the search returns the first max_signals matches, duplicates included; without,
-    # the engine reads on past duplicates until it has max_signals new alerts.
-    returned = range(lo, min(hi, lo + max_signals)) if slots else range(lo, hi)
-    alerts = duplicates = 0
-    for index in returned:
-        if alerted_at[index] is not None:
-            duplicates += 1
-        elif alerts < max_signals:
-            alerted_at[index] = run
-            alerts += 1
-    return Execution(
-        time_ms=run,
-        window_start_ms=run - lookback_ms,
-        matches=hi - lo,
-        alerts=alerts,
-        duplicates=duplicates,
-        lost_to_cap=sum(1 for index in range(lo, hi) if alerted_at[index] is None),
-        capped=hi - lo >= max_signals,
-    )
+def _schedule(corpus: _Corpus, fixed_first: int | None, interval_ms: int, lookback_ms: int) -> Schedule:
+    if corpus.last_ms is None or corpus.first_ms is None:
+        first, count = (0, 0) if fixed_first is None else (fixed_first, 1)
+    else:
+        first = corpus.first_ms + interval_ms if fixed_first is None else fixed_first
+        # Run until the latest event has been seen by every window that can hold it: the last run is
+        # the last whose window starts at or before it, and at least the first at or after it.
+        reach = (corpus.last_ms + lookback_ms - first) // interval_ms
+        count = max(0, reach, -(-(corpus.last_ms - first) // interval_ms)) + 1
+    return Schedule(first_ms=first, count=count, interval_ms=interval_ms, lookback_ms=lookback_ms)
 
 
-def _gaps(runs: list[int], lookback_ms: int) -> list[tuple[int, int]]:
-    # Between consecutive executions, (previous now, next window start) is seen by neither.
-    return [(prev, nxt - lookback_ms) for prev, nxt in itertools.pairwise(runs) if nxt - lookback_ms > prev]
-
-
-def _before_first(runs: list[int], lookback_ms: int, first_ms: int | None) -> tuple[int, int] | None:
-    if not runs or first_ms is None or first_ms >= runs[0] - lookback_ms:
+def _before_first(schedule: Schedule, first_ms: int | None) -> tuple[int, int] | None:
+    start = schedule.first_ms - schedule.lookback_ms
+    if not schedule.count or first_ms is None or first_ms >= start:
         return None
-    return (first_ms - 1, runs[0] - lookback_ms)  # open interval: starts just before the earliest event
+    return (first_ms - 1, start)  # open interval: starts just before the earliest event
 
 
-def _count_in(bounds: tuple[int, int], all_times: list[int] | None, match_times: list[int]) -> Gap:
+def _count_in(bounds: tuple[int, int], all_times: Iterable[int] | None, match_times: list[int]) -> Gap:
     start, end = bounds
-    inside = 0 if all_times is None else bisect_left(all_times, end) - bisect_right(all_times, start)
+    inside = 0 if all_times is None else sum(1 for time in all_times if start < time < end)
     matching = bisect_left(match_times, end) - bisect_right(match_times, start)
     return Gap(start_ms=start, end_ms=end, events=inside, matching_events=matching)
 
