@@ -71,6 +71,7 @@ class Solver:
         self.mapping = mapping
         self.category_field = category_field
         self._tests: dict[Expr, Callable[[Mapping[str, Any]], bool]] = {}
+        self._known_cache: dict[tuple[str, Expr, bool], list[object]] = {}
         self.matcher = Matcher(query, category_field=category_field, mapping=mapping)
 
     def holds(self, expr: Expr, document: Mapping[str, Any]) -> bool:
@@ -101,6 +102,18 @@ class Solver:
             return self.matcher.matches(document)
         except HarnessError:
             return False
+
+    def _known(self, name: str, expr: Expr, as_list: bool) -> list[object]:
+        """The fleet's values of the field's kind that satisfy ``expr``, computed once per predicate."""
+        key = (name, expr, as_list)
+        found = self._known_cache.get(key)
+        if found is None:
+            found = self._known_cache[key] = [
+                v
+                for v in known_values(kind_of(name))
+                if self.holds(expr, document_of({name: [v] if as_list else v}))
+            ]
+        return found
 
     def widths(self, branch: Branch) -> int:
         """How many witnesses cover every alternative of the branch's lists."""
@@ -172,10 +185,10 @@ class Solver:
         constructed: list[object] = []
         for atom in positive:
             constructed.extend(candidates(atom.expr, field))
-        known: list[object] = [
+        known = [
             v
-            for v in known_values(kind)
-            if all(self.holds(a.expr, document_of({field.name: v})) for a in positive)
+            for v in self._known(field.name, positive[0].expr, False)
+            if all(self.holds(a.expr, document_of({field.name: v})) for a in positive[1:])
         ]
         pool = known + constructed
         name = _name_for_path(field.name, solved)
@@ -190,15 +203,11 @@ class Solver:
     def _solve_array(
         self, field: Field, positive: Sequence[Atom], negative: Sequence[Atom], variant: bool, rank: int
     ) -> object:
-        kind = kind_of(field.name)
         elements: list[object] = []
         for atom in positive:
             if elements and self.satisfied(atom, document_of({field.name: elements})):
                 continue
-            pool: list[object] = [
-                v for v in known_values(kind) if self.holds(atom.expr, document_of({field.name: [v]}))
-            ]
-            pool += candidates(atom.expr, field)
+            pool = [*self._known(field.name, atom.expr, True), *candidates(atom.expr, field)]
             if variant:
                 pool = [case_variant(v) for v in pool] + pool
             fitting: list[object] = []
