@@ -272,8 +272,14 @@ class _Builder:
             return Rendering(source.name, "blind-spot", f"{source.name} never writes {', '.join(missing)}")
         document = _mark(source_document(values, launch, source))
         unwritable = _unwritable(values, document)
-        if unwritable and not expect:
-            return Rendering(source.name, "blind-spot", f"{source.name} cannot write {unwritable}")
+        if unwritable:
+            # The renderers write process starts and ends: another action (Defend's
+            # `already_running`) or a value no source spells is a gap of the model, not a defeat.
+            return Rendering(
+                source.name,
+                "blind-spot",
+                f"the harness does not write {unwritable} in {source.name} documents",
+            )
         if self.solver.matches(document):
             return Rendering(source.name, "alerts", "", document)
         reason = "" if not expect else _defeat(values, needed, document)
@@ -292,13 +298,14 @@ def _mark(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _unwritable(values: Mapping[str, object], document: Mapping[str, Any]) -> str:
-    """A value the launch cannot carry into the source (``host.os.type`` 'WINDOWS'), or ''."""
+    """A value of a fixed-vocabulary field the source's document does not hold, and what it holds."""
     for name, value in values.items():
         if name not in _WORDS or value is MISSING:
             continue
         wanted = value if isinstance(value, list) else [value]
-        if field_values(document, tuple(name.split("."))) != wanted:
-            return f"{name}={value!r}"
+        wrote = field_values(document, tuple(name.split(".")))
+        if wrote != wanted:
+            return f"{name} {wrote!r} where the event needs {value!r}"
     return ""
 
 

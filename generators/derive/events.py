@@ -64,7 +64,7 @@ def build_launch(values: Mapping[str, object], fleet: Fleet, label: Label, ordin
     host = fleet.hosts[host_index]
     img = _image(values, "process")
     parent_img = _image(values, "process.parent", default=_default_parent(spec))
-    args = _args(values, "process", img)
+    args = _padded(_args(values, "process", img), values.get("process.args_count"), host.os_type)
     parent_args = _args(values, "process.parent", parent_img)
     pid = 4000 + 4 * ordinal
     action = "end" if _words(values.get("event.type")) & _END_WORDS else "start"
@@ -250,6 +250,15 @@ def _args(values: Mapping[str, object], prefix: str, img: Image) -> tuple[str, .
     if line is not None:
         return tuple(split_command_line(line))
     return (img.executable,)
+
+
+def _padded(args: tuple[str, ...], count: object, os_type: str) -> tuple[str, ...]:
+    """Arguments up to the count asked for, as a shell's ``-c`` or ``/c`` and a command would add them."""
+    if not isinstance(count, int) or isinstance(count, bool) or count <= len(args) or count > 64:
+        return args
+    filler = ("-c", "true", "--") if os_type == "linux" else ("/c", "echo", "ok")
+    extra = [filler[min(i, len(filler) - 1)] for i in range(count - len(args))]
+    return (*args, *extra)
 
 
 def _command_line(values: Mapping[str, object], prefix: str, args: tuple[str, ...]) -> str:
