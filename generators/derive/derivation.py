@@ -273,13 +273,9 @@ class _Builder:
         document = _mark(source_document(values, launch, source))
         unwritable = _unwritable(values, document)
         if unwritable:
-            # The renderers write process starts and ends: another action (Defend's
-            # `already_running`) or a value no source spells is a gap of the model, not a defeat.
-            return Rendering(
-                source.name,
-                "blind-spot",
-                f"the harness does not write {unwritable} in {source.name} documents",
-            )
+            # A source spells these fields from a fixed vocabulary (its actions, its event
+            # types): an event that needs another word is one the source never writes.
+            return Rendering(source.name, "blind-spot", f"{source.name} writes {unwritable}")
         if self.solver.matches(document):
             return Rendering(source.name, "alerts", "", document)
         reason = "" if not expect else _defeat(values, needed, document)
