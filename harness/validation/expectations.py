@@ -28,10 +28,22 @@ A TOML file beside the rule (``X.toml`` -> ``X.expect.toml``)::
     status = "known-gap"
     reason = "4688 carries no PE original file name"
 
+    [diff.lost.text-attribute-monitoring]  # harness diff: a loss against an earlier version
+    where = 'process.args like "/text:*" and not process.args : "/text:*password*"'
+    status = "expected"
+    reason = "a /text: argument naming no credential is monitoring, dropped on purpose"
+
 The most specific entry wins: scenario and source, then source (a data source's
 blind spot, for every intent), then scenario, then the default for the intent.
 ``known-gap`` accepts a miss, ``known-noise`` an alert on benign activity; both need a
 reason.
+
+``[diff.lost.NAME]`` entries are read by ``harness diff`` only: an event derived from
+the two queries that the earlier version alerts on and this one does not is accepted
+when an entry's ``where`` (an EQL condition, as in a labels sidecar) selects it, in one
+of the entry's ``sources`` if it lists them. ``status`` says which kind of loss it is:
+``expected`` (the change meant it: the old alert was noise) or ``known-gap`` (a miss we
+accept); the reason is required for both.
 """
 
 from __future__ import annotations
@@ -41,15 +53,17 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.eql import Matcher, compile_query
 from harness.errors import HarnessError
 from harness.vocabulary import BackgroundScenario, Intent, Status, Verdict, choices
 
 __all__ = [
+    "AcceptedLoss",
     "Budgets",
     "Expectation",
     "ExpectationError",
@@ -92,6 +106,28 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class AcceptedLoss:
+    """``[diff.lost.NAME]``: what an earlier version alerted on that this one misses, meant or known."""
+
+    name: str
+    status: str  # expected (the change meant it) or known-gap (a miss we accept)
+    reason: str
+    where: str | None = None  # an EQL condition on the event; None: every event
+    sources: frozenset[str] | None = None  # the data sources it accepts the loss in; None: all
+    line: int | None = None
+    matcher: Matcher | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def origin(self) -> str:
+        return f"diff.lost.{self.name}"
+
+    def accepts(self, document: Mapping[str, Any], source: str) -> bool:
+        if self.sources is not None and source not in self.sources:
+            return False
+        return self.matcher is None or self.matcher.matches(document)
+
+
+@dataclass(frozen=True)
 class Budgets:
     max_false_positives_per_million: float | None = None
     min_detection_rate: float | None = None
@@ -110,6 +146,11 @@ class Expectations:
     scenario_sources: dict[tuple[str, str], Expectation] = field(default_factory=dict)
     rule: str | None = None  # the rule file the expectations belong to (rule = "..."), as written
     rule_line: int | None = None
+    lost: tuple[AcceptedLoss, ...] = ()  # [diff.lost.NAME], in the file's order
+
+    def accepted_loss(self, document: Mapping[str, Any], source: str) -> AcceptedLoss | None:
+        """The first ``[diff.lost]`` entry that accepts losing ``document`` in ``source``, or None."""
+        return next((entry for entry in self.lost if entry.accepts(document, source)), None)
 
     def expect(self, scenario: str, source: str, intent: str) -> Expectation:
         """The expected verdict for a target event of ``scenario`` seen through ``source``."""
@@ -202,7 +243,9 @@ class _Reader:
 
     def read(self, data: dict[str, Any]) -> Expectations:
         # ``rule`` names the rule file the expectations belong to; applying them to another is warned of.
-        self.only(data, {"catalogue", "defaults", "budgets", "sources", "scenarios", "rule"}, "the file")
+        self.only(
+            data, {"catalogue", "defaults", "budgets", "sources", "scenarios", "rule", "diff"}, "the file"
+        )
         rule = data.get("rule")
         if rule is not None and (not isinstance(rule, str) or not rule):
             raise self.fail("rule must be the name of the rule file these expectations belong to", "rule")
@@ -259,6 +302,7 @@ class _Reader:
             pairs,
             rule,
             None if rule is None else self.line_of("rule"),
+            self.losses(self.table(data, "diff"), known_sources),
         )
 
     def known_names(self, catalogue: str | None) -> tuple[list[str] | None, list[str] | None]:
@@ -328,6 +372,60 @@ class _Reader:
         if status != "expected" and not reason.strip():
             raise self.fail(f"{where}: a {status} needs a reason", name, where)
         return Expectation(verdict, status, reason, origin=where)
+
+    def losses(self, table: dict[str, Any], known_sources: list[str] | None) -> tuple[AcceptedLoss, ...]:
+        """``[diff.lost.NAME]`` entries: ``where`` and/or ``sources``, a status and a reason."""
+        self.only(table, {"lost"}, "[diff]")
+        lost = table.get("lost", {})
+        if not isinstance(lost, dict):
+            raise self.fail("diff.lost must be a table of named entries ([diff.lost.NAME])", "lost", "diff")
+        return tuple(self.loss(name, spec, known_sources) for name, spec in lost.items())
+
+    def loss(self, name: str, spec: Any, known_sources: list[str] | None) -> AcceptedLoss:
+        where = f"diff.lost.{name}"
+        if not isinstance(spec, dict):
+            raise self.fail(f"{where} must be a table with where, status and reason", name, "diff")
+        self.only(spec, {"where", "sources", "status", "reason"}, where)
+        status = spec.get("status")
+        if status not in (Status.EXPECTED, Status.KNOWN_GAP):
+            raise self.fail(
+                f'{where}: status must be "expected" (the change meant it) or "known-gap" (a miss we '
+                f"accept), not {status!r}",
+                "status" if "status" in spec else name,
+                where,
+            )
+        reason = spec.get("reason", "")
+        if not isinstance(reason, str) or not reason.strip():
+            raise self.fail(
+                f"{where}: an accepted loss needs a reason", "reason" if "reason" in spec else name, where
+            )
+        condition, sources = spec.get("where"), spec.get("sources")
+        if condition is None and sources is None:
+            raise self.fail(f"{where} needs where or sources, to say which losses it accepts", name, where)
+        matcher = None
+        if condition is not None:
+            if not isinstance(condition, str):
+                raise self.fail(f"{where}: where must be an EQL condition in a string", "where", where)
+            try:
+                matcher = compile_query(f"any where {condition}")
+            except HarnessError as error:
+                raise self.fail(
+                    f"{where}: where is not a valid EQL condition: {error}", "where", where
+                ) from error
+        if sources is not None:
+            if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+                raise self.fail(f"{where}: sources must be a list of data source names", "sources", where)
+            for source in sources:
+                self.known(source, known_sources, "source", where)
+        return AcceptedLoss(
+            name,
+            str(status),
+            reason,
+            condition,
+            None if sources is None else frozenset(sources),
+            self.line_of(f"[{where}]"),
+            matcher,
+        )
 
     def budgets(self, table: dict[str, Any]) -> Budgets:
         self.only(table, {"max_false_positives_per_million", "min_detection_rate"}, "[budgets]")
