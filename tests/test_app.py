@@ -94,6 +94,7 @@ def test_duckdb_scores_the_same_sources_as_the_row_engine(endpoint_only: Path, t
 
 def test_diff_judges_each_version_on_its_own_indices(endpoint_only: Path) -> None:
     result = diff(V214, endpoint_only).result
+    assert result is not None  # a catalogue's scenarios were compared
     # Everything v214 caught outside Defend, the endpoint-only copy cannot see: newly missed there.
     assert result.changed and all(c.source != "endpoint" for c in result.changed)
     assert all(c.new_alerts == 0 for c in result.changed)

@@ -1,10 +1,14 @@
-"""``validate`` and ``diff``: a rule (or two versions) judged on a corpus, in the engine that fits."""
+"""``validate`` and ``diff``: a rule (or two versions) judged on a corpus, in the engine that fits.
+
+``diff`` also compares the two queries by events derived from them (``derived_diff``),
+with or without a corpus: with no catalogue to generate one from, that is all it does.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from harness.app.corpora import (
@@ -16,9 +20,12 @@ from harness.app.corpora import (
     run_in_sql,
     sql_table,
 )
+from harness.app.derived_diff import derived_diff
 from harness.app.setup import RuleInput, RuleSetup, prepare_rule
 from harness.eql import compile_query, parse_query
+from harness.errors import UsageError
 from harness.validation import DiffResult, ValidationResult, diff_rules, run_validation
+from harness.validation.derived_diff import DerivedDiff
 from harness.vocabulary import Engine
 
 if TYPE_CHECKING:
@@ -47,15 +54,19 @@ class Validation:
 
 @dataclass(frozen=True)
 class Diff:
-    result: DiffResult
+    """The corpus diff (None when no corpus was compared), the derived diff (None with ``derived=False``)."""
+
+    result: DiffResult | None
     old: RuleSetup
     new: RuleSetup
-    engine: str
+    engine: str  # "" when no corpus was compared
     notices: list[str] = field(default_factory=list)
+    derived: DerivedDiff | None = None
 
     @property
     def passed(self) -> bool:
-        return not self.result.unaccepted_regressions
+        corpus_passed = self.result is None or not self.result.unaccepted_regressions
+        return corpus_passed and (self.derived is None or self.derived.passed)
 
 
 def _run(
@@ -136,15 +147,37 @@ def diff(
     mapping: str | None = None,
     spark_master: str = "local[*]",
     notice: Notice | None = None,
+    no_catalogue: bool = False,
+    derived: bool = True,
 ) -> Diff:
-    """How verdicts change from ``old`` to ``new`` on the same corpus, judged by NEW's expectations."""
-    new_setup = prepare_rule(new, expect=expect, catalogue=catalogue)
-    # OLD is judged on NEW's catalogue: one corpus, one set of scenarios for both.
-    shared = catalogue or (new_setup.catalogue.name if new_setup.catalogue is not None else None)
-    old_setup = prepare_rule(old, catalogue=shared)
+    """How verdicts change from ``old`` to ``new``, judged by NEW's expectations.
+
+    On a corpus (default: NEW's catalogue's scenarios), as today; and, unless ``derived``
+    is False, on events derived from the two queries. ``no_catalogue`` binds no catalogue:
+    without a corpus the queries alone are compared. So they are, with a notice, when no
+    catalogue covers NEW and no corpus was given.
+    """
+    old_setup, new_setup = _diff_setups(old, new, expect, catalogue, no_catalogue)
     chosen, spec = Engine(engine), Corpus.of(corpus)
-    if spec.generated:
-        new_setup.require_catalogue("a generated corpus")
+    notices = list(new_setup.notices)
+
+    def compare_queries() -> DerivedDiff | None:
+        return derived_diff(old_setup, new_setup, mapping=load_mapping(mapping)) if derived else None
+
+    if spec.generated and new_setup.catalogue is None:
+        if spec.profile is not None or not derived:
+            if no_catalogue:
+                raise UsageError(
+                    "--no-catalogue leaves no catalogue to generate a corpus from: give --corpus"
+                    + ("" if derived else ", or leave out --no-derived")
+                )
+            new_setup.require_catalogue("a generated corpus")
+        if not no_catalogue:
+            notices.append(
+                f"no scenario catalogue covers {new_setup.rule.path}: compared from the queries alone "
+                "(--catalogue NAME adds the corpus diff)"
+            )
+        return Diff(None, old_setup, new_setup, "", notices, compare_queries())
     opened = open_for_rule(spec)
     names = {"old_name": old_setup.label, "new_name": new_setup.label}
 
@@ -175,6 +208,26 @@ def diff(
                 new_scope=new_setup.scope,
             )
 
-    result, used, notices = _run(chosen, sql_table(chosen, opened, mapping, spark_master), in_sql, in_rows)
-    notices += opened.unused_label_notices()
-    return Diff(result, old_setup, new_setup, used, new_setup.notices + notices)
+    result, used, fallbacks = _run(chosen, sql_table(chosen, opened, mapping, spark_master), in_sql, in_rows)
+    notices += fallbacks + opened.unused_label_notices()
+    return Diff(result, old_setup, new_setup, used, notices, compare_queries())
+
+
+def _diff_setups(
+    old: RuleInput,
+    new: RuleInput,
+    expect: str | os.PathLike[str] | None,
+    catalogue: str | None,
+    no_catalogue: bool,
+) -> tuple[RuleSetup, RuleSetup]:
+    """Both versions set up; OLD is judged on NEW's catalogue: one corpus, one set of scenarios for both."""
+    if no_catalogue and catalogue is not None:
+        raise UsageError("give --catalogue NAME or --no-catalogue, not both")
+    new_setup = prepare_rule(new, expect=expect, catalogue=catalogue)
+    if no_catalogue:
+        new_setup = replace(new_setup, catalogue=None)
+    shared = catalogue or (new_setup.catalogue.name if new_setup.catalogue is not None else None)
+    old_setup = prepare_rule(old, catalogue=shared)
+    if no_catalogue:
+        old_setup = replace(old_setup, catalogue=None)
+    return old_setup, new_setup

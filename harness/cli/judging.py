@@ -99,6 +99,16 @@ def validate(
 @expect_option("NEW's expectations (default: NEW's .expect.toml).")
 @catalogue_option
 @click.option(
+    "--no-catalogue",
+    is_flag=True,
+    help="Bind no scenario catalogue: without --corpus, compare the queries alone (derived events).",
+)
+@click.option(
+    "--no-derived",
+    is_flag=True,
+    help="Leave out the events derived from the queries: the corpus diff alone, as before.",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True
 )
 @_output
@@ -114,6 +124,8 @@ def diff(
     seed: int,
     expect_path: str | None,
     catalogue: str | None,
+    no_catalogue: bool,
+    no_derived: bool,
     fmt: str,
     output: str | None,
     mapping: str | None,
@@ -121,8 +133,12 @@ def diff(
     spark_master: str,
     labels_path: str | None,
 ) -> None:
-    """How verdicts change from OLD to NEW on the same corpus (exit 1 on a regression NEW does not accept)."""
-    from harness.validation.reports.diff import diff_json, diff_markdown, print_diff
+    """How OLD and NEW differ: verdicts on a corpus, and events derived from the two queries.
+
+    Exit 1 on a corpus regression NEW's expectations do not accept, or on a derived event
+    OLD alerts on and NEW does not that no [diff.lost] entry of them accepts.
+    """
+    from harness.validation.reports.diff import print_report, report_json, report_markdown
 
     run = app.diff(
         old_path,
@@ -134,12 +150,16 @@ def diff(
         mapping=mapping,
         spark_master=spark_master,
         notice=tell,
+        no_catalogue=no_catalogue,
+        derived=not no_derived,
     )
     notice(run.notices)
     if fmt == "table" and output is None:
-        print_diff(run.result)
+        print_report(run.result, run.derived)
+    elif fmt == "json":
+        write_report(report_json(run.result, run.derived, run.old.label, run.new.label), output)
     else:
-        write_report((diff_json if fmt == "json" else diff_markdown)(run.result), output)
+        write_report(report_markdown(run.result, run.derived), output)
     sys.exit(0 if run.passed else 1)
 
 

@@ -1,4 +1,9 @@
-"""Reports for ``harness diff``: a terminal table, JSON and Markdown."""
+"""Reports for ``harness diff``: a terminal table, JSON and Markdown.
+
+The corpus part (``print_diff``, ``diff_dict``, ``diff_markdown``) is unchanged; the
+``report_*`` functions add the derived part (``derived_diff``) after it, and give it
+alone when no corpus was compared.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,20 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from harness.validation.derived_diff import DerivedDiff
 from harness.validation.diff import Change, DiffResult
+from harness.validation.reports.derived_diff import derived_dict, derived_markdown, print_derived
 from harness.validation.reports.table import console_for_reports
 
-__all__ = ["diff_dict", "diff_json", "diff_markdown", "print_diff"]
+__all__ = [
+    "diff_dict",
+    "diff_json",
+    "diff_markdown",
+    "print_diff",
+    "print_report",
+    "report_json",
+    "report_markdown",
+]
 
 
 def _label(change: Change) -> str:
@@ -105,3 +120,33 @@ def diff_markdown(result: DiffResult) -> str:
         f"{len(result.unaccepted_regressions)} not accepted.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def print_report(
+    result: DiffResult | None, derived: DerivedDiff | None, console: Console | None = None
+) -> None:
+    """The corpus diff's table, then the derived diff's."""
+    console = console or console_for_reports()
+    if result is not None:
+        print_diff(result, console)
+    if derived is not None:
+        if result is not None:
+            console.print()
+        print_derived(derived, console)
+
+
+def report_json(result: DiffResult | None, derived: DerivedDiff | None, old_name: str, new_name: str) -> str:
+    """The corpus diff's JSON with a ``derived`` key; without a corpus, ``corpus`` is null."""
+    report: dict[str, Any] = (
+        diff_dict(result) if result is not None else {"old": old_name, "new": new_name, "corpus": None}
+    )
+    if derived is not None:
+        report["derived"] = derived_dict(derived)
+    return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode()
+
+
+def report_markdown(result: DiffResult | None, derived: DerivedDiff | None) -> str:
+    parts = [diff_markdown(result)] if result is not None else []
+    if derived is not None:
+        parts.append(derived_markdown(derived))
+    return "\n".join(parts)
