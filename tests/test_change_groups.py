@@ -65,6 +65,28 @@ def test_the_same_predicates_combined_otherwise_still_tell_events_apart() -> Non
     old = parse_query('process where process.name : "a.exe" and process.args : "x"')
     new = parse_query('process where process.name : "a.exe" or process.args : "x"')
     grouper = Grouper(old, new, old_name="old", new_name="new")
-    only_name = DerivedEvent("n", "base", "", {}, (), {"process": {"name": "a.exe", "args": ["y"]}})
-    only_args = DerivedEvent("x", "base", "", {}, (), {"process": {"name": "b.exe", "args": ["x"]}})
+    values = {"process.name": "", "process.args": ""}
+    only_name = DerivedEvent("n", "base", "", values, (), {"process": {"name": "a.exe", "args": ["y"]}})
+    only_args = DerivedEvent("x", "base", "", values, (), {"process": {"name": "b.exe", "args": ["x"]}})
     assert len(group_changes(grouper, GAINED, [only_name, only_args])) == 2
+
+
+def test_a_predicate_that_holds_by_accident_of_a_fill_does_not_split_a_change() -> None:
+    old = parse_query(
+        'process where (process.name : "a.exe" or ?process.pe.original_file_name == "A.EXE") and '
+        'process.args : "x"'
+    )
+    new = parse_query(
+        'process where (process.name : "a.exe" or ?process.pe.original_file_name : "a.exe") and '
+        'process.args : "x" and not user.name : "backup*"'
+    )
+    grouper = Grouper(old, new, old_name="old", new_name="new")
+    start: dict[str, Any] = {"category": ["process"]}
+    plain = {"event": start, "process": {"name": "a.exe", "args": ["x"]}, "user": {"name": "backup1"}}
+    # The fleet gave this one a version resource: OLD's changed PE predicate holds, but
+    # process.name alone makes OLD alert, so it is not why the versions disagree.
+    image = {"name": "a.exe", "args": ["x"], "pe": {"original_file_name": "A.EXE"}}
+    signed = {"event": start, "process": image, "user": {"name": "backup2"}}
+    events = [DerivedEvent(n, "base", "", {}, (), d) for n, d in (("plain", plain), ("signed", signed))]
+    (change,) = group_changes(grouper, LOST, events)
+    assert change.why == 'of the changed predicates, only new\'s `user.name : "backup*"` holds'

@@ -2,15 +2,21 @@
 
 A derivation finds several events per change: letter-case variants, one per branch of
 an ``or`` both versions share (``process.name`` or ``process.pe.original_file_name``),
-several fills of one pattern. Two events are one change when the predicates that only
-one version has (its *changed* predicates) say the same of both, and when letter case
-either is, or is not, all that tells the versions apart on both. Predicates the
-versions share are left out of the comparison: every event either version alerts on
-satisfies them, whichever branch it takes.
+several fills of one pattern. What makes them one change is *why* the versions
+disagree on them. That is read off each event's *decisive* predicates: of the
+predicates only one version has (its changed predicates), those whose truth, flipped
+on that event alone, would make the two versions agree. ``/TEXT:*`` lost and
+``/text:name`` lost have the same decisive predicates (v214's ``/text*`` catches both,
+any of v220's alternatives would), so letter case tells them apart: the versions agree
+on ``/TEXT:*`` written in lower case and not on ``/text:name``. A predicate that holds
+by accident of the fleet's fills (a version resource, a user) is not decisive, so it
+does not split a change.
 
-A ``:`` with several patterns and an ``in`` with several values are split into one
-predicate per pattern or value, so that a change to one alternative of a list (a
-pattern added, one dropped) is a change of its own.
+Two lost (or two gained) events are one change when the same predicates are decisive
+on both, with the same truth, and letter case either is, or is not, all that tells the
+versions apart. A ``:`` with several patterns and an ``in`` with several values are
+read as an ``or`` of one predicate per pattern or value (the same under any-element
+semantics), so a pattern added to a list, or dropped, is a change of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from harness.eql import (
     Field,
     FieldMapping,
     InSet,
+    Literal,
     Match,
     Matcher,
     Not,
@@ -38,20 +45,51 @@ from harness.errors import HarnessError
 
 __all__ = ["ChangeKey", "Grouper"]
 
-# How a lost or gained event is told apart from the others: which changed predicates of
-# OLD and of NEW hold on it, and whether the versions agree on it in another letter case.
-ChangeKey = tuple[str, tuple[bool, ...], tuple[bool, ...], str]
+# What a lost or gained event's change is: the truth of each changed predicate of OLD and
+# of NEW where it is decisive (None where it is not), and the letter case, if any, in
+# which both versions alert on the event.
+ChangeKey = tuple[str, tuple[bool | None, ...], tuple[bool | None, ...], str]
 
 _FOLDS: tuple[tuple[str, Callable[[str], str]], ...] = (("lower", str.lower), ("upper", str.upper))
 
 
 @dataclass(frozen=True)
 class _Predicate:
+    """A changed predicate of one version, with that version's query made true and false in its place."""
+
     text: str
     fields: tuple[str, ...]
-    matcher: Matcher
+    test: Matcher
+    flipped: tuple[Matcher, Matcher]  # the version with this predicate replaced by false, by true
 
     def holds(self, document: Mapping[str, Any]) -> bool:
+        return _safe(self.test, document)
+
+    def alerts_if_flipped(self, document: Mapping[str, Any]) -> bool:
+        """Whether the version alerts on ``document`` when this predicate alone says the opposite."""
+        return _safe(self.flipped[not self.holds(document)], document)
+
+
+class _Version:
+    def __init__(self, query: Query, own: Sequence[str], options: dict[str, Any]) -> None:
+        self.matcher = Matcher(query, **options)
+        condition = _lists_as_or(query.condition)
+        by_text = {format_expr(e): e for e in _leaves(condition)}
+
+        def flipped(text: str, value: bool) -> Matcher:
+            return Matcher(Query(query.category, _replace(condition, text, Literal(value))), **options)
+
+        self.predicates = [
+            _Predicate(
+                text,
+                tuple(dict.fromkeys(n.name for n in walk(by_text[text]) if isinstance(n, Field))),
+                Matcher(Query(None, by_text[text]), **options),
+                (flipped(text, False), flipped(text, True)),
+            )
+            for text in own
+        ]
+
+    def alerts(self, document: Mapping[str, Any]) -> bool:
         return _safe(self.matcher, document)
 
 
@@ -70,27 +108,17 @@ class Grouper:
     ) -> None:
         self.old_name, self.new_name = old_name, new_name
         options: dict[str, Any] = {"category_field": category_field, "mapping": mapping}
-        self.old = Matcher(old, **options)
-        self.new = Matcher(new, **options)
-        old_texts = {format_expr(e): e for e in _predicates(old.condition)}
-        new_texts = {format_expr(e): e for e in _predicates(new.condition)}
-        changed_old = [t for t in old_texts if t not in new_texts]
-        changed_new = [t for t in new_texts if t not in old_texts]
+        old_texts = [format_expr(e) for e in _leaves(_lists_as_or(old.condition))]
+        new_texts = [format_expr(e) for e in _leaves(_lists_as_or(new.condition))]
+        changed_old = [t for t in dict.fromkeys(old_texts) if t not in new_texts]
+        changed_new = [t for t in dict.fromkeys(new_texts) if t not in old_texts]
         if not changed_old and not changed_new:
-            # The same predicates, combined differently: every one of them tells events apart.
-            changed_old, changed_new = list(old_texts), list(new_texts)
-        self.old_predicates = [_compile(old_texts[t], options) for t in changed_old]
-        self.new_predicates = [_compile(new_texts[t], options) for t in changed_new]
+            # The same predicates, combined differently: every one of them may tell events apart.
+            changed_old, changed_new = list(dict.fromkeys(old_texts)), list(dict.fromkeys(new_texts))
+        self.old = _Version(old, changed_old, options)
+        self.new = _Version(new, changed_new, options)
         self._fields = tuple(
-            dict.fromkeys(f for p in (*self.old_predicates, *self.new_predicates) for f in p.fields)
-        )
-
-    def key(self, direction: str, document: Mapping[str, Any]) -> ChangeKey:
-        return (
-            direction,
-            tuple(p.holds(document) for p in self.old_predicates),
-            tuple(p.holds(document) for p in self.new_predicates),
-            self._case_only(document),
+            dict.fromkeys(f for p in (*self.old.predicates, *self.new.predicates) for f in p.fields)
         )
 
     @property
@@ -98,11 +126,21 @@ class Grouper:
         """The fields the changed predicates read: what a reviewer should read first in an event."""
         return self._fields
 
-    def explain(self, key: ChangeKey, document: Mapping[str, Any]) -> str:
-        """Why the versions disagree on events of this change, in one line."""
-        _, old_holds, new_holds, fold = key
-        old_texts = _holding(self.old_predicates, old_holds)
-        new_texts = _holding(self.new_predicates, new_holds)
+    def key(self, direction: str, document: Mapping[str, Any]) -> ChangeKey:
+        """The change ``document`` (lost or gained: ``direction``) belongs to."""
+        old_decisive, new_decisive = self._decisive(document)
+        return (
+            direction,
+            tuple(p.holds(document) if p in old_decisive else None for p in self.old.predicates),
+            tuple(p.holds(document) if p in new_decisive else None for p in self.new.predicates),
+            self._case_only(document),
+        )
+
+    def explain(self, document: Mapping[str, Any]) -> str:
+        """Why the versions disagree on ``document``, in one line: its decisive predicates that hold."""
+        old_decisive, new_decisive = self._decisive(document)
+        old_texts = " and ".join(f"`{p.text}`" for p in old_decisive if p.holds(document))
+        new_texts = " and ".join(f"`{p.text}`" for p in new_decisive if p.holds(document))
         if old_texts and new_texts:
             why = f"{self.old_name}: {old_texts} holds; {self.new_name}: {new_texts} holds"
         elif old_texts or new_texts:
@@ -110,19 +148,25 @@ class Grouper:
             why = f"of the changed predicates, only {only}'s {old_texts or new_texts} holds"
         else:
             why = "no changed predicate holds: the versions combine them differently"
+        fold = self._case_only(document)
         if not fold:
             return why
         folded = _folded(document, self._fields, dict(_FOLDS)[fold])
         newly = [
             f"{name}'s `{p.text}`"
-            for name, predicates in (
-                (self.old_name, self.old_predicates),
-                (self.new_name, self.new_predicates),
-            )
-            for p in predicates
+            for name, version in ((self.old_name, self.old), (self.new_name, self.new))
+            for p in version.predicates
             if p.holds(folded) and not p.holds(document)
         ]
         return f"letter case: in {fold} case {' and '.join(newly) or 'both alert'} holds too; {why}"
+
+    def _decisive(self, document: Mapping[str, Any]) -> tuple[list[_Predicate], list[_Predicate]]:
+        """The changed predicates of each version whose truth, flipped, ends the disagreement."""
+        was, now = self.old.alerts(document), self.new.alerts(document)
+        return (
+            [p for p in self.old.predicates if p.alerts_if_flipped(document) == now],
+            [p for p in self.new.predicates if p.alerts_if_flipped(document) == was],
+        )
 
     def _case_only(self, document: Mapping[str, Any]) -> str:
         """``lower`` or ``upper`` when both versions alert on the event in that case; else ''."""
@@ -130,38 +174,51 @@ class Grouper:
             return ""
         for name, fold in _FOLDS:
             folded = _folded(document, self._fields, fold)
-            if _safe(self.old, folded) and _safe(self.new, folded):
+            if self.old.alerts(folded) and self.new.alerts(folded):
                 return name
         return ""
 
 
-def _holding(predicates: Sequence[_Predicate], holds: tuple[bool, ...]) -> str:
-    return " and ".join(f"`{p.text}`" for p, held in zip(predicates, holds, strict=True) if held)
+def _lists_as_or(node: Expr) -> Expr:
+    """``node`` with each ``:`` list and ``in`` list written as an ``or`` of single predicates."""
+    match node:
+        case And(operands=operands):
+            return And(tuple(_lists_as_or(o) for o in operands), node.span)
+        case Or(operands=operands):
+            return Or(tuple(_lists_as_or(o) for o in operands), node.span)
+        case Not(operand=operand):
+            return Not(_lists_as_or(operand), node.span)
+        case Match(patterns=patterns) if len(patterns) > 1:
+            return Or(tuple(Match(node.op, node.subject, (p,), node.span) for p in patterns), node.span)
+        case InSet(values=values) if len(values) > 1:
+            # ``not in`` is ``not (in)``: true when the field is missing, as Elasticsearch reads it.
+            each = Or(tuple(InSet(node.subject, (v,), node.insensitive, False, node.span) for v in values))
+            return Not(each, node.span) if node.negated else each
+    return node
 
 
-def _predicates(condition: Expr) -> Iterator[Expr]:
-    """The leaf predicates of ``condition`` (below ``and``, ``or``, ``not``), lists split."""
-    match condition:
+def _leaves(node: Expr) -> Iterator[Expr]:
+    """The predicates below ``and``, ``or`` and ``not``."""
+    match node:
         case And(operands=operands) | Or(operands=operands):
             for operand in operands:
-                yield from _predicates(operand)
+                yield from _leaves(operand)
         case Not(operand=operand):
-            yield from _predicates(operand)
-        case Match(patterns=patterns) if len(patterns) > 1:
-            for pattern in patterns:
-                yield Match(condition.op, condition.subject, (pattern,), condition.span)
-        case InSet(values=values) if len(values) > 1:
-            for value in values:
-                yield InSet(
-                    condition.subject, (value,), condition.insensitive, condition.negated, condition.span
-                )
+            yield from _leaves(operand)
         case _:
-            yield condition
+            yield node
 
 
-def _compile(expr: Expr, options: dict[str, Any]) -> _Predicate:
-    fields = tuple(dict.fromkeys(n.name for n in walk(expr) if isinstance(n, Field)))
-    return _Predicate(format_expr(expr), fields, Matcher(Query(None, expr), **options))
+def _replace(node: Expr, text: str, by: Expr) -> Expr:
+    """``node`` with every predicate printed as ``text`` replaced by ``by``."""
+    match node:
+        case And(operands=operands):
+            return And(tuple(_replace(o, text, by) for o in operands), node.span)
+        case Or(operands=operands):
+            return Or(tuple(_replace(o, text, by) for o in operands), node.span)
+        case Not(operand=operand):
+            return Not(_replace(operand, text, by), node.span)
+    return by if format_expr(node) == text else node
 
 
 def _folded(document: Mapping[str, Any], fields: Sequence[str], fold: Callable[[str], str]) -> dict[str, Any]:

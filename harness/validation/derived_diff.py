@@ -163,8 +163,8 @@ def group_changes(grouper: Grouper, direction: str, events: Iterable[DerivedEven
     for event in events:
         groups.setdefault(grouper.key(direction, event.document), []).append(event)
     return [
-        DerivedChange(direction, grouper.explain(key, members[0].document), tuple(members))
-        for key, members in groups.items()
+        DerivedChange(direction, grouper.explain(members[0].document), tuple(members))
+        for members in groups.values()
     ]
 
 
