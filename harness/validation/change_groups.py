@@ -179,15 +179,25 @@ class Grouper:
         return ""
 
 
-def _lists_as_or(node: Expr) -> Expr:
-    """``node`` with each ``:`` list and ``in`` list written as an ``or`` of single predicates."""
+def _map_leaves(node: Expr, change: Callable[[Expr], Expr]) -> Expr:
+    """``node`` with ``change`` applied to each predicate below ``and``, ``or`` and ``not``."""
     match node:
         case And(operands=operands):
-            return And(tuple(_lists_as_or(o) for o in operands), node.span)
+            return And(tuple(_map_leaves(o, change) for o in operands), node.span)
         case Or(operands=operands):
-            return Or(tuple(_lists_as_or(o) for o in operands), node.span)
+            return Or(tuple(_map_leaves(o, change) for o in operands), node.span)
         case Not(operand=operand):
-            return Not(_lists_as_or(operand), node.span)
+            return Not(_map_leaves(operand, change), node.span)
+    return change(node)
+
+
+def _lists_as_or(node: Expr) -> Expr:
+    """``node`` with each ``:`` list and ``in`` list written as an ``or`` of single predicates."""
+    return _map_leaves(node, _split)
+
+
+def _split(node: Expr) -> Expr:
+    match node:
         case Match(patterns=patterns) if len(patterns) > 1:
             return Or(tuple(Match(node.op, node.subject, (p,), node.span) for p in patterns), node.span)
         case InSet(values=values) if len(values) > 1:
@@ -211,14 +221,7 @@ def _leaves(node: Expr) -> Iterator[Expr]:
 
 def _replace(node: Expr, text: str, by: Expr) -> Expr:
     """``node`` with every predicate printed as ``text`` replaced by ``by``."""
-    match node:
-        case And(operands=operands):
-            return And(tuple(_replace(o, text, by) for o in operands), node.span)
-        case Or(operands=operands):
-            return Or(tuple(_replace(o, text, by) for o in operands), node.span)
-        case Not(operand=operand):
-            return Not(_replace(operand, text, by), node.span)
-    return by if format_expr(node) == text else node
+    return _map_leaves(node, lambda leaf: by if format_expr(leaf) == text else leaf)
 
 
 def _folded(document: Mapping[str, Any], fields: Sequence[str], fold: Callable[[str], str]) -> dict[str, Any]:
