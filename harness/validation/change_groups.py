@@ -71,6 +71,8 @@ class _Predicate:
 
 
 class _Version:
+    """One version's query, and its changed predicates, each ready to be flipped."""
+
     def __init__(self, query: Query, own: Sequence[str], options: dict[str, Any]) -> None:
         self.matcher = Matcher(query, **options)
         condition = _lists_as_or(query.condition)
