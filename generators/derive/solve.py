@@ -261,38 +261,39 @@ def _with_name(path: str, name: str) -> str:
 def contradiction(solver: Solver, branch: Branch) -> str | None:
     """A field whose predicates no value can satisfy together, when that is certain, as text.
 
-    Certain only where every positive predicate on the field lists literals (no wildcard,
-    regex or function): then a value must be one of them, in one of its cases, and trying
-    them all decides. Expanding ``not (a and b)`` into branches makes many such dead ends.
+    Certain only where a positive predicate on the field lists literals (no wildcard, regex
+    or function): a value must then be one of them in some letter case. Each literal is
+    tried as written and in other cases; a candidate refused only by case-sensitive
+    predicates proves nothing (a case not tried might pass), so it must be refused by a
+    case-insensitive one or the literal must be exact. Expanding ``not (a and b)`` into
+    branches makes many such dead ends.
     """
     by_field: dict[str, list[Atom]] = {}
     for atom in branch.atoms:
         if len(atom.fields) == 1:
             by_field.setdefault(atom.fields[0].name, []).append(atom)
     for name, atoms in by_field.items():
-        positive = [a for a in atoms if a.positive]
-        literals = [_literals(a.expr) for a in positive]
-        if not positive or any(found is None for found in literals):
-            continue
-        exact = any(not _insensitive(a.expr) for a in positive)
-        if not exact and not all(_insensitive(a.expr) for a in atoms):
-            continue  # a case the literals do not spell might still pass a case-sensitive exclusion
-        negative = [a for a in atoms if not a.positive]
-        if name in ARRAY_FIELDS:
-            for atom, found in zip(positive, literals, strict=True):
-                assert found is not None
-                if not any(_passes(solver, name, [v], (atom, *negative)) for v in _cased(found)):
-                    return f"{name}: {atom} and {' and '.join(map(str, negative))}"
-            continue
-        pool = [v for found in literals if found is not None for v in _cased(found)]
-        if not any(_passes(solver, name, v, atoms) for v in pool):
-            return f"{name}: " + " and ".join(map(str, atoms))
+        as_list = name in ARRAY_FIELDS
+        for atom in (a for a in atoms if a.positive):
+            found = _literals(atom.expr)
+            if found is None:
+                continue
+            # An array needs one element per positive predicate, each clear of every exclusion.
+            judged = [atom, *(a for a in atoms if not a.positive)] if as_list else atoms
+            if all(
+                _refuted(solver, name, v, judged, as_list, exact=not _insensitive(atom.expr))
+                for v in _cased(found)
+            ):
+                return f"{name}: " + " and ".join(map(str, judged))
     return None
 
 
-def _passes(solver: Solver, name: str, value: object, atoms: Sequence[Atom]) -> bool:
-    document = document_of({name: value})
-    return all(solver.satisfied(a, document) for a in atoms)
+def _refuted(
+    solver: Solver, name: str, value: object, atoms: Sequence[Atom], as_list: bool, exact: bool
+) -> bool:
+    document = document_of({name: [value] if as_list else value})
+    failing = [a for a in atoms if not solver.satisfied(a, document)]
+    return bool(failing) and (exact or any(_insensitive(a.expr) for a in failing))
 
 
 def _literals(expr: Expr) -> list[object] | None:
