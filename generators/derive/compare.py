@@ -64,18 +64,24 @@ def compare(
 ) -> QueryDiff:
     """The events that tell ``old`` and ``new`` apart, derived from the two queries alone."""
     chosen = tuple(SOURCES.values()) if sources is None else tuple(sources)
-    options = {
-        "sources": chosen,
-        "mapping": mapping,
-        "category_field": category_field,
-        "branch_cap": branch_cap,
-    }
-    old_d = derive(old, name=old_name, fleet=fleet, **options)  # type: ignore[arg-type]
-    new_d = derive(new, name=new_name, fleet=fleet, **options)  # type: ignore[arg-type]
+
+    def derived(query: Query, name: str, fills: int = 1) -> Derivation:
+        return derive(
+            query,
+            name=name,
+            sources=chosen,
+            mapping=mapping,
+            category_field=category_field,
+            branch_cap=branch_cap,
+            fleet=fleet,
+            fills=fills,
+        )
+
+    old_d, new_d = derived(old, old_name), derived(new, new_name)
     lost_q = _without(old, new)
     gained_q = _without(new, old)
-    lost_d = derive(lost_q, name=f"{old_name}-not-{new_name}", fleet=fleet, fills=fills, **options)  # type: ignore[arg-type]
-    gained_d = derive(gained_q, name=f"{new_name}-not-{old_name}", fleet=fleet, fills=fills, **options)  # type: ignore[arg-type]
+    lost_d = derived(lost_q, f"{old_name}-not-{new_name}", fills)
+    gained_d = derived(gained_q, f"{new_name}-not-{old_name}", fills)
     judge = _Judge(old, new, mapping, category_field)
     lost = judge.crossings("lost", (*lost_d.witnesses, *old_d.witnesses), reverse=False)
     gained = judge.crossings("gained", (*gained_d.witnesses, *new_d.witnesses), reverse=True)

@@ -51,6 +51,8 @@ class Witness:
     needed: tuple[str, ...]  # the fields its branch requires a value of
     document: dict[str, Any] = field(compare=False, repr=False)
     renderings: tuple[Rendering, ...] = ()
+    alternative: int = 0  # which pattern or value of the branch's lists it covers
+    case_variant: bool = False  # its values in another letter case, for case-insensitive operators
 
     def summary(self) -> str:
         return describe(self.values)
@@ -191,7 +193,7 @@ class _Builder:
                 )
                 if rank:
                     label += f", fill {rank}"
-                witness = self._witness(branch, solution.values, label)
+                witness = self._witness(branch, solution.values, label, solution)
                 if witness is None:
                     continue
                 found = True
@@ -206,9 +208,11 @@ class _Builder:
             if optional.name in required or optional.name in solution.values:
                 continue
             values = {**solution.values, optional.name: MISSING}
-            self._witness(branch, values, f"without ?{optional.name}")
+            self._witness(branch, values, f"without ?{optional.name}", solution)
 
-    def _witness(self, branch: Branch, values: dict[str, object], variant: str) -> Witness | None:
+    def _witness(
+        self, branch: Branch, values: dict[str, object], variant: str, solution: Solution | None = None
+    ) -> Witness | None:
         key = describe(values)
         if key in self._seen:
             return None
@@ -224,7 +228,17 @@ class _Builder:
         renderings = tuple(
             self._render(values, launch, source, needed, expect=True) for source in self.sources
         )
-        witness = Witness(wid, branch.index, variant, values, needed, _mark(document), renderings)
+        witness = Witness(
+            wid,
+            branch.index,
+            variant,
+            values,
+            needed,
+            _mark(document),
+            renderings,
+            alternative=solution.alternative if solution else 0,
+            case_variant=solution.case_variant if solution else False,
+        )
         self.witnesses.append(witness)
         return witness
 
