@@ -165,6 +165,8 @@ class Solver:
             return None
         if field.name in ARRAY_FIELDS:
             return self._solve_array(field, positive, negative, variant, rank)
+        if all(_literals(a.expr) is not None for a in positive):
+            rank = 0  # literals leave nothing to vary but case: later fills vary the patterns only
         pool = self._pool(field, positive, solved)
         if variant:
             pool = [case_variant(v) for v in pool] + pool
@@ -211,15 +213,16 @@ class Solver:
             if variant:
                 pool = [case_variant(v) for v in pool] + pool
             fitting: list[object] = []
+            wanted = 0 if _literals(atom.expr) is not None else rank
             for value in dict.fromkeys(pool):
                 single = document_of({field.name: [value]})
                 if self.satisfied(atom, single) and all(self.satisfied(n, single) for n in negative):
                     fitting.append(value)
-                    if len(fitting) > rank:
+                    if len(fitting) > wanted:
                         break
             if not fitting:
                 return None
-            elements.append(fitting[min(rank, len(fitting) - 1)])
+            elements.append(fitting[min(wanted, len(fitting) - 1)])
         document = document_of({field.name: elements})
         if all(self.satisfied(a, document) for a in (*positive, *negative)):
             return elements
