@@ -14,6 +14,7 @@ from harness.cli.options import (
     catalogue_option,
     corpus_from,
     corpus_options,
+    derived_option,
     engine_option,
     expect_option,
     labels_option,
@@ -53,6 +54,10 @@ def _json(value: Any) -> str:
 @mapping_option
 @engine_option(spark=True)
 @labels_option
+@derived_option(
+    "Leave out the witnesses and near misses derived from RULE's query (judged by default, apart "
+    "from the corpus; a rule no catalogue covers is judged on them alone)."
+)
 def validate(
     rule_path: str,
     corpus_path: str | None,
@@ -67,8 +72,13 @@ def validate(
     engine: str,
     spark_master: str,
     labels_path: str | None,
+    no_derived: bool,
 ) -> None:
-    """Run RULE over a labelled corpus and check it against its expectations (exit 1 on a violation)."""
+    """Run RULE over a labelled corpus and check it against its expectations (exit 1 on a violation).
+
+    The scenarios derived from RULE's query are judged too: every witness must alert in each
+    source the rule reads that writes the fields it needs, every near miss stay silent.
+    """
     from harness.validation.reports import print_table, to_json, to_junit, to_markdown
 
     run = app.validate(
@@ -80,6 +90,7 @@ def validate(
         mapping=mapping,
         spark_master=spark_master,
         notice=tell,
+        derived=not no_derived,
     )
     notice(run.notices)
     if fmt == "table" and output is None:
