@@ -216,17 +216,24 @@ def simulate(
 @catalogue_option
 @seed_option("Seed of the scenarios corpus.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def mutate(rule_path: str, expect_path: str | None, catalogue: str | None, seed: int, as_json: bool) -> None:
+@derived_option(
+    "Judge mutants on the scenario catalogue alone, without the scenarios derived from the query."
+)
+def mutate(
+    rule_path: str, expect_path: str | None, catalogue: str | None, seed: int, as_json: bool, no_derived: bool
+) -> None:
     """Mutation-test RULE's expectation suite: how many small query changes would it catch?
 
     Each mutant (a conjunct or branch dropped, ':' and '==' swapped, a wildcard dropped, a
     constant upper-cased, a predicate negated, 'and'/'or' swapped) runs over the scenario
-    catalogue; it is killed when the expectations report something the original does not.
+    catalogue and the scenarios derived from the original query; it is killed when the
+    expectations report something the original does not. The score is given with the
+    catalogue, with the derived scenarios, and with both.
     """
     from harness.mutation import print_mutation_report
     from harness.validation.reports.table import console_for_reports
 
-    result = app.mutate(rule_path, expect=expect_path, catalogue=catalogue, seed=seed)
+    result = app.mutate(rule_path, expect=expect_path, catalogue=catalogue, seed=seed, derived=not no_derived)
     if as_json:
         click.echo(_json(result.as_dict()), nl=False)
         return
