@@ -2,6 +2,10 @@
 
 The battery, added to whatever else pytest collected:
 
+* one test per witness and near miss derived from the rule's query, in each source the
+  rule's indices read (``derived[b0w0-endpoint]``): the witness alerts, the near miss
+  stays silent; a blind spot (the source never writes a field the witness needs) is
+  skipped with its reason; ``--no-derived`` leaves them out;
 * one test per scenario of the rule's catalogue (``--catalogue``, or the one its
   expectations name), driven by Hypothesis: for every event drawn from the scenario in
   any source the rule's indices read, the rule's verdict equals the expectation; a
@@ -9,9 +13,9 @@ The battery, added to whatever else pytest collected:
 * the golden-corpus regression: every expectation holds on the scenarios corpus (seed 7);
 * the budgets, on a generated fleet corpus.
 
-A rule that no catalogue covers gets no battery: the run stops with one line saying so
-and what to do, instead of judging the rule on another technique's scenarios. Every
-run goes through the application layer (:mod:`harness.app`), as the CLI's do.
+A rule that no catalogue covers gets the derived tests alone, never another technique's
+scenarios; with ``--no-derived`` as well, the run stops with one line saying so and what
+to do. Every run goes through the application layer (:mod:`harness.app`), as the CLI's do.
 
 Fixtures for tests of your own: ``rule``, ``matcher``, ``expectations``,
 ``golden_corpus`` and the strategies ``malicious_events``, ``benign_events``,
@@ -43,6 +47,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--catalogue", metavar="NAME", help="Scenario catalogue (default: the one the expectations name)."
     )
     group.addoption(
+        "--no-derived",
+        action="store_true",
+        help="Leave out the tests derived from the rule's query (witnesses and near misses).",
+    )
+    group.addoption(
         "--rule-examples",
         type=int,
         default=_EXAMPLES,
@@ -67,16 +76,21 @@ class _Context:
     """What the battery needs, loaded once per session."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from harness.app import prepare_rule
+        from harness.app import derived_result, derived_suite, prepare_rule
         from harness.eql import compile_query
         from harness.errors import HarnessError
 
         rule_path = config.getoption("--rule")
+        derived = not config.getoption("--no-derived")
         try:
             self.setup = prepare_rule(
                 rule_path, expect=config.getoption("--expect"), catalogue=config.getoption("--catalogue")
             )
-            self.catalogue = self.setup.require_catalogue("the pytest battery")
+            if not derived:
+                self.setup.require_catalogue("the pytest battery")
+            self.catalogue = self.setup.catalogue
+            # Judged once, through the application layer: each test reports one case in one source.
+            self.derived = derived_result(self.setup, derived_suite(self.setup)) if derived else None
         except HarnessError as error:
             raise pytest.UsageError(str(error)) from error
         self.rule = self.setup.rule
@@ -128,6 +142,19 @@ def pytest_collection_modifyitems(
         return
     context = _context(config)
     name = Path(str(config.getoption("--rule"))).stem
+    if context.derived is not None:
+        for outcome in context.derived.outcomes:
+            key = f"{outcome.case.key}-{outcome.source}"
+            items.append(
+                _BatteryItem.from_parent(
+                    session,
+                    name=f"{name}::derived[{key}]",
+                    description=f"derived {outcome.case.kind} {outcome.case.key} in {outcome.source}",
+                    check=partial(_derived_check, context, outcome),
+                )
+            )
+    if context.catalogue is None:
+        return
     for scenario in context.catalogue.scenarios.values():
         items.append(
             _BatteryItem.from_parent(
@@ -152,6 +179,22 @@ def pytest_collection_modifyitems(
     )
 
 
+def _derived_check(context: _Context, outcome: Any) -> None:
+    """One derived case in one source: a blind spot is skipped, a violation fails with the document."""
+    if outcome.blind_spot:
+        pytest.skip(f"blind spot: {outcome.reason}")
+    if outcome.violation:
+        did = "stayed silent" if outcome.alerted is False else "alerted"
+        raise BatteryError(
+            f"derived {outcome.case.kind} {outcome.case.key} in {outcome.source}: expected "
+            f"{outcome.expectation.verdict}, the rule {did}\n"
+            f"why: {outcome.explanation()}\n"
+            f"query: {context.matcher.query}\n"
+            f"the case: {outcome.case.summary}\n"
+            f"the document:\n{json.dumps(outcome.document, indent=2)}"
+        )
+
+
 def _scenario_check(context: _Context, scenario: str) -> Callable[[], None]:
     def check() -> None:
         from hypothesis import HealthCheck, given, settings
@@ -160,7 +203,7 @@ def _scenario_check(context: _Context, scenario: str) -> Callable[[], None]:
 
         scope = context.setup.scope
 
-        @given(process_events(catalogue=context.catalogue, scenario=scenario))
+        @given(process_events(catalogue=_catalogue(context), scenario=scenario))
         @settings(
             max_examples=context.examples,
             deadline=None,
@@ -198,7 +241,8 @@ def _golden_check(context: _Context) -> None:
         context.rule,
         Corpus(profile=Profile.SCENARIOS, seed=DEFAULT_SEED),
         expect=context.setup.expectations_path,
-        catalogue=context.catalogue.name,
+        catalogue=_catalogue(context).name,
+        derived=False,  # judged by the derived tests, one case each
     ).result
     if result.violations:
         lines = [
@@ -216,11 +260,19 @@ def _budget_check(context: _Context) -> None:
         context.rule,
         Corpus(profile=Profile.FLEET, events=context.budget_events, seed=DEFAULT_SEED),
         expect=context.setup.expectations_path,
-        catalogue=context.catalogue.name,
+        catalogue=_catalogue(context).name,
+        derived=False,
     ).result
     failed = [c for c in result.budget_checks if not c.passed]
     if failed:
         raise BatteryError("; ".join(f"{c.name}: {c.actual} against a limit of {c.limit}" for c in failed))
+
+
+def _catalogue(context: _Context) -> Any:
+    """The rule's catalogue; a test that needs one is skipped, saying why, for a rule none covers."""
+    if context.catalogue is None:
+        pytest.skip(f"{context.rule.path}: no scenario catalogue covers this rule (give --catalogue NAME)")
+    return context.catalogue
 
 
 @pytest.fixture
@@ -247,7 +299,9 @@ def golden_corpus(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
     from harness.app.analysis import scenario_documents
     from harness.vocabulary import DEFAULT_SEED
 
-    return scenario_documents(_context(request.config).setup, DEFAULT_SEED, "the golden corpus")
+    context = _context(request.config)
+    _catalogue(context)
+    return scenario_documents(context.setup, DEFAULT_SEED, "the golden corpus")
 
 
 @pytest.fixture
@@ -255,7 +309,7 @@ def malicious_events(request: pytest.FixtureRequest) -> Any:
     """A strategy factory over the rule's catalogue: ``malicious_events(source=None)``."""
     from generators.strategies import malicious_events as strategy
 
-    return partial(strategy, catalogue=_context(request.config).catalogue)
+    return partial(strategy, catalogue=_catalogue(_context(request.config)))
 
 
 @pytest.fixture
@@ -263,7 +317,7 @@ def benign_events(request: pytest.FixtureRequest) -> Any:
     """A strategy factory over the rule's catalogue: ``benign_events(source=None, background=True)``."""
     from generators.strategies import benign_events as strategy
 
-    return partial(strategy, catalogue=_context(request.config).catalogue)
+    return partial(strategy, catalogue=_catalogue(_context(request.config)))
 
 
 @pytest.fixture
@@ -271,4 +325,4 @@ def scenario_events(request: pytest.FixtureRequest) -> Any:
     """A strategy factory: ``scenario_events(scenario=None, source=None, intent=None)`` over the catalogue."""
     from generators.strategies import process_events
 
-    return partial(process_events, catalogue=_context(request.config).catalogue)
+    return partial(process_events, catalogue=_catalogue(_context(request.config)))

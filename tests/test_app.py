@@ -104,11 +104,15 @@ def test_diff_judges_each_version_on_its_own_indices(endpoint_only: Path) -> Non
 def test_a_rule_no_catalogue_covers_is_not_scored_on_another_rules_scenarios(tmp_path: Path) -> None:
     rule = tmp_path / "vssadmin.toml"
     shutil.copy(V214, rule)  # no .expect.toml beside it: nothing binds it to a catalogue
+    run = validate(rule)  # its derived scenarios, never the AppCmd catalogue
+    assert not run.result.corpus_run and not run.result.cells and run.result.derived is not None
     with pytest.raises(NoCatalogueError, match="no scenario catalogue covers this rule"):
-        validate(rule)
-    code, out, err = _cli("validate", str(rule))
+        validate(rule, derived=False)
+    code, out, err = _cli("validate", str(rule), "--no-derived")
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and "--catalogue NAME" in err
+    with pytest.raises(NoCatalogueError, match="no scenario catalogue covers this rule"):
+        validate(rule, Corpus(profile=Profile.SCENARIOS))  # asked for by name: it would be another rule's
     assert validate(rule, catalogue="appcmd").result.judged > 0  # the user asked
 
 
@@ -122,10 +126,12 @@ def test_a_rule_no_catalogue_covers_is_not_scored_on_another_rules_scenarios(tmp
         "windows/credential_access_iis_apppoolsa_pwd_appcmd.toml",
     ],
 )
-def test_elastics_rules_without_a_catalogue_get_one_line(name: str) -> None:
+def test_elastics_rules_without_a_catalogue_are_judged_on_their_derived_scenarios(name: str) -> None:
     code, out, err = _cli("validate", str(SHARED_RULES / name))
-    assert code == 2 and "appcmd-" not in out + err
-    assert err.count("\n") == 1 and "no scenario catalogue covers this rule" in err
+    assert code in (0, 1) and "appcmd-" not in out + err
+    assert "judged on its derived scenarios" in out and "derived, per source" in out
+    code, _, err = _cli("validate", str(SHARED_RULES / name), "--no-derived")
+    assert code == 2 and err.count("\n") == 1 and "no scenario catalogue covers this rule" in err
 
 
 def test_a_labelled_corpus_needs_no_catalogue(tmp_path: Path) -> None:

@@ -169,10 +169,34 @@ def test_mutate_command_reports_the_score_and_survivors() -> None:
     from harness.cli import main
 
     rule = Path(__file__).resolve().parents[1] / "rules" / "iis_appcmd_password_dumped_v214.toml"
-    result = CliRunner().invoke(main, ["mutate", str(rule), "--json"])
+    result = CliRunner().invoke(main, ["mutate", str(rule), "--json", "--no-derived"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert (report["killed"], report["mutants"]) == (21, 25)
     assert len(report["survivors"]) == 4
-    table = CliRunner().invoke(main, ["mutate", str(rule)])
+    table = CliRunner().invoke(main, ["mutate", str(rule), "--no-derived"])
     assert "21 of 25 mutants killed, score 84%" in table.stdout
+    assert "both" not in table.stdout  # the catalogue alone: one score
+
+
+def test_mutate_scores_the_catalogue_the_derived_scenarios_and_both() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    rule = Path(__file__).resolve().parents[1] / "rules" / "iis_appcmd_password_dumped_v214.toml"
+    report = json.loads(CliRunner().invoke(main, ["mutate", str(rule), "--json"]).stdout)
+    assert report["suites"] == ["catalogue", "derived"]
+    assert {name: s["killed"] for name, s in report["scores"].items()} == {
+        "catalogue": 21,
+        "derived": 20,
+        "both": 22,
+    }
+    assert report["killed"] == 22  # the headline is what the whole suite catches
+    by_derived_only = [m["description"] for m in report["killed_mutants"] if m["killed_by"] == ["derived"]]
+    assert by_derived_only == ['drop conjunct process.args : "list"']  # the near miss "lis" kills it
+    table = CliRunner().invoke(main, ["mutate", str(rule)]).stdout
+    scores = "the catalogue: 21 of 25 (84%); the derived scenarios: 20 of 25 (80%); both: 22 of 25 (88%)"
+    assert scores in table

@@ -15,6 +15,16 @@ ROOT = Path(__file__).resolve().parents[1]
 FAST = ("--rule-examples", "3", "--rule-budget-events", "3000", "-p", "no:cacheprovider")
 
 
+def _derived_counts(rule: Path) -> tuple[int, int]:
+    """(judged, blind spots): the derived tests the battery runs and the ones it skips."""
+    from harness.app import derived_result, derived_suite, prepare_rule
+
+    setup = prepare_rule(rule)
+    outcomes = derived_result(setup, derived_suite(setup)).outcomes
+    blind = sum(1 for o in outcomes if o.blind_spot)
+    return len(outcomes) - blind, blind
+
+
 def test_battery_passes_for_a_rule_that_meets_its_expectations(pytester: pytest.Pytester) -> None:
     shutil.copy(ROOT / "rules" / "iis_appcmd_password_dumped_v220.toml", pytester.path / "my_rule.toml")
     shutil.copy(
@@ -22,6 +32,17 @@ def test_battery_passes_for_a_rule_that_meets_its_expectations(pytester: pytest.
     )
     result = pytester.runpytest_subprocess("--rule", "my_rule.toml", *FAST)
 
+    judged, blind = _derived_counts(pytester.path / "my_rule.toml")
+    assert judged > 0 and blind > 0
+    result.assert_outcomes(passed=len(SCENARIOS) + 2 + judged, skipped=blind)
+
+
+def test_no_derived_leaves_the_catalogue_battery(pytester: pytest.Pytester) -> None:
+    shutil.copy(ROOT / "rules" / "iis_appcmd_password_dumped_v220.toml", pytester.path / "my_rule.toml")
+    shutil.copy(
+        ROOT / "rules" / "iis_appcmd_password_dumped_v220.expect.toml", pytester.path / "my_rule.expect.toml"
+    )
+    result = pytester.runpytest_subprocess("--rule", "my_rule.toml", "--no-derived", *FAST)
     result.assert_outcomes(passed=len(SCENARIOS) + 2)
 
 
@@ -72,11 +93,41 @@ def test_without_rule_the_plugin_adds_nothing(pytester: pytest.Pytester) -> None
     result.assert_outcomes(passed=1)
 
 
-def test_a_rule_no_catalogue_covers_gets_one_line_not_another_rules_battery(
+def test_a_rule_no_catalogue_covers_gets_its_derived_battery_not_another_rules(
     pytester: pytest.Pytester,
 ) -> None:
     shutil.copy(ROOT / "tests" / "data" / "rules" / "historical_slash_list.toml", pytester.path / "old.toml")
-    result = pytester.runpytest_subprocess("--rule", "old.toml", *FAST)
+    result = pytester.runpytest_subprocess("--rule", "old.toml", "-v", "-rs", *FAST)
+    judged, blind = _derived_counts(pytester.path / "old.toml")
+    result.assert_outcomes(passed=judged, skipped=blind)
+    result.stdout.fnmatch_lines(
+        [
+            "*old::derived?b0w0-endpoint? PASSED*",  # ? for the brackets, which fnmatch reads as a class
+            "*old::derived?b0w0n*-sysmon-winlogbeat? PASSED*",
+            "*SKIPPED*blind spot: * never writes process.pe.original_file_name*",
+        ]
+    )
+    assert "appcmd-list-apppool" not in result.stdout.str()
+
+
+def test_without_derived_tests_a_rule_no_catalogue_covers_gets_one_line(pytester: pytest.Pytester) -> None:
+    shutil.copy(ROOT / "tests" / "data" / "rules" / "historical_slash_list.toml", pytester.path / "old.toml")
+    result = pytester.runpytest_subprocess("--rule", "old.toml", "--no-derived", *FAST)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*no scenario catalogue covers this rule*--catalogue NAME*"])
-    assert "appcmd-list-apppool" not in result.stdout.str()
+
+
+def test_a_derived_witness_a_source_defeats_fails_with_the_reason_and_the_document(
+    pytester: pytest.Pytester,
+) -> None:
+    shutil.copy(ROOT / "tests" / "data" / "rules" / "sc_create_not_system.toml", pytester.path / "sc.toml")
+    result = pytester.runpytest_subprocess("--rule", "sc.toml", "-k", "b0w0-sysmon", *FAST)
+    result.assert_outcomes(failed=2)  # Sysmon through Winlogbeat, and Sysmon 9
+    result.stdout.fnmatch_lines(
+        [
+            "*derived witness b0w0 in sysmon-winlogbeat: expected alert, the rule stayed silent*",
+            "*why: user.id: sysmon-winlogbeat wrote 'S-1-5-18', the witness has 'S-1-5-21-*",
+            '*query: process where * not user.id : "S-1-5-18"*',
+            '*"origin": "derived"*',
+        ]
+    )

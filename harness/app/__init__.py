@@ -13,6 +13,7 @@ lookup live here and nowhere else.
 
 from harness.app.analysis import Proposals, Scheduled, mutate, propose, simulate
 from harness.app.corpora import Corpus
+from harness.app.derived import derived_result, derived_suite
 from harness.app.report import bench, bench_parquet, report
 from harness.app.setup import RuleSetup, find_catalogue, prepare_rule
 from harness.app.validation import Diff, Validation, diff, validate
@@ -26,6 +27,8 @@ __all__ = [
     "Validation",
     "bench",
     "bench_parquet",
+    "derived_result",
+    "derived_suite",
     "diff",
     "find_catalogue",
     "mutate",

@@ -98,13 +98,22 @@ def mutate(
     expect: str | os.PathLike[str] | None = None,
     catalogue: str | None = None,
     seed: int = DEFAULT_SEED,
+    derived: bool = True,
 ) -> MutationReport:
-    """Mutation-test ``rule``'s expectation suite over its catalogue's scenarios."""
+    """Mutation-test ``rule``'s expectation suite over its catalogue's scenarios and its derived ones.
+
+    A rule no catalogue covers is judged on its derived scenarios alone; with
+    ``derived=False`` it needs a catalogue, as before.
+    """
+    from harness.app.derived import derived_suite
     from harness.mutation import mutation_test
 
     setup = prepare_rule(rule, expect=expect, catalogue=catalogue)
-    documents = [d for d in scenario_documents(setup, seed, "mutation testing") if setup.scope.reads(d)]
-    return mutation_test(setup.rule, setup.expectations, documents, scope=setup.scope)
+    documents = None
+    if setup.catalogue is not None or not derived:
+        documents = [d for d in scenario_documents(setup, seed, "mutation testing") if setup.scope.reads(d)]
+    suite = derived_suite(setup) if derived else None
+    return mutation_test(setup.rule, setup.expectations, documents, scope=setup.scope, derived=suite)
 
 
 def propose(

@@ -26,9 +26,10 @@ from harness.eql import compile_query, parse_query
 from harness.errors import UsageError
 from harness.validation import DiffResult, ValidationResult, diff_rules, run_validation
 from harness.validation.derived_diff import DerivedDiff
-from harness.vocabulary import Engine
+from harness.vocabulary import Engine, Profile
 
 if TYPE_CHECKING:
+    from harness.validation.derived import DerivedResult
     from harness.validation.tables import EventTable
 
 __all__ = ["Diff", "Validation", "diff", "validate"]
@@ -98,12 +99,23 @@ def validate(
     mapping: str | None = None,
     spark_master: str = "local[*]",
     notice: Notice | None = None,
+    derived: bool = True,
 ) -> Validation:
-    """Run ``rule`` over ``corpus`` (default: its catalogue's scenarios) against its expectations."""
+    """Run ``rule`` over ``corpus`` (default: its catalogue's scenarios) against its expectations.
+
+    With ``derived`` (the default) the scenarios derived from the query are judged too,
+    apart from the corpus; a rule no catalogue covers is then judged on them alone (or
+    with fleet background, for its noise, when ``corpus`` asks for the fleet profile).
+    """
     setup = prepare_rule(rule, expect=expect, catalogue=catalogue)
     chosen, spec = Engine(engine), Corpus.of(corpus)
-    if spec.generated:
-        setup.require_catalogue("a generated corpus")
+    fields = load_mapping(mapping)
+    if _derived_alone(setup, spec, derived):
+        sql_table(chosen, open_for_rule(spec), mapping, spark_master)  # a SQL engine still needs a corpus
+        judged = _judge_derived(setup, fields, chosen)
+        notices = setup.notices + _derived_notices(setup, judged)
+        return Validation(_derived_only(setup, judged), setup, row_engine(chosen), notices)
+    derived_run = _judge_derived(setup, fields, chosen) if derived else None
     opened = open_for_rule(spec)
 
     def in_sql(table: EventTable) -> ValidationResult:
@@ -119,7 +131,7 @@ def validate(
         )
 
     def in_rows() -> ValidationResult:
-        matcher = compile_query(setup.rule.query, mapping=load_mapping(mapping), engine=row_engine(chosen))
+        matcher = compile_query(setup.rule.query, mapping=fields, engine=row_engine(chosen))
         with opened.placing_errors():
             return run_validation(
                 matcher,
@@ -132,8 +144,56 @@ def validate(
             )
 
     result, used, notices = _run(chosen, sql_table(chosen, opened, mapping, spark_master), in_sql, in_rows)
+    result.derived = derived_run
     notices += opened.unused_label_notices()
-    return Validation(result, setup, used, setup.notices + notices)
+    return Validation(result, setup, used, setup.notices + notices + _derived_notices(setup, derived_run))
+
+
+def _derived_alone(setup: RuleSetup, spec: Corpus, derived: bool) -> bool:
+    """Whether the derived scenarios are all there is to judge: a generated corpus and no catalogue.
+
+    The scenarios and mixed profiles run a catalogue's scenarios, which would be another rule's;
+    the fleet profile without one is background, for the rule's noise.
+    """
+    if not spec.generated or setup.catalogue is not None or spec.profile == Profile.FLEET:
+        return False
+    if not derived or spec.profile is not None:
+        setup.require_catalogue("a generated corpus")
+    return True
+
+
+def _judge_derived(setup: RuleSetup, fields: object, engine: Engine) -> DerivedResult:
+    from harness.app.derived import derived_result, derived_suite
+
+    return derived_result(
+        setup, derived_suite(setup, mapping=fields), mapping=fields, engine=row_engine(engine)
+    )
+
+
+def _derived_only(setup: RuleSetup, derived: DerivedResult) -> ValidationResult:
+    """A rule no catalogue covers, on a generated corpus: its derived scenarios are all there is to judge."""
+    result = ValidationResult(
+        setup.rule.name,
+        setup.rule.version,
+        str(parse_query(setup.rule.query)),
+        "",
+        setup.expectations,
+        scope=setup.scope,
+        corpus_run=False,
+    )
+    result.derived = derived
+    return result
+
+
+def _derived_notices(setup: RuleSetup, derived: DerivedResult | None) -> list[str]:
+    """A ``[derived]`` entry that names no case of this derivation: the solver or the rule moved on."""
+    if derived is None or setup.expectations_path is None:
+        return []
+    return [
+        f"{setup.expectations_path}: [{origin}] matches no derived case of this rule: check its name in "
+        "the report"
+        for origin in derived.unused_entries
+    ]
 
 
 def diff(

@@ -14,6 +14,7 @@ from harness.cli.options import (
     catalogue_option,
     corpus_from,
     corpus_options,
+    derived_option,
     engine_option,
     expect_option,
     labels_option,
@@ -53,6 +54,10 @@ def _json(value: Any) -> str:
 @mapping_option
 @engine_option(spark=True)
 @labels_option
+@derived_option(
+    "Leave out the witnesses and near misses derived from RULE's query (judged by default, apart "
+    "from the corpus; a rule no catalogue covers is judged on them alone)."
+)
 def validate(
     rule_path: str,
     corpus_path: str | None,
@@ -67,8 +72,13 @@ def validate(
     engine: str,
     spark_master: str,
     labels_path: str | None,
+    no_derived: bool,
 ) -> None:
-    """Run RULE over a labelled corpus and check it against its expectations (exit 1 on a violation)."""
+    """Run RULE over a labelled corpus and check it against its expectations (exit 1 on a violation).
+
+    The scenarios derived from RULE's query are judged too: every witness must alert in each
+    source the rule reads that writes the fields it needs, every near miss stay silent.
+    """
     from harness.validation.reports import print_table, to_json, to_junit, to_markdown
 
     run = app.validate(
@@ -80,6 +90,7 @@ def validate(
         mapping=mapping,
         spark_master=spark_master,
         notice=tell,
+        derived=not no_derived,
     )
     notice(run.notices)
     if fmt == "table" and output is None:
@@ -225,17 +236,24 @@ def simulate(
 @catalogue_option
 @seed_option("Seed of the scenarios corpus.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def mutate(rule_path: str, expect_path: str | None, catalogue: str | None, seed: int, as_json: bool) -> None:
+@derived_option(
+    "Judge mutants on the scenario catalogue alone, without the scenarios derived from the query."
+)
+def mutate(
+    rule_path: str, expect_path: str | None, catalogue: str | None, seed: int, as_json: bool, no_derived: bool
+) -> None:
     """Mutation-test RULE's expectation suite: how many small query changes would it catch?
 
     Each mutant (a conjunct or branch dropped, ':' and '==' swapped, a wildcard dropped, a
     constant upper-cased, a predicate negated, 'and'/'or' swapped) runs over the scenario
-    catalogue; it is killed when the expectations report something the original does not.
+    catalogue and the scenarios derived from the original query; it is killed when the
+    expectations report something the original does not. The score is given with the
+    catalogue, with the derived scenarios, and with both.
     """
     from harness.mutation import print_mutation_report
     from harness.validation.reports.table import console_for_reports
 
-    result = app.mutate(rule_path, expect=expect_path, catalogue=catalogue, seed=seed)
+    result = app.mutate(rule_path, expect=expect_path, catalogue=catalogue, seed=seed, derived=not no_derived)
     if as_json:
         click.echo(_json(result.as_dict()), nl=False)
         return

@@ -20,6 +20,7 @@ __all__ = [
     "catalogue_option",
     "corpus_from",
     "corpus_options",
+    "derived_option",
     "engine_option",
     "expect_option",
     "labels_option",
@@ -123,6 +124,11 @@ catalogue_option = click.option(
     help="Scenario catalogue to judge the rule on (default: the one its expectations name; "
     "harness catalogues lists them).",
 )
+
+
+def derived_option(help: str) -> Callable[[F], F]:
+    """``--no-derived``: leave out the scenarios derived from the rule's query."""
+    return click.option("--no-derived", "no_derived", is_flag=True, help=help)
 
 
 def expect_option(help: str = "Expectations (default: RULE's .expect.toml).") -> Callable[[F], F]:

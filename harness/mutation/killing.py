@@ -4,10 +4,15 @@ A mutant is killed when its run reports a violation or a broken budget that the
 original's run does not: the suite's verdict changes. Alert counts moving inside a
 cell that a ``known-gap`` or ``known-noise`` entry excuses do not kill; such a survivor
 names the cells, so a reviewer can tighten the expectation.
+
+Two suites may judge a mutant: the scenario catalogue (the documents given) and the
+scenarios derived from the original query (a witness of the original that a mutant
+misses, a near miss it alerts on). The report scores each alone and both together.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,11 +21,15 @@ from typing import Any
 from harness.eql.matcher import Matcher, compile_query
 from harness.mutation.operators import Mutant, generate_mutants
 from harness.rules import Rule
+from harness.validation.derived import DerivedResult, DerivedSuite, judge_derived
 from harness.validation.expectations import Expectations
 from harness.validation.runner import ValidationResult, alert_summary, run_validation
 from harness.validation.scope import RuleScope
 
-__all__ = ["CellChange", "MutantResult", "MutationReport", "mutation_test"]
+__all__ = ["CATALOGUE", "DERIVED", "CellChange", "MutantResult", "MutationReport", "mutation_test"]
+
+CATALOGUE = "catalogue"
+DERIVED = "derived"
 
 
 @dataclass(frozen=True)
@@ -57,10 +66,29 @@ class MutantResult:
     changed_cells: tuple[CellChange, ...]
     # Documents outside the judged cells (chain context, unlabelled) on which the two disagree.
     other_differences: tuple[dict[str, str], ...] = ()
+    # "key / source: kind" of derived cases the mutant gets wrong and the original does not.
+    derived_violations: tuple[str, ...] = ()
+    suites: tuple[str, ...] = (CATALOGUE,)  # which suites judged it
+
+    @property
+    def killed_by_catalogue(self) -> bool:
+        return bool(self.new_violations or self.broken_budgets)
+
+    @property
+    def killed_by_derived(self) -> bool:
+        return bool(self.derived_violations)
 
     @property
     def killed(self) -> bool:
-        return bool(self.new_violations or self.broken_budgets)
+        return self.killed_by_catalogue or self.killed_by_derived
+
+    @property
+    def killed_by(self) -> list[str]:
+        return [
+            suite
+            for suite, killed in ((CATALOGUE, self.killed_by_catalogue), (DERIVED, self.killed_by_derived))
+            if killed
+        ]
 
     @property
     def description(self) -> str:
@@ -74,12 +102,25 @@ class MutantResult:
     def reason(self) -> str:
         """Why the mutant was killed, or why it survived."""
         if self.killed:
-            return "; ".join((*self.new_violations, *(f"budget broken: {b}" for b in self.broken_budgets)))
+            return "; ".join(
+                (
+                    *self.new_violations,
+                    *(f"budget broken: {b}" for b in self.broken_budgets),
+                    *_first(tuple(f"derived {v}" for v in self.derived_violations)),
+                )
+            )
         if self.changed_cells:
             cells = ", ".join(f"{c.scenario} / {c.source} ({c.status})" for c in self.changed_cells)
             return f"expectation too loose: alert counts change in {cells} and no expectation objects"
         if self.other_differences:
             return "changes alerts only on events that are not judged (chain context or unlabelled)"
+        if self.suites == (DERIVED,):
+            return "equivalent on the derived scenarios: no witness or near miss distinguishes it"
+        if DERIVED in self.suites:
+            return (
+                "equivalent on this corpus: no scenario in the catalogue distinguishes it, "
+                "nor any derived witness or near miss"
+            )
         return "equivalent on this corpus: no scenario in the catalogue distinguishes it"
 
     def as_dict(self) -> dict[str, Any]:
@@ -88,11 +129,13 @@ class MutantResult:
             "description": self.description,
             "query": self.query,
             "killed": self.killed,
+            "killed_by": self.killed_by,
             "reason": self.reason,
             "new_violations": list(self.new_violations),
             "broken_budgets": list(self.broken_budgets),
             "changed_cells": [change.as_dict() for change in self.changed_cells],
             "other_differences": [dict(row) for row in self.other_differences],
+            "derived_violations": list(self.derived_violations),
         }
 
 
@@ -105,6 +148,7 @@ class MutationReport:
     invalid: int = 0  # changes that did not make a valid query, left out of the score
     original_passed: bool = True
     seconds: float = 0.0
+    suites: tuple[str, ...] = (CATALOGUE,)  # what judged the mutants: the catalogue, derived scenarios
 
     @property
     def killed(self) -> list[MutantResult]:
@@ -116,8 +160,19 @@ class MutationReport:
 
     @property
     def score(self) -> float:
-        """Killed share of the distinct mutants; 1.0 when there are none."""
+        """Killed share of the distinct mutants, by every suite that ran; 1.0 when there are none."""
         return len(self.killed) / len(self.results) if self.results else 1.0
+
+    def scores(self) -> dict[str, tuple[int, float]]:
+        """Mutants killed and the score per suite alone, and for both when both ran."""
+        total = len(self.results)
+        found = {}
+        for suite in self.suites:
+            killed = sum(1 for r in self.results if suite in r.killed_by)
+            found[suite] = (killed, killed / total if total else 1.0)
+        if len(self.suites) > 1:
+            found["both"] = (len(self.killed), self.score)
+        return found
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -130,38 +185,86 @@ class MutationReport:
             "score": self.score,
             "original_passed": self.original_passed,
             "seconds": self.seconds,
+            "suites": list(self.suites),
+            "scores": {
+                name: {"killed": killed, "score": score} for name, (killed, score) in self.scores().items()
+            },
             "survivors": [r.as_dict() for r in self.survivors],
             "killed_mutants": [r.as_dict() for r in self.killed],
         }
 
 
+def _first(items: tuple[str, ...], shown: int = 5) -> tuple[str, ...]:
+    """A few of ``items``, and how many more there are: a reason is read, not searched."""
+    if len(items) <= shown:
+        return items
+    return (*items[:shown], f"{len(items) - shown} more")
+
+
 def mutation_test(
     rule: Rule,
     expectations: Expectations,
-    documents: Iterable[Mapping[str, Any]],
+    documents: Iterable[Mapping[str, Any]] | None,
     *,
     engine: str = "compiled",
     scope: RuleScope | None = None,
+    derived: DerivedSuite | None = None,
 ) -> MutationReport:
     """Run the expectation suite on every mutant of ``rule``'s query over ``documents``.
 
-    ``documents`` is read once into memory (the scenarios corpus is a few hundred
-    events); each mutant is compiled with ``engine`` and judged on all of them.
+    ``documents`` (the catalogue's, None for none) is read once into memory (the
+    scenarios corpus is a few hundred events); each mutant is compiled with ``engine``
+    and judged on all of them, and on ``derived``'s witnesses and near misses when given.
     """
     started = time.perf_counter()
-    corpus: Sequence[Mapping[str, Any]] = list(documents)
+    suites = tuple(
+        s for s, given in ((CATALOGUE, documents is not None), (DERIVED, derived is not None)) if given
+    )
+    if not suites:
+        raise ValueError("mutation testing needs the catalogue's documents, derived scenarios, or both")
+    corpus: Sequence[Mapping[str, Any]] = list(documents or ())
     generated = generate_mutants(rule.query)
     original_matcher = compile_query(rule.query, engine=engine)
     original = _validate(original_matcher, corpus, expectations, rule, scope)
     original_hits = [original_matcher.matches(doc) for doc in corpus]
-    report = MutationReport(rule.name, rule.version, generated.original, invalid=generated.invalid)
-    report.original_passed = original.passed
+    original_derived = _derived(original_matcher, derived, expectations)
+    report = MutationReport(
+        rule.name, rule.version, generated.original, invalid=generated.invalid, suites=suites
+    )
+    report.original_passed = (documents is None or original.passed) and (
+        original_derived is None or original_derived.passed
+    )
     for mutant in generated.mutants:
         matcher = compile_query(mutant.query, engine=engine)
         result = _validate(matcher, corpus, expectations, rule, scope)
-        report.results.append(_judge(mutant, original, result, matcher, corpus, original_hits))
+        judged = _judge(mutant, original, result, matcher, corpus, original_hits)
+        report.results.append(
+            dataclasses.replace(
+                judged,
+                derived_violations=_new_derived(original_derived, _derived(matcher, derived, expectations)),
+                suites=suites,
+            )
+        )
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _derived(
+    matcher: Matcher, suite: DerivedSuite | None, expectations: Expectations
+) -> DerivedResult | None:
+    return None if suite is None else judge_derived(matcher, suite, expectations, explain=False)
+
+
+def _new_derived(original: DerivedResult | None, mutated: DerivedResult | None) -> tuple[str, ...]:
+    """Derived cases the mutant gets wrong and the original does not, as "key / source: kind"."""
+    if original is None or mutated is None:
+        return ()
+    before = {(o.case.id, o.source) for o in original.violations}
+    return tuple(
+        f"{o.case.key} / {o.source}: {'witness silent' if o.case.kind == 'witness' else 'near miss alerts'}"
+        for o in mutated.violations
+        if (o.case.id, o.source) not in before
+    )
 
 
 def _validate(

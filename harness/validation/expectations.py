@@ -44,6 +44,26 @@ when an entry's ``where`` (an EQL condition, as in a labels sidecar) selects it,
 of the entry's ``sources`` if it lists them. ``status`` says which kind of loss it is:
 ``expected`` (the change meant it: the old alert was noise) or ``known-gap`` (a miss we
 accept); the reason is required for both.
+
+Scenarios derived from the query (``harness validate`` unless ``--no-derived``) are
+judged on their own: a witness must alert and a near miss stay silent in every source
+that can write it, whatever the tables above say. ``[derived]`` accepts what is known,
+naming a branch (``b1``), a witness (``b1w0``) or a near miss (``b1w0n2``), as the report
+names them, and optionally a source::
+
+    [derived.b0w0.sources.sysmon-winlogbeat]
+    expect = "silent"
+    status = "known-gap"
+    reason = "Winlogbeat's process.args start with the executable"
+
+    [derived.sources.security-4688]        # every derived case in one source
+    expect = "alert"
+    status = "known-noise"
+    reason = "4688 keeps quotes, so the exclusion's pattern never matches there"
+
+A ``known-gap`` applies to witnesses only, a ``known-noise`` to near misses only; the
+most specific entry wins (the case in the source, its witness, its branch, the source
+alone, then the case, its witness, its branch).
 """
 
 from __future__ import annotations
@@ -70,12 +90,15 @@ __all__ = [
     "Expectations",
     "KnownNames",
     "default_expectations_path",
+    "derived_case_prefixes",
     "load_expectations",
 ]
 
 VERDICTS = tuple(choices(Verdict))
 STATUSES = tuple(choices(Status))
 INTENTS = tuple(choices(Intent))
+# How the report names a derived case: branch, witness of the branch, near miss of the witness.
+DERIVED_KEY = re.compile(r"(b\d+)(?:(w\d+)(n\d+)?)?")
 
 
 @dataclass(frozen=True)
@@ -147,6 +170,8 @@ class Expectations:
     rule: str | None = None  # the rule file the expectations belong to (rule = "..."), as written
     rule_line: int | None = None
     lost: tuple[AcceptedLoss, ...] = ()  # [diff.lost.NAME], in the file's order
+    # [derived]: known departures on derived scenarios, by (case key or None, source or None).
+    derived: dict[tuple[str | None, str | None], Expectation] = field(default_factory=dict)
 
     def accepted_loss(self, document: Mapping[str, Any], source: str) -> AcceptedLoss | None:
         """The first ``[diff.lost]`` entry that accepts losing ``document`` in ``source``, or None."""
@@ -173,6 +198,37 @@ class Expectations:
         if listed is not None:
             return listed
         return Expectation(self.defaults.get(intent, "silent"), origin=f"default for {intent}")
+
+    def expect_derived(self, key: str, source: str, intent: str) -> Expectation:
+        """The expected verdict for derived case ``key`` (``b0w0``, ``b0w0n2``) in ``source``.
+
+        A witness (malicious) should alert and a near miss (benign) stay silent; only a
+        ``[derived]`` entry of the matching kind says otherwise.
+        """
+        accepts = Status.KNOWN_GAP if intent == Intent.MALICIOUS else Status.KNOWN_NOISE
+        prefixes = derived_case_prefixes(key)
+        order = [*((p, source) for p in prefixes), (None, source), *((p, None) for p in prefixes)]
+        for place in order:
+            entry = self.derived.get(place)
+            if entry is not None and entry.status == accepts:
+                return entry
+        kind = "witness" if intent == Intent.MALICIOUS else "near miss"
+        verdict = Verdict.ALERT if intent == Intent.MALICIOUS else Verdict.SILENT
+        return Expectation(verdict, origin=f"derived {kind}")
+
+
+def derived_case_prefixes(key: str) -> list[str]:
+    """``b0w0n2`` -> ``["b0w0n2", "b0w0", "b0"]``: the case, its witness, its branch."""
+    match = DERIVED_KEY.fullmatch(key)
+    if match is None:
+        return [key]
+    branch, witness, near = match.groups()
+    found = [branch]
+    if witness is not None:
+        found.insert(0, branch + witness)
+        if near is not None:
+            found.insert(0, branch + witness + near)
+    return found
 
 
 def default_expectations_path(rule_path: str | os.PathLike[str]) -> Path | None:
@@ -243,9 +299,8 @@ class _Reader:
 
     def read(self, data: dict[str, Any]) -> Expectations:
         # ``rule`` names the rule file the expectations belong to; applying them to another is warned of.
-        self.only(
-            data, {"catalogue", "defaults", "budgets", "sources", "scenarios", "rule", "diff"}, "the file"
-        )
+        allowed = {"catalogue", "defaults", "budgets", "sources", "scenarios", "rule", "diff", "derived"}
+        self.only(data, allowed, "the file")
         rule = data.get("rule")
         if rule is not None and (not isinstance(rule, str) or not rule):
             raise self.fail("rule must be the name of the rule file these expectations belong to", "rule")
@@ -303,7 +358,51 @@ class _Reader:
             rule,
             None if rule is None else self.line_of("rule"),
             self.losses(self.table(data, "diff"), known_sources),
+            self.derived(self.table(data, "derived"), known_sources),
         )
+
+    def derived(
+        self, table: dict[str, Any], known_sources: list[str] | None
+    ) -> dict[tuple[str | None, str | None], Expectation]:
+        """``[derived]``: accepted departures on derived cases, each a known-gap or a known-noise."""
+        found: dict[tuple[str | None, str | None], Expectation] = {}
+        for name, spec in table.items():
+            where = f"derived.{name}"
+            if not isinstance(spec, dict):
+                raise self.fail(f"{where} must be a table", name, "derived")
+            if name == "sources":
+                for source, source_spec in spec.items():
+                    self.known(source, known_sources, "source", f"{where}.{source}")
+                    found[(None, source)] = self.derived_entry(source_spec, f"{where}.{source}")
+                continue
+            if not DERIVED_KEY.fullmatch(name):
+                raise self.fail(
+                    f"{where}: name a derived case as the report does: a branch (b1), a witness (b1w0) "
+                    "or a near miss (b1w0n2), or [derived.sources.NAME] for every case in a source",
+                    name,
+                    "derived",
+                )
+            per_source = spec.get("sources", {})
+            if not isinstance(per_source, dict):
+                raise self.fail(f"{where}.sources must be a table of sources", "sources", where)
+            own = {k: v for k, v in spec.items() if k != "sources"}
+            if own:
+                found[(name, None)] = self.derived_entry(own, where)
+            for source, source_spec in per_source.items():
+                self.known(source, known_sources, "source", f"{where}.sources.{source}")
+                found[(name, source)] = self.derived_entry(source_spec, f"{where}.sources.{source}")
+        return found
+
+    def derived_entry(self, spec: Any, where: str) -> Expectation:
+        entry = self.entry(spec, where)
+        if entry.status == Status.EXPECTED:
+            raise self.fail(
+                f'{where}: [derived] accepts what a derived case does wrong: status = "known-gap" (a '
+                'witness that stays silent) or "known-noise" (a near miss that alerts), with a reason',
+                where.rsplit(".", 1)[-1],
+                where,
+            )
+        return entry
 
     def known_names(self, catalogue: str | None) -> tuple[list[str] | None, list[str] | None]:
         """The sources and scenario ids this file may name; None where nothing says (taken as written)."""

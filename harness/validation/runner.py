@@ -14,6 +14,7 @@ from typing import Any
 from harness.eql import Matcher
 from harness.eql.fields import field_values
 from harness.timestamps import epoch_ms
+from harness.validation.derived import DerivedResult
 from harness.validation.expectations import Expectation, Expectations
 from harness.validation.scope import RuleScope, SourceSeen, source_of
 
@@ -104,6 +105,10 @@ class ValidationResult:
     other_technique_events: int = 0
     other_technique_alerts: int = 0
     sources: dict[tuple[str, str | None], SourceSeen] = field(default_factory=dict)
+    # The scenarios derived from the query, judged apart from the corpus (None: not derived).
+    derived: DerivedResult | None = None
+    # False when no corpus was run: a rule no catalogue covers, judged on its derived scenarios alone.
+    corpus_run: bool = True
 
     def see(self, document: Mapping[str, Any]) -> bool:
         """Note ``document``'s source; whether the rule reads it."""
@@ -273,9 +278,20 @@ class ValidationResult:
         return sum(c.events for c in self.cells.values())
 
     @property
-    def passed(self) -> bool:
+    def corpus_passed(self) -> bool:
         """No violation, no broken budget, and at least one labelled event judged."""
         return self.judged > 0 and not self.violations and all(check.passed for check in self.budget_checks)
+
+    @property
+    def passed(self) -> bool:
+        """The corpus (if one ran) passed and no derived case is a violation.
+
+        A run on derived scenarios alone must have judged at least one witness.
+        """
+        derived = self.derived
+        if not self.corpus_run:
+            return derived is not None and derived.judged > 0 and derived.passed
+        return self.corpus_passed and (derived is None or derived.passed)
 
 
 # What an analyst reads first on an alert from real telemetry.

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from harness.validation.reports.derived import derived_dict
 from harness.validation.runner import ValidationResult
 
 __all__ = ["result_dict", "to_json"]
@@ -14,7 +15,7 @@ __all__ = ["result_dict", "to_json"]
 def result_dict(result: ValidationResult) -> dict[str, Any]:
     return {
         "rule": {"name": result.rule_name, "version": result.rule_version, "query": result.query},
-        "corpus": result.corpus,
+        "corpus": result.corpus if result.corpus_run else None,
         "catalogue": result.scope.catalogue,
         "indices": list(result.scope.indices.expressions or []),
         "sources": [
@@ -74,6 +75,8 @@ def result_dict(result: ValidationResult) -> dict[str, Any]:
             }
             for v in result.violations
         ],
+        # The scenarios derived from the query, judged apart from the corpus (null: left out).
+        "derived": None if result.derived is None else derived_dict(result.derived),
     }
 
 

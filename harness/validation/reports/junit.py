@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 import orjson
 
 from harness.validation.reports.common import percent, source_rows
+from harness.validation.reports.derived import derived_junit
 from harness.validation.runner import ValidationResult
 
 __all__ = ["to_junit"]
@@ -19,6 +20,20 @@ def to_junit(result: ValidationResult) -> str:
         else result.rule_name
     )
     suites = ET.Element("testsuites", name="harness validate")
+    cases = failures = 0
+    if result.corpus_run:
+        cases, failures = _corpus_suite(suites, result, suite_name)
+    if result.derived is not None:
+        derived_cases, derived_failures = derived_junit(suites, result.derived, suite_name)
+        cases, failures = cases + derived_cases, failures + derived_failures
+    suites.set("tests", str(cases))
+    suites.set("failures", str(failures))
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def _corpus_suite(suites: ET.Element, result: ValidationResult, suite_name: str) -> tuple[int, int]:
+    """The corpus's scenarios: a test case per scenario and source, and per budget."""
     suite = ET.SubElement(suites, "testsuite", name=suite_name)
     if result.sources:
         # Which sources the rule's indices read: shown by CI servers beside the suite, not as tests.
@@ -58,7 +73,4 @@ def to_junit(result: ValidationResult) -> str:
     suite.set("tests", str(cases))
     suite.set("failures", str(failures))
     suite.set("errors", "0")
-    suites.set("tests", str(cases))
-    suites.set("failures", str(failures))
-    ET.indent(suites)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return cases, failures

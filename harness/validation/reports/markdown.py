@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.validation.reports.common import percent, rate, source_rows, summary_rows, unread_note
+from harness.validation.reports.derived import derived_markdown
 from harness.validation.runner import ValidationResult
 
 __all__ = ["to_markdown"]
@@ -12,7 +13,18 @@ def to_markdown(result: ValidationResult) -> str:
     title = f"{result.rule_name}" + (
         f" (version {result.rule_version})" if result.rule_version is not None else ""
     )
-    lines = [f"### {title}: {'passed' if result.passed else 'FAILED'}", "", f"Corpus: {result.corpus}", ""]
+    lines = [f"### {title}: {'passed' if result.passed else 'FAILED'}"]
+    if result.corpus_run:
+        lines += _corpus_lines(result)
+    else:
+        lines += ["", "No scenario catalogue covers this rule: judged on its derived scenarios."]
+    if result.derived is not None:
+        lines += derived_markdown(result.derived)
+    return "\n".join(lines) + "\n"
+
+
+def _corpus_lines(result: ValidationResult) -> list[str]:
+    lines = ["", f"Corpus: {result.corpus}", ""]
     lines += ["| metric | value |", "| --- | --- |"]
     lines += [f"| {name} | {value} |" for name, value in summary_rows(result)]
     if result.sources:
@@ -50,4 +62,4 @@ def to_markdown(result: ValidationResult) -> str:
             f"- {v.kind}: `{v.scenario}` in `{v.source}`: {v.wrong} of {v.events} (expected {v.expected})"
             for v in result.violations
         ]
-    return "\n".join(lines) + "\n"
+    return lines

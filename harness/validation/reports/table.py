@@ -7,6 +7,7 @@ from rich.table import Table
 
 from generators.sources import SOURCES
 from harness.validation.reports.common import percent, rate, source_rows, summary_rows, unread_note
+from harness.validation.reports.derived import print_derived
 from harness.validation.runner import KEY_FIELDS, ValidationResult
 
 __all__ = ["SHORT", "console_for_reports", "print_table"]
@@ -24,6 +25,24 @@ def console_for_reports() -> Console:
 
 def print_table(result: ValidationResult, console: Console | None = None) -> None:
     console = console or console_for_reports()
+    if result.corpus_run:
+        _print_corpus(result, console)
+    else:
+        title = f"{result.rule_name}" + (
+            f" (version {result.rule_version})" if result.rule_version is not None else ""
+        )
+        console.print(f"{title}: no scenario catalogue covers this rule; judged on its derived scenarios")
+    if result.derived is not None:
+        print_derived(result.derived, console)
+        if not result.corpus_run and not result.derived.judged:
+            console.print(
+                "[red]no derived witness was judged[/red]: every one is a blind spot of the sources the "
+                "rule reads, or the derivation found none (see the findings)"
+            )
+    console.print("[green]passed[/green]" if result.passed else "[red]FAILED[/red]")
+
+
+def _print_corpus(result: ValidationResult, console: Console) -> None:
     title = f"{result.rule_name}" + (
         f" (version {result.rule_version})" if result.rule_version is not None else ""
     )
@@ -77,7 +96,6 @@ def print_table(result: ValidationResult, console: Console | None = None) -> Non
         console.print(
             f"[red]no labelled event was judged[/red] ({unlabelled}): validation needs a labelled corpus"
         )
-    console.print("[green]passed[/green]" if result.passed else "[red]FAILED[/red]")
 
 
 def _print_unlabelled_alerts(result: ValidationResult, console: Console) -> None:
