@@ -13,7 +13,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from generators.derive.events import CONTROLLED, build_launch, canonical_document, source_document, writes
+import orjson
+
+from generators.derive.events import (
+    CONTROLLED,
+    WORDS,
+    build_launch,
+    canonical_document,
+    source_document,
+    writes,
+)
 from generators.derive.fills import kind_of
 from generators.derive.near import changes
 from generators.derive.normal import DEFAULT_BRANCH_CAP, Branch, branches
@@ -28,6 +37,9 @@ from harness.eql.mapping import FieldMapping
 __all__ = ["Derivation", "Finding", "NearMiss", "Rendering", "Witness", "derive"]
 
 ORIGIN = "derived"
+# The query's own document is Elastic Defend's, whatever sources the rule reads: Defend
+# writes the most of a process event, on Windows and Linux alike.
+_BASE = SOURCES["endpoint"]
 
 
 @dataclass(frozen=True)
@@ -220,13 +232,14 @@ class _Builder:
         wid = f"derived/{self.name}/b{branch.index}w{sum(w.branch == branch.index for w in self.witnesses)}"
         label = Label(wid, "malicious")
         launch = build_launch(values, self.fleet, label, ordinal)
-        document = canonical_document(values, launch, _base(self.sources), self.query.category)
+        document = canonical_document(values, launch, _BASE, self.query.category)
         if not self.solver.matches(document):
             return None
         self._seen.add(key)
         needed = _needed(branch, values)
         renderings = tuple(
-            self._render(values, launch, source, needed, expect=True) for source in self.sources
+            self._render(values, launch, source, needed, expect=True, canonical=document)
+            for source in self.sources
         )
         witness = Witness(
             wid,
@@ -243,23 +256,30 @@ class _Builder:
         return witness
 
     def _near_misses(self, branch: Branch, witness: Witness) -> None:
+        """Per predicate, the first edit that silences the query; for an optional field also the
+        first that keeps the field (a case change under ``==``), since its absence proves less."""
         values = dict(witness.values)
-        for count, edits in enumerate(changes(self.solver, branch, values)):
+        made = 0
+        for edits in changes(self.solver, branch, values):
+            kinds: set[bool] = set()  # whether an accepted edit removed the field
             for change in edits:
+                removed = change.after is MISSING
+                if removed in kinds or (kinds and not change.atom.fields[0].optional):
+                    continue
                 changed = {**values, change.field: change.after}
                 key = describe(changed)
                 if key in self._seen:
                     continue
-                nid = f"{witness.id}n{count}"
+                nid = f"{witness.id}n{made}"
                 launch = build_launch(
                     changed, self.fleet, Label(nid, "benign"), len(self.witnesses) + len(self.near_misses)
                 )
-                document = canonical_document(changed, launch, _base(self.sources), self.query.category)
+                document = canonical_document(changed, launch, _BASE, self.query.category)
                 if self.solver.matches(document):
                     continue  # another branch still catches it: not a near miss
                 self._seen.add(key)
                 renderings = tuple(
-                    self._render(changed, launch, source, witness.needed, expect=False)
+                    self._render(changed, launch, source, witness.needed, expect=False, canonical=document)
                     for source in self.sources
                 )
                 self.near_misses.append(
@@ -267,10 +287,20 @@ class _Builder:
                         nid, witness.id, str(change.atom), str(change), changed, _mark(document), renderings
                     )
                 )
-                break
+                made += 1
+                kinds.add(removed)
+                if len(kinds) == 2 or not change.atom.fields[0].optional:
+                    break
 
     def _render(
-        self, values: Mapping[str, object], launch: Any, source: Source, needed: tuple[str, ...], expect: bool
+        self,
+        values: Mapping[str, object],
+        launch: Any,
+        source: Source,
+        needed: tuple[str, ...],
+        *,
+        expect: bool,
+        canonical: Mapping[str, Any],
     ) -> Rendering:
         category = self.query.category
         if category is not None and category != "process":
@@ -288,16 +318,13 @@ class _Builder:
         unwritable = _unwritable(values, document)
         if unwritable:
             # A source spells these fields from a fixed vocabulary (its actions, its event
-            # types): an event that needs another word is one the source never writes.
+            # types), and writes some on every event: an event that needs otherwise is one
+            # the source never writes.
             return Rendering(source.name, "blind-spot", f"{source.name} writes {unwritable}")
         if self.solver.matches(document):
             return Rendering(source.name, "alerts", "", document)
-        reason = "" if not expect else _defeat(values, needed, document)
+        reason = "" if not expect else _defeat(self.solver, needed, document, canonical)
         return Rendering(source.name, "silent", reason, document)
-
-
-def _base(sources: tuple[Source, ...]) -> Source:
-    return sources[0] if sources else SOURCES["endpoint"]
 
 
 def _mark(document: dict[str, Any]) -> dict[str, Any]:
@@ -308,21 +335,19 @@ def _mark(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _unwritable(values: Mapping[str, object], document: Mapping[str, Any]) -> str:
-    """A value of a fixed-vocabulary field the source's document does not hold, and what it holds."""
+    """A value the source's document cannot hold as the event needs it, and what it holds instead."""
     for name, value in values.items():
-        if name not in _WORDS or value is MISSING:
+        wrote = field_values(document, tuple(name.split(".")))
+        if value is MISSING:
+            if wrote:
+                return f"{name} on every event ({wrote!r}) where the event has none"
+            continue
+        if name not in WORDS:
             continue
         wanted = value if isinstance(value, list) else [value]
-        wrote = field_values(document, tuple(name.split(".")))
         if wrote != wanted:
             return f"{name} {wrote!r} where the event needs {value!r}"
     return ""
-
-
-# Controlled fields a launch sets from a fixed vocabulary: a value outside it cannot be rendered.
-_WORDS = frozenset(
-    {"host.os.type", "host.os.family", "host.os.platform", "event.type", "event.action", "event.category"}
-)
 
 
 def _needed(branch: Branch, values: Mapping[str, object]) -> tuple[str, ...]:
@@ -332,16 +357,34 @@ def _needed(branch: Branch, values: Mapping[str, object]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _defeat(values: Mapping[str, object], needed: tuple[str, ...], document: Mapping[str, Any]) -> str:
-    """How the source wrote the fields the witness needs, where it differs from the witness."""
-    parts = []
+def _defeat(
+    solver: Solver, needed: tuple[str, ...], document: Mapping[str, Any], canonical: Mapping[str, Any]
+) -> str:
+    """Which field the source wrote so that the witness stays silent: the one whose witness value,
+    put back, makes the source's document alert; else every needed field that differs."""
+    differing = []
     for name in needed:
-        wrote = field_values(document, tuple(name.split(".")))
-        want = values.get(name)
-        want_list = want if isinstance(want, list) else [want]
-        if name in CONTROLLED and wrote != want_list:
-            parts.append(f"{name}: the witness has {want!r}, the source wrote {wrote!r}")
-    return "; ".join(parts) or "the source's document does not match (fields: " + ", ".join(needed) + ")"
+        path = tuple(name.split("."))
+        wrote, want = field_values(document, path), field_values(canonical, path)
+        if wrote == want:
+            continue
+        differing.append(f"{name}: the source wrote {wrote!r}, the witness has {want!r}")
+        restored = _with(document, path, want)
+        if solver.matches(restored):
+            return differing[-1]
+    return "; ".join(differing) or "the source's document does not match (fields: " + ", ".join(needed) + ")"
+
+
+def _with(document: Mapping[str, Any], path: tuple[str, ...], values: list[Any]) -> dict[str, Any]:
+    copied: dict[str, Any] = orjson.loads(orjson.dumps(document))
+    node = copied
+    for part in path[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[path[-1]] = values if len(values) != 1 else values[0]
+    return copied
 
 
 def _query_fields(query: Query) -> list[Field]:

@@ -26,7 +26,7 @@ from generators.sources import Source
 from generators.winargs import join_command_line, split_command_line
 from harness.eql.fields import field_values
 
-__all__ = ["CONTROLLED", "build_launch", "canonical_document", "source_document", "writes"]
+__all__ = ["CONTROLLED", "WORDS", "build_launch", "canonical_document", "source_document", "writes"]
 
 # Fields the launch itself decides: a source renders them from it, and no value is forced onto them.
 CONTROLLED = frozenset(
@@ -51,6 +51,16 @@ CONTROLLED = frozenset(
         "host.os.platform",
     }
 )
+# Controlled fields spelt from a fixed vocabulary, and the words a launch can give them: the
+# one way a near miss can change them and still be written (`linux` for `windows`, an end).
+WORDS: dict[str, tuple[str, ...]] = {
+    "host.os.type": ("windows", "linux"),
+    "host.os.family": ("windows", "linux"),
+    "host.os.platform": ("windows", "linux"),
+    "event.type": ("start", "end"),
+    "event.action": ("start", "end"),
+    "event.category": ("process",),
+}
 # What a source writes the same way on every document (its module, its channel): never forced.
 _SOURCE_CONSTANTS = ("event.", "data_stream.", "agent.", "ecs.", "winlog.", "log.", "input.", "message")
 _START_NS = 1_767_261_600_000_000_000  # 2026-01-01T10:00:00Z: a working hour, inside any recent look-back

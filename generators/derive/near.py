@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from generators.derive.events import WORDS
 from generators.derive.fills import candidates, case_variant, kind_of
 from generators.derive.normal import Atom, Branch
 from generators.derive.solve import ARRAY_FIELDS, MISSING, Solver, document_of
@@ -64,6 +65,9 @@ def _edits(solver: Solver, atom: Atom, field: Field, before: object) -> Iterator
         return
     if field.optional:
         yield MISSING
+    for word in WORDS.get(field.name, ()):  # what a source can write instead: `linux`, an end
+        if word not in (before if isinstance(before, list) else [before]):
+            yield [word] if field.name in ARRAY_FIELDS else word
     if isinstance(before, list):
         yield from _list_edits(solver, atom, field, before)
     else:

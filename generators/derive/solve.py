@@ -24,6 +24,7 @@ from generators.derive.vocabulary import known_values
 from harness.eql.ast import Comparison, Expr, Field, InSet, Literal, Match, Query
 from harness.eql.mapping import FieldMapping
 from harness.eql.matcher import Matcher
+from harness.eql.patterns import eql_wildcard
 from harness.errors import HarnessError
 
 __all__ = ["MISSING", "Solver", "contradiction", "document_of"]
@@ -72,6 +73,8 @@ class Solver:
         self.category_field = category_field
         self._tests: dict[Expr, Callable[[Mapping[str, Any]], bool]] = {}
         self._known_cache: dict[tuple[str, Expr, bool], list[object]] = {}
+        # A pattern narrowed from a list, and its place there: a witness of it should match it alone.
+        self._lists: dict[Expr, tuple[Match, int]] = {}
         self.matcher = Matcher(query, category_field=category_field, mapping=mapping)
 
     def holds(self, expr: Expr, document: Mapping[str, Any]) -> bool:
@@ -127,7 +130,12 @@ class Solver:
         ``rank`` picks a later fitting value for each field where there are several, for
         distinct witnesses of one branch.
         """
-        atoms = [_restricted(a, alternative) for a in branch.atoms]
+        atoms = []
+        for atom in branch.atoms:
+            narrowed = _restricted(atom, alternative)
+            if narrowed is not atom and isinstance(atom.expr, Match):
+                self._lists[narrowed.expr] = (atom.expr, alternative % len(atom.expr.patterns))
+            atoms.append(narrowed)
         by_field: dict[str, list[Atom]] = {}
         fields: dict[str, Field] = {}
         for atom in atoms:
@@ -200,7 +208,32 @@ class Solver:
                 + ["C:\\Windows\\System32\\" + name]
                 + pool
             )
-        return list(dict.fromkeys(pool))
+        return sorted(dict.fromkeys(pool), key=lambda v: self._preference(positive, v))
+
+    def _preference(self, atoms: Sequence[Atom], value: object) -> tuple[int, int]:
+        """Witnesses that tell a list's patterns apart first: a value matching no other pattern of
+        the list, with every ``*`` of its own pattern standing for something, kills more mutants."""
+        others = unfilled = 0
+        for atom in atoms:
+            found = self._lists.get(atom.expr)
+            if found is None or not isinstance(value, str):
+                continue
+            whole, index = found
+            insensitive = whole.op != "like"
+            for i, pattern in enumerate(whole.patterns):
+                if (
+                    i != index
+                    and isinstance(pattern.value, str)
+                    and eql_wildcard(pattern.value, insensitive).matches(value)
+                ):
+                    others += 1
+            own = whole.patterns[index].value
+            if isinstance(own, str):  # each `*` that can stand for nothing here is one a mutant may drop
+                stars = [i for i, ch in enumerate(own) if ch == "*"]
+                unfilled += sum(
+                    not eql_wildcard(own[:i] + "?" + own[i:], insensitive).matches(value) for i in stars
+                )
+        return others, unfilled
 
     def _solve_array(
         self, field: Field, positive: Sequence[Atom], negative: Sequence[Atom], variant: bool, rank: int
@@ -209,7 +242,10 @@ class Solver:
         for atom in positive:
             if elements and self.satisfied(atom, document_of({field.name: elements})):
                 continue
-            pool = [*self._known(field.name, atom.expr, True), *candidates(atom.expr, field)]
+            pool = sorted(
+                dict.fromkeys([*self._known(field.name, atom.expr, True), *candidates(atom.expr, field)]),
+                key=lambda v: self._preference([atom], v),
+            )
             if variant:
                 pool = [case_variant(v) for v in pool] + pool
             fitting: list[object] = []
