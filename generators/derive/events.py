@@ -75,7 +75,9 @@ def build_launch(values: Mapping[str, object], fleet: Fleet, label: Label, ordin
     img = _image(values, "process")
     parent_img = _image(values, "process.parent", default=_default_parent(spec))
     args = _padded(_args(values, "process", img), values.get("process.args_count"), host.os_type)
-    parent_args = _args(values, "process.parent", parent_img)
+    parent_args = _padded(
+        _args(values, "process.parent", parent_img), values.get("process.parent.args_count"), host.os_type
+    )
     pid = 4000 + 4 * ordinal
     action = "end" if _words(values.get("event.type")) & _END_WORDS else "start"
     return Launch(
