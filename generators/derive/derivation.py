@@ -20,6 +20,7 @@ from generators.derive.events import (
     WORDS,
     build_launch,
     canonical_document,
+    faithful,
     source_document,
     writes,
 )
@@ -232,6 +233,8 @@ class _Builder:
         wid = f"derived/{self.name}/b{branch.index}w{sum(w.branch == branch.index for w in self.witnesses)}"
         label = Label(wid, "malicious")
         launch = build_launch(values, self.fleet, label, ordinal)
+        if not faithful(values, launch, _BASE):
+            return None  # the solved values contradict one another as a launch (a name and its path)
         document = canonical_document(values, launch, _BASE, self.query.category)
         if not self.solver.matches(document):
             return None
@@ -274,6 +277,8 @@ class _Builder:
                 launch = build_launch(
                     changed, self.fleet, Label(nid, "benign"), len(self.witnesses) + len(self.near_misses)
                 )
+                if not faithful(changed, launch, _BASE):
+                    continue  # no launch carries this change (a parent without a path): try the next
                 document = canonical_document(changed, launch, _BASE, self.query.category)
                 if self.solver.matches(document):
                     continue  # another branch still catches it: not a near miss

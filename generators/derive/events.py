@@ -26,7 +26,15 @@ from generators.sources import Source
 from generators.winargs import join_command_line, split_command_line
 from harness.eql.fields import field_values
 
-__all__ = ["CONTROLLED", "WORDS", "build_launch", "canonical_document", "source_document", "writes"]
+__all__ = [
+    "CONTROLLED",
+    "WORDS",
+    "build_launch",
+    "canonical_document",
+    "faithful",
+    "source_document",
+    "writes",
+]
 
 # Fields the launch itself decides: a source renders them from it, and no value is forced onto them.
 CONTROLLED = frozenset(
@@ -116,6 +124,26 @@ def canonical_document(
         if name not in CONTROLLED or not _rendered(document, name, value):
             _put(document, name, value)
     return document
+
+
+def faithful(values: Mapping[str, object], launch: Launch, base: Source) -> bool:
+    """Whether the launch carries every solved value it decides, as ``base`` writes the launch.
+
+    Fields spelt from a fixed vocabulary (``WORDS``) are left to each source to judge.
+    """
+    document = _plain(base.render(launch))
+    return all(
+        _rendered(document, name, value)
+        for name, value in values.items()
+        if name in CONTROLLED and name not in WORDS and name != "process.args"
+    ) and _holds_elements(document, values.get("process.args"))
+
+
+def _holds_elements(document: Mapping[str, Any], solved: object) -> bool:
+    """The launch's arguments hold every solved element (after the program, which it adds)."""
+    if not isinstance(solved, list):
+        return solved is None or solved is MISSING or _rendered(document, "process.args", solved)
+    return all(item in field_values(document, ("process", "args")) for item in solved)
 
 
 def source_document(values: Mapping[str, object], launch: Launch, source: Source) -> dict[str, Any]:

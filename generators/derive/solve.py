@@ -164,8 +164,15 @@ class Solver:
         if not positive:
             if all(self.satisfied(a, {}) for a in negative):
                 return MISSING  # a negated predicate holds on a missing field; the event builder fills it
-            # `field != null` and its kin: any ordinary value that no exclusion drops.
+            # `field != null` and its kin: any ordinary value that no exclusion drops (a path
+            # ending in the name already chosen first).
             pool: list[object] = [*known_values(kind), "x", 1, True]
+            name = _name_for_path(field.name, solved)
+            if kind == "path" and isinstance(name, str):
+                pool = [
+                    *(v for v in known_values(kind) if v.lower().endswith("\\" + name.lower())),
+                    "C:\\Windows\\System32\\" + name,
+                ]
             for value in pool:
                 document = document_of({field.name: [value] if field.name in ARRAY_FIELDS else value})
                 if all(self.satisfied(a, document) for a in negative):
