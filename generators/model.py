@@ -42,7 +42,7 @@ class User:
 
 @dataclass(frozen=True, eq=False)
 class Image:
-    """An executable file and its version resource, as the sensor reads them."""
+    """An executable file, its version resource and its signature, as the sensor reads them."""
 
     executable: str
     original_file_name: str | None
@@ -53,6 +53,9 @@ class Image:
     md5: str
     sha1: str
     sha256: str
+    # The subject of the certificate that signs the file (embedded, or the catalogue that
+    # holds its hash, as for most of Windows); None for an unsigned file.
+    signer: str | None
 
     @property
     def name(self) -> str:

@@ -1,0 +1,61 @@
+"""The fleet's background reads as real Windows writes it: signers, parents, accounts and tokens."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from generators.profiles import CorpusOptions, corpus_launches
+
+# Background only (no scenario runs), in every source: seed 4 has IIS servers in each of them.
+DOCS = [
+    (src.name, src.render(launch))
+    for launch, src in corpus_launches(CorpusOptions("fleet", events=20_000, seed=4))
+]
+
+
+def _process(doc: dict[str, Any]) -> dict[str, Any]:
+    process: dict[str, Any] = doc["process"]
+    return process
+
+
+def _starts(source: str, name: str) -> list[dict[str, Any]]:
+    return [doc for src, doc in DOCS if src == source and _process(doc)["name"].lower() == name.lower()]
+
+
+@pytest.mark.parametrize(
+    ("name", "signer"),
+    [
+        ("chrome.exe", "Google LLC"),
+        ("firefox.exe", "Mozilla Corporation"),
+        ("msedge.exe", "Microsoft Corporation"),
+        ("WINWORD.EXE", "Microsoft Corporation"),
+        ("ms-teams.exe", "Microsoft Corporation"),
+        ("git.exe", "Johannes Schindelin"),
+        ("svchost.exe", "Microsoft Windows"),
+        ("MpCmdRun.exe", "Microsoft Windows Publisher"),
+    ],
+)
+@pytest.mark.parametrize("source", ["endpoint", "endgame"])
+def test_a_sensor_that_verifies_signatures_reports_the_vendors_signer(
+    source: str, name: str, signer: str
+) -> None:
+    (seen,) = {tuple(sorted(_process(doc)["code_signature"].items())) for doc in _starts(source, name)}
+    assert dict(seen) == {"exists": True, "status": "trusted", "subject_name": signer, "trusted": True}
+
+
+def test_defend_verifies_the_parent_too() -> None:
+    signers = Counter(
+        _process(doc)["parent"]["code_signature"]["subject_name"]
+        for _, doc in DOCS
+        if "parent" in doc["process"] and doc["agent"]["type"] == "endpoint"
+    )
+    assert set(signers) <= {"Microsoft Windows", "Microsoft Corporation", "Google LLC", "Mozilla Corporation"}
+    assert signers["Google LLC"] and signers["Microsoft Windows"]
+
+
+@pytest.mark.parametrize("source", ["sysmon-windows", "sysmon-winlogbeat", "security-4688"])
+def test_event_logs_carry_no_signature(source: str) -> None:
+    assert not [doc for src, doc in DOCS if src == source and "code_signature" in doc["process"]]
