@@ -86,11 +86,12 @@ class _Pools:
         self.fleet = fleet
         self.users: list[User] = []
         self._user_index: dict[int, int] = {}
-        # (spec, variant) and (spec, parent option) flattened into single indices.
+        # (spec, variant) and (spec, variant, parent option) flattened into single indices.
         self.variant_base = np.cumsum([0] + [len(v) for v in fleet.variants[:-1]])
-        self.parent_base = np.cumsum([0] + [len(p) for p in pools.parents[:-1]])
+        options = [per_variant for per_spec in pools.parents for per_variant in per_spec]
+        self.parent_base = np.cumsum([0] + [len(o) for o in options[:-1]])
         # A parent as a part sees it: its pid and entity id are per row, never read there.
-        parents = [Parent(image(key), args, line, 0, "") for ps in pools.parents for key, args, line in ps]
+        parents = [Parent(image(key), args, line, 0, "") for o in options for key, args, line in o]
         self._roles: dict[str, Sequence[Any]] = {
             "command": [v for vs in fleet.variants for v in vs],
             "host": fleet.hosts,
@@ -133,7 +134,7 @@ class _Chunk:
         self.lo = day.entity[rows, 1]
         self.records = records
         self.variant = pools.variant_base[self.spec] + day.variant[rows]
-        self.parent = pools.parent_base[self.spec] + day.parent[rows]
+        self.parent = pools.parent_base[self.variant] + day.parent[rows]
         picks = day.user_pick[rows].tolist()
         self.user = np.array(
             [

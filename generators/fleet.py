@@ -15,8 +15,8 @@ from functools import lru_cache
 import numpy as np
 from faker import Faker
 
-from generators.catalogue import PROCESSES, ProcessSpec
-from generators.images import image
+from generators.catalogue import PARENT_COMMAND_LINES, PROCESSES, SERVICE_HOSTS, ProcessSpec, Run
+from generators.images import IMAGES, image
 from generators.model import Host, User
 from generators.winargs import split_command_line
 
@@ -54,10 +54,13 @@ class IisSite:
 
 @dataclass(frozen=True)
 class Variant:
-    """One concrete command line of a catalogue process."""
+    """One concrete command line of a catalogue process, with who starts it."""
 
     args: tuple[str, ...]
     command_line: str
+    parents: tuple[str, ...]  # image keys
+    service: str  # the service whose svchost.exe starts it, when a parent is svchost
+    leaf: bool  # it runs no program of its own: never a background process's parent
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,9 @@ def build_fleet(
         "site": ["Default Web Site"],
     }
 
-    def render(template: str) -> Variant:
+    def render(spec: ProcessSpec, template: str | Run) -> Variant:
+        run = template if isinstance(template, Run) else Run(template)
+
         def fill(match: re.Match[str]) -> str:
             key = match.group(1)
             if key == "n":
@@ -201,20 +206,23 @@ def build_fleet(
                 return match.group(0)
             return pool[int(rng.integers(0, len(pool)))]
 
-        command_line = _PLACEHOLDER.sub(fill, template)
-        return Variant(tuple(split_command_line(command_line)), command_line)
+        command_line = _PLACEHOLDER.sub(fill, run.command)
+        return Variant(
+            tuple(split_command_line(command_line)),
+            command_line,
+            spec.parents if run.parents is None else run.parents,
+            spec.service if run.service is None else run.service,
+            run.leaf,
+        )
 
     variants = tuple(
         tuple(
-            render(spec.templates[k % len(spec.templates)])
+            render(spec, spec.templates[k % len(spec.templates)])
             for k in range(max(variants_per_process, len(spec.templates)))
         )
         for spec in PROCESSES
     )
-    for spec in PROCESSES:  # fail now, not in the millionth event, on a catalogue typo
-        image(spec.image)
-        for parent in spec.parents:
-            image(parent)
+    _check_catalogue(variants)
     return Fleet(
         seed,
         domain,
@@ -229,6 +237,20 @@ def build_fleet(
         PROCESSES,
         variants,
     )
+
+
+def _check_catalogue(variants: tuple[tuple[Variant, ...], ...]) -> None:
+    """Fail now, not in the millionth event, on a catalogue typo."""
+    for spec, spec_variants in zip(PROCESSES, variants, strict=True):
+        image(spec.image)
+        for variant in spec_variants:
+            for parent in variant.parents:
+                image(parent)
+            if "svchost" in variant.parents and variant.service not in SERVICE_HOSTS:
+                raise KeyError(f"{spec.image}: no svchost.exe hosts the service {variant.service!r}")
+    unknown = set(PARENT_COMMAND_LINES) - set(IMAGES)
+    if unknown:
+        raise KeyError(f"parent command lines for unknown images: {sorted(unknown)}")
 
 
 def _apppool_sid(pool: str) -> str:

@@ -134,6 +134,7 @@ _CATALOGUE = [
         "SearchProtocolHost.exe",
         "Microsoft Windows Search Protocol Host",
     ),
+    ("searchindexer", _S32 + "SearchIndexer.exe", "SearchIndexer.exe", "Microsoft Windows Search Indexer"),
     ("backgroundtaskhost", _S32 + "backgroundTaskHost.exe", "backgroundTaskHost.exe", "Background Task Host"),
     ("dllhost", _S32 + "dllhost.exe", "dllhost.exe", "COM Surrogate"),
     ("rundll32", _S32 + "rundll32.exe", "RUNDLL32.EXE", "Windows host process (Rundll32)"),
@@ -257,7 +258,7 @@ _CATALOGUE = [
     ),
     (
         "code",
-        "C:\\Users\\Public\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe",
+        "C:\\Program Files\\Microsoft VS Code\\Code.exe",
         "electron.exe",
         "Visual Studio Code",
         "Visual Studio Code",

@@ -59,3 +59,32 @@ def test_defend_verifies_the_parent_too() -> None:
 @pytest.mark.parametrize("source", ["sysmon-windows", "sysmon-winlogbeat", "security-4688"])
 def test_event_logs_carry_no_signature(source: str) -> None:
     assert not [doc for src, doc in DOCS if src == source and "code_signature" in doc["process"]]
+
+
+# Parent and child as Windows pairs them: each child with the parent command line that starts it.
+@pytest.mark.parametrize(
+    ("child", "parent_command_line"),
+    [
+        ("svchost.exe", "C:\\Windows\\system32\\services.exe"),
+        ("SearchProtocolHost.exe", "C:\\Windows\\system32\\SearchIndexer.exe /Embedding"),
+        ("WmiPrvSE.exe", "C:\\Windows\\system32\\svchost.exe -k DcomLaunch -p"),
+        ("taskhostw.exe", "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule"),
+        ("w3wp.exe", "C:\\Windows\\system32\\svchost.exe -k iissvcs"),
+        ("explorer.exe", "C:\\Windows\\system32\\userinit.exe"),
+    ],
+)
+def test_a_child_has_the_parent_windows_gives_it(child: str, parent_command_line: str) -> None:
+    parents = {_process(doc)["parent"]["command_line"] for doc in _starts("endpoint", child)}
+    assert parents == {parent_command_line}
+
+
+def test_a_renderer_is_its_browsers_child_and_a_link_opened_from_explorer() -> None:
+    pairs = {
+        ("--type=renderer" in _process(doc)["command_line"], _process(doc)["parent"]["name"])
+        for doc in _starts("endpoint", "chrome.exe")
+    }
+    assert pairs == {(True, "chrome.exe"), (False, "chrome.exe"), (False, "explorer.exe")}
+
+
+def test_no_background_program_runs_from_a_public_folder() -> None:
+    assert not [doc for _, doc in DOCS if "\\users\\public\\" in _process(doc)["executable"].lower()]
