@@ -187,7 +187,7 @@ def background_launches(fleet: Fleet, pools: BackgroundPools, day: BackgroundDay
         yield Launch(
             timestamp_ns=int(day.timestamps[i]),
             host=fleet.hosts[h],
-            user=user_for(fleet, fleet.processes[k].user, h, float(day.user_pick[i])),
+            user=user_for(fleet, variant.user, h, float(day.user_pick[i])),
             image=image(fleet.processes[k].image),
             args=variant.args,
             command_line=variant.command_line,
@@ -202,6 +202,10 @@ def user_for(fleet: Fleet, kind: str, host_index: int, pick: float) -> User:
     """Who runs a process of this kind on this host (``pick`` in [0, 1) chooses among several)."""
     if kind == "system":
         return fleet.system
+    if kind == "local-service":
+        return fleet.local_service
+    if kind == "network-service":
+        return fleet.network_service
     if kind == "person":
         if fleet.hosts[host_index].role == "workstation":
             return fleet.people[fleet.owners[host_index]]

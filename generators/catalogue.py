@@ -5,8 +5,8 @@ processes dominate real telemetry); ``roles`` say where a process runs; ``rhythm
 says when: ``office`` (working hours, weekdays), ``constant`` or ``nightly``.
 Templates take ``{user}``, ``{guid}``, ``{n}``, ``{file}``, ``{url}``, ``{pool}``,
 ``{site}``, ``{host}`` and ``{domain}``; the fleet renders a few variants of each. A
-template that is started by other parents than the rest of its process says so in a
-:class:`Run`.
+template that is started by other parents, or as another account, than the rest of its
+process says so in a :class:`Run`.
 
 Parents are image keys, as Windows pairs them: services.exe starts svchost.exe, which
 hosts the services that start most background work (``service`` names which one: the
@@ -27,10 +27,11 @@ _DESK = ("workstation",)
 
 @dataclass(frozen=True)
 class Run:
-    """A command line whose parents or service host differ from its process's."""
+    """A command line whose parents, account or service host differ from its process's."""
 
     command: str
     parents: tuple[str, ...] | None = None
+    user: str | None = None
     service: str | None = None
     leaf: bool = False  # it runs no program of its own (``cmd /c dir``): no child is given it as parent
 
@@ -41,7 +42,7 @@ class ProcessSpec:
     templates: tuple[str | Run, ...]
     parents: tuple[str, ...]
     weight: float
-    user: str  # person, system, service, admin, apppool
+    user: str  # person, system, local-service, network-service, service, admin, apppool
     roles: tuple[str, ...] = _ALL
     rhythm: str = "constant"
     service: str = "Schedule"  # the service (a key of SERVICE_HOSTS) whose svchost.exe starts it
@@ -75,9 +76,13 @@ PROCESSES: tuple[ProcessSpec, ...] = (
         "svchost",
         (
             "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule",
-            "C:\\Windows\\system32\\svchost.exe -k LocalServiceNetworkRestricted -p -s EventLog",
+            Run(
+                "C:\\Windows\\system32\\svchost.exe -k LocalServiceNetworkRestricted -p -s EventLog",
+                user="local-service",
+            ),
             "C:\\Windows\\System32\\svchost.exe -k wsappx -p -s AppXSvc",
-            "C:\\Windows\\system32\\svchost.exe -k UnistackSvcGroup -s CDPUserSvc_{n}",
+            # A per-user service: it runs as the user who is logged on.
+            Run("C:\\Windows\\system32\\svchost.exe -k UnistackSvcGroup -s CDPUserSvc_{n}", user="person"),
             "C:\\Windows\\System32\\svchost.exe -k netsvcs -p -s BITS",
             "C:\\Windows\\system32\\svchost.exe -k DcomLaunch -p",
         ),
@@ -239,7 +244,7 @@ PROCESSES: tuple[ProcessSpec, ...] = (
         ),
         ("svchost",),
         2.0,
-        "service",
+        "network-service",
         service="DcomLaunch",
     ),
     ProcessSpec(
@@ -280,14 +285,16 @@ PROCESSES: tuple[ProcessSpec, ...] = (
         "powershell",
         (
             Run('"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe" ', parents=("explorer",)),
-            # Administration scripts, run by scheduled tasks.
+            # Administration scripts, run by scheduled tasks as a service account.
             Run(
                 "powershell.exe -NoProfile -ExecutionPolicy Bypass -File C:\\Scripts\\{file}.ps1",
                 parents=("svchost",),
+                user="service",
             ),
             Run(
                 "powershell.exe -NoLogo -NonInteractive -Command Get-Service | Where-Object Status -eq Running",
                 parents=("cmd", "svchost"),
+                user="service",
                 leaf=True,
             ),
         ),

@@ -17,7 +17,7 @@ from faker import Faker
 
 from generators.catalogue import PARENT_COMMAND_LINES, PROCESSES, SERVICE_HOSTS, ProcessSpec, Run
 from generators.images import IMAGES, image
-from generators.model import Host, User
+from generators.model import ACCOUNT_KINDS, Host, User
 from generators.winargs import split_command_line
 
 __all__ = ["Fleet", "IisSite", "Variant", "build_fleet", "small_fleet"]
@@ -54,11 +54,12 @@ class IisSite:
 
 @dataclass(frozen=True)
 class Variant:
-    """One concrete command line of a catalogue process, with who starts it."""
+    """One concrete command line of a catalogue process, with who starts it and as whom."""
 
     args: tuple[str, ...]
     command_line: str
     parents: tuple[str, ...]  # image keys
+    user: str  # the kind of account (see ``ProcessSpec.user``)
     service: str  # the service whose svchost.exe starts it, when a parent is svchost
     leaf: bool  # it runs no program of its own: never a background process's parent
 
@@ -73,6 +74,8 @@ class Fleet:
     admins: tuple[User, ...]
     services: tuple[User, ...]
     system: User
+    local_service: User
+    network_service: User
     owners: tuple[int, ...]  # per host: index into people of its main user (workstations)
     iis: dict[int, IisSite]  # host index -> its IIS configuration
     processes: tuple[ProcessSpec, ...]
@@ -128,6 +131,8 @@ def build_fleet(
         for i, name in enumerate(("svc-backup", "svc-monitor", "svc-deploy", "svc-sql"))
     )
     system = User("SYSTEM", "NT AUTHORITY", "S-1-5-18", "system")
+    local_service = User("LOCAL SERVICE", "NT AUTHORITY", "S-1-5-19", "local-service")
+    network_service = User("NETWORK SERVICE", "NT AUTHORITY", "S-1-5-20", "network-service")
 
     hosts: list[Host] = []
     roles = (
@@ -211,6 +216,7 @@ def build_fleet(
             tuple(split_command_line(command_line)),
             command_line,
             spec.parents if run.parents is None else run.parents,
+            spec.user if run.user is None else run.user,
             spec.service if run.service is None else run.service,
             run.leaf,
         )
@@ -232,6 +238,8 @@ def build_fleet(
         admins,
         services,
         system,
+        local_service,
+        network_service,
         owners,
         iis,
         PROCESSES,
@@ -248,6 +256,8 @@ def _check_catalogue(variants: tuple[tuple[Variant, ...], ...]) -> None:
                 image(parent)
             if "svchost" in variant.parents and variant.service not in SERVICE_HOSTS:
                 raise KeyError(f"{spec.image}: no svchost.exe hosts the service {variant.service!r}")
+            if variant.user not in ACCOUNT_KINDS:
+                raise KeyError(f"{spec.image}: no kind of account {variant.user!r}")
     unknown = set(PARENT_COMMAND_LINES) - set(IMAGES)
     if unknown:
         raise KeyError(f"parent command lines for unknown images: {sorted(unknown)}")

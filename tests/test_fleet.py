@@ -86,5 +86,43 @@ def test_a_renderer_is_its_browsers_child_and_a_link_opened_from_explorer() -> N
     assert pairs == {(True, "chrome.exe"), (False, "chrome.exe"), (False, "explorer.exe")}
 
 
+@pytest.mark.parametrize(
+    ("account", "integrity", "sysmon", "label", "elevation"),
+    [
+        ("NT AUTHORITY\\SYSTEM", "system", "System", "S-1-16-16384", "%%1936"),
+        ("NT AUTHORITY\\LOCAL SERVICE", "system", "System", "S-1-16-16384", "%%1936"),
+        ("NT AUTHORITY\\NETWORK SERVICE", "system", "System", "S-1-16-16384", "%%1936"),
+        ("IIS APPPOOL\\", "high", "High", "S-1-16-12288", "%%1936"),  # every pool's identity
+    ],
+)
+def test_an_account_runs_at_its_integrity_level_in_every_source(
+    account: str, integrity: str, sysmon: str, label: str, elevation: str
+) -> None:
+    def levels(source: str, read: Any) -> set[Any]:
+        named = [(src, doc, f"{doc['user']['domain']}\\{doc['user']['name']}") for src, doc in DOCS]
+        return {read(doc) for src, doc, who in named if src == source and who.startswith(account)}
+
+    assert levels("endpoint", lambda d: d["process"]["Ext"]["token"]["integrity_level_name"]) == {integrity}
+    assert levels("sysmon-windows", lambda d: d["winlog"]["event_data"]["IntegrityLevel"]) == {sysmon}
+    assert levels("security-4688", lambda d: d["winlog"]["event_data"]["MandatoryLabel"]) == {label}
+    assert levels("security-4688", lambda d: d["winlog"]["event_data"]["TokenElevationType"]) == {elevation}
+
+
+def test_people_work_at_medium_integrity_in_their_own_logon_session() -> None:
+    people = [doc for src, doc in DOCS if src == "sysmon-windows" and doc["process"]["name"] == "chrome.exe"]
+    data = [doc["winlog"]["event_data"] for doc in people]
+    assert {(d["IntegrityLevel"], d["TerminalSessionId"]) for d in data} == {("Medium", "1")}
+    assert "0x3e7" not in {d["LogonId"] for d in data}
+
+
+def test_well_known_service_accounts_have_their_own_logon_sessions() -> None:
+    ids = {
+        doc["user"]["name"]: doc["winlog"]["event_data"]["SubjectLogonId"]
+        for src, doc in DOCS
+        if src == "security-4688" and doc["user"]["domain"] == "NT AUTHORITY"
+    }
+    assert ids == {"SYSTEM": "0x3e7", "LOCAL SERVICE": "0x3e5", "NETWORK SERVICE": "0x3e4"}
+
+
 def test_no_background_program_runs_from_a_public_folder() -> None:
     assert not [doc for _, doc in DOCS if "\\users\\public\\" in _process(doc)["executable"].lower()]

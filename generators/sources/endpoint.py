@@ -2,7 +2,8 @@
 
 The sensor reads the process's real argument vector, so ``process.args`` is what
 ``CommandLineToArgvW`` gives. Its PE block carries only the original file name; it
-verifies the signature of the process and of its parent.
+verifies the signature of the process and of its parent, and reads the token's integrity
+level and elevation (``process.Ext.token``).
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ def _user(user: User) -> Doc:
 
 
 @part
+def _token(user: User) -> Doc:
+    """``process.Ext``: the token's integrity level and elevation, in the sensor's lower-case words."""
+    return {"token": {"integrity_level_name": user.integrity, "elevation_level": user.elevation}}
+
+
+@part
 def _image(image: Image) -> Doc:
     block: Doc = {
         "executable": image.executable,
@@ -96,6 +103,7 @@ FIELDS = field_set(
         "host": "architecture hostname id ip mac name",
         "host.os": "Ext.variant family full kernel name platform type version",
         "process": "args args_count command_line entity_id executable name pid working_directory",
+        "process.Ext.token": "elevation_level integrity_level_name",
         "process.code_signature": "exists status subject_name trusted",
         "process.hash": "md5 sha1 sha256",
         "process.parent": "args args_count command_line entity_id executable name pid",
@@ -140,6 +148,7 @@ def render(launch: Launch, fast: bool = False) -> Doc:
                 **_parent_image.members(parent.image, fast),
                 "pid": parent.pid,
             },
+            "Ext": _token.get(launch.user, fast),
             "pid": launch.pid,
             "entity_id": defend_entity(host, launch.pid, launch.timestamp_ns),
             **_command.members(launch, fast),
