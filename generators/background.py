@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generators.fleet import Fleet
+from generators.catalogue import PARENT_COMMAND_LINES, SERVICE_HOSTS
+from generators.fleet import Fleet, Variant
 from generators.images import IMAGES, image
 from generators.model import Label, Launch, Parent, User
 from generators.winargs import split_command_line
@@ -31,12 +32,6 @@ __all__ = [
 BACKGROUND = Label("fleet-background", "benign")
 DAY_NS = 86_400 * 1_000_000_000
 HOUR_NS = 3_600 * 1_000_000_000
-
-# Parents that are not in the process catalogue: their usual command lines.
-_FIXED_PARENTS = {
-    "services": "C:\\Windows\\system32\\services.exe",
-    "userinit": "C:\\Windows\\system32\\userinit.exe",
-}
 
 
 def _hour_weights(rhythm: str, weekday: int) -> np.ndarray:
@@ -64,13 +59,17 @@ def day_weights(fleet: Fleet, start_ns: int, days: int) -> np.ndarray:
     return weights
 
 
+ParentOption = tuple[str, tuple[str, ...], str]  # image key, argument vector, command line
+
+
 @dataclass
 class BackgroundPools:
     """Per-process lookups, computed once per fleet."""
 
     eligible: list[np.ndarray]
     weights: np.ndarray
-    parents: list[list[tuple[str, tuple[str, ...], str]]]
+    parents: list[list[list[ParentOption]]]  # per process, per variant: the parents that start it
+    parent_counts: list[np.ndarray]  # per process: how many parents each variant has
 
 
 def background_pools(fleet: Fleet) -> BackgroundPools:
@@ -84,18 +83,27 @@ def background_pools(fleet: Fleet) -> BackgroundPools:
         [spec.weight if len(e) else 0.0 for spec, e in zip(fleet.processes, eligible, strict=True)]
     )
     by_image = {spec.image: k for k, spec in enumerate(fleet.processes)}
-    parents = []
-    for spec in fleet.processes:
-        options = []
-        for key in spec.parents:
-            if key in by_image:
-                for variant in fleet.variants[by_image[key]][:3]:
-                    options.append((key, variant.args, variant.command_line))
-            else:
-                line = _FIXED_PARENTS.get(key, IMAGES[key].executable)
-                options.append((key, tuple(split_command_line(line)), line))
-        parents.append(options)
-    return BackgroundPools(eligible, weights / weights.sum(), parents)
+    parents = [[_parent_options(fleet, by_image, v) for v in variants] for variants in fleet.variants]
+    counts = [np.array([len(options) for options in per_variant]) for per_variant in parents]
+    return BackgroundPools(eligible, weights / weights.sum(), parents, counts)
+
+
+def _parent_options(fleet: Fleet, by_image: dict[str, int], variant: Variant) -> list[ParentOption]:
+    """The parents a variant may have, each with the command line it runs with."""
+    options: list[ParentOption] = []
+    for key in variant.parents:
+        if key == "svchost":
+            line = SERVICE_HOSTS[variant.service]
+        elif key in PARENT_COMMAND_LINES:
+            line = PARENT_COMMAND_LINES[key]
+        elif key in by_image:  # a process of the catalogue: any of its first variants that start others
+            starters = [v for v in fleet.variants[by_image[key]] if not v.leaf][:3]
+            options.extend((key, v.args, v.command_line) for v in starters)
+            continue
+        else:
+            line = IMAGES[key].executable
+        options.append((key, tuple(split_command_line(line)), line))
+    return options
 
 
 @dataclass
@@ -143,13 +151,18 @@ def draw_background(
     entity = rng.integers(0, 2**63, size=(count, 2), dtype=np.int64)
     spec_sorted = spec_index[order]
     variant_counts = np.array([len(v) for v in fleet.variants])[spec_sorted]
-    parent_counts = np.array([len(p) for p in pools.parents])[spec_sorted]
+    variants = (variant_pick[order] * variant_counts).astype(np.int64)
+    # A variant's parents are its own: the same pick chooses among however many it has.
+    parent_counts = np.zeros(count, dtype=np.int64)
+    for k in np.unique(spec_sorted).tolist():
+        mine = spec_sorted == k
+        parent_counts[mine] = pools.parent_counts[k][variants[mine]]
     return BackgroundDay(
         start_ns=start_ns,
         timestamps=start_ns + offsets[order],
         spec=spec_sorted,
         host=host_index[order],
-        variant=(variant_pick[order] * variant_counts).astype(np.int64),
+        variant=variants,
         parent=(parent_pick[order] * parent_counts).astype(np.int64),
         user_pick=user_pick[order],
         pid=pids[order],
@@ -165,18 +178,17 @@ def entity_hex(hi: int, lo: int) -> str:
 def background_launches(fleet: Fleet, pools: BackgroundPools, day: BackgroundDay) -> Iterator[Launch]:
     """The launches of a drawn day, in time order."""
     for i in range(len(day)):
-        k = int(day.spec[i])
-        spec = fleet.processes[k]
-        variant = fleet.variants[k][int(day.variant[i])]
+        k, v = int(day.spec[i]), int(day.variant[i])
+        variant = fleet.variants[k][v]
         h = int(day.host[i])
-        parent_key, parent_args, parent_line = pools.parents[k][int(day.parent[i])]
+        parent_key, parent_args, parent_line = pools.parents[k][v][int(day.parent[i])]
         entity_id = entity_hex(int(day.entity[i, 0]), int(day.entity[i, 1]))
         parent = Parent(image(parent_key), parent_args, parent_line, int(day.parent_pid[i]), entity_id[::-1])
         yield Launch(
             timestamp_ns=int(day.timestamps[i]),
             host=fleet.hosts[h],
-            user=user_for(fleet, spec.user, h, float(day.user_pick[i])),
-            image=image(spec.image),
+            user=user_for(fleet, variant.user, h, float(day.user_pick[i])),
+            image=image(fleet.processes[k].image),
             args=variant.args,
             command_line=variant.command_line,
             pid=int(day.pid[i]),
@@ -190,6 +202,10 @@ def user_for(fleet: Fleet, kind: str, host_index: int, pick: float) -> User:
     """Who runs a process of this kind on this host (``pick`` in [0, 1) chooses among several)."""
     if kind == "system":
         return fleet.system
+    if kind == "local-service":
+        return fleet.local_service
+    if kind == "network-service":
+        return fleet.network_service
     if kind == "person":
         if fleet.hosts[host_index].role == "workstation":
             return fleet.people[fleet.owners[host_index]]

@@ -4,14 +4,21 @@ Weights are relative start frequencies across the fleet (svchost and browser chi
 processes dominate real telemetry); ``roles`` say where a process runs; ``rhythm``
 says when: ``office`` (working hours, weekdays), ``constant`` or ``nightly``.
 Templates take ``{user}``, ``{guid}``, ``{n}``, ``{file}``, ``{url}``, ``{pool}``,
-``{site}``, ``{host}`` and ``{domain}``; the fleet renders a few variants of each.
+``{site}``, ``{host}`` and ``{domain}``; the fleet renders a few variants of each. A
+template that is started by other parents, or as another account, than the rest of its
+process says so in a :class:`Run`.
+
+Parents are image keys, as Windows pairs them: services.exe starts svchost.exe, which
+hosts the services that start most background work (``service`` names which one: the
+Task Scheduler, DCOM's launcher, IIS's process activation), explorer.exe starts what
+people open, a browser's main process starts its renderers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PROCESSES", "ProcessSpec"]
+__all__ = ["PARENT_COMMAND_LINES", "PROCESSES", "SERVICE_HOSTS", "ProcessSpec", "Run"]
 
 _ALL = ("workstation", "member-server", "iis-server", "domain-controller")
 _SERVERS = ("member-server", "iis-server", "domain-controller")
@@ -19,14 +26,49 @@ _DESK = ("workstation",)
 
 
 @dataclass(frozen=True)
+class Run:
+    """A command line whose parents, account or service host differ from its process's."""
+
+    command: str
+    parents: tuple[str, ...] | None = None
+    user: str | None = None
+    service: str | None = None
+    leaf: bool = False  # it runs no program of its own (``cmd /c dir``): no child is given it as parent
+
+
+@dataclass(frozen=True)
 class ProcessSpec:
     image: str
-    templates: tuple[str, ...]
+    templates: tuple[str | Run, ...]
     parents: tuple[str, ...]
     weight: float
-    user: str  # person, system, service, admin, apppool
+    user: str  # person, system, local-service, network-service, service, admin, apppool
     roles: tuple[str, ...] = _ALL
     rhythm: str = "constant"
+    service: str = "Schedule"  # the service (a key of SERVICE_HOSTS) whose svchost.exe starts it
+
+
+# svchost.exe as it runs each service that starts processes (Windows 10 and Server 2019 on
+# give most services a process of their own, ``-p -s NAME``; IIS's stay grouped).
+SERVICE_HOSTS = {
+    "Schedule": "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule",
+    "DcomLaunch": "C:\\Windows\\system32\\svchost.exe -k DcomLaunch -p",
+    "WAS": "C:\\Windows\\system32\\svchost.exe -k iissvcs",
+}
+
+# The command line of a parent that is one long-running process (a service, the logon
+# chain, a browser's or an editor's main process); any other parent is one of its own
+# process's first variants.
+PARENT_COMMAND_LINES = {
+    "services": "C:\\Windows\\system32\\services.exe",
+    "userinit": "C:\\Windows\\system32\\userinit.exe",
+    "searchindexer": "C:\\Windows\\system32\\SearchIndexer.exe /Embedding",
+    "msiexec": "C:\\Windows\\system32\\msiexec.exe /V",
+    "chrome": '"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe" ',
+    "msedge": '"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe" --no-startup-window',
+    "firefox": '"C:\\Program Files\\Mozilla Firefox\\firefox.exe" ',
+    "code": '"C:\\Program Files\\Microsoft VS Code\\Code.exe" ',
+}
 
 
 PROCESSES: tuple[ProcessSpec, ...] = (
@@ -34,9 +76,13 @@ PROCESSES: tuple[ProcessSpec, ...] = (
         "svchost",
         (
             "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule",
-            "C:\\Windows\\system32\\svchost.exe -k LocalServiceNetworkRestricted -p -s EventLog",
+            Run(
+                "C:\\Windows\\system32\\svchost.exe -k LocalServiceNetworkRestricted -p -s EventLog",
+                user="local-service",
+            ),
             "C:\\Windows\\System32\\svchost.exe -k wsappx -p -s AppXSvc",
-            "C:\\Windows\\system32\\svchost.exe -k UnistackSvcGroup -s CDPUserSvc_{n}",
+            # A per-user service: it runs as the user who is logged on.
+            Run("C:\\Windows\\system32\\svchost.exe -k UnistackSvcGroup -s CDPUserSvc_{n}", user="person"),
             "C:\\Windows\\System32\\svchost.exe -k netsvcs -p -s BITS",
             "C:\\Windows\\system32\\svchost.exe -k DcomLaunch -p",
         ),
@@ -56,9 +102,9 @@ PROCESSES: tuple[ProcessSpec, ...] = (
         (
             '"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe" --type=renderer --lang=en-US --renderer-client-id={n} --mojo-platform-channel-handle=4{n} /prefetch:1',
             '"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe" --type=utility --utility-sub-type=network.mojom.NetworkService --lang=en-US /prefetch:8',
-            '"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe" {url}',
+            Run('"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe" {url}', parents=("explorer",)),
         ),
-        ("explorer", "chrome"),
+        ("chrome",),
         14.0,
         "person",
         _DESK,
@@ -68,9 +114,12 @@ PROCESSES: tuple[ProcessSpec, ...] = (
         "msedge",
         (
             '"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe" --type=renderer --renderer-client-id={n} /prefetch:1',
-            '"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe" --single-argument {url}',
+            Run(
+                '"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe" --single-argument {url}',
+                parents=("explorer",),
+            ),
         ),
-        ("explorer", "msedge"),
+        ("msedge",),
         8.0,
         "person",
         _DESK,
@@ -150,13 +199,14 @@ PROCESSES: tuple[ProcessSpec, ...] = (
         "person",
         _DESK,
         "office",
+        service="DcomLaunch",
     ),
     ProcessSpec(
         "searchprotocolhost",
         (
             '"C:\\Windows\\system32\\SearchProtocolHost.exe" Global\\UsGthrFltPipeMssGthrPipe{n}_ Global\\UsGthrCtrlFltPipeMssGthrPipe{n} 1 -2147483646 "Software\\Microsoft\\Windows Search" "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT; MS Search 4.0 Robot)" "C:\\ProgramData\\Microsoft\\Search\\Data\\Temp\\usgthrsvc" "DownLevelDaemon" ',
         ),
-        ("svchost",),
+        ("searchindexer",),
         3.0,
         "system",
     ),
@@ -169,9 +219,15 @@ PROCESSES: tuple[ProcessSpec, ...] = (
         3.0,
         "person",
         _DESK,
+        service="DcomLaunch",
     ),
     ProcessSpec(
-        "dllhost", ("C:\\Windows\\system32\\DllHost.exe /Processid:{guid}",), ("svchost",), 3.0, "person"
+        "dllhost",
+        ("C:\\Windows\\system32\\DllHost.exe /Processid:{guid}",),
+        ("svchost",),
+        3.0,
+        "person",
+        service="DcomLaunch",
     ),
     ProcessSpec(
         "rundll32",
@@ -188,11 +244,15 @@ PROCESSES: tuple[ProcessSpec, ...] = (
         ),
         ("svchost",),
         2.0,
-        "service",
+        "network-service",
+        service="DcomLaunch",
     ),
     ProcessSpec(
         "msiexec",
-        ("C:\\Windows\\system32\\msiexec.exe /V", "C:\\Windows\\System32\\MsiExec.exe -Embedding {guid} C"),
+        (
+            Run("C:\\Windows\\system32\\msiexec.exe /V", parents=("services",)),
+            Run("C:\\Windows\\System32\\MsiExec.exe -Embedding {guid} C", parents=("msiexec",)),
+        ),
         ("services", "msiexec"),
         0.5,
         "system",
@@ -211,10 +271,11 @@ PROCESSES: tuple[ProcessSpec, ...] = (
     ProcessSpec(
         "cmd",
         (
-            '"C:\\Windows\\system32\\cmd.exe" ',
+            Run('"C:\\Windows\\system32\\cmd.exe" ', parents=("explorer",)),
+            # A batch file: opened by a person, or run by a scheduled task.
             'C:\\Windows\\system32\\cmd.exe /c "C:\\Users\\{user}\\AppData\\Local\\Temp\\{file}.bat"',
-            "cmd.exe /c dir C:\\Users\\{user}\\Desktop",
-            "cmd /c echo %PATH%",
+            Run("cmd.exe /c dir C:\\Users\\{user}\\Desktop", parents=("explorer",), leaf=True),
+            Run("cmd /c echo %PATH%", parents=("explorer",), leaf=True),
         ),
         ("explorer", "svchost"),
         3.0,
@@ -223,9 +284,19 @@ PROCESSES: tuple[ProcessSpec, ...] = (
     ProcessSpec(
         "powershell",
         (
-            '"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe" ',
-            "powershell.exe -NoProfile -ExecutionPolicy Bypass -File C:\\Scripts\\{file}.ps1",
-            "powershell.exe -NoLogo -NonInteractive -Command Get-Service | Where-Object Status -eq Running",
+            Run('"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe" ', parents=("explorer",)),
+            # Administration scripts, run by scheduled tasks as a service account.
+            Run(
+                "powershell.exe -NoProfile -ExecutionPolicy Bypass -File C:\\Scripts\\{file}.ps1",
+                parents=("svchost",),
+                user="service",
+            ),
+            Run(
+                "powershell.exe -NoLogo -NonInteractive -Command Get-Service | Where-Object Status -eq Running",
+                parents=("cmd", "svchost"),
+                user="service",
+                leaf=True,
+            ),
         ),
         ("explorer", "svchost", "cmd"),
         2.0,
@@ -253,8 +324,8 @@ PROCESSES: tuple[ProcessSpec, ...] = (
     ),
     ProcessSpec(
         "code",
-        ('"C:\\Users\\Public\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe" --type=utility',),
-        ("explorer", "code"),
+        ('"C:\\Program Files\\Microsoft VS Code\\Code.exe" --type=utility',),
+        ("code",),
         1.0,
         "person",
         _DESK,
@@ -271,7 +342,12 @@ PROCESSES: tuple[ProcessSpec, ...] = (
     ),
     ProcessSpec(
         "net",
-        ("net use", "net time \\\\{host} /set /y", "C:\\Windows\\system32\\net.exe user {user} /domain"),
+        # Mapping a share; a help desk checking an account.
+        (
+            "net use",
+            "net use S: \\\\{host}\\Shared /persistent:no",
+            "C:\\Windows\\system32\\net.exe user {user} /domain",
+        ),
         ("cmd", "powershell"),
         0.3,
         "person",
@@ -292,7 +368,7 @@ PROCESSES: tuple[ProcessSpec, ...] = (
     ProcessSpec(
         "schtasks",
         ("schtasks.exe /query /fo LIST /v", 'schtasks.exe /run /tn "\\{file}"'),
-        ("cmd", "svchost"),
+        ("cmd", "powershell"),
         0.2,
         "admin",
         _SERVERS,
@@ -352,6 +428,7 @@ PROCESSES: tuple[ProcessSpec, ...] = (
         1.5,
         "apppool",
         ("iis-server",),
+        service="WAS",
     ),
     ProcessSpec(
         "inetmgr",

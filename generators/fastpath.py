@@ -86,11 +86,14 @@ class _Pools:
         self.fleet = fleet
         self.users: list[User] = []
         self._user_index: dict[int, int] = {}
-        # (spec, variant) and (spec, parent option) flattened into single indices.
+        # (spec, variant) and (spec, variant, parent option) flattened into single indices.
         self.variant_base = np.cumsum([0] + [len(v) for v in fleet.variants[:-1]])
-        self.parent_base = np.cumsum([0] + [len(p) for p in pools.parents[:-1]])
+        options = [per_variant for per_spec in pools.parents for per_variant in per_spec]
+        self.parent_base = np.cumsum([0] + [len(o) for o in options[:-1]])
+        # The kind of account of each flattened variant.
+        self.user_kinds = [v.user for vs in fleet.variants for v in vs]
         # A parent as a part sees it: its pid and entity id are per row, never read there.
-        parents = [Parent(image(key), args, line, 0, "") for ps in pools.parents for key, args, line in ps]
+        parents = [Parent(image(key), args, line, 0, "") for o in options for key, args, line in o]
         self._roles: dict[str, Sequence[Any]] = {
             "command": [v for vs in fleet.variants for v in vs],
             "host": fleet.hosts,
@@ -133,12 +136,13 @@ class _Chunk:
         self.lo = day.entity[rows, 1]
         self.records = records
         self.variant = pools.variant_base[self.spec] + day.variant[rows]
-        self.parent = pools.parent_base[self.spec] + day.parent[rows]
+        self.parent = pools.parent_base[self.variant] + day.parent[rows]
         picks = day.user_pick[rows].tolist()
+        kinds = pools.user_kinds
         self.user = np.array(
             [
-                pools.user_index(user_for(fleet, fleet.processes[k].user, h, p))
-                for k, h, p in zip(self.spec.tolist(), self.host.tolist(), picks, strict=True)
+                pools.user_index(user_for(fleet, kinds[v], h, p))
+                for v, h, p in zip(self.variant.tolist(), self.host.tolist(), picks, strict=True)
             ],
             dtype=np.int64,
         )

@@ -15,9 +15,9 @@ from functools import lru_cache
 import numpy as np
 from faker import Faker
 
-from generators.catalogue import PROCESSES, ProcessSpec
-from generators.images import image
-from generators.model import Host, User
+from generators.catalogue import PARENT_COMMAND_LINES, PROCESSES, SERVICE_HOSTS, ProcessSpec, Run
+from generators.images import IMAGES, image
+from generators.model import ACCOUNT_KINDS, Host, User
 from generators.winargs import split_command_line
 
 __all__ = ["Fleet", "IisSite", "Variant", "build_fleet", "small_fleet"]
@@ -54,10 +54,14 @@ class IisSite:
 
 @dataclass(frozen=True)
 class Variant:
-    """One concrete command line of a catalogue process."""
+    """One concrete command line of a catalogue process, with who starts it and as whom."""
 
     args: tuple[str, ...]
     command_line: str
+    parents: tuple[str, ...]  # image keys
+    user: str  # the kind of account (see ``ProcessSpec.user``)
+    service: str  # the service whose svchost.exe starts it, when a parent is svchost
+    leaf: bool  # it runs no program of its own: never a background process's parent
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ class Fleet:
     admins: tuple[User, ...]
     services: tuple[User, ...]
     system: User
+    local_service: User
+    network_service: User
     owners: tuple[int, ...]  # per host: index into people of its main user (workstations)
     iis: dict[int, IisSite]  # host index -> its IIS configuration
     processes: tuple[ProcessSpec, ...]
@@ -125,6 +131,8 @@ def build_fleet(
         for i, name in enumerate(("svc-backup", "svc-monitor", "svc-deploy", "svc-sql"))
     )
     system = User("SYSTEM", "NT AUTHORITY", "S-1-5-18", "system")
+    local_service = User("LOCAL SERVICE", "NT AUTHORITY", "S-1-5-19", "local-service")
+    network_service = User("NETWORK SERVICE", "NT AUTHORITY", "S-1-5-20", "network-service")
 
     hosts: list[Host] = []
     roles = (
@@ -189,7 +197,9 @@ def build_fleet(
         "site": ["Default Web Site"],
     }
 
-    def render(template: str) -> Variant:
+    def render(spec: ProcessSpec, template: str | Run) -> Variant:
+        run = template if isinstance(template, Run) else Run(template)
+
         def fill(match: re.Match[str]) -> str:
             key = match.group(1)
             if key == "n":
@@ -201,20 +211,24 @@ def build_fleet(
                 return match.group(0)
             return pool[int(rng.integers(0, len(pool)))]
 
-        command_line = _PLACEHOLDER.sub(fill, template)
-        return Variant(tuple(split_command_line(command_line)), command_line)
+        command_line = _PLACEHOLDER.sub(fill, run.command)
+        return Variant(
+            tuple(split_command_line(command_line)),
+            command_line,
+            spec.parents if run.parents is None else run.parents,
+            spec.user if run.user is None else run.user,
+            spec.service if run.service is None else run.service,
+            run.leaf,
+        )
 
     variants = tuple(
         tuple(
-            render(spec.templates[k % len(spec.templates)])
+            render(spec, spec.templates[k % len(spec.templates)])
             for k in range(max(variants_per_process, len(spec.templates)))
         )
         for spec in PROCESSES
     )
-    for spec in PROCESSES:  # fail now, not in the millionth event, on a catalogue typo
-        image(spec.image)
-        for parent in spec.parents:
-            image(parent)
+    _check_catalogue(variants)
     return Fleet(
         seed,
         domain,
@@ -224,11 +238,29 @@ def build_fleet(
         admins,
         services,
         system,
+        local_service,
+        network_service,
         owners,
         iis,
         PROCESSES,
         variants,
     )
+
+
+def _check_catalogue(variants: tuple[tuple[Variant, ...], ...]) -> None:
+    """Fail now, not in the millionth event, on a catalogue typo."""
+    for spec, spec_variants in zip(PROCESSES, variants, strict=True):
+        image(spec.image)
+        for variant in spec_variants:
+            for parent in variant.parents:
+                image(parent)
+            if "svchost" in variant.parents and variant.service not in SERVICE_HOSTS:
+                raise KeyError(f"{spec.image}: no svchost.exe hosts the service {variant.service!r}")
+            if variant.user not in ACCOUNT_KINDS:
+                raise KeyError(f"{spec.image}: no kind of account {variant.user!r}")
+    unknown = set(PARENT_COMMAND_LINES) - set(IMAGES)
+    if unknown:
+        raise KeyError(f"parent command lines for unknown images: {sorted(unknown)}")
 
 
 def _apppool_sid(pool: str) -> str:

@@ -1,7 +1,10 @@
-"""Executables a Windows fleet runs, with the version resources their sensors report.
+"""Executables a Windows fleet runs, with the version resources and signatures their sensors report.
 
 Hashes are not those of real builds (none is shipped here): they are derived from the
-path and version so that each image has stable, distinct, well-formed digests.
+path and version so that each image has stable, distinct, well-formed digests. Signers
+are the subjects real files are signed by: Windows's own binaries through the catalogues
+that hold their hashes ("Microsoft Windows", which a renamed copy keeps), Microsoft's
+other products ("Microsoft Corporation") and other vendors with their own certificates.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from generators.model import Image
 
 __all__ = ["IMAGES", "image", "make_image"]
 
-_MS = "Microsoft Corporation"
+_MS = "Microsoft Corporation"  # the company, and the signer of its products outside Windows
 _WIN = "Microsoft® Windows® Operating System"
 _V = "10.0.17763.1 (WinBuild.160101.0800)"
 _IIS = "Internet Information Services"
+_WINDOWS_SIGNER = "Microsoft Windows"
 
 
 def make_image(
@@ -25,6 +29,7 @@ def make_image(
     product: str | None = _WIN,
     company: str | None = _MS,
     file_version: str | None = _V,
+    signer: str | None = _WINDOWS_SIGNER,
 ) -> Image:
     seed = f"{executable.lower()}|{original_file_name}|{file_version}".encode()
     return Image(
@@ -37,12 +42,13 @@ def make_image(
         md5=hashlib.md5(seed, usedforsecurity=False).hexdigest(),
         sha1=hashlib.sha1(seed, usedforsecurity=False).hexdigest(),
         sha256=hashlib.sha256(seed).hexdigest(),
+        signer=signer,
     )
 
 
 _S32 = "C:\\Windows\\System32\\"
 _CATALOGUE = [
-    # key, executable, OriginalFileName, description, product, company, version
+    # key, executable, OriginalFileName, description, product, company, version, signer
     (
         "appcmd",
         _S32 + "inetsrv\\appcmd.exe",
@@ -74,6 +80,7 @@ _CATALOGUE = [
         "Internet Information Services Express",
         _MS,
         "10.0.22489.1000 (WinBuild.160101.0800)",
+        _MS,
     ),
     (
         "appcmd-renamed",
@@ -100,6 +107,7 @@ _CATALOGUE = [
         "Microsoft® .NET Framework",
         _MS,
         "4.8.3761.0",
+        _MS,
     ),
     ("cmd", _S32 + "cmd.exe", "Cmd.Exe", "Windows Command Processor"),
     ("conhost", _S32 + "conhost.exe", "CONHOST.EXE", "Console Window Host"),
@@ -112,6 +120,7 @@ _CATALOGUE = [
         "PowerShell",
         _MS,
         "7.4.6.500",
+        _MS,
     ),
     ("svchost", _S32 + "svchost.exe", "svchost.exe", "Host Process for Windows Services"),
     ("services", _S32 + "services.exe", "services.exe", "Services and Controller app"),
@@ -125,6 +134,7 @@ _CATALOGUE = [
         "SearchProtocolHost.exe",
         "Microsoft Windows Search Protocol Host",
     ),
+    ("searchindexer", _S32 + "SearchIndexer.exe", "SearchIndexer.exe", "Microsoft Windows Search Indexer"),
     ("backgroundtaskhost", _S32 + "backgroundTaskHost.exe", "backgroundTaskHost.exe", "Background Task Host"),
     ("dllhost", _S32 + "dllhost.exe", "dllhost.exe", "COM Surrogate"),
     ("rundll32", _S32 + "rundll32.exe", "RUNDLL32.EXE", "Windows host process (Rundll32)"),
@@ -154,6 +164,7 @@ _CATALOGUE = [
         "Microsoft® Windows® Operating System",
         _MS,
         "4.18.24090.11",
+        "Microsoft Windows Publisher",
     ),
     (
         "chrome",
@@ -163,6 +174,7 @@ _CATALOGUE = [
         "Google Chrome",
         "Google LLC",
         "131.0.6778.86",
+        "Google LLC",
     ),
     (
         "msedge",
@@ -172,6 +184,7 @@ _CATALOGUE = [
         "Microsoft Edge",
         _MS,
         "131.0.2903.70",
+        _MS,
     ),
     (
         "firefox",
@@ -181,6 +194,7 @@ _CATALOGUE = [
         "Firefox",
         "Mozilla Corporation",
         "133.0",
+        "Mozilla Corporation",
     ),
     (
         "winword",
@@ -190,6 +204,7 @@ _CATALOGUE = [
         "Microsoft Office",
         _MS,
         "16.0.18129.20116",
+        _MS,
     ),
     (
         "excel",
@@ -199,6 +214,7 @@ _CATALOGUE = [
         "Microsoft Office",
         _MS,
         "16.0.18129.20116",
+        _MS,
     ),
     (
         "outlook",
@@ -208,6 +224,7 @@ _CATALOGUE = [
         "Microsoft Office",
         _MS,
         "16.0.18129.20116",
+        _MS,
     ),
     (
         "teams",
@@ -217,6 +234,7 @@ _CATALOGUE = [
         "Microsoft Teams",
         _MS,
         "24295.605.3225.8804",
+        _MS,
     ),
     (
         "onedrive",
@@ -226,6 +244,7 @@ _CATALOGUE = [
         "Microsoft OneDrive",
         _MS,
         "24.216.1027.0001",
+        _MS,
     ),
     (
         "git",
@@ -235,15 +254,17 @@ _CATALOGUE = [
         "Git",
         "The Git Development Community",
         "2.47.1.1",
+        "Johannes Schindelin",
     ),
     (
         "code",
-        "C:\\Users\\Public\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe",
+        "C:\\Program Files\\Microsoft VS Code\\Code.exe",
         "electron.exe",
         "Visual Studio Code",
         "Visual Studio Code",
         _MS,
         "1.95.3",
+        _MS,
     ),
     (
         "logparser",
@@ -253,6 +274,7 @@ _CATALOGUE = [
         "Microsoft Log Parser",
         _MS,
         "2.2.10.0",
+        _MS,
     ),
     ("dism", _S32 + "Dism.exe", "DISM.EXE", "Dism Image Servicing Utility"),
 ]

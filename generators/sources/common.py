@@ -25,6 +25,7 @@ __all__ = [
     "Placeholder",
     "agent_filebeat",
     "agent_host",
+    "code_signature",
     "computer_name",
     "defend_entity",
     "defend_parent_entity",
@@ -241,6 +242,14 @@ def computer_name(host: Host) -> Doc:
 @part
 def related_user(user: User) -> Doc:
     return {"user": [user.name]}
+
+
+@part
+def code_signature(image: Image) -> Doc:
+    """``code_signature.*`` as Elastic's sensors verify a file: trusted, with its signer, or absent."""
+    if image.signer is None:
+        return {"exists": False, "trusted": False}
+    return {"exists": True, "status": "trusted", "subject_name": image.signer, "trusted": True}
 
 
 @part

@@ -2,7 +2,8 @@
 
 Endgame documents carry ``event.category``, ``event.type`` and ``event.action`` as
 plain strings, epoch-millisecond time stamps, no PE version resource and no entity
-ids; the sensor's own fields live under ``endgame.*``. Parquet holds one type per
+ids; the sensor's own fields live under ``endgame.*``. It verifies the process's
+signature (``process.code_signature``, in Endgame's ECS mapping), not its parent's. Parquet holds one type per
 column, so :func:`render_columnar` spells the three fields other sources spell
 differently their way (an ISO-8601 ``@timestamp``, lists for ``event.category``,
 ``event.type`` and ``host.ip``); Elasticsearch indexes both spellings alike.
@@ -14,6 +15,7 @@ from generators.model import Host, Image, Launch, User
 from generators.sources.common import (
     Command,
     Doc,
+    code_signature,
     field_set,
     iso,
     labels_part,
@@ -110,6 +112,7 @@ FIELDS = field_set(
         "observer": "hostname ip product vendor version",
         "observer.os": "family name platform type version",
         "process": "args args_count command_line executable name pid ppid",
+        "process.code_signature": "exists status subject_name trusted",
         "process.hash": "md5 sha1 sha256",
         "process.parent": "executable name pid",
         "related": "hosts user",
@@ -144,6 +147,7 @@ def render(launch: Launch, fast: bool = False, columnar: bool = False) -> Doc:
             **_names.members(image, fast),
             **_command.members(launch, fast),
             "hash": _hashes.get(image, fast),
+            "code_signature": code_signature.get(image, fast),
             "parent": {"pid": parent.pid, **_names.members(parent.image, fast)},
         },
         "user": _user.get(user, fast),

@@ -1,7 +1,9 @@
 """Elastic Defend: ``logs-endpoint.events.process-default``.
 
 The sensor reads the process's real argument vector, so ``process.args`` is what
-``CommandLineToArgvW`` gives. Its PE block carries only the original file name.
+``CommandLineToArgvW`` gives. Its PE block carries only the original file name; it
+verifies the signature of the process and of its parent, and reads the token's integrity
+level and elevation (``process.Ext.token``).
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from generators.model import Host, Image, Launch, User
 from generators.sources.common import (
     Command,
     Doc,
+    code_signature,
     defend_entity,
     defend_parent_entity,
     field_set,
-    image_names,
     iso,
     iso_ingested,
     labels_part,
@@ -61,23 +63,27 @@ def _user(user: User) -> Doc:
 
 
 @part
+def _token(user: User) -> Doc:
+    """``process.Ext``: the token's integrity level and elevation, in the sensor's lower-case words."""
+    return {"token": {"integrity_level_name": user.integrity, "elevation_level": user.elevation}}
+
+
+@part
 def _image(image: Image) -> Doc:
-    signed = image.company == "Microsoft Corporation"
-    signature = {
-        "trusted": signed,
-        "subject_name": "Microsoft Windows" if signed else image.company or "",
-        "exists": signed,
-        "status": "trusted" if signed else "errorCode_endpoint: Unsigned",
-    }
     block: Doc = {
         "executable": image.executable,
         "name": image.name,
-        "code_signature": signature,
+        "code_signature": code_signature.get(image),
         "hash": {"md5": image.md5, "sha1": image.sha1, "sha256": image.sha256},
     }
     if image.original_file_name is not None:
         block["pe"] = {"original_file_name": image.original_file_name}
     return block
+
+
+@part
+def _parent_image(image: Image) -> Doc:
+    return {"executable": image.executable, "name": image.name, "code_signature": code_signature.get(image)}
 
 
 @per_launch
@@ -97,9 +103,11 @@ FIELDS = field_set(
         "host": "architecture hostname id ip mac name",
         "host.os": "Ext.variant family full kernel name platform type version",
         "process": "args args_count command_line entity_id executable name pid working_directory",
+        "process.Ext.token": "elevation_level integrity_level_name",
         "process.code_signature": "exists status subject_name trusted",
         "process.hash": "md5 sha1 sha256",
         "process.parent": "args args_count command_line entity_id executable name pid",
+        "process.parent.code_signature": "exists status subject_name trusted",
         "process.pe": "original_file_name",
         "user": "domain id name",
     }
@@ -137,9 +145,10 @@ def render(launch: Launch, fast: bool = False) -> Doc:
             "parent": {
                 **_command.members(parent, fast),
                 "entity_id": defend_parent_entity(host, parent.pid, launch.timestamp_ns),
-                **image_names.members(parent.image, fast),
+                **_parent_image.members(parent.image, fast),
                 "pid": parent.pid,
             },
+            "Ext": _token.get(launch.user, fast),
             "pid": launch.pid,
             "entity_id": defend_entity(host, launch.pid, launch.timestamp_ns),
             **_command.members(launch, fast),

@@ -89,10 +89,30 @@ def _command_data(command: Command) -> Doc:
 def _subject(user: User) -> Doc:
     return {
         "SubjectDomainName": user.domain,
-        "SubjectLogonId": "0x3e7",
+        "SubjectLogonId": user.logon_id,
         "SubjectUserName": user.name,
         "SubjectUserSid": user.id,
     }
+
+
+# The integrity levels' mandatory label SIDs, and the elevation types as the event's
+# message-table references (%%1936: type 1, a full token not split by UAC; %%1937: type 2,
+# elevated; %%1938: type 3, the limited half of a split token).
+_MANDATORY_LABELS = {"system": "S-1-16-16384", "high": "S-1-16-12288", "medium": "S-1-16-8192"}
+_ELEVATION_TYPES = {"default": "%%1936", "full": "%%1937", "limited": "%%1938"}
+
+
+@part
+def _token(user: User) -> Doc:
+    return {
+        "MandatoryLabel": _MANDATORY_LABELS[user.integrity],
+        "TokenElevationType": _ELEVATION_TYPES[user.elevation],
+    }
+
+
+@part
+def _logon(user: User) -> Doc:
+    return {"id": user.logon_id}
 
 
 @part
@@ -120,14 +140,13 @@ def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
     )
     event_data.update(
         {
-            "MandatoryLabel": "S-1-16-12288",
+            **_token.members(user, fast),
             "ProcessId": hex(parent.pid),
             **_subject.members(user, fast),
             "TargetDomainName": "-",
             "TargetLogonId": "0x0",
             "TargetUserName": "-",
             "TargetUserSid": "S-1-0-0",
-            "TokenElevationType": "%%1936",
         }
     )
     return {
@@ -160,7 +179,7 @@ def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
             "event_id": "4688",
             "keywords": ["Audit Success"],
             "level": "information",
-            "logon": {"id": "0x3e7"},
+            "logon": _logon.get(user, fast),
             "opcode": "Info",
             "outcome": "success",
             "process": {"pid": 4, "thread": {"id": 5076}},

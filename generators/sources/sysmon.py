@@ -100,8 +100,17 @@ def _event_data(image: Image) -> Doc:
     ):
         if value is not None:
             data[key] = value
-    data.update({"IntegrityLevel": "High", "LogonId": "0x3e7", "TerminalSessionId": "0"})
     return data
+
+
+@part
+def _logon_data(user: User) -> Doc:
+    """The token and logon session of the account that runs the process, as Sysmon names them."""
+    return {
+        "IntegrityLevel": user.integrity.capitalize(),
+        "LogonId": user.logon_id,
+        "TerminalSessionId": str(user.session),
+    }
 
 
 @part
@@ -224,7 +233,7 @@ def render(launch: Launch, variant: Variant, fast: bool = False) -> Doc:
     doc["winlog"] = {
         "channel": "Microsoft-Windows-Sysmon/Operational",
         **computer_name.members(host, fast),
-        "event_data": _event_data.get(launch.image, fast)
+        "event_data": {**_event_data.members(launch.image, fast), **_logon_data.members(user, fast)}
         if start
         else {"User": f"{user.domain}\\{user.name}"},
         "event_id": "1" if start else "5",

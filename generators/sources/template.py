@@ -112,8 +112,8 @@ def _prototype(n: int, recorder: _Recorder) -> Launch:
     text = "\x02" * (n + 1)  # what a renderer must not read outside a part: other text, other length
     host = _placeholder(Host, "host", recorder, *[text] * 3, "windows", *[text] * 6)
     user = _placeholder(User, "user", recorder, text, text, text, text)
-    image = _placeholder(Image, "image", recorder, *[text] * 9)
-    parent_image = _placeholder(Image, "parent.image", recorder, *[text] * 9)
+    image = _placeholder(Image, "image", recorder, *[text] * 10)
+    parent_image = _placeholder(Image, "parent.image", recorder, *[text] * 10)
     entity = f"{0x5A17C0DE + n:016x}{0x0DDBA11 + n:016x}"
     parent = _placeholder(
         Parent, "parent", recorder, parent_image, (text,), text, 876_540 + 4 * n, entity[::-1]
