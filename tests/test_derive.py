@@ -143,7 +143,9 @@ def test_a_branch_its_own_exclusion_covers_is_unsatisfiable_but_a_case_can_slip_
 
 
 def test_a_field_no_source_writes_is_a_finding() -> None:
-    found = derive(parse_query('process where process.Ext.token.integrity_level_name == "high"'), name="x")
+    found = derive(
+        parse_query('process where process.Ext.effective_parent.executable : "C:\\\\x.exe"'), name="x"
+    )
     assert any(f.kind == "unwritten-field" for f in found.findings)
     assert all(r.status == "blind-spot" for w in found.witnesses for r in w.renderings)
 

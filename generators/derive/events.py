@@ -271,6 +271,9 @@ def _image(values: Mapping[str, object], prefix: str, default: str = "cmd") -> I
         known.product if known else None,
         known.company if known else None,
         known.file_version if known else None,
+        # A file the fleet knows keeps its signer (a renamed copy's hash is still Microsoft's);
+        # one it does not know is unsigned.
+        known.signer if known else None,
     )
 
 
