@@ -16,9 +16,17 @@ from harness.eql import (
     InSet,
     Literal,
     Match,
+    MaxSpan,
     Negate,
     Not,
     Or,
+    Pipe,
+    Piped,
+    Query,
+    Sample,
+    Sequence,
+    Stage,
+    Statement,
 )
 from harness.eql.lexer import KEYWORDS
 
@@ -219,3 +227,35 @@ def conditions(draw: st.DrawFn, depth: int = 0) -> str:
     glue = draw(st.sampled_from(["and", "or"]))
     text = f"({left}) {glue} ({right})"
     return f"not ({text})" if draw(st.booleans()) else text
+
+
+def statements(conditions: st.SearchStrategy[Expr]) -> st.SearchStrategy[Statement]:
+    """Statement trees as the grammar builds them (unchecked: key counts and limits vary).
+
+    >>> statements(expressions).example()  # doctest: +SKIP
+    Sequence(stages=(Stage(query=Query(category='a', condition=Literal(value=True)), ...), ...)
+    """
+    queries = st.builds(Query, st.one_of(st.none(), identifiers, st.text(min_size=1, max_size=6)), conditions)
+    keys = st.lists(fields, max_size=3).map(tuple)
+
+    def stages(*, sequence: bool) -> st.SearchStrategy[Stage]:
+        runs = st.one_of(st.none(), st.integers(0, 200), st.floats(0, 10)) if sequence else st.none()
+        return st.builds(Stage, queries, keys, runs, st.booleans() if sequence else st.just(False))
+
+    maxspans = st.builds(
+        MaxSpan,
+        st.one_of(st.integers(0, 10**6), st.floats(0, 1000)),
+        st.sampled_from([None, "ms", "s", "m", "h", "d", "w", "M"]),
+    )
+    sequences = st.builds(
+        Sequence,
+        st.lists(stages(sequence=True), min_size=1, max_size=4).map(tuple),
+        keys,
+        st.one_of(st.none(), maxspans),
+        st.one_of(st.none(), stages(sequence=True)),
+    )
+    samples = st.builds(Sample, st.lists(stages(sequence=False), min_size=1, max_size=4).map(tuple), keys)
+    pipes = st.builds(Pipe, st.sampled_from(["head", "tail"]), st.lists(conditions, max_size=2).map(tuple))
+    bare = st.one_of(queries, sequences, samples)
+    piped = st.builds(Piped, bare, st.lists(pipes, min_size=1, max_size=3).map(tuple))
+    return st.one_of(bare, piped)

@@ -1,4 +1,4 @@
-"""Single-event EQL with Elasticsearch's semantics: parser, checker and reference matcher."""
+"""EQL with Elasticsearch's semantics: parser (statements too), checker and single-event reference matcher."""
 
 from harness.eql.ast import (
     And,
@@ -10,17 +10,24 @@ from harness.eql.ast import (
     InSet,
     Literal,
     Match,
+    MaxSpan,
     Negate,
     Not,
     Or,
+    Pipe,
+    Piped,
     Query,
+    Sample,
+    Sequence,
+    Stage,
+    Statement,
     children,
     format_expr,
     format_query,
     walk,
 )
 from harness.eql.mapping import ECS, FieldMapping, load_index_mapping
-from harness.eql.matcher import Matcher, compile_query, parse_query
+from harness.eql.matcher import Matcher, compile_query, parse_query, parse_statement
 
 __all__ = [
     "ECS",
@@ -35,15 +42,23 @@ __all__ = [
     "Literal",
     "Match",
     "Matcher",
+    "MaxSpan",
     "Negate",
     "Not",
     "Or",
+    "Pipe",
+    "Piped",
     "Query",
+    "Sample",
+    "Sequence",
+    "Stage",
+    "Statement",
     "children",
     "compile_query",
     "format_expr",
     "format_query",
     "load_index_mapping",
     "parse_query",
+    "parse_statement",
     "walk",
 ]

@@ -1,4 +1,8 @@
-"""The typed syntax tree of a single-event EQL query, and its printer.
+"""The typed syntax tree of an EQL statement, and its printer.
+
+A single-event query is a :class:`Query`; sequences, samples and pipes are the
+statement nodes (:class:`Sequence`, :class:`Sample`, :class:`Piped`) built from it,
+shaped as Elasticsearch's grammar (``EqlBase.g4``: ``statement : query pipe*``) has them.
 
 Nodes are frozen dataclasses so that a parsed tree can be compared with ``==``
 against one built by hand. Every node carries the ``span`` (start and end offsets
@@ -30,11 +34,18 @@ __all__ = [
     "InSet",
     "Literal",
     "Match",
+    "MaxSpan",
     "Negate",
     "Not",
     "Or",
+    "Pipe",
+    "Piped",
     "Query",
+    "Sample",
+    "Sequence",
     "Span",
+    "Stage",
+    "Statement",
     "Value",
     "children",
     "format_expr",
@@ -176,6 +187,104 @@ class Query:
         return format_query(self)
 
 
+@dataclass(frozen=True)
+class MaxSpan:
+    """``with maxspan=VALUE UNIT``, kept as written (``timeUnit : number unit=IDENTIFIER?``).
+
+    The grammar takes any number and any identifier; the verifier checks what
+    Elasticsearch's ``LogicalPlanBuilder.visitSequenceParams`` checks (a positive integer,
+    a unit among ms, s, m, h, d).
+    """
+
+    value: int | float
+    unit: str | None
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+
+    @property
+    def millis(self) -> int | None:
+        """The span in milliseconds, or None when the value or unit is not one Elasticsearch takes."""
+        factor = _UNIT_MILLIS.get(self.unit or "")
+        if factor is None or isinstance(self.value, float) or self.value <= 0:
+            return None
+        return self.value * factor
+
+
+# LogicalPlanBuilder.visitSequenceParams: the units of a maxspan, case-sensitive.
+_UNIT_MILLIS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One bracketed query of a sequence or sample: ``[query] by keys with runs=N``.
+
+    ``missing`` is the missing-event form ``![query]``; ``keys`` are the stage's own join
+    keys (the sequence's shared ``by`` keys are on the :class:`Sequence`); ``runs`` is
+    None when no ``with runs`` is written. ``span`` covers the brackets.
+    """
+
+    query: Query
+    keys: tuple[Field, ...] = ()
+    runs: int | float | None = None
+    missing: bool = False
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """``sequence [by keys] [with maxspan=N] stage stage... [until stage]``.
+
+    ``span`` is where the ``sequence`` keyword stands, so errors can name it.
+    """
+
+    stages: tuple[Stage, ...]
+    keys: tuple[Field, ...] = ()
+    maxspan: MaxSpan | None = None
+    until: Stage | None = None
+    source: str = field(default="", compare=False, repr=False)
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+
+    def __str__(self) -> str:
+        return format_query(self)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """``sample [by keys] stage stage...``: no maxspan, runs or until in the grammar."""
+
+    stages: tuple[Stage, ...]
+    keys: tuple[Field, ...] = ()
+    source: str = field(default="", compare=False, repr=False)
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+
+    def __str__(self) -> str:
+        return format_query(self)
+
+
+@dataclass(frozen=True)
+class Pipe:
+    """``| name arg, ...`` (``pipe : PIPE kind=IDENTIFIER (booleanExpression (COMMA ...)*)?``)."""
+
+    name: str
+    args: tuple[Expr, ...] = ()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Piped:
+    """A query of any kind followed by its pipes, in order."""
+
+    query: Query | Sequence | Sample
+    pipes: tuple[Pipe, ...]
+    source: str = field(default="", compare=False, repr=False)
+
+    def __str__(self) -> str:
+        return format_query(self)
+
+
+Statement: TypeAlias = Query | Sequence | Sample | Piped
+"""Anything Elasticsearch's ``singleStatement`` accepts and runs."""
+
+
 def children(node: Expr) -> tuple[Expr, ...]:
     """The direct sub-expressions of ``node``, left to right (patterns are not expressions)."""
     match node:
@@ -212,10 +321,46 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _OR, _AND, _NOT, _PREDICATE, _ADD, _MUL, _UNARY, _PRIMARY = range(1, 9)
 
 
-def format_query(query: Query) -> str:
-    """``query`` as normalized EQL: what ``str(query)`` gives, and parses back to ``query``."""
-    category = "any" if query.category is None else _category(query.category)
-    return f"{category} where {format_expr(query.condition)}"
+def format_query(query: Statement) -> str:
+    """``query`` as normalized EQL on one line: what ``str(query)`` gives, and parses back to ``query``."""
+    match query:
+        case Query(category=category, condition=condition):
+            shown = "any" if category is None else _category(category)
+            return f"{shown} where {format_expr(condition)}"
+        case Sequence(stages=stages, keys=keys, maxspan=maxspan, until=until):
+            parts = ["sequence", *_by(keys)]
+            if maxspan is not None:
+                parts.append(f"with maxspan={_number(maxspan.value)}{maxspan.unit or ''}")
+            parts.extend(_stage(stage) for stage in stages)
+            if until is not None:
+                parts.append("until " + _stage(until))
+            return " ".join(parts)
+        case Sample(stages=stages, keys=keys):
+            return " ".join(["sample", *_by(keys), *(_stage(stage) for stage in stages)])
+        case Piped(query=inner, pipes=pipes):
+            return " ".join([format_query(inner), *(_pipe(pipe) for pipe in pipes)])
+    raise TypeError(f"not an EQL statement: {query!r}")
+
+
+def _by(keys: tuple[Field, ...]) -> list[str]:
+    return ["by " + ", ".join(format_expr(key) for key in keys)] if keys else []
+
+
+def _stage(stage: Stage) -> str:
+    text = ("![" if stage.missing else "[") + format_query(stage.query) + "]"
+    text = " ".join([text, *_by(stage.keys)])
+    if stage.runs is not None:
+        text += f" with runs={_number(stage.runs)}"
+    return text
+
+
+def _pipe(pipe: Pipe) -> str:
+    args = ", ".join(format_expr(arg) for arg in pipe.args)
+    return f"| {pipe.name} {args}" if args else f"| {pipe.name}"
+
+
+def _number(value: int | float) -> str:
+    return repr(value)
 
 
 def format_expr(node: Expr, required: int = _OR) -> str:

@@ -178,7 +178,10 @@ class _Lexer:
         m = _NUMBER.match(self.source, self.pos)
         assert m is not None  # run() only calls this on a digit or ".digit"
         text = m.group()
-        if m.end() < len(self.source) and (self.source[m.end()].isalpha() or self.source[m.end()] == "_"):
+        after = self.source[m.end() : m.end() + 1]
+        touching = after.isalpha() or after == "_"
+        # ``timeUnit : number unit=IDENTIFIER?``: in ``maxspan=5m`` the unit touches the number.
+        if touching and not self.after_maxspan():
             tail = _IDENT.match(self.source, m.end())
             width = (tail.end() if tail else m.end() + 1) - m.start()
             raise self.error(
@@ -197,6 +200,12 @@ class _Lexer:
             )
         self.tokens.append(Token("number", text, m.start(), m.end(), value))
         self.pos = m.end()
+
+    def after_maxspan(self) -> bool:
+        """Whether the number being read is the value of ``maxspan=`` (its unit may touch it)."""
+        last = self.tokens[-2:]
+        # ``==`` too, so that ``maxspan==5m`` is told to use ``=`` rather than that 5m is malformed.
+        return len(last) == 2 and last[0].text == "maxspan" and last[1].text in ("=", "==")
 
     def string(self) -> None:
         src, start = self.source, self.pos

@@ -5,30 +5,74 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from harness.eql.ast import Query
+from harness.eql.ast import Piped, Query, Sample, Sequence, Span, Statement
 from harness.eql.compiled import CompiledEvaluator
 from harness.eql.evaluator import Evaluator
 from harness.eql.mapping import FieldMapping
-from harness.eql.parser import parse_query as _parse_grammar
-from harness.eql.verifier import verify
+from harness.eql.statement_verifier import verify_statement
+from harness.eql.statements import parse_statement as _parse_grammar
+from harness.errors import EqlUnsupportedError
 
-__all__ = ["ENGINES", "Matcher", "compile_query", "parse_query"]
+__all__ = ["ENGINES", "Matcher", "compile_query", "parse_query", "parse_statement"]
+
+
+def parse_statement(text: str, *, mapping: FieldMapping | None = None) -> Statement:
+    """Parse and check any EQL statement Elasticsearch runs: a query, sequence or sample, with pipes.
+
+    Raises what :func:`parse_query` raises, for sequences and samples too.
+
+    >>> str(parse_statement("sequence by host.id with maxspan=5m [process where true] [file where true]"))
+    'sequence by host.id with maxspan=5m [process where true] [file where true]'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_statement() takes the query text as str, not {type(text).__name__}")
+    statement = _parse_grammar(text)
+    verify_statement(statement, mapping=mapping)
+    return statement
 
 
 def parse_query(text: str, *, mapping: FieldMapping | None = None) -> Query:
     """Parse and check one single-event EQL query.
 
     Raises :class:`~harness.errors.EqlSyntaxError`, :class:`~harness.errors.EqlUnsupportedError`
-    or :class:`~harness.errors.EqlSemanticError`, each with the line, column and a caret.
+    or :class:`~harness.errors.EqlSemanticError`, each with the line, column and a caret. A
+    valid sequence, sample or pipe is an :class:`~harness.errors.EqlUnsupportedError` at the
+    construct: it parses (:func:`parse_statement`), but this runs single-event queries only.
 
     >>> str(parse_query('process where process.name : "appcmd.exe"'))
     'process where process.name : "appcmd.exe"'
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_query() takes the query text as str, not {type(text).__name__}")
-    query = _parse_grammar(text)
-    verify(query, mapping=mapping)
-    return query
+    statement = parse_statement(text, mapping=mapping)
+    if not isinstance(statement, Query):
+        raise _single_event_only(statement)
+    return statement
+
+
+def _single_event_only(statement: Sequence | Sample | Piped) -> EqlUnsupportedError:
+    what, span = _construct(statement)
+    return EqlUnsupportedError(
+        f"{what} not supported here: they parse, but this operation runs single-event queries only",
+        source=statement.source,
+        offset=span[0],
+        width=max(1, span[1] - span[0]),
+    )
+
+
+def _construct(statement: Sequence | Sample | Piped) -> tuple[str, Span]:
+    """What to name, and where: the ``sequence``/``sample`` keyword, else the first pipe's bar."""
+    match statement:
+        case Sequence(span=span):
+            return "sequences are", span
+        case Sample(span=span):
+            return "samples are", span
+        case Piped(query=Query(), pipes=pipes):
+            start = pipes[0].span[0]
+            return "pipes are", (start, start + 1)
+        case Piped(query=Sequence() | Sample() as inner):
+            return _construct(inner)
+    raise TypeError(f"not a multi-event statement: {statement!r}")
 
 
 ENGINES = ("reference", "compiled")

@@ -1,5 +1,7 @@
 """Parser for single-event EQL: recursive descent, with precedence climbing for operators.
 
+Sequences, samples and pipes are built on it in ``statements.py``.
+
 Precedence, loosest first: ``or``, ``and``, ``not``, predicates (comparison, ``:``,
 ``like``, ``regex``, ``in``), ``+ -``, ``* / %``, unary minus, primaries. This is the
 order of Elasticsearch's EQL grammar (EqlBase.g4).
@@ -44,7 +46,7 @@ causing stack overflow when generating the parsing tree" when the JVM's stack ru
 (``EqlParser.invokeParser``). The harness refuses earlier, at a fixed and documented depth,
 so that every later pass (verifier, optimizer, evaluators, printer) recurses safely.
 """
-_MULTI_EVENT = {"sequence": "sequences are", "sample": "samples are", "join": "joins are"}
+_MULTI_EVENT = {"sequence": "sequences are", "sample": "samples are"}
 _RELATIONSHIPS = {"descendant": "`descendant of` is", "child": "`child of` is", "event": "`event of` is"}
 
 
@@ -62,19 +64,7 @@ class _Parser:
         self.source = source
         self.i = 0
         self.depth = 0
-        try:
-            self.tokens = tokenize(source)
-        except EqlSyntaxError as error:
-            # Multi-event syntax (``maxspan=1m``...) may not even lex as single-event EQL:
-            # name the construct rather than the character the lexer tripped on. What
-            # comes before the error lexes alike on its own, comments included.
-            try:
-                head = tokenize(source[: error.offset])[0]
-            except EqlSyntaxError:
-                raise error from None  # the error is inside a token that starts earlier
-            if head.kind != "keyword" or head.text not in _MULTI_EVENT:
-                raise
-            raise self.unsupported(_MULTI_EVENT[head.text], head) from None
+        self.tokens = tokenize(source)
 
     # -- token helpers -------------------------------------------------------------
 
@@ -106,10 +96,21 @@ class _Parser:
             message, source=self.source, offset=tok.start, width=max(1, tok.end - tok.start), hint=hint
         )
 
-    def unsupported(self, what: str, tok: Token) -> EqlUnsupportedError:
-        """``what`` reads as a subject with its verb: "sequences are", "`child of` is"."""
+    def unsupported(
+        self, what: str, tok: Token, why: str = "this operation runs single-event queries only"
+    ) -> EqlUnsupportedError:
+        """``what`` reads as a subject with its verb: "sequences are", "pipes are"."""
         return EqlUnsupportedError(
-            f"{what} not supported (yet): the harness evaluates single-event queries only",
+            f"{what} not supported here: {why}",
+            source=self.source,
+            offset=tok.start,
+            width=max(1, tok.end - tok.start),
+        )
+
+    def not_run_by_elasticsearch(self, what: str, tok: Token) -> EqlUnsupportedError:
+        """EQL that Elasticsearch parses and refuses to run (its syntax reference, "Limitations")."""
+        return EqlUnsupportedError(
+            f"{what} not supported: Elasticsearch does not run this construct",
             source=self.source,
             offset=tok.start,
             width=max(1, tok.end - tok.start),
@@ -130,11 +131,25 @@ class _Parser:
     # -- query ---------------------------------------------------------------------
 
     def query(self) -> Query:
+        """A whole text that is one single-event query; multi-event syntax is refused."""
         tok = self.tok
         if tok.kind == "keyword" and tok.text in _MULTI_EVENT:
             raise self.unsupported(_MULTI_EVENT[tok.text], tok)
+        if self.at_keyword("join"):
+            raise self.not_run_by_elasticsearch("joins are", tok)
         if self.at_op("["):
             raise self.unsupported("sequences are", tok)
+        query = self.event_filter()
+        if self.at_op("|"):
+            raise self.unsupported("pipes are", self.tok)
+        if not self.at("eof"):
+            raise self.error(
+                f"unexpected {self.describe(self.tok)} after the condition", hint=self.hint_for(self.tok)
+            )
+        return query
+
+    def event_filter(self) -> Query:
+        """``eventFilter : (ANY | event=eventValue) WHERE expression``."""
         category = self.category()
         if not self.at_keyword("where"):
             raise self.error(
@@ -146,12 +161,6 @@ class _Parser:
         too_deep = _beyond(condition, MAX_DEPTH)
         if too_deep is not None:  # a long chain of arithmetic nests without parentheses
             raise self.too_deep(*too_deep.span)
-        if self.at_op("|"):
-            raise self.unsupported("pipes are", self.tok)
-        if not self.at("eof"):
-            raise self.error(
-                f"unexpected {self.describe(self.tok)} after the condition", hint=self.hint_for(self.tok)
-            )
         return Query(category=category, condition=condition, source=self.source)
 
     def category(self) -> str | None:
@@ -374,7 +383,9 @@ class _Parser:
                 raise self.error(f"expected a field name after '?', found {self.describe(self.tok)}")
             return self.field(optional=True, start=tok.start)
         if tok.kind == "ident" and tok.text in _RELATIONSHIPS and self.peek().text == "of":
-            raise self.unsupported(_RELATIONSHIPS[tok.text], tok)
+            # ExpressionBuilder.visitProcessCheck; the syntax reference lists the lineage keywords
+            # among what Elasticsearch EQL does not support.
+            raise self.not_run_by_elasticsearch(_RELATIONSHIPS[tok.text], tok)
         if tok.kind == "ident" and (self.peek().text == "(" or self.is_tilde_call()):
             return self.function_call()
         if tok.kind in ("ident", "quoted"):
@@ -422,7 +433,9 @@ class _Parser:
                 )
             parts.append(str(self.advance().value))
         if self.at_op("[") and self.peek().kind == "number":
-            raise self.unsupported("array indexes in field names are", self.tok)
+            raise self.unsupported(
+                "array indexes in field names are", self.tok, "the harness does not evaluate them (yet)"
+            )
         path = tuple(p for part in parts for p in part.split("."))
         if any(not p for p in path):
             end = self.tokens[self.i - 1].end
