@@ -51,6 +51,8 @@ CONTROLLED = frozenset(
         "process.parent.args_count",
         "process.parent.command_line",
         "user.name",
+        "process.Ext.token.integrity_level_name",  # the account's token (User.integrity)
+        "winlog.event_data.IntegrityLevel",
         "event.type",
         "event.action",
         "event.category",
@@ -295,6 +297,14 @@ def _args(values: Mapping[str, object], prefix: str, img: Image) -> tuple[str, .
     return (img.executable,)
 
 
+def _integrity(values: Mapping[str, object]) -> str | None:
+    for name in ("process.Ext.token.integrity_level_name", "winlog.event_data.IntegrityLevel"):
+        level = _text(values.get(name))
+        if level is not None:
+            return level.lower()
+    return None
+
+
 def _padded(args: tuple[str, ...], count: object, os_type: str) -> tuple[str, ...]:
     """Arguments up to the count asked for, as a shell's ``-c`` or ``/c`` and a command would add them."""
     if not isinstance(count, int) or isinstance(count, bool) or count <= len(args) or count > 64:
@@ -322,6 +332,11 @@ def _user(values: Mapping[str, object], fleet: Fleet, host_index: int, spec: Pro
         return User(
             name, fleet.netbios, f"S-1-5-21-1004336348-1177238915-682003330-{1000 + len(name)}", "person"
         )
+    integrity = _integrity(values)
+    if integrity is not None:  # the token asked for: an account of that integrity
+        chosen = [u for u in everyone if u.integrity == integrity]
+        if chosen:
+            return chosen[0] if integrity != "medium" else fleet.people[fleet.owners[host_index]]
     kind = spec.user if spec else "admin"
     if kind == "system":
         return fleet.system

@@ -27,6 +27,10 @@ _PATH_PARTS = frozenset({"file", "dll", "process", "parent", "Target", "Effectiv
 def kind_of(name: str) -> Kind:
     """What sort of value a field holds, read off its ECS name."""
     last = name.rsplit(".", 1)[-1]
+    if last == "integrity_level_name":
+        return "integrity"  # Defend's words: system, high, medium, low
+    if last == "IntegrityLevel":
+        return "integrity-level"  # Sysmon's: System, High, Medium, Low
     if last in _PATH_ENDINGS and not name.startswith("registry."):
         return "path"
     if last == "args":

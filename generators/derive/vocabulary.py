@@ -18,6 +18,7 @@ from generators.winargs import split_command_line
 
 __all__ = ["known_values"]
 
+_INTEGRITY = ("system", "high", "medium", "low")
 _SLOTS = {"{pool}": "DefaultAppPool", "{site}": "Default Web Site", "{vdir}": "Default Web Site/"}
 
 
@@ -60,6 +61,9 @@ def _vocabulary() -> dict[Kind, tuple[str, ...]]:
         "user": _unique(users),
         "host": _unique(hosts),
         "ip": _unique(h.ip for h in fleet.hosts),
+        # A token's integrity, as each sensor spells it: the launch's account decides it.
+        "integrity": _INTEGRITY,
+        "integrity-level": tuple(level.capitalize() for level in _INTEGRITY),
     }
 
 
