@@ -27,7 +27,15 @@ from harness.eql.ast import (
     walk,
 )
 from harness.eql.mapping import ECS, FieldMapping, load_index_mapping
-from harness.eql.matcher import Matcher, compile_query, parse_query, parse_statement
+from harness.eql.matcher import (
+    Matcher,
+    compile_query,
+    compile_statement,
+    parse_query,
+    parse_statement,
+    search,
+)
+from harness.eql.search import Found, Searcher, SearchResult
 
 __all__ = [
     "ECS",
@@ -37,6 +45,7 @@ __all__ = [
     "Expr",
     "Field",
     "FieldMapping",
+    "Found",
     "FunctionCall",
     "InSet",
     "Literal",
@@ -50,15 +59,19 @@ __all__ = [
     "Piped",
     "Query",
     "Sample",
+    "SearchResult",
+    "Searcher",
     "Sequence",
     "Stage",
     "Statement",
     "children",
     "compile_query",
+    "compile_statement",
     "format_expr",
     "format_query",
     "load_index_mapping",
     "parse_query",
     "parse_statement",
+    "search",
     "walk",
 ]

@@ -9,11 +9,20 @@ from harness.eql.ast import Piped, Query, Sample, Sequence, Span, Statement
 from harness.eql.compiled import CompiledEvaluator
 from harness.eql.evaluator import Evaluator
 from harness.eql.mapping import FieldMapping
+from harness.eql.search import DEFAULT_SIZE, Searcher, SearchResult
 from harness.eql.statement_verifier import verify_statement
 from harness.eql.statements import parse_statement as _parse_grammar
 from harness.errors import EqlUnsupportedError
 
-__all__ = ["ENGINES", "Matcher", "compile_query", "parse_query", "parse_statement"]
+__all__ = [
+    "ENGINES",
+    "Matcher",
+    "compile_query",
+    "compile_statement",
+    "parse_query",
+    "parse_statement",
+    "search",
+]
 
 
 def parse_statement(text: str, *, mapping: FieldMapping | None = None) -> Statement:
@@ -102,6 +111,20 @@ class Matcher:
         matches = self._predicate
         return (event for event in events if matches(event))
 
+    def search(
+        self,
+        events: Iterable[Mapping[str, Any]],
+        *,
+        size: int = DEFAULT_SIZE,
+        timestamp_field: str = "@timestamp",
+        tiebreaker_field: str | None = None,
+    ) -> SearchResult:
+        """What the EQL search API returns for the query: ``.events``, sorted and cut at ``size``."""
+        searcher = Searcher(self.query, category_field=self.category_field, mapping=self.mapping)
+        return searcher.search(
+            events, size=size, timestamp_field=timestamp_field, tiebreaker_field=tiebreaker_field
+        )
+
     def __repr__(self) -> str:
         return f"Matcher({str(self.query)!r})"
 
@@ -124,3 +147,42 @@ def compile_query(
     """
     query = parse_query(text, mapping=mapping)
     return Matcher(query, category_field=category_field, mapping=mapping, engine=engine)
+
+
+def compile_statement(
+    text: str, *, category_field: str = "event.category", mapping: FieldMapping | None = None
+) -> Searcher:
+    """Parse, check and prepare any statement (query, sequence, sample, pipes) for :meth:`Searcher.search`.
+
+    >>> searcher = compile_statement("sequence by host.id [process where true] [file where true]")
+    >>> events = [
+    ...     {"@timestamp": 1, "event": {"category": "process"}, "host": {"id": "h"}},
+    ...     {"@timestamp": 2, "event": {"category": "file"}, "host": {"id": "h"}},
+    ... ]
+    >>> [found.join_keys for found in searcher.search(events).sequences]
+    [('h',)]
+    """
+    statement = parse_statement(text, mapping=mapping)
+    return Searcher(statement, category_field=category_field, mapping=mapping)
+
+
+def search(
+    statement: str | Statement,
+    events: Iterable[Mapping[str, Any]],
+    *,
+    size: int = DEFAULT_SIZE,
+    timestamp_field: str = "@timestamp",
+    tiebreaker_field: str | None = None,
+    category_field: str = "event.category",
+    mapping: FieldMapping | None = None,
+) -> SearchResult:
+    """The EQL search API over ``events``: ``.events`` for a query, ``.sequences`` for a sequence or sample.
+
+    ``statement`` is EQL text (parsed and checked) or an already checked statement.
+    """
+    if isinstance(statement, str):
+        statement = parse_statement(statement, mapping=mapping)
+    searcher = Searcher(statement, category_field=category_field, mapping=mapping)
+    return searcher.search(
+        events, size=size, timestamp_field=timestamp_field, tiebreaker_field=tiebreaker_field
+    )

@@ -1,0 +1,126 @@
+"""The EQL search API over an in-memory list of events: what Elasticsearch returns for any statement.
+
+Event queries return ``.events``; sequences and samples return ``.sequences``, each with its
+events in stage order and its join keys. Each bracketed query is judged by the reference
+:class:`~harness.eql.evaluator.Evaluator`, so single-event semantics have one definition.
+
+Order is Elasticsearch's: the timestamp, then the tiebreaker field when one is given, then
+the implicit tiebreaker (``_shard_doc`` in 8.x; document order here). ``size`` (default 10,
+as the EQL search API's) and ``| head N`` keep the first results, ``| tail N`` the last
+ones, still in ascending order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.eql.ast import Piped, Query, Sample, Sequence, Statement
+from harness.eql.evaluator import Evaluator
+from harness.eql.mapping import FieldMapping
+from harness.eql.ordinals import Ordinal, ordinal
+from harness.eql.samples import SampleMatcher
+from harness.eql.sequences import SequenceMatcher
+
+__all__ = ["DEFAULT_SIZE", "Found", "SearchResult", "Searcher"]
+
+DEFAULT_SIZE = 10
+"""The EQL search API's default ``size``."""
+
+Event = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Found:
+    """One sequence or sample: its events in stage order (None where a missing event ``![...]`` stands,
+    Elasticsearch's ``"missing": true`` placeholder) and the values it joined on."""
+
+    events: tuple[Event, ...]
+    join_keys: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What the EQL search API returns: ``events`` for an event query, ``sequences`` otherwise."""
+
+    events: tuple[Event, ...] = ()
+    sequences: tuple[Found, ...] = ()
+    kind: str = field(default="events")
+
+
+class Searcher:
+    """A checked statement made ready to search lists of events."""
+
+    def __init__(self, statement: Statement, *, category_field: str, mapping: FieldMapping | None) -> None:
+        self.statement = statement
+        inner = statement.query if isinstance(statement, Piped) else statement
+        self._limits = _limits(statement)
+        self._inner = inner
+
+        def predicate(query: Query) -> Callable[[Event], bool]:
+            return Evaluator(query, category_field=category_field, mapping=mapping).predicate()
+
+        self._predicate: Callable[[Event], bool] | None = None
+        self._joined: SequenceMatcher | SampleMatcher | None = None
+        match inner:
+            case Query():
+                self._predicate = predicate(inner)
+            case Sequence():
+                self._joined = SequenceMatcher(inner, predicate)
+            case Sample():
+                self._joined = SampleMatcher(inner, predicate)
+
+    def search(
+        self,
+        events: Iterable[Event],
+        *,
+        size: int = DEFAULT_SIZE,
+        timestamp_field: str = "@timestamp",
+        tiebreaker_field: str | None = None,
+    ) -> SearchResult:
+        """Run the statement over ``events`` (any order: sorted first, as Elasticsearch sorts)."""
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise ValueError(f"size must be a non-negative integer, not {size!r}")
+        docs = list(events)
+        ordinals = [ordinal(doc, index, timestamp_field, tiebreaker_field) for index, doc in enumerate(docs)]
+        if self._predicate is not None:
+            matches = self._predicate
+            hits = sorted(
+                (pair for pair in zip(ordinals, docs, strict=True) if matches(pair[1])), key=_sort_key
+            )
+            return SearchResult(events=tuple(doc for _, doc in self._truncate(hits, size)))
+        assert self._joined is not None
+        found = self._joined.run(docs, ordinals)
+        kind = "samples" if isinstance(self._joined, SampleMatcher) else "sequences"
+        return SearchResult(
+            sequences=tuple(Found(tuple(chain), tuple(keys)) for chain, keys in self._truncate(found, size)),
+            kind=kind,
+        )
+
+    def _truncate(self, results: list[Any], size: int) -> list[Any]:
+        """The pipes in order, then ``size``: the first results, or the last ones after a ``tail``."""
+        tail = False
+        for name, count in self._limits:
+            tail = tail or name == "tail"
+            results = results[:count] if name == "head" else results[max(0, len(results) - count) :]
+        if tail:
+            return results[max(0, len(results) - size) :] if size else []
+        return results[:size]
+
+
+def _sort_key(pair: tuple[Ordinal, Event]) -> Ordinal:
+    return pair[0]
+
+
+def _limits(statement: Statement) -> list[tuple[str, int]]:
+    if not isinstance(statement, Piped):
+        return []
+    limits: list[tuple[str, int]] = []
+    for pipe in statement.pipes:
+        (arg,) = pipe.args
+        value = getattr(arg, "value", None)
+        if pipe.name not in ("head", "tail") or not isinstance(value, int):
+            raise TypeError(f"pipe {pipe.name!r} is not one the verifier lets through")
+        limits.append((pipe.name, value))
+    return limits

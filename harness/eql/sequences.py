@@ -1,0 +1,200 @@
+"""The sequence matcher, as Elasticsearch's ``execution/sequence`` package runs it.
+
+``TumblingWindow`` queries the stages one after the other: every hit of the first stage
+starts a sequence, then the hits of each following stage, in ascending order, advance the
+sequences of the stage before (``SequenceMatcher.match``). With fewer events than the
+fetch size that is one window, modelled here as stage after stage over the whole input.
+
+* A hit of stage *n* takes, among the sequences of its key waiting at stage *n - 1*, the
+  latest whose last event sorts before it, and drops that one and every earlier one
+  (``OrdinalGroup.trimBefore``): the most recent candidate is kept.
+* ``maxspan`` rejects a hit whose timestamp is more than the span after the sequence's
+  first event (``SequenceMatcher.exceedsMaxSpan``: ``>``, so exactly at the bound matches).
+  The rejected sequence is gone all the same.
+* ``until`` rejects a hit when an ``until`` event of the key lies between the sequence's
+  last event and the hit (``UntilGroup.before``, ``Ordinal.between``).
+* ``with runs=N`` is the stage written N times (``LogicalPlanBuilder``).
+* Missing events ``![...]`` are checked once a sequence of the positive stages completes
+  (``TumblingWindow.doCheckMissingEvents``), on timestamps and the key.
+* Completed sequences come back ordered by their last event (``Sequence.compareTo``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.eql.ast import Query, Sequence, Stage
+from harness.eql.ordinals import Ordinal, join_keys, key_identity
+
+__all__ = ["SequenceMatcher"]
+
+Event = Mapping[str, Any]
+KeyId = tuple[tuple[int, Any], ...]
+
+
+@dataclass(frozen=True)
+class _Step:
+    predicate: Callable[[Event], bool]
+    keys: tuple[Any, ...]
+    missing: bool
+
+
+@dataclass(frozen=True)
+class _Hit:
+    key_id: KeyId
+    key: tuple[Any, ...]
+    ordinal: Ordinal
+    event: Event
+
+
+@dataclass
+class _Run:
+    """A sequence in flight: the hit at each stage so far (Elasticsearch's ``Sequence``)."""
+
+    key: tuple[Any, ...]
+    key_id: KeyId
+    hits: dict[int, _Hit] = field(default_factory=dict)
+    start: Ordinal | None = None
+    last: Ordinal | None = None
+
+    def put(self, stage: int, hit: _Hit) -> None:
+        self.hits[stage] = hit
+        self.start = self.start or hit.ordinal
+        self.last = hit.ordinal
+
+
+class SequenceMatcher:
+    """Finds the sequences of one ``sequence`` statement in a list of events."""
+
+    def __init__(self, sequence: Sequence, predicate: Callable[[Query], Callable[[Event], bool]]) -> None:
+        def step(stage: Stage) -> _Step:
+            return _Step(predicate(stage.query), (*sequence.keys, *stage.keys), stage.missing)
+
+        self.steps = [step(stage) for stage in sequence.stages for _ in range(int(stage.runs or 1))]
+        self.until = step(sequence.until) if sequence.until is not None else None
+        self.maxspan = sequence.maxspan.millis if sequence.maxspan is not None else None
+        self.positive = [index for index, one in enumerate(self.steps) if not one.missing]
+
+    def run(
+        self, docs: list[Event], ordinals: list[Ordinal]
+    ) -> list[tuple[list[Event | None], tuple[Any, ...]]]:
+        """Every sequence, in Elasticsearch's order; a missing-event stage's place holds None."""
+        # The timestamp range every stage query carries leaves out events without a timestamp.
+        timed = sorted(
+            ((o, doc) for o, doc in zip(ordinals, docs, strict=True) if not o.missing_timestamp),
+            key=lambda pair: pair[0],
+        )
+        hits = [self._hits(one, timed) for one in self.steps]
+        markers: dict[KeyId, list[Ordinal]] = defaultdict(list)
+        if self.until is not None:
+            for hit in self._hits(self.until, timed):
+                markers[hit.key_id].append(hit.ordinal)
+
+        waiting: dict[tuple[int, KeyId], list[_Run]] = defaultdict(list)
+        completed: list[_Run] = []
+        first, final = self.positive[0], self.positive[-1]
+        for hit in hits[first]:
+            started = _Run(hit.key, hit.key_id)
+            started.put(first, hit)
+            (completed if first == final else waiting[(first, hit.key_id)]).append(started)
+        for previous, stage in zip(self.positive, self.positive[1:], strict=False):
+            for hit in hits[stage]:
+                run = _take_latest_before(waiting.get((previous, hit.key_id)), hit.ordinal)
+                if run is None or self._exceeds(run.start, hit.ordinal) or _until(markers, run, hit):
+                    continue
+                run.put(stage, hit)
+                (completed if stage == final else waiting[(stage, hit.key_id)]).append(run)
+
+        if len(self.positive) < len(self.steps):
+            completed = [run for run in completed if self._no_missing_event(run, hits)]
+        completed.sort(key=lambda run: (run.last, run.key_id))
+        return [
+            ([run.hits[i].event if i in run.hits else None for i in range(len(self.steps))], run.key)
+            for run in completed
+        ]
+
+    def _hits(self, one: _Step, timed: list[tuple[Ordinal, Event]]) -> list[_Hit]:
+        out: list[_Hit] = []
+        for o, doc in timed:
+            if one.predicate(doc):
+                out.extend(_Hit(key_identity(key), key, o, doc) for key in join_keys(doc, one.keys))
+        return out
+
+    def _exceeds(self, start: Ordinal | None, end: Ordinal | None) -> bool:
+        """``exceedsMaxSpan``: strictly more than the span apart; no maxspan never exceeds."""
+        if not self.maxspan or start is None or end is None:
+            return False
+        return end.timestamp - start.timestamp > self.maxspan
+
+    def _bigger_than_maxspan(self, start: int | None, end: int | None) -> bool:
+        """``TumblingWindow.biggerThanMaxSpan``: true when either end is unknown."""
+        if start is None or end is None:
+            return True
+        return bool(self.maxspan) and end - start > (self.maxspan or 0)
+
+    def _no_missing_event(self, run: _Run, hits: list[list[_Hit]]) -> bool:
+        """``doCheckMissingEvents``: whether the sequence survives its missing-event stages."""
+        assert run.start is not None and run.last is not None
+        start, last = run.start.timestamp, run.last.timestamp
+        last_leading: int | None = None
+        first_trailing: int | None = None
+        leading = True
+        for index, one in enumerate(self.steps):
+            if not one.missing:
+                leading = False
+                continue
+            times = [hit.ordinal.timestamp for hit in hits[index] if hit.key_id == run.key_id]
+            if leading:
+                before = [t for t in times if t < start]
+                if before:
+                    last_leading = max([*before, *([last_leading] if last_leading is not None else [])])
+            elif index > self.positive[-1]:
+                after = [t for t in times if t > last]
+                if after:
+                    first_trailing = min([*after, *([first_trailing] if first_trailing is not None else [])])
+            else:
+                low = run.hits[max(p for p in self.positive if p < index)].ordinal.timestamp
+                high = run.hits[min(p for p in self.positive if p > index)].ordinal.timestamp
+                if any(low < t < high for t in times):
+                    return False
+        first_missing, last_missing = self.steps[0].missing, self.steps[-1].missing
+        return (
+            (first_trailing is None and last_leading is None)
+            or (last_leading is None and first_missing)
+            or (first_trailing is None and last_missing)
+            or (first_missing and last_missing and self._bigger_than_maxspan(last_leading, first_trailing))
+            or (first_missing and not last_missing and self._bigger_than_maxspan(last_leading, last))
+            or (not first_missing and last_missing and self._bigger_than_maxspan(start, first_trailing))
+        )
+
+
+def _take_latest_before(group: list[_Run] | None, ordinal: Ordinal) -> _Run | None:
+    """``OrdinalGroup.trimBefore``: the latest run whose last hit sorts before ``ordinal``, removed
+    with every run before it."""
+    if not group:
+        return None
+    position = -1
+    for index, run in enumerate(group):
+        assert run.last is not None
+        if run.last < ordinal:
+            position = index
+        else:
+            break
+    if position < 0:
+        return None
+    run = group[position]
+    del group[: position + 1]
+    return run
+
+
+def _until(markers: dict[KeyId, list[Ordinal]], run: _Run, hit: _Hit) -> bool:
+    """Whether the nearest ``until`` event of the key before ``hit`` lies at or after the run's last hit."""
+    ordinals = markers.get(hit.key_id)
+    if not ordinals or run.last is None:
+        return False
+    position = bisect.bisect_left(ordinals, hit.ordinal)
+    return position > 0 and ordinals[position - 1] >= run.last
