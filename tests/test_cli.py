@@ -233,3 +233,16 @@ def test_an_output_folder_that_does_not_exist_is_a_clear_error(tmp_path: Path) -
     code, _, err = run("match", V214, str(events), "--output", str(tmp_path / "missing" / "out.ndjson"))
     assert code == 2
     assert f"check that the folder {tmp_path / 'missing'} exists" in err
+
+
+def test_match_prints_each_sequence_as_one_line(tmp_path: Path) -> None:
+    start = {"@timestamp": 1, "event": {"category": "process"}, "host": {"id": "h"}}
+    written = {"@timestamp": 2, "event": {"category": "file"}, "host": {"id": "h"}}
+    other = {"@timestamp": 3, "event": {"category": "file"}, "host": {"id": "x"}}
+    events = _ndjson(tmp_path / "e.ndjson", [written, start, other])
+    query = "sequence by host.id [process where true] [file where true]"
+    code, out, _ = run("match", "--query", query, str(events))
+    assert code == 0
+    expected = [{"join_keys": ["h"], "events": [start, written]}]
+    assert [json.loads(line) for line in out.splitlines()] == expected
+    assert run("match", "--query", query, "--count", str(events))[1] == "1\n"

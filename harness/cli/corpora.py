@@ -24,7 +24,7 @@ from harness.cli.options import (
     progress,
     seed_option,
 )
-from harness.eql import compile_query, format_query, parse_query
+from harness.eql import Query, Statement, compile_query, format_query, parse_query, parse_statement, search
 from harness.errors import InputError, UsageError
 from harness.events import ReadStats, atomic_writer, matches_at, read_events
 from harness.rules import Rule, load_rule
@@ -106,6 +106,10 @@ def match(
         if not paths:
             raise click.UsageError("give a RULE file or --query TEXT")
         query_text = load_rule(paths.pop(0)).query
+    statement = parse_statement(query_text, mapping=load_mapping(mapping))
+    if not isinstance(statement, Query):
+        _match_statement(statement, paths, category_field, count, skip_invalid, output, mapping)
+        return
     matcher = compile_query(
         query_text,
         category_field=category_field,
@@ -122,6 +126,36 @@ def match(
                     sink.write((record.raw if record.raw is not None else orjson.dumps(record.event)) + b"\n")
         if count:
             sink.write(f"{matched}\n".encode())
+    _report_skipped(stats)
+
+
+def _match_statement(
+    statement: Statement,
+    paths: list[str],
+    category_field: str,
+    count: bool,
+    skip_invalid: bool,
+    output: str | None,
+    mapping: str | None,
+) -> None:
+    """A sequence, sample or piped query: every result the EQL search API finds (no ``size`` cut),
+    a sequence as one NDJSON line of its join keys and its events in stage order."""
+    stats = ReadStats()
+    with _skip_invalid_hint():
+        events = [record.event for record in read_events(paths, skip_invalid=skip_invalid, stats=stats)]
+    result = search(
+        statement, events, size=len(events), category_field=category_field, mapping=load_mapping(mapping)
+    )
+    with _destination(output) as sink:
+        if count:
+            sink.write(f"{len(result.sequences) or len(result.events)}\n".encode())
+        else:
+            for found in result.sequences:
+                sink.write(
+                    orjson.dumps({"join_keys": list(found.join_keys), "events": list(found.events)}) + b"\n"
+                )
+            for event in result.events:
+                sink.write(orjson.dumps(event) + b"\n")
     _report_skipped(stats)
 
 
