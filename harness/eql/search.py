@@ -13,8 +13,8 @@ ones, still in ascending order.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from harness.eql.ast import Piped, Query, Sample, Sequence, Statement
 from harness.eql.evaluator import Evaluator
@@ -29,6 +29,7 @@ DEFAULT_SIZE = 10
 """The EQL search API's default ``size``."""
 
 Event = Mapping[str, Any]
+Kind = Literal["events", "sequences", "samples"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Found:
     """One sequence or sample: its events in stage order (None where a missing event ``![...]`` stands,
     Elasticsearch's ``"missing": true`` placeholder) and the values it joined on."""
 
-    events: tuple[Event, ...]
+    events: tuple[Event | None, ...]
     join_keys: tuple[Any, ...] = ()
 
 
@@ -46,7 +47,7 @@ class SearchResult:
 
     events: tuple[Event, ...] = ()
     sequences: tuple[Found, ...] = ()
-    kind: str = field(default="events")
+    kind: Kind = "events"
 
 
 class Searcher:
@@ -92,7 +93,7 @@ class Searcher:
             return SearchResult(events=tuple(doc for _, doc in self._truncate(hits, size)))
         assert self._joined is not None
         found = self._joined.run(docs, ordinals)
-        kind = "samples" if isinstance(self._joined, SampleMatcher) else "sequences"
+        kind: Kind = "samples" if isinstance(self._joined, SampleMatcher) else "sequences"
         return SearchResult(
             sequences=tuple(Found(tuple(chain), tuple(keys)) for chain, keys in self._truncate(found, size)),
             kind=kind,
