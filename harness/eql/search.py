@@ -57,7 +57,6 @@ class Searcher:
         self.statement = statement
         inner = statement.query if isinstance(statement, Piped) else statement
         self._limits = _limits(statement)
-        self._inner = inner
 
         def predicate(query: Query) -> Callable[[Event], bool]:
             return Evaluator(query, category_field=category_field, mapping=mapping).predicate()
