@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from harness.cli import main
 from harness.validation.expectations import ExpectationError
-from harness.validation.labels import load_labels, source_of
+from harness.validation.labels import load_labels, source_from_shape
 
 ROOT = Path(__file__).resolve().parents[1]
 V214 = ROOT / "rules" / "iis_appcmd_password_dumped_v214.toml"
@@ -93,7 +93,7 @@ def test_without_defaults_unselected_events_stay_unlabelled(tmp_path: Path) -> N
     ],
 )
 def test_the_source_is_read_from_the_dataset(doc: dict[str, Any], source: str) -> None:
-    assert source_of(doc) == source
+    assert source_from_shape(doc) == source
 
 
 @pytest.mark.parametrize(

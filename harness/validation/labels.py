@@ -32,7 +32,7 @@ from harness.eql.fields import field_values
 from harness.errors import HarnessError
 from harness.validation.expectations import INTENTS, ExpectationError, read_toml
 
-__all__ = ["LabelEntry", "LabelSidecar", "load_labels", "source_of"]
+__all__ = ["LabelEntry", "LabelSidecar", "load_labels", "source_from_shape"]
 
 # The data source names the generators and the expectations use, by the dataset that indexes them
 # (the first source of each dataset: 4688 without a command line is told apart below).
@@ -41,8 +41,11 @@ _EVENTS_HEADER = re.compile(r"\s*\[\[\s*events\s*\]\]\s*(#.*)?$")
 _ENTRY_KEYS = {"scenario", "intent", "source", "role", "record_ids", "where"}
 
 
-def source_of(doc: Mapping[str, Any]) -> str:
-    """The harness's name for the data source that produced ``doc``; ``unknown`` if it cannot tell."""
+def source_from_shape(doc: Mapping[str, Any]) -> str:
+    """The data source whose document shape ``doc`` has (its data stream, its module); ``unknown`` if none.
+
+    For a real log without labels: ``scope.source_of`` reads the label the generators write.
+    """
     datasets = field_values(doc, ("data_stream", "dataset")) or field_values(doc, ("event", "dataset"))
     for dataset in datasets:
         source = _SOURCES.get(str(dataset))
@@ -107,7 +110,7 @@ class LabelSidecar:
                 "scenario": entry.scenario,
                 "intent": entry.intent,
                 "role": entry.role,
-                "source": entry.source or source_of(doc),
+                "source": entry.source or source_from_shape(doc),
             }
             yield {**doc, "labels": labels}
 
