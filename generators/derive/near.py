@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from generators.derive.events import WORDS
 from generators.derive.fills import candidates, case_variant, kind_of
 from generators.derive.normal import Atom, Branch
-from generators.derive.solve import ARRAY_FIELDS, MISSING, Solver, document_of
+from generators.derive.solve import ARRAY_FIELDS, MISSING, Solver, document_of, insensitive
 from generators.derive.vocabulary import known_values
-from harness.eql.ast import Comparison, Field, FunctionCall, InSet, Match
+from harness.eql.ast import Field
 
 __all__ = ["Change", "changes"]
 
@@ -91,7 +91,7 @@ def _value_edits(atom: Atom, value: object) -> Iterator[object]:
         return
     if not isinstance(value, str):
         return
-    if not _insensitive(atom):
+    if not insensitive(atom.expr):
         flipped = case_variant(value)
         if flipped != value:
             yield flipped
@@ -114,16 +114,3 @@ def _excluded(solver: Solver, atom: Atom, field: Field, before: object) -> Itera
             yield [*kept, value]
         else:
             yield value
-
-
-def _insensitive(atom: Atom) -> bool:
-    expr = atom.expr
-    if isinstance(expr, Match):
-        return expr.op in (":", "like~", "regex~")
-    if isinstance(expr, InSet):
-        return expr.insensitive
-    if isinstance(expr, FunctionCall):
-        return expr.insensitive
-    if isinstance(expr, Comparison):
-        return False
-    return False

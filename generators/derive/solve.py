@@ -21,13 +21,13 @@ from typing import Any
 from generators.derive.fills import alternatives, candidates, case_variant, kind_of
 from generators.derive.normal import Atom, Branch
 from generators.derive.vocabulary import known_values
-from harness.eql.ast import Comparison, Expr, Field, InSet, Literal, Match, Query
+from harness.eql.ast import Comparison, Expr, Field, FunctionCall, InSet, Literal, Match, Query
 from harness.eql.mapping import FieldMapping
 from harness.eql.matcher import Matcher
 from harness.eql.patterns import eql_wildcard
 from harness.errors import HarnessError
 
-__all__ = ["MISSING", "Solver", "contradiction", "document_of"]
+__all__ = ["MISSING", "Solver", "contradiction", "document_of", "insensitive"]
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
 # ECS fields that hold arrays (``normalize: array``) among those rules compare element by element.
@@ -327,7 +327,7 @@ def contradiction(solver: Solver, branch: Branch) -> str | None:
             # An array needs one element per positive predicate, each clear of every exclusion.
             judged = [atom, *(a for a in atoms if not a.positive)] if as_list else atoms
             if all(
-                _refuted(solver, name, v, judged, as_list, exact=not _insensitive(atom.expr))
+                _refuted(solver, name, v, judged, as_list, exact=not insensitive(atom.expr))
                 for v in _cased(found)
             ):
                 return f"{name}: " + " and ".join(map(str, judged))
@@ -339,7 +339,7 @@ def _refuted(
 ) -> bool:
     document = document_of({name: [value] if as_list else value})
     failing = [a for a in atoms if not solver.satisfied(a, document)]
-    return bool(failing) and (exact or any(_insensitive(a.expr) for a in failing))
+    return bool(failing) and (exact or any(insensitive(a.expr) for a in failing))
 
 
 def _literals(expr: Expr) -> list[object] | None:
@@ -355,10 +355,11 @@ def _literals(expr: Expr) -> list[object] | None:
     return None
 
 
-def _insensitive(expr: Expr) -> bool:
+def insensitive(expr: Expr) -> bool:
+    """Whether the predicate compares letters case-insensitively (``:``, ``~`` forms, ``in~``)."""
     if isinstance(expr, Match):
         return expr.op in (":", "like~", "regex~")
-    if isinstance(expr, InSet):
+    if isinstance(expr, (InSet, FunctionCall)):
         return expr.insensitive
     return False
 
