@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from harness.eql import parse_statement, search
+from harness.eql.search import SEARCH_ENGINES
 
 CASE_FILES = sorted((Path(__file__).parent / "conformance").glob("sequences*.toml"))
 MISSING = "!"
@@ -83,10 +84,11 @@ def _id(event: Any) -> str:
     return MISSING if event is None else str(event["id"])
 
 
+@pytest.mark.parametrize("engine", SEARCH_ENGINES)
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_search(case: SearchCase) -> None:
+def test_search(case: SearchCase, engine: str) -> None:
     statement = parse_statement(case.query)
-    result = search(statement, case.events, size=case.size, tiebreaker_field=case.tiebreaker)
+    result = search(statement, case.events, size=case.size, tiebreaker_field=case.tiebreaker, engine=engine)
     context = f"query: {case.query}\ntree: {statement!r}\nwhy: {case.why}"
     if case.expected_events is not None:
         assert [_id(event) for event in result.events] == case.expected_events, context

@@ -150,9 +150,15 @@ def compile_query(
 
 
 def compile_statement(
-    text: str, *, category_field: str = "event.category", mapping: FieldMapping | None = None
+    text: str,
+    *,
+    category_field: str = "event.category",
+    mapping: FieldMapping | None = None,
+    engine: str = "reference",
 ) -> Searcher:
     """Parse, check and prepare any statement (query, sequence, sample, pipes) for :meth:`Searcher.search`.
+
+    ``engine`` judges each bracketed query: ``reference`` or ``compiled`` (as :func:`compile_query`).
 
     >>> searcher = compile_statement("sequence by host.id [process where true] [file where true]")
     >>> events = [
@@ -163,7 +169,7 @@ def compile_statement(
     [('h',)]
     """
     statement = parse_statement(text, mapping=mapping)
-    return Searcher(statement, category_field=category_field, mapping=mapping)
+    return Searcher(statement, category_field=category_field, mapping=mapping, engine=engine)
 
 
 def search(
@@ -175,14 +181,16 @@ def search(
     tiebreaker_field: str | None = None,
     category_field: str = "event.category",
     mapping: FieldMapping | None = None,
+    engine: str = "reference",
 ) -> SearchResult:
     """The EQL search API over ``events``: ``.events`` for a query, ``.sequences`` for a sequence or sample.
 
-    ``statement`` is EQL text (parsed and checked) or an already checked statement.
+    ``statement`` is EQL text (parsed and checked) or an already checked statement; ``engine``
+    judges each bracketed query (``reference`` or ``compiled``).
     """
     if isinstance(statement, str):
         statement = parse_statement(statement, mapping=mapping)
-    searcher = Searcher(statement, category_field=category_field, mapping=mapping)
+    searcher = Searcher(statement, category_field=category_field, mapping=mapping, engine=engine)
     return searcher.search(
         events, size=size, timestamp_field=timestamp_field, tiebreaker_field=tiebreaker_field
     )

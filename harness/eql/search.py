@@ -17,16 +17,20 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from harness.eql.ast import Piped, Query, Sample, Sequence, Statement
+from harness.eql.compiled import CompiledEvaluator
 from harness.eql.evaluator import Evaluator
 from harness.eql.mapping import FieldMapping
 from harness.eql.ordinals import Ordinal, ordinal
 from harness.eql.samples import SampleMatcher
 from harness.eql.sequences import SequenceMatcher
 
-__all__ = ["DEFAULT_SIZE", "Found", "SearchResult", "Searcher"]
+__all__ = ["DEFAULT_SIZE", "SEARCH_ENGINES", "Found", "SearchResult", "Searcher"]
 
 DEFAULT_SIZE = 10
 """The EQL search API's default ``size``."""
+
+SEARCH_ENGINES = ("reference", "compiled")
+"""What judges each bracketed query: the reference evaluator, or the compiled engine held equal to it."""
 
 Event = Mapping[str, Any]
 Kind = Literal["events", "sequences", "samples"]
@@ -53,13 +57,24 @@ class SearchResult:
 class Searcher:
     """A checked statement made ready to search lists of events."""
 
-    def __init__(self, statement: Statement, *, category_field: str, mapping: FieldMapping | None) -> None:
+    def __init__(
+        self,
+        statement: Statement,
+        *,
+        category_field: str,
+        mapping: FieldMapping | None,
+        engine: str = "reference",
+    ) -> None:
+        if engine not in SEARCH_ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(SEARCH_ENGINES)}, not {engine!r}")
         self.statement = statement
+        self.engine = engine
         inner = statement.query if isinstance(statement, Piped) else statement
         self._limits = _limits(statement)
+        evaluator = CompiledEvaluator if engine == "compiled" else Evaluator
 
         def predicate(query: Query) -> Callable[[Event], bool]:
-            return Evaluator(query, category_field=category_field, mapping=mapping).predicate()
+            return evaluator(query, category_field=category_field, mapping=mapping).predicate()
 
         self._predicate: Callable[[Event], bool] | None = None
         self._joined: SequenceMatcher | SampleMatcher | None = None
