@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from harness.app.corpora import (
     Corpus,
     Notice,
+    Opened,
     load_mapping,
     open_for_rule,
     row_engine,
@@ -22,10 +23,12 @@ from harness.app.corpora import (
 )
 from harness.app.derived_diff import derived_diff
 from harness.app.setup import RuleInput, RuleSetup, prepare_rule
-from harness.eql import compile_query, parse_query
+from harness.eql import compile_query, compile_statement, parse_query, parse_statement
 from harness.errors import UsageError
 from harness.validation import DiffResult, ValidationResult, diff_rules, run_validation
 from harness.validation.derived_diff import DerivedDiff
+from harness.validation.runner import Judge
+from harness.validation.sequences import in_sequence, is_multi_event, run_sequence_validation
 from harness.vocabulary import Engine, Profile
 
 if TYPE_CHECKING:
@@ -117,6 +120,11 @@ def validate(
         return Validation(_derived_only(setup, judged), setup, row_engine(chosen), notices)
     derived_run = _judge_derived(setup, fields, chosen) if derived else None
     opened = open_for_rule(spec)
+    if is_multi_event(parse_statement(setup.rule.query)):
+        result, used, notices = _validate_by_search(setup, spec, opened, chosen, mapping, notice)
+        result.derived = derived_run
+        notices += opened.unused_label_notices()
+        return Validation(result, setup, used, setup.notices + notices + _derived_notices(setup, derived_run))
 
     def in_sql(table: EventTable) -> ValidationResult:
         from harness.validation.columnar_runner import validate_table
@@ -149,6 +157,42 @@ def validate(
     return Validation(result, setup, used, setup.notices + notices + _derived_notices(setup, derived_run))
 
 
+def _validate_by_search(
+    setup: RuleSetup,
+    spec: Corpus,
+    opened: Opened,
+    chosen: Engine,
+    mapping: str | None,
+    notice: Notice | None,
+) -> tuple[ValidationResult, str, list[str]]:
+    """A sequence, sample or piped rule: one search over the corpus in a row engine; each sequence counts."""
+    notices = _row_engine_for_search(chosen, opened, mapping)
+    searcher = compile_statement(setup.rule.query, mapping=load_mapping(mapping), engine=row_engine(chosen))
+    with opened.placing_errors():
+        result = run_sequence_validation(
+            searcher,
+            opened.documents(setup.catalogue, notice),
+            setup.expectations,
+            rule_name=setup.rule.name,
+            rule_version=setup.rule.version,
+            corpus=spec.describe(),
+            scope=setup.scope,
+        )
+    return result, row_engine(chosen), notices
+
+
+def _row_engine_for_search(chosen: Engine, opened: Opened, mapping: str | None) -> list[str]:
+    """Validation searches sequences in a row engine; a SQL engine asked for by name is refused."""
+    if chosen.is_sql:
+        raise UsageError(
+            f"--engine {chosen} judges single-event rules; a sequence, sample or piped rule is validated "
+            "in the row engines (leave out --engine, or give --engine compiled)"
+        )
+    if sql_table(chosen, opened, mapping, "local[*]") is None:
+        return []
+    return [f"a sequence, sample or piped rule is searched in the {row_engine(chosen)} engine, not in SQL"]
+
+
 def _derived_alone(setup: RuleSetup, spec: Corpus, derived: bool) -> bool:
     """Whether the derived scenarios are all there is to judge: a generated corpus and no catalogue.
 
@@ -175,7 +219,7 @@ def _derived_only(setup: RuleSetup, derived: DerivedResult) -> ValidationResult:
     result = ValidationResult(
         setup.rule.name,
         setup.rule.version,
-        str(parse_query(setup.rule.query)),
+        str(parse_statement(setup.rule.query)),
         "",
         setup.expectations,
         scope=setup.scope,
@@ -240,6 +284,10 @@ def diff(
         return Diff(None, old_setup, new_setup, "", notices, compare_queries())
     opened = open_for_rule(spec)
     names = {"old_name": old_setup.label, "new_name": new_setup.label}
+    if any(is_multi_event(parse_statement(s.rule.query)) for s in (old_setup, new_setup)):
+        result, used, fallbacks = _diff_by_search(old_setup, new_setup, spec, opened, chosen, mapping, notice)
+        notices += fallbacks + opened.unused_label_notices()
+        return Diff(result, old_setup, new_setup, used, notices, compare_queries())
 
     def in_sql(table: EventTable) -> DiffResult:
         from harness.validation.columnar_runner import diff_table
@@ -271,6 +319,42 @@ def diff(
     result, used, fallbacks = _run(chosen, sql_table(chosen, opened, mapping, spark_master), in_sql, in_rows)
     notices += fallbacks + opened.unused_label_notices()
     return Diff(result, old_setup, new_setup, used, notices, compare_queries())
+
+
+def _diff_by_search(
+    old: RuleSetup,
+    new: RuleSetup,
+    spec: Corpus,
+    opened: Opened,
+    chosen: Engine,
+    mapping: str | None,
+    notice: Notice | None,
+) -> tuple[DiffResult, str, list[str]]:
+    """Two versions, one of them multi-event: each event's verdict is whether it alerts or is in a found
+    sequence, so the event-by-event diff applies unchanged."""
+    notices = _row_engine_for_search(chosen, opened, mapping)
+    fields, engine = load_mapping(mapping), row_engine(chosen)
+    with opened.placing_errors():
+        documents = list(opened.documents(new.catalogue, notice))
+
+        def judge(setup: RuleSetup) -> Judge:
+            if not is_multi_event(parse_statement(setup.rule.query)):
+                return compile_query(setup.rule.query, mapping=fields, engine=engine)
+            searcher = compile_statement(setup.rule.query, mapping=fields, engine=engine)
+            return in_sequence(searcher, documents, setup.scope)
+
+        result = diff_rules(
+            judge(old),
+            judge(new),
+            documents,
+            new.expectations,
+            corpus=spec.describe(),
+            old_name=old.label,
+            new_name=new.label,
+            old_scope=old.scope,
+            new_scope=new.scope,
+        )
+    return result, engine, notices
 
 
 def _diff_setups(

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.eql import Matcher
 from harness.validation.expectations import Expectations
+from harness.validation.runner import Judge
 from harness.validation.scope import OTHER_TECHNIQUE, RuleScope, source_of
 
 __all__ = ["Change", "DiffResult", "diff_rules"]
@@ -107,8 +107,8 @@ class DiffResult:
 
 
 def diff_rules(
-    old: Matcher,
-    new: Matcher,
+    old: Judge,
+    new: Judge,
     documents: Iterable[Mapping[str, Any]],
     new_expectations: Expectations,
     *,

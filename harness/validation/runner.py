@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from harness.eql import Matcher
 from harness.eql.fields import field_values
 from harness.timestamps import epoch_ms
 from harness.validation.derived import DerivedResult
 from harness.validation.expectations import Expectation, Expectations
-from harness.validation.scope import RuleScope, SourceSeen, source_of
+from harness.validation.scope import OTHER_TECHNIQUE, RuleScope, SourceSeen, source_of
+
+if TYPE_CHECKING:
+    from harness.validation.sequences import SequenceTally
 
 __all__ = [
     "BACKGROUND_SCENARIO",
@@ -24,13 +26,26 @@ __all__ = [
     "KEY_FIELDS",
     "BudgetCheck",
     "Cell",
+    "Judge",
+    "Standing",
     "ValidationResult",
     "Violation",
+    "alert_summary",
     "run_validation",
+    "standing",
 ]
 
 BACKGROUND_SCENARIO = "fleet-background"
 EXAMPLES = 20
+
+
+class Judge(Protocol):
+    """What gives each document its verdict: a Matcher, or the events of found sequences."""
+
+    @property
+    def query(self) -> object: ...
+
+    def matches(self, event: Mapping[str, Any]) -> bool: ...
 
 
 @dataclass
@@ -109,6 +124,9 @@ class ValidationResult:
     derived: DerivedResult | None = None
     # False when no corpus was run: a rule no catalogue covers, judged on its derived scenarios alone.
     corpus_run: bool = True
+    # A sequence, sample or piped rule: the sequences found (None for an event query, judged per event).
+    sequences: SequenceTally | None = None
+    statement_kind: str = "query"
 
     def see(self, document: Mapping[str, Any]) -> bool:
         """Note ``document``'s source; whether the rule reads it."""
@@ -155,14 +173,21 @@ class ValidationResult:
 
     @property
     def true_positives(self) -> int:
+        """Alerting malicious events; for a multi-event rule, sequences holding a malicious event."""
+        if self.sequences is not None:
+            return self.sequences.malicious
         return self._sum("malicious", "alerts")
 
     @property
     def false_negatives(self) -> int:
+        """Silent malicious events; for a multi-event rule, malicious events in no found sequence."""
         return self._sum("malicious", "silent")
 
     @property
     def false_positives(self) -> int:
+        """Alerting benign events; for a multi-event rule, sequences of benign events only."""
+        if self.sequences is not None:
+            return self.sequences.benign
         return self._sum("benign", "alerts")
 
     @property
@@ -179,9 +204,13 @@ class ValidationResult:
 
     @property
     def detection_rate(self) -> float | None:
-        """Alerted share of malicious target events (out-of-scope attacks excluded)."""
-        total = self.true_positives + self.false_negatives
-        return self.true_positives / total if total else None
+        """Alerted share of malicious target events (out-of-scope attacks excluded).
+
+        For a multi-event rule: the share of them inside a found sequence.
+        """
+        detected = self._sum("malicious", "alerts")
+        total = detected + self.false_negatives
+        return detected / total if total else None
 
     @property
     def precision(self) -> float | None:
@@ -194,6 +223,9 @@ class ValidationResult:
 
     @property
     def alerts(self) -> int:
+        """Alerts the rule raises: one per alerting event, or one per sequence found."""
+        if self.sequences is not None:
+            return self.sequences.found
         return (
             sum(c.alerts for c in self.cells.values())
             + self.context_alerts
@@ -298,17 +330,39 @@ class ValidationResult:
 KEY_FIELDS = ("@timestamp", "host.name", "user.name", "process.parent.name", "process.command_line")
 
 
-def alert_summary(doc: Mapping[str, Any]) -> dict[str, str]:
-    """``KEY_FIELDS`` of ``doc`` as text (values of an array joined), empty where absent."""
+def alert_summary(doc: Mapping[str, Any], fields: tuple[str, ...] = KEY_FIELDS) -> dict[str, str]:
+    """``fields`` of ``doc`` as text (values of an array joined), empty where absent."""
     row = {}
-    for name in KEY_FIELDS:
+    for name in fields:
         values = field_values(doc, tuple(name.split(".")))
         row[name] = " ".join(str(v) for v in values)
     return row
 
 
+class Standing(NamedTuple):
+    """How a document counts: ``kind`` is "unlabelled", "context", "other-technique", or its intent."""
+
+    kind: str
+    scenario: str = ""
+    source: str = ""
+
+
+def standing(doc: Mapping[str, Any], scope: RuleScope) -> Standing:
+    """``doc``'s standing: only target events of the rule's scenarios (and benign ones) are judged."""
+    labels = doc.get("labels")
+    if not isinstance(labels, Mapping) or "scenario" not in labels:
+        return Standing("unlabelled")
+    if labels.get("role") not in (None, "target"):  # a missing or null role is "target", as in SQL
+        return Standing("context")
+    scenario, source = str(labels["scenario"]), str(labels.get("source", "unknown"))
+    intent = str(labels.get("intent", "benign"))
+    if not scope.owns(scenario, intent):
+        return Standing(OTHER_TECHNIQUE)
+    return Standing(intent, scenario, source)
+
+
 def run_validation(
-    matcher: Matcher,
+    matcher: Judge,
     documents: Iterable[Mapping[str, Any]],
     expectations: Expectations,
     *,
@@ -327,28 +381,26 @@ def run_validation(
             continue  # an index the rule does not search: listed in result.sources, counted nowhere else
         alerted = matcher.matches(doc)
         _note_time_and_host(result, doc)
-        labels = doc.get("labels")
-        if not isinstance(labels, Mapping) or "scenario" not in labels:
+        kind, scenario, source = standing(doc, result.scope)
+        if kind == "unlabelled":
             result.unlabelled_events += 1
             if alerted:
                 result.unlabelled_alert_count += 1
                 if len(result.unlabelled_alerts) < EXAMPLES:  # a real corpus may alert millions of times
                     result.unlabelled_alerts.append(dict(doc))
             continue
-        if labels.get("role") not in (None, "target"):  # a missing or null role is "target", as in SQL
+        if kind == "context":
             result.context_events += 1
             result.context_alerts += alerted
             continue
-        scenario, source = str(labels["scenario"]), str(labels.get("source", "unknown"))
-        intent = str(labels.get("intent", "benign"))
-        if not result.scope.owns(scenario, intent):
+        if kind == OTHER_TECHNIQUE:
             result.other_technique_events += 1
             result.other_technique_alerts += alerted
             continue
         cell = cells.get((scenario, source))
         if cell is None:
             cell = cells[(scenario, source)] = Cell(
-                scenario, source, intent, expectations.expect(scenario, source, intent)
+                scenario, source, kind, expectations.expect(scenario, source, kind)
             )
         cell.events += 1
         if scenario == BACKGROUND_SCENARIO:

@@ -16,6 +16,8 @@ def rate(value: float | None, digits: int = 1) -> str:
 
 
 def summary_rows(result: ValidationResult) -> list[tuple[str, str]]:
+    if result.sequences is not None:
+        return _sequence_summary_rows(result)
     return [
         ("events", f"{result.events:,}"),
         ("alerts", f"{result.alerts:,}"),
@@ -62,3 +64,24 @@ def unread_note(result: ValidationResult) -> str:
             f"(other technique), {result.other_technique_alerts:,} alerted: neither detections nor misses"
         )
     return "; ".join(notes)
+
+
+def _sequence_summary_rows(result: ValidationResult) -> list[tuple[str, str]]:
+    """A multi-event rule's numbers: alerts are sequences, and each row says what it counts."""
+    tally = result.sequences
+    assert tally is not None
+    return [
+        ("events", f"{result.events:,}"),
+        (f"{result.statement_kind}s found (one alert each)", f"{tally.found:,}"),
+        ("building-block alerts (their events)", f"{tally.building_blocks:,}"),
+        ("true positives (with a malicious event)", f"{result.true_positives:,}"),
+        ("false positives (benign events only)", f"{result.false_positives:,}"),
+        ("unlabelled (for a person to judge)", f"{tally.unlabelled:,}"),
+        ("malicious events in no sequence", f"{result.false_negatives:,}"),
+        ("benign events in no sequence", f"{result.true_negatives:,}"),
+        ("detection rate (malicious events in a sequence)", percent(result.detection_rate)),
+        ("precision (over sequences)", percent(result.precision)),
+        ("false-positive sequences per million benign events", rate(result.false_positives_per_million)),
+        ("alerts per host per day", rate(result.alerts_per_host_per_day, 3)),
+        ("out-of-scope attacks alerted (events)", f"{result.out_of_scope_alerts:,}"),
+    ]

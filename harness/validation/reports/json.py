@@ -22,6 +22,7 @@ def result_dict(result: ValidationResult) -> dict[str, Any]:
             s.as_dict() for s in sorted(result.sources.values(), key=lambda s: (s.name, s.index or ""))
         ],
         "passed": result.passed,
+        "statement": result.statement_kind,
         "metrics": {
             "events": result.events,
             "alerts": result.alerts,
@@ -75,6 +76,8 @@ def result_dict(result: ValidationResult) -> dict[str, Any]:
             }
             for v in result.violations
         ],
+        # A sequence, sample or piped rule: what it found (null for an event query, judged per event).
+        "sequences": None if result.sequences is None else result.sequences.as_dict(),
         # The scenarios derived from the query, judged apart from the corpus (null: left out).
         "derived": None if result.derived is None else derived_dict(result.derived),
     }

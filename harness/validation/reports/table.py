@@ -9,8 +9,9 @@ from generators.sources import SOURCES
 from harness.validation.reports.common import percent, rate, source_rows, summary_rows, unread_note
 from harness.validation.reports.derived import print_derived
 from harness.validation.runner import KEY_FIELDS, ValidationResult
+from harness.validation.sequences import EXAMPLE_FIELDS, SequenceTally
 
-__all__ = ["SHORT", "console_for_reports", "print_table"]
+__all__ = ["SHORT", "console_for_reports", "print_found", "print_table"]
 
 
 # Column headings for the known sources: the grid must fit a terminal.
@@ -89,13 +90,37 @@ def _print_corpus(result: ValidationResult, console: Console) -> None:
             f"[red]violation[/red] {v.kind}: {v.scenario} in {v.source}: {v.wrong} of {v.events} "
             f"(expected {v.expected})"
         )
-    if result.unlabelled_alerts:
+    if result.sequences is not None and result.sequences.examples:
+        print_found(result.sequences, console)
+    elif result.unlabelled_alerts:
         _print_unlabelled_alerts(result, console)
     if not result.judged:
         unlabelled = f"{result.unlabelled_events:,} events without labels"
         console.print(
             f"[red]no labelled event was judged[/red] ({unlabelled}): validation needs a labelled corpus"
         )
+
+
+def print_found(tally: SequenceTally, console: Console) -> None:
+    """The first sequences found, each as its events in stage order."""
+    shown = f"the first {len(tally.examples)} of " if len(tally.examples) < tally.found else ""
+    table = Table(
+        "#", "counted as", "join keys", "stage", *EXAMPLE_FIELDS, title=f"found ({shown}{tally.found:,})"
+    )
+    for number, example in enumerate(tally.examples, 1):
+        keys = ", ".join(map(str, example.join_keys))
+        for stage, event in enumerate(example.events, 1):
+            first = stage == 1
+            cells = [event.get(name, "") for name in EXAMPLE_FIELDS] if event else ["(missing event)"]
+            cells += [""] * (len(EXAMPLE_FIELDS) - len(cells))
+            table.add_row(
+                str(number) if first else "",
+                example.attribution if first else "",
+                keys if first else "",
+                str(stage),
+                *cells,
+            )
+    console.print(table)
 
 
 def _print_unlabelled_alerts(result: ValidationResult, console: Console) -> None:

@@ -1,0 +1,187 @@
+"""Sequence and sample rules on a labelled corpus: one alert per sequence found.
+
+Kibana's EQL executor writes one alert per sequence the search returns and a
+building-block alert for each event in it (``build_alert_group_from_sequence.ts``), so a
+sequence rule is judged twice over: each found sequence is an alert, attributed by the
+labels of its events (a malicious event of the rule's scenarios makes it a true
+positive; benign events only, a false positive), and each event's verdict is whether it
+is in a found sequence, which is what the scenario and source cells count. The search
+runs once over every document the rule's indices read, as Elasticsearch searches only
+those indices, with no ``size`` limit: the schedule simulation is where ``max_signals``
+cuts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.eql import Searcher
+from harness.eql.ast import Piped, Query, Statement
+from harness.validation.expectations import Expectations
+from harness.validation.runner import (
+    EXAMPLES,
+    KEY_FIELDS,
+    ValidationResult,
+    alert_summary,
+    run_validation,
+    standing,
+)
+from harness.validation.scope import RuleScope
+
+__all__ = [
+    "ALL",
+    "EXAMPLE_FIELDS",
+    "FoundExample",
+    "InSequence",
+    "SequenceTally",
+    "found_groups",
+    "in_sequence",
+    "is_multi_event",
+    "run_sequence_validation",
+]
+
+ALL = 2**63 - 1
+"""A search ``size`` no corpus reaches: validation counts every sequence."""
+
+EXAMPLE_FIELDS = ("event.category", *KEY_FIELDS, "labels.scenario")
+
+
+def is_multi_event(statement: Statement) -> bool:
+    """Whether the statement is judged by search (a sequence, a sample, pipes), not event by event."""
+    return not isinstance(statement, Query)
+
+
+@dataclass(frozen=True)
+class FoundExample:
+    """One found sequence as an analyst reads it: what it was counted as, its join keys, its events."""
+
+    attribution: str
+    join_keys: tuple[Any, ...]
+    events: tuple[dict[str, str], ...]  # EXAMPLE_FIELDS of each stage's event; empty for a missing event
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "attribution": self.attribution,
+            "join_keys": list(self.join_keys),
+            "events": [dict(event) for event in self.events],
+        }
+
+
+@dataclass
+class SequenceTally:
+    """The sequences a statement found on a corpus, by what their events' labels make them."""
+
+    found: int = 0
+    malicious: int = 0  # holds a malicious target event of the rule's scenarios: a true positive
+    benign: int = 0  # benign target events only: a false positive
+    unlabelled: int = 0  # holds an event without labels: real telemetry, for a person to judge
+    other: int = 0  # context events, out-of-scope or other techniques' attacks: no verdict
+    building_blocks: int = 0  # events over all sequences, missing-event placeholders left out
+    examples: list[FoundExample] = field(default_factory=list)
+
+    def count(
+        self, events: tuple[Mapping[str, Any] | None, ...], join_keys: tuple[Any, ...], scope: RuleScope
+    ) -> None:
+        """Count one found sequence, attributed by its events' standing."""
+        present = [event for event in events if event is not None]
+        kinds = {standing(event, scope).kind for event in present}
+        attribution = (
+            "malicious"
+            if "malicious" in kinds
+            else "unlabelled"
+            if "unlabelled" in kinds
+            else "benign"
+            if kinds == {"benign"}
+            else "other"
+        )
+        self.found += 1
+        self.building_blocks += len(present)
+        setattr(self, attribution, getattr(self, attribution) + 1)
+        if len(self.examples) < EXAMPLES:
+            rows = tuple({} if e is None else _example_row(e) for e in events)
+            self.examples.append(FoundExample(attribution, join_keys, rows))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "found": self.found,
+            "malicious": self.malicious,
+            "benign": self.benign,
+            "unlabelled": self.unlabelled,
+            "other": self.other,
+            "building_block_alerts": self.building_blocks,
+            "examples": [example.as_dict() for example in self.examples],
+        }
+
+
+def _example_row(event: Mapping[str, Any]) -> dict[str, str]:
+    return alert_summary(event, EXAMPLE_FIELDS)
+
+
+class InSequence:
+    """The events of found sequences, as a matcher: ``matches(event)`` is whether it is in one.
+
+    Membership is by identity: the documents are the very objects the search was given.
+    """
+
+    def __init__(self, statement: Statement, members: Iterable[Mapping[str, Any]]) -> None:
+        self.query = statement
+        self._members = {id(event) for event in members}
+
+    def matches(self, event: Mapping[str, Any]) -> bool:
+        return id(event) in self._members
+
+
+def found_groups(
+    searcher: Searcher, documents: Sequence[Mapping[str, Any]], scope: RuleScope
+) -> list[tuple[tuple[Mapping[str, Any] | None, ...], tuple[Any, ...]]]:
+    """Every sequence (or, for a piped event query, every event) the search finds in what ``scope`` reads."""
+    read = [doc for doc in documents if scope.reads(doc)]
+    result = searcher.search(read, size=ALL)
+    if result.kind == "events":
+        return [((event,), ()) for event in result.events]
+    return [(found.events, found.join_keys) for found in result.sequences]
+
+
+def in_sequence(searcher: Searcher, documents: Sequence[Mapping[str, Any]], scope: RuleScope) -> InSequence:
+    """The found sequences' events of ``documents``, as a matcher for the event-by-event diff."""
+    groups = found_groups(searcher, documents, scope)
+    return InSequence(searcher.statement, (e for events, _ in groups for e in events if e is not None))
+
+
+def run_sequence_validation(
+    searcher: Searcher,
+    documents: Iterable[Mapping[str, Any]],
+    expectations: Expectations,
+    *,
+    rule_name: str,
+    rule_version: int | None = None,
+    corpus: str = "",
+    scope: RuleScope | None = None,
+) -> ValidationResult:
+    """Search the documents ``scope`` reads once; judge every event by membership, count every sequence."""
+    scope = scope or RuleScope()
+    docs = list(documents)
+    groups = found_groups(searcher, docs, scope)
+    tally = SequenceTally()
+    for events, keys in groups:
+        tally.count(events, keys, scope)
+    members = InSequence(searcher.statement, (e for events, _ in groups for e in events if e is not None))
+    result = run_validation(
+        members,
+        docs,
+        expectations,
+        rule_name=rule_name,
+        rule_version=rule_version,
+        corpus=corpus,
+        scope=scope,
+    )
+    result.sequences = tally
+    result.statement_kind = _kind(searcher.statement)
+    return result
+
+
+def _kind(statement: Statement) -> str:
+    inner = statement.query if isinstance(statement, Piped) else statement
+    return type(inner).__name__.lower()
