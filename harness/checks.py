@@ -6,13 +6,27 @@ render them its own way. They never change a verdict; they explain one in advanc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from harness.eql.ast import Comparison, Expr, Field, FunctionCall, InSet, Literal, Query, walk
+from harness.eql.ast import (
+    Comparison,
+    Expr,
+    Field,
+    FunctionCall,
+    InSet,
+    Literal,
+    Piped,
+    Query,
+    Sample,
+    Sequence,
+    Stage,
+    Statement,
+    walk,
+)
 from harness.rules import Rule
 from harness.sources import CATEGORIES, DataSource, sources_for
 
-__all__ = ["Finding", "check_rule"]
+__all__ = ["Finding", "check_rule", "check_statement"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +49,7 @@ def check_rule(rule: Rule, query: Query) -> list[Finding]:
                 f"index pattern {pattern!r} is not in the data source catalogue; its fields are not checked",
             )
         )
-    findings.extend(_categories_not_held(query.category, sources))
+    findings.extend(_categories_not_held(query.category, sources, bool(unknown)))
     nodes = list(walk(query.condition))
     findings.extend(_fields_never_carried(query, nodes, sources))
     for node in nodes:
@@ -44,8 +58,79 @@ def check_rule(rule: Rule, query: Query) -> list[Finding]:
     return findings
 
 
-def _categories_not_held(category: str | None, sources: list[DataSource]) -> list[Finding]:
-    """Where the rule's event category never lands: per source, and a warning when it lands nowhere."""
+def check_statement(rule: Rule, statement: Statement) -> list[Finding]:
+    """Findings for any statement: each stage's query checked as a rule of its own, then the joins.
+
+    A stage's findings say which stage; a join key a source never carries, and a ``maxspan``
+    longer than the window each execution searches, are findings of the sequence itself.
+    """
+    inner = statement.query if isinstance(statement, Piped) else statement
+    if isinstance(inner, Query):
+        return check_rule(rule, inner)
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    stages = (*inner.stages, *((inner.until,) if isinstance(inner, Sequence) and inner.until else ()))
+    for number, stage in enumerate(stages, 1):
+        what = "until" if isinstance(inner, Sequence) and stage is inner.until else f"stage {number}"
+        for finding in check_rule(rule, stage.query):
+            if finding.code != "unknown-index":
+                findings.append(replace(finding, message=f"{what}: {finding.message}"))
+            elif finding.message not in seen:  # the same for every stage: said once
+                seen.add(finding.message)
+                findings.append(finding)
+        findings.extend(_keys_never_carried(rule, inner, stage, what))
+    if isinstance(inner, Sequence):
+        findings.extend(_maxspan_over_window(rule, inner))
+    return findings
+
+
+def _keys_never_carried(rule: Rule, joined: Sequence | Sample, stage: Stage, what: str) -> list[Finding]:
+    """A join key a source never writes in the stage's process events: the stage joins nothing there.
+
+    Elasticsearch adds an ``exists`` filter per join key (elasticsearch#78195), so a document
+    without the key is never a candidate; a ``?key`` is the value null instead.
+    """
+    if stage.query.category not in CATEGORIES:
+        return []
+    sources, _ = sources_for(rule.indices)
+    return [
+        Finding(
+            "warning",
+            "key-not-in-source",
+            f"{what}: join key {key.name} is never written in {source.name}'s process events "
+            f"({', '.join(source.indices)}): the stage finds nothing there",
+            key.span[0],
+        )
+        for key in (*joined.keys, *stage.keys)
+        if not key.optional
+        for source in sources
+        if source.fields_complete and key.name not in source.fields
+    ]
+
+
+def _maxspan_over_window(rule: Rule, sequence: Sequence) -> list[Finding]:
+    """Kibana searches each execution's window (``from`` to now) alone: a longer span is never seen whole."""
+    span = sequence.maxspan.millis if sequence.maxspan is not None else None
+    if sequence.maxspan is None or span is None or span <= rule.schedule.lookback_s * 1000:
+        return []
+    return [
+        Finding(
+            "info",
+            "maxspan-over-window",
+            f"maxspan {sequence.maxspan.value}{sequence.maxspan.unit or ''} is longer than the "
+            f"{rule.schedule.from_} window each execution searches: a sequence spread over more than "
+            "the window is never found",
+            sequence.maxspan.span[0],
+        )
+    ]
+
+
+def _categories_not_held(category: str | None, sources: list[DataSource], unknown: bool) -> list[Finding]:
+    """Where the rule's event category never lands: per source, and a warning when it lands nowhere.
+
+    Nowhere only when every index the rule reads is a known one: an index outside the
+    catalogue (``logs-endpoint.events.network-*``) may hold what the known ones do not.
+    """
     if category is None or category == "any":
         return []
     without = [s for s in sources if s.categories is not None and category not in s.categories]
@@ -58,7 +143,7 @@ def _categories_not_held(category: str | None, sources: list[DataSource]) -> lis
         )
         for source in without
     ]
-    if sources and len(without) == len(sources):
+    if sources and len(without) == len(sources) and not unknown:
         found.append(
             Finding(
                 "warning",

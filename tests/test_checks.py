@@ -179,3 +179,76 @@ def test_a_rule_without_a_schedule_is_simulated_on_kibanas_defaults(tmp_path: Pa
     run = simulate(path, Corpus(events=3_000))
     assert (run.result.interval_s, run.result.lookback_s) == (300, 360)
     assert any("Kibana's defaults apply" in notice for notice in run.notices)
+
+
+def _statement_findings(query: str, indices: tuple[str, ...], from_: str | None = None) -> list[Finding]:
+    from harness.checks import check_statement
+    from harness.eql import parse_statement
+
+    extra = {"from_": from_} if from_ else {}
+    rule = Rule(name="r", query=query, language="eql", path="r.eql", indices=indices, **extra)  # type: ignore[arg-type]
+    return check_statement(rule, parse_statement(query))
+
+
+def test_a_stages_findings_name_the_stage() -> None:
+    query = (
+        'sequence by host.id [process where process.pe.imphash == "a"] '
+        '[process where process.name == "x" and process.pe.imphash == "b"]'
+    )
+    found = [
+        f.message
+        for f in _statement_findings(query, ("logs-system.security*",))
+        if f.code == "field-not-in-source"
+    ]
+    assert len(found) == 2
+    assert found[0].startswith("stage 1: process.pe.imphash") and found[1].startswith(
+        "stage 2: process.pe.imphash"
+    )
+
+
+def test_a_join_key_the_source_never_writes_is_a_warning() -> None:
+    # Security 4688 carries no entity ids: a sequence joined on them finds nothing there.
+    query = "sequence by process.entity_id [process where true] [process where true]"
+    found = [
+        f for f in _statement_findings(query, ("logs-system.security*",)) if f.code == "key-not-in-source"
+    ]
+    assert [f.message.split(":")[0] for f in found] == ["stage 1", "stage 2"]
+    assert "process.entity_id" in found[0].message
+    optional = "sequence by ?process.entity_id [process where true] [process where true]"
+    assert not [
+        f for f in _statement_findings(optional, ("logs-system.security*",)) if f.code == "key-not-in-source"
+    ]
+    assert not [
+        f
+        for f in _statement_findings(query, ("logs-endpoint.events.process-*",))
+        if f.code == "key-not-in-source"
+    ]
+
+
+def test_a_maxspan_longer_than_the_window_is_said() -> None:
+    query = "sequence with maxspan=10m [process where true] [process where true]"
+    codes = [f.code for f in _statement_findings(query, ("logs-endpoint.events.process-*",), "now-9m")]
+    assert "maxspan-over-window" in codes
+    inside = query.replace("10m", "9m")
+    assert "maxspan-over-window" not in [
+        f.code for f in _statement_findings(inside, ("logs-endpoint.events.process-*",), "now-9m")
+    ]
+
+
+def test_an_unknown_index_may_hold_what_the_known_ones_do_not() -> None:
+    query = "network where destination.port == 3389"
+    known = {f.code for f in _findings(query, ("logs-endpoint.events.process-*",))}
+    assert "category-in-no-source" in known
+    mixed = {
+        f.code for f in _findings(query, ("logs-endpoint.events.process-*", "logs-endpoint.events.network-*"))
+    }
+    assert "category-in-no-source" not in mixed and "category-not-in-source" in mixed
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared/data/rules/elastic")
+def test_check_prints_a_sequence_rule_with_its_stage_findings() -> None:
+    rule = SHARED / "windows" / "lateral_movement_rdp_sharprdp_target.toml"
+    out = CliRunner().invoke(main, ["check", str(rule)])
+    assert out.exit_code == 0, out.output
+    assert "query:      sequence by host.id with maxspan=1m [network where" in out.output
+    assert "stage 2: Elastic Defend process events" in out.output  # registry events live elsewhere

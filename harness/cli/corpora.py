@@ -14,7 +14,7 @@ import orjson
 
 from harness.app import find_catalogue
 from harness.app.corpora import load_mapping, row_engine
-from harness.checks import check_rule
+from harness.checks import check_statement
 from harness.cli.options import (
     EVENTS,
     FiniteFloatRange,
@@ -24,7 +24,7 @@ from harness.cli.options import (
     progress,
     seed_option,
 )
-from harness.eql import Query, Statement, compile_query, format_query, parse_query, parse_statement, search
+from harness.eql import Query, Statement, compile_query, format_query, parse_statement, search
 from harness.errors import InputError, UsageError
 from harness.events import ReadStats, atomic_writer, matches_at, read_events
 from harness.rules import Rule, load_rule
@@ -47,8 +47,8 @@ __all__ = ["COMMANDS"]
 def check(rule_path: str, strict: bool, mapping: str | None, version_lock: str | None) -> None:
     """Parse RULE and print its normalized query and findings."""
     rule = load_rule(rule_path, version_lock=version_lock)
-    query = parse_query(rule.query, mapping=load_mapping(mapping))
-    findings = check_rule(rule, query)
+    query = parse_statement(rule.query, mapping=load_mapping(mapping))
+    findings = check_statement(rule, query)
     click.echo(_describe(rule))
     click.echo(f"query:      {format_query(query)}")
     if not findings:
