@@ -77,7 +77,7 @@ class _Context:
 
     def __init__(self, config: pytest.Config) -> None:
         from harness.app import derived_result, derived_suite, prepare_rule
-        from harness.eql import compile_query
+        from harness.eql import Query, Searcher, compile_query, compile_statement, parse_statement
         from harness.errors import HarnessError
 
         rule_path = config.getoption("--rule")
@@ -95,7 +95,15 @@ class _Context:
             raise pytest.UsageError(str(error)) from error
         self.rule = self.setup.rule
         self.expectations = self.setup.expectations
-        self.matcher = compile_query(self.rule.query)
+        statement = parse_statement(self.rule.query)
+        # A sequence, sample or piped rule is searched over many events at once: a Searcher.
+        self.matcher: Any = (
+            compile_query(self.rule.query)
+            if isinstance(statement, Query)
+            else compile_statement(self.rule.query)
+        )
+        self.multi_event = isinstance(self.matcher, Searcher)
+        self.query = str(statement)
         self.examples = int(config.getoption("--rule-examples"))
         self.budget_events = int(config.getoption("--rule-budget-events"))
 
@@ -189,7 +197,7 @@ def _derived_check(context: _Context, outcome: Any) -> None:
             f"derived {outcome.case.kind} {outcome.case.key} in {outcome.source}: expected "
             f"{outcome.expectation.verdict}, the rule {did}\n"
             f"why: {outcome.explanation()}\n"
-            f"query: {context.matcher.query}\n"
+            f"query: {context.query}\n"
             f"the case: {outcome.case.summary}\n"
             f"the document:\n{json.dumps(outcome.document, indent=2)}"
         )
@@ -202,6 +210,11 @@ def _scenario_check(context: _Context, scenario: str) -> Callable[[], None]:
         from generators.strategies import process_events
 
         scope = context.setup.scope
+        if context.multi_event:
+            pytest.skip(
+                "a sequence, sample or piped rule judges events together, not one drawn event: "
+                "its scenarios are judged by the golden-corpus test"
+            )
 
         @given(process_events(catalogue=_catalogue(context), scenario=scenario))
         @settings(
@@ -222,7 +235,7 @@ def _scenario_check(context: _Context, scenario: str) -> Callable[[], None]:
                 raise BatteryError(
                     f"{scenario} in {labels['source']}: expected {expected.verdict} ({expected.origin}), "
                     f"the rule {'alerted' if alerted else 'stayed silent'}\n"
-                    f"query: {context.matcher.query}\n"
+                    f"query: {context.query}\n"
                     f"process.name: {process.get('name')!r}  process.pe.original_file_name: "
                     f"{pe.get('original_file_name')!r}\nprocess.args: {process.get('args')!r}\n"
                     f"the whole (shrunk) event:\n{json.dumps(event, indent=2)}"
@@ -283,7 +296,7 @@ def rule(request: pytest.FixtureRequest) -> Any:
 
 @pytest.fixture
 def matcher(request: pytest.FixtureRequest) -> Any:
-    """The rule's compiled query."""
+    """The rule's compiled query: a Matcher, or for a sequence, sample or piped rule a Searcher."""
     return _context(request.config).matcher
 
 

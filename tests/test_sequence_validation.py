@@ -119,3 +119,13 @@ def test_a_sql_engine_asked_for_by_name_is_refused_for_a_sequence(tmp_path: Path
 
     with pytest.raises(HarnessError, match="row engines"):
         app.validate(_rule(tmp_path, SEQUENCE), _corpus(), engine="duckdb", derived=False)
+
+
+def test_the_markdown_report_shows_each_sequence_as_its_events(tmp_path: Path) -> None:
+    from harness.validation.reports.markdown import to_markdown
+
+    text = to_markdown(app.validate(_rule(tmp_path, SEQUENCE), _corpus(), derived=False).result)
+    assert "| sequences found (one alert each) | 2 |" in text
+    assert "| scenario | intent | expected | in a found sequence | detection |" in text
+    assert "1. malicious, joined on `h1`" in text
+    assert "2. benign, joined on `h2`" in text

@@ -35,7 +35,12 @@ def _corpus_lines(result: ValidationResult) -> list[str]:
         ]
         if note := unread_note(result):
             lines += ["", note]
-    lines += ["", "| scenario | intent | expected | alerted | detection |", "| --- | --- | --- | --- | --- |"]
+    alerted = "in a found sequence" if result.sequences is not None else "alerted"
+    lines += [
+        "",
+        f"| scenario | intent | expected | {alerted} | detection |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for scenario, (intent, events, alerts) in sorted(result.scenario_rates().items()):
         expected = sorted(
             {
@@ -56,10 +61,29 @@ def _corpus_lines(result: ValidationResult) -> list[str]:
                 f"not judged: {check.skipped}" if check.skipped else ("ok" if check.passed else "FAILED")
             )
             lines.append(f"| {check.name} | {check.limit} | {rate(check.actual, 3)} | {verdict} |")
+    if result.sequences is not None and result.sequences.examples:
+        lines += _found_lines(result)
     if result.violations:
         lines += ["", "Violations:", ""]
         lines += [
             f"- {v.kind}: `{v.scenario}` in `{v.source}`: {v.wrong} of {v.events} (expected {v.expected})"
             for v in result.violations
         ]
+    return lines
+
+
+FOUND_SHOWN = 5
+
+
+def _found_lines(result: ValidationResult) -> list[str]:
+    """The first sequences found, each as its events: what a reviewer opens first."""
+    tally = result.sequences
+    assert tally is not None
+    lines = ["", f"First {min(FOUND_SHOWN, tally.found)} of {tally.found:,} found:", ""]
+    for number, example in enumerate(tally.examples[:FOUND_SHOWN], 1):
+        keys = ", ".join(f"`{key}`" for key in example.join_keys)
+        lines.append(f"{number}. {example.attribution}" + (f", joined on {keys}" if keys else ""))
+        for event in example.events:
+            shown = " ".join(f"{value}" for value in event.values() if value) if event else "(missing event)"
+            lines.append(f"   - {shown}")
     return lines

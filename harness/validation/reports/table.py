@@ -60,8 +60,9 @@ def _print_corpus(result: ValidationResult, console: Console) -> None:
         if note := unread_note(result):
             console.print(note)
     sources = sorted({c.source for c in result.cells.values()})
+    counted = "in a found sequence" if result.sequences is not None else "alerted"
     grid = Table(
-        "scenario", "intent", *(SHORT.get(s, s) for s in sources), title="alerted / events, per source"
+        "scenario", "intent", *(SHORT.get(s, s) for s in sources), title=f"{counted} / events, per source"
     )
     for scenario, (intent, _, _) in sorted(result.scenario_rates().items(), key=lambda kv: (kv[1][0], kv[0])):
         row = [scenario, intent]
