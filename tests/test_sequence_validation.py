@@ -129,3 +129,33 @@ def test_the_markdown_report_shows_each_sequence_as_its_events(tmp_path: Path) -
     assert "| scenario | intent | expected | in a found sequence | detection |" in text
     assert "1. malicious, joined on `h1`" in text
     assert "2. benign, joined on `h2`" in text
+
+
+ROOT = Path(__file__).resolve().parents[1]
+WEBSHELL = ROOT / "rules" / "iis_webshell_appcmd_sequence.toml"
+
+
+def test_the_shipped_sequence_rule_meets_its_expectations() -> None:
+    validation = app.validate(WEBSHELL, derived=False)
+    result = validation.result
+    assert validation.passed, [v.kind + " " + v.scenario + " " + v.source for v in result.violations]
+    # Both web-shell chains in the six sources that write process.args; PowerUp's shell and its first
+    # AppCmd call in six more: context events of an attack, so alerts on the attack.
+    assert (result.alerts, result.true_positives, result.false_positives) == (18, 18, 0)
+    chain = result.cells[("appcmd-webshell-cmd-chain", "endpoint")]
+    assert (chain.events, chain.alerts) == (1, 1)
+    powerup = result.cells[("appcmd-powerup-enumeration", "endpoint")]
+    assert powerup.alerts == 0 and powerup.events > 0
+
+
+def test_a_sequence_of_an_attacks_context_events_is_an_alert_on_the_attack(tmp_path: Path) -> None:
+    context = {"scenario": "chain", "intent": "malicious"}
+    events = [_event(1_000, "h1", "a.exe", **context), _event(2_000, "h1", "b.exe", **context)]
+    for event in events:
+        event["labels"]["role"] = "context"
+    tally = app.validate(_rule(tmp_path, SEQUENCE), events, derived=False).result.sequences
+    assert tally is not None and (tally.found, tally.malicious, tally.other) == (1, 1, 0)
+    for event in events:
+        event["labels"]["intent"] = "benign"
+    tally = app.validate(_rule(tmp_path, SEQUENCE), events, derived=False).result.sequences
+    assert tally is not None and (tally.found, tally.malicious, tally.benign, tally.other) == (1, 0, 0, 1)

@@ -74,7 +74,7 @@ class SequenceTally:
     """The sequences a statement found on a corpus, by what their events' labels make them."""
 
     found: int = 0
-    malicious: int = 0  # holds a malicious target event of the rule's scenarios: a true positive
+    malicious: int = 0  # holds an event of a malicious scenario of the rule's: a true positive
     benign: int = 0  # benign target events only: a false positive
     unlabelled: int = 0  # holds an event without labels: real telemetry, for a person to judge
     other: int = 0  # context events, out-of-scope or other techniques' attacks: no verdict
@@ -86,7 +86,7 @@ class SequenceTally:
     ) -> None:
         """Count one found sequence, attributed by its events' standing."""
         present = [event for event in events if event is not None]
-        kinds = {standing(event, scope).kind for event in present}
+        kinds = {_attributed(event, scope) for event in present}
         attribution = (
             "malicious"
             if "malicious" in kinds
@@ -113,6 +113,17 @@ class SequenceTally:
             "building_block_alerts": self.building_blocks,
             "examples": [example.as_dict() for example in self.examples],
         }
+
+
+def _attributed(event: Mapping[str, Any], scope: RuleScope) -> str:
+    """An event's share in its sequence's attribution: an attack's context event makes it an alert on
+    the attack (Kibana's alert holds the context events too), so it counts as malicious."""
+    kind = standing(event, scope).kind
+    if kind != "context":
+        return kind
+    labels = event["labels"]
+    attack = labels.get("intent") == "malicious" and scope.owns(str(labels["scenario"]), "malicious")
+    return "malicious" if attack else kind
 
 
 def _example_row(event: Mapping[str, Any]) -> dict[str, str]:
