@@ -5,6 +5,8 @@ search options (``size``, ``tiebreaker``) and what the EQL search API returns: `
 the sequences or samples as lists of event ids in stage order (``"!"`` where a missing event
 stands), or ``expected_events`` for an event query; ``keys`` optionally pins each sequence's
 join keys. ``why`` cites the Elasticsearch class or documentation section that decides it.
+A case may name one of its file's ``[datasets]`` (``dataset = "name"``) instead of listing
+``events``, when the documentation runs several queries over one data set.
 """
 
 from __future__ import annotations
@@ -36,15 +38,26 @@ class SearchCase:
     tiebreaker: str | None
 
 
+def _events(raw: dict[str, Any], datasets: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The case's own events, or the shared data set it names (never both)."""
+    if "dataset" in raw:
+        assert "events" not in raw, f"{raw['id']}: give events or a dataset, not both"
+        return datasets[raw["dataset"]]
+    events: list[dict[str, Any]] = raw["events"]
+    return events
+
+
 def _load() -> list[SearchCase]:
     cases = []
     for path in CASE_FILES:
-        for raw in tomllib.loads(path.read_text(encoding="utf-8")).get("search", []):
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        datasets = document.get("datasets", {})
+        for raw in document.get("search", []):
             cases.append(
                 SearchCase(
                     id=raw["id"],
                     query=raw["query"],
-                    events=raw["events"],
+                    events=_events(raw, datasets),
                     why=raw["why"],
                     expected=raw.get("expected"),
                     expected_events=raw.get("expected_events"),
