@@ -6,8 +6,9 @@ events in stage order and its join keys. Each bracketed query is judged by the r
 
 Order is Elasticsearch's: the timestamp, then the tiebreaker field when one is given, then
 the implicit tiebreaker (``_shard_doc`` in 8.x; document order here). ``size`` (default 10,
-as the EQL search API's) and ``| head N`` keep the first results, ``| tail N`` the last
-ones, still in ascending order.
+as the EQL search API's) keeps the most recent results, as the API's ``result_position``
+defaults to ``tail`` (the first pipe sets it instead); ``| head N`` keeps the first results,
+``| tail N`` the last ones, still in ascending order. A sample keeps its first ``size``.
 """
 
 from __future__ import annotations
@@ -114,8 +115,13 @@ class Searcher:
         )
 
     def _truncate(self, results: list[Any], size: int) -> list[Any]:
-        """The pipes in order, then ``size``: the first results, or the last ones after a ``tail``."""
-        tail = False
+        """The pipes in order, then ``size``: the first results after a ``head``, else the last ones.
+
+        With no pipe Elasticsearch adds ``Tail(size)``: ``result_position`` defaults to ``tail``
+        (``EqlSearchRequest``; ``LogicalPlanBuilder.visitStatement``), "the 10 most recent matching
+        events" of the EQL search page. Samples have no order to take a tail of.
+        """
+        tail = not self._limits and not isinstance(self._joined, SampleMatcher)
         for name, count in self._limits:
             tail = tail or name == "tail"
             results = results[:count] if name == "head" else results[max(0, len(results) - count) :]
