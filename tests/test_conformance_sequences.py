@@ -7,8 +7,7 @@ stands), or ``expected_events`` for an event query; ``keys`` optionally pins eac
 join keys. ``why`` cites the Elasticsearch class or documentation section that decides it.
 A case may name one of its file's ``[datasets]`` (``dataset = "name"``) instead of listing
 ``events``, when the documentation runs several queries over one data set. A case may set
-``max_samples_per_key`` (the EQL search API's, default 1); ``pending`` names what the harness
-lacks to run a documented case, which then must fail for that reason only (a strict xfail).
+``max_samples_per_key`` (the EQL search API's, default 1).
 """
 
 from __future__ import annotations
@@ -39,7 +38,6 @@ class SearchCase:
     size: int
     tiebreaker: str | None
     max_samples_per_key: int
-    pending: str | None
 
 
 def _events(raw: dict[str, Any], datasets: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -69,7 +67,6 @@ def _load() -> list[SearchCase]:
                     size=raw.get("size", 10),
                     tiebreaker=raw.get("tiebreaker"),
                     max_samples_per_key=raw.get("max_samples_per_key", 1),
-                    pending=raw.get("pending"),
                 )
             )
     return cases
@@ -103,25 +100,17 @@ def _id(event: Any) -> str:
     return MISSING if event is None else str(event["id"])
 
 
-def _param(case: SearchCase) -> Any:
-    """The case as a test parameter; a pending one fails with the TypeError of the option search() lacks."""
-    if case.pending is None:
-        return pytest.param(case, id=case.id)
-    return pytest.param(
-        case, id=case.id, marks=pytest.mark.xfail(raises=TypeError, strict=True, reason=case.pending)
-    )
-
-
 @pytest.mark.parametrize("engine", SEARCH_ENGINES)
-@pytest.mark.parametrize("case", [_param(case) for case in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_search(case: SearchCase, engine: str) -> None:
     statement = parse_statement(case.query)
-    # Passed only when set, so the cases run on a search() that predates the option.
-    options: dict[str, Any] = {}
-    if case.max_samples_per_key != 1:
-        options["max_samples_per_key"] = case.max_samples_per_key
     result = search(
-        statement, case.events, size=case.size, tiebreaker_field=case.tiebreaker, engine=engine, **options
+        statement,
+        case.events,
+        size=case.size,
+        tiebreaker_field=case.tiebreaker,
+        engine=engine,
+        max_samples_per_key=case.max_samples_per_key,
     )
     context = f"query: {case.query}\ntree: {statement!r}\nwhy: {case.why}"
     if case.expected_events is not None:

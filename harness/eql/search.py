@@ -94,10 +94,21 @@ class Searcher:
         size: int = DEFAULT_SIZE,
         timestamp_field: str = "@timestamp",
         tiebreaker_field: str | None = None,
+        max_samples_per_key: int = 1,
     ) -> SearchResult:
-        """Run the statement over ``events`` (any order: sorted first, as Elasticsearch sorts)."""
+        """Run the statement over ``events`` (any order: sorted first, as Elasticsearch sorts).
+
+        ``max_samples_per_key`` is the API's: how many samples each set of join keys may give
+        (samples only; ``EqlSearchRequest.validate`` wants it above 0).
+        """
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise ValueError(f"size must be a non-negative integer, not {size!r}")
+        if (
+            isinstance(max_samples_per_key, bool)
+            or not isinstance(max_samples_per_key, int)
+            or max_samples_per_key < 1
+        ):
+            raise ValueError(f"max_samples_per_key must be greater than 0, not {max_samples_per_key!r}")
         docs = list(events)
         ordinals = [ordinal(doc, index, timestamp_field, tiebreaker_field) for index, doc in enumerate(docs)]
         if self._predicate is not None:
@@ -107,7 +118,10 @@ class Searcher:
             )
             return SearchResult(events=tuple(doc for _, doc in self._truncate(hits, size)))
         assert self._joined is not None
-        found = self._joined.run(docs, ordinals)
+        if isinstance(self._joined, SampleMatcher):
+            found = self._joined.run(docs, ordinals, max_samples_per_key=max_samples_per_key)
+        else:
+            found = self._joined.run(docs, ordinals)
         kind: Kind = "samples" if isinstance(self._joined, SampleMatcher) else "sequences"
         return SearchResult(
             sequences=tuple(Found(tuple(chain), tuple(keys)) for chain, keys in self._truncate(found, size)),
