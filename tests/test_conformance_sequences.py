@@ -5,6 +5,9 @@ search options (``size``, ``tiebreaker``) and what the EQL search API returns: `
 the sequences or samples as lists of event ids in stage order (``"!"`` where a missing event
 stands), or ``expected_events`` for an event query; ``keys`` optionally pins each sequence's
 join keys. ``why`` cites the Elasticsearch class or documentation section that decides it.
+A case may name one of its file's ``[datasets]`` (``dataset = "name"``) instead of listing
+``events``, when the documentation runs several queries over one data set. A case may set
+``max_samples_per_key`` (the EQL search API's, default 1).
 """
 
 from __future__ import annotations
@@ -34,23 +37,36 @@ class SearchCase:
     keys: list[list[Any]] | None
     size: int
     tiebreaker: str | None
+    max_samples_per_key: int
+
+
+def _events(raw: dict[str, Any], datasets: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The case's own events, or the shared data set it names (never both)."""
+    if "dataset" in raw:
+        assert "events" not in raw, f"{raw['id']}: give events or a dataset, not both"
+        return datasets[raw["dataset"]]
+    events: list[dict[str, Any]] = raw["events"]
+    return events
 
 
 def _load() -> list[SearchCase]:
     cases = []
     for path in CASE_FILES:
-        for raw in tomllib.loads(path.read_text(encoding="utf-8")).get("search", []):
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        datasets = document.get("datasets", {})
+        for raw in document.get("search", []):
             cases.append(
                 SearchCase(
                     id=raw["id"],
                     query=raw["query"],
-                    events=raw["events"],
+                    events=_events(raw, datasets),
                     why=raw["why"],
                     expected=raw.get("expected"),
                     expected_events=raw.get("expected_events"),
                     keys=raw.get("keys"),
                     size=raw.get("size", 10),
                     tiebreaker=raw.get("tiebreaker"),
+                    max_samples_per_key=raw.get("max_samples_per_key", 1),
                 )
             )
     return cases
@@ -88,7 +104,14 @@ def _id(event: Any) -> str:
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_search(case: SearchCase, engine: str) -> None:
     statement = parse_statement(case.query)
-    result = search(statement, case.events, size=case.size, tiebreaker_field=case.tiebreaker, engine=engine)
+    result = search(
+        statement,
+        case.events,
+        size=case.size,
+        tiebreaker_field=case.tiebreaker,
+        engine=engine,
+        max_samples_per_key=case.max_samples_per_key,
+    )
     context = f"query: {case.query}\ntree: {statement!r}\nwhy: {case.why}"
     if case.expected_events is not None:
         assert [_id(event) for event in result.events] == case.expected_events, context

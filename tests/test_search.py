@@ -55,6 +55,13 @@ def test_size_must_be_a_non_negative_integer(size: Any) -> None:
         search(SEQUENCE, [], size=size)
 
 
+@pytest.mark.parametrize("count", [0, -1, 1.5, True])
+def test_max_samples_per_key_must_be_a_positive_integer(count: Any) -> None:
+    # EqlSearchRequest.validate: "max_samples_per_key must be greater than 0".
+    with pytest.raises(ValueError, match="max_samples_per_key must be greater than 0"):
+        search(SEQUENCE, [], max_samples_per_key=count)
+
+
 def test_matches_stays_single_event() -> None:
     matcher = compile_query(SEQUENCE)
     assert not matcher.single_event

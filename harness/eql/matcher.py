@@ -220,15 +220,21 @@ def search(
     category_field: str = "event.category",
     mapping: FieldMapping | None = None,
     engine: str = "reference",
+    max_samples_per_key: int = 1,
 ) -> SearchResult:
     """The EQL search API over ``events``: ``.events`` for a query, ``.sequences`` for a sequence or sample.
 
     ``statement`` is EQL text (parsed and checked) or an already checked statement; ``engine``
-    judges each bracketed query (``reference`` or ``compiled``).
+    judges each bracketed query (``reference`` or ``compiled``); ``max_samples_per_key`` is the
+    API's, for samples.
     """
     if isinstance(statement, str):
         statement = parse_statement(statement, mapping=mapping)
     searcher = Searcher(statement, category_field=category_field, mapping=mapping, engine=engine)
     return searcher.search(
-        events, size=size, timestamp_field=timestamp_field, tiebreaker_field=tiebreaker_field
+        events,
+        size=size,
+        timestamp_field=timestamp_field,
+        tiebreaker_field=tiebreaker_field,
+        max_samples_per_key=max_samples_per_key,
     )

@@ -7,6 +7,8 @@ fetches up to as many documents per stage as there are stages (``size`` and
 ``terminate_after``, no sort: document order) and picks a different document for each
 stage by backtracking (``SampleIterator.matchSample``). One sample per key combination
 (``max_samples_per_key`` 1), in the composite aggregation's order: ascending key values.
+With ``max_samples_per_key`` N each stage fetches N - 1 documents more and the backtracking
+goes on until it has N samples of the key (``SampleIterator.match``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class SampleMatcher:
         self.steps = [(predicate(stage.query), (*sample.keys, *stage.keys)) for stage in sample.stages]
 
     def run(
-        self, docs: list[Event], ordinals: list[Ordinal]
+        self, docs: list[Event], ordinals: list[Ordinal], *, max_samples_per_key: int = 1
     ) -> list[tuple[list[Event | None], tuple[Any, ...]]]:
         """Every sample, ascending by join key; ``ordinals`` are not used (samples are unordered)."""
         del ordinals
@@ -48,27 +50,33 @@ class SampleMatcher:
             per_stage.append(buckets)
         shared = set(per_stage[0]).intersection(*per_stage[1:])
         out: list[tuple[list[Event | None], tuple[Any, ...]]] = []
-        width = len(self.steps)
+        # SampleQueryRequest.singleKeyPair: size and terminate_after are stages + max_samples_per_key - 1.
+        fetched = len(self.steps) + max_samples_per_key - 1
         for identity in sorted(shared):
-            picked = _pick([buckets[identity][:width] for buckets in per_stage])
-            if picked is not None:
+            candidates = [buckets[identity][:fetched] for buckets in per_stage]
+            for picked in _pick(candidates, max_samples_per_key):
                 out.append(([docs[index] for index in picked], values[identity]))
         return out
 
 
-def _pick(candidates: list[list[int]]) -> list[int] | None:
-    """``matchSample``: the first choice, stage by stage, of a different document for each stage."""
+def _pick(candidates: list[list[int]], wanted: int) -> list[list[int]]:
+    """``SampleIterator.match``: depth first, stage by stage, a different document for each stage,
+    until ``wanted`` samples are found."""
+    found: list[list[int]] = []
     chosen: list[int] = []
 
-    def extend(stage: int) -> bool:
-        if stage == len(candidates):
-            return True
+    def extend(stage: int) -> None:
         for index in candidates[stage]:
-            if index not in chosen:
-                chosen.append(index)
-                if extend(stage + 1):
-                    return True
-                chosen.pop()
-        return False
+            if index in chosen:
+                continue
+            chosen.append(index)
+            if stage == len(candidates) - 1:
+                found.append(list(chosen))
+            else:
+                extend(stage + 1)
+            if len(found) == wanted:
+                return
+            chosen.pop()
 
-    return chosen if extend(0) else None
+    extend(0)
+    return found

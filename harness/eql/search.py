@@ -6,8 +6,9 @@ events in stage order and its join keys. Each bracketed query is judged by the r
 
 Order is Elasticsearch's: the timestamp, then the tiebreaker field when one is given, then
 the implicit tiebreaker (``_shard_doc`` in 8.x; document order here). ``size`` (default 10,
-as the EQL search API's) and ``| head N`` keep the first results, ``| tail N`` the last
-ones, still in ascending order.
+as the EQL search API's) keeps the most recent results, as the API's ``result_position``
+defaults to ``tail`` (the first pipe sets it instead); ``| head N`` keeps the first results,
+``| tail N`` the last ones, still in ascending order. A sample keeps its first ``size``.
 """
 
 from __future__ import annotations
@@ -93,10 +94,21 @@ class Searcher:
         size: int = DEFAULT_SIZE,
         timestamp_field: str = "@timestamp",
         tiebreaker_field: str | None = None,
+        max_samples_per_key: int = 1,
     ) -> SearchResult:
-        """Run the statement over ``events`` (any order: sorted first, as Elasticsearch sorts)."""
+        """Run the statement over ``events`` (any order: sorted first, as Elasticsearch sorts).
+
+        ``max_samples_per_key`` is the API's: how many samples each set of join keys may give
+        (samples only; ``EqlSearchRequest.validate`` wants it above 0).
+        """
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise ValueError(f"size must be a non-negative integer, not {size!r}")
+        if (
+            isinstance(max_samples_per_key, bool)
+            or not isinstance(max_samples_per_key, int)
+            or max_samples_per_key < 1
+        ):
+            raise ValueError(f"max_samples_per_key must be greater than 0, not {max_samples_per_key!r}")
         docs = list(events)
         ordinals = [ordinal(doc, index, timestamp_field, tiebreaker_field) for index, doc in enumerate(docs)]
         if self._predicate is not None:
@@ -106,7 +118,10 @@ class Searcher:
             )
             return SearchResult(events=tuple(doc for _, doc in self._truncate(hits, size)))
         assert self._joined is not None
-        found = self._joined.run(docs, ordinals)
+        if isinstance(self._joined, SampleMatcher):
+            found = self._joined.run(docs, ordinals, max_samples_per_key=max_samples_per_key)
+        else:
+            found = self._joined.run(docs, ordinals)
         kind: Kind = "samples" if isinstance(self._joined, SampleMatcher) else "sequences"
         return SearchResult(
             sequences=tuple(Found(tuple(chain), tuple(keys)) for chain, keys in self._truncate(found, size)),
@@ -114,8 +129,13 @@ class Searcher:
         )
 
     def _truncate(self, results: list[Any], size: int) -> list[Any]:
-        """The pipes in order, then ``size``: the first results, or the last ones after a ``tail``."""
-        tail = False
+        """The pipes in order, then ``size``: the first results after a ``head``, else the last ones.
+
+        With no pipe Elasticsearch adds ``Tail(size)``: ``result_position`` defaults to ``tail``
+        (``EqlSearchRequest``; ``LogicalPlanBuilder.visitStatement``), "the 10 most recent matching
+        events" of the EQL search page. Samples have no order to take a tail of.
+        """
+        tail = not self._limits and not isinstance(self._joined, SampleMatcher)
         for name, count in self._limits:
             tail = tail or name == "tail"
             results = results[:count] if name == "head" else results[max(0, len(results) - count) :]
