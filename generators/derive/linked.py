@@ -72,8 +72,12 @@ class Chain:
     witness: str = ""  # a near miss: the witness it departs from
 
     def summary(self) -> str:
-        keys = ", ".join(f"{name}={value!r}" for name, value in self.key_values)
-        return f"{self.variant}: {len(self.events)} events" + (f" by {keys}" if keys else "")
+        """What it exercises and its size; each event's key values are the report's own lines."""
+        count = len(self.events)
+        joined = ", ".join(name for name, _ in self.key_values)
+        return f"{self.variant}: {count} event{'' if count == 1 else 's'}" + (
+            f" by {joined}" if joined else ""
+        )
 
 
 def found_exactly(searcher: Searcher, documents: tuple[dict[str, Any], ...]) -> bool:
