@@ -131,7 +131,7 @@ def link(
     for doc, names in zip(documents, keys, strict=True):
         linked = _plain(doc)
         for name, value in zip(names, chosen, strict=True):
-            write_field(linked, name, value)
+            write_field(linked, name, copy.deepcopy(value))
         out.append(linked)
     return out, tuple(chosen)
 
@@ -187,7 +187,7 @@ def _slot_value(
 def write_field(document: dict[str, Any], name: str, value: object) -> None:
     """Set the dotted field ``name`` (nested objects made as needed); a flat key of that name is replaced."""
     if name in document:
-        document[name] = copy.deepcopy(value)
+        document[name] = value
         return
     *parents, leaf = name.split(".")
     node = document
@@ -196,7 +196,7 @@ def write_field(document: dict[str, Any], name: str, value: object) -> None:
         if not isinstance(child, dict):
             child = node[part] = {}
         node = child
-    node[leaf] = copy.deepcopy(value)
+    node[leaf] = value
 
 
 def _read(document: Mapping[str, Any], name: str) -> object | None:
