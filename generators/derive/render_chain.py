@@ -65,7 +65,10 @@ class ChainBuilder:
         label = Label(cid, "malicious" if kind == "witness" else "benign")
         launches = [build_launch(e.values, self.fleet, label, self._next()) for e in events]
         anchor = next((i for i, e in enumerate(events) if any(n.startswith("host.") for n in e.values)), 0)
-        own_user = {i for i, e in enumerate(events) if "user.name" in e.values}
+        # One account across the chain only where the statement joins on it: a stage run by another
+        # account (a SYSTEM service, then a user's process) is what many sequences describe.
+        joined_on_user = any(name.startswith("user.") for e in events for name in e.keys)
+        own_user = {i for i, e in enumerate(events) if not joined_on_user or "user.name" in e.values}
         launches = timed(
             same_actor(launches, anchor=anchor, own_user=own_user), [e.offset_ms for e in events], START_NS
         )

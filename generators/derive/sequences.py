@@ -21,6 +21,7 @@ documents, every near miss not at all; a chain that is not is dropped with a fin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass, replace
 from typing import Any
@@ -41,7 +42,11 @@ DEFAULT_CHAIN_CAP = 16
 """Chains of stage witnesses per statement: enough that every stage's witnesses each appear."""
 # The gap between stages when no maxspan bounds it, in milliseconds: a believable pace.
 _FREE_GAP_MS = 1000
+# Outside every private, reserved and documentation range Elastic's rules exclude (cidrmatch lists).
+_PUBLIC_ADDRESSES = ("185.199.108.153", "2606:4700:4700::1111")
 _WHERE = {"lead": "before stage 1", "trail": "after the last stage", "middle": "between its neighbours"}
+# Outside every private, reserved and documentation range Elastic's rules exclude (cidrmatch lists).
+_PUBLIC_ADDRESSES = ("185.199.108.153", "2606:4700:4700::1111")
 _WHERE = {"lead": "before stage 1", "trail": "after the last stage", "middle": "between its neighbours"}
 
 
@@ -188,7 +193,17 @@ class _Planner:
         fixed, witnesses = picked
         gap = self._gap()
         events = self._positive_events(witnesses, gap)
-        base = self._witness(chain, 0, "base" if chain == 0 else f"stage witnesses {chain}", events, fixed)
+        label = "base" if chain == 0 else f"stage witnesses {chain}"
+        base = None
+        for attempt in self._slot_fills(fixed, events):
+            base = self._witness(chain, 0, label, events, attempt, quiet=True)
+            if base is not None:
+                fixed = attempt
+                break
+        if base is None:
+            self.findings.append(
+                Finding("witness-not-found", f"b{chain}w0 ({label}): the search does not find it: dropped")
+            )
         if base is None or chain != 0:
             return
         if self.maxspan is not None and len(events) > 1:
@@ -267,12 +282,32 @@ class _Planner:
         last = len(events) - 1
         return [_moved(e, span * i // last) for i, e in enumerate(events)]
 
+    def _slot_fills(
+        self, fixed: list[object | None], events: list[ChainEvent]
+    ) -> Iterator[list[object | None]]:
+        """The pinned values, then each free address slot given a public address: a key the first event
+        leaves unset gets its host's (private) address, which a stage excluding private ranges refuses."""
+        yield fixed
+        for slot, value in enumerate(fixed):
+            if value is None and any(e.keys[slot].endswith(".ip") for e in events):
+                for address in _PUBLIC_ADDRESSES:
+                    yield [*fixed[:slot], address, *fixed[slot + 1 :]]
+
     def _witness(
-        self, chain: int, variant: int, label: str, events: list[ChainEvent], fixed: list[object | None]
+        self,
+        chain: int,
+        variant: int,
+        label: str,
+        events: list[ChainEvent],
+        fixed: list[object | None],
+        *,
+        quiet: bool = False,
     ) -> Chain | None:
         cid = f"derived/{self.name}/b{chain}w{variant}"
         built = self.builder.build(cid, "witness", chain, label, tuple(events), fixed)
         if not found_exactly(self.searcher, built.documents):
+            if quiet:
+                return None
             self.findings.append(
                 Finding(
                     "witness-not-found",
@@ -288,13 +323,13 @@ class _Planner:
     def _near_misses(
         self, base: Chain, events: list[ChainEvent], fixed: list[object | None], gap: int
     ) -> None:
-        for stage in dict.fromkeys(e.stage for e in events):
+        for stage in dict.fromkeys(e.stage for e in events) if len(events) > 1 else ():
             dropped = max(i for i, e in enumerate(events) if e.stage == stage)
             self._near(
                 base, f"stage {stage + 1} dropped", [e for i, e in enumerate(events) if i != dropped], fixed
             )
         last = len(events) - 1
-        for slot, name in enumerate(events[last].keys):
+        for slot, name in enumerate(events[last].keys if len(events) > 1 else ()):
             self._near(
                 base, f"{name} differs on stage {events[last].stage + 1}", events, fixed, changed=(last, slot)
             )
