@@ -7,9 +7,9 @@ It reads the EQL tree (``harness.eql``) and the fleet; never a catalogue, the ru
 """
 
 from generators.derive.derivation import Derivation, Finding, NearMiss, Rendering, Witness, derive, describe
-from generators.derive.linked import Chain, ChainEvent, ChainRendering
+from generators.derive.linked import Chain, ChainEvent, ChainRendering, StatementDerivation
 from generators.derive.normal import DEFAULT_BRANCH_CAP, Atom, Branch, branches
-from generators.derive.sequences import DEFAULT_CHAIN_CAP, StatementDerivation, derive_statement
+from generators.derive.sequences import DEFAULT_CHAIN_CAP, derive_statement
 from generators.derive.solve import MISSING
 
 __all__ = [

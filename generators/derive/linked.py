@@ -10,13 +10,23 @@ what the statement reads, whatever the sources can write.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from generators.derive.derivation import Derivation, Finding
+from harness.eql.ast import Statement
 from harness.eql.search import Found, Searcher
 
-__all__ = ["Chain", "ChainEvent", "ChainRendering", "finds_any", "found_exactly", "start_iso"]
+__all__ = [
+    "Chain",
+    "ChainEvent",
+    "ChainRendering",
+    "StatementDerivation",
+    "finds_any",
+    "found_exactly",
+    "start_iso",
+]
 
 STAGE, UNTIL, MISSING_EVENT = "stage", "until", "missing"
 # Every chain starts a minute after the single-event witnesses' hour, so an event placed
@@ -105,3 +115,29 @@ def start_iso(offset_ms: int) -> str:
         milliseconds=offset_ms
     )
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class StatementDerivation:
+    """Everything derived from one sequence or sample statement."""
+
+    name: str
+    statement: Statement
+    kind: str  # "sequence" or "sample"
+    stages: tuple[Derivation, ...]  # each stage's own derivation, in order (the until stage last)
+    witnesses: tuple[Chain, ...]
+    near_misses: tuple[Chain, ...]
+    findings: tuple[Finding, ...]
+    truncated: bool
+    sources: tuple[str, ...]
+
+    def documents(self) -> Iterator[dict[str, Any]]:
+        """Every document of every chain a source can write: witnesses malicious, near misses benign."""
+        for chain in (*self.witnesses, *self.near_misses):
+            for rendering in chain.renderings:
+                yield from rendering.documents
+
+    @property
+    def chains(self) -> int:
+        """How many combinations of stage witnesses were built."""
+        return len({w.chain for w in self.witnesses})

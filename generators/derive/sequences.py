@@ -24,10 +24,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass, replace
-from typing import Any
 
-from generators.derive.derivation import Derivation, Finding, Witness, derive
-from generators.derive.linked import MISSING_EVENT, STAGE, UNTIL, Chain, ChainEvent, finds_any, found_exactly
+from generators.derive.derivation import Finding, Witness, derive
+from generators.derive.linked import (
+    MISSING_EVENT,
+    STAGE,
+    UNTIL,
+    Chain,
+    ChainEvent,
+    StatementDerivation,
+    finds_any,
+    found_exactly,
+)
 from generators.derive.render_chain import ChainBuilder
 from generators.derive.solve import MISSING
 from generators.fleet import Fleet, small_fleet
@@ -48,26 +56,6 @@ _WHERE = {"lead": "before stage 1", "trail": "after the last stage", "middle": "
 # Outside every private, reserved and documentation range Elastic's rules exclude (cidrmatch lists).
 _PUBLIC_ADDRESSES = ("185.199.108.153", "2606:4700:4700::1111")
 _WHERE = {"lead": "before stage 1", "trail": "after the last stage", "middle": "between its neighbours"}
-
-
-@dataclass(frozen=True)
-class StatementDerivation:
-    """Everything derived from one sequence or sample statement."""
-
-    name: str
-    statement: Statement
-    kind: str  # "sequence" or "sample"
-    stages: tuple[Derivation, ...]  # each stage's own derivation, in order (the until stage last)
-    witnesses: tuple[Chain, ...]
-    near_misses: tuple[Chain, ...]
-    findings: tuple[Finding, ...]
-    truncated: bool
-    sources: tuple[str, ...]
-
-    @property
-    def chains(self) -> int:
-        """How many combinations of stage witnesses were built."""
-        return len({w.chain for w in self.witnesses})
 
 
 @dataclass(frozen=True)
@@ -412,13 +400,3 @@ class _Planner:
 
 def _moved(event: ChainEvent, offset: int) -> ChainEvent:
     return replace(event, offset_ms=offset)
-
-
-def documents_of(derivation: StatementDerivation) -> list[dict[str, Any]]:
-    """Every document of every chain a source can write: witnesses malicious, near misses benign."""
-    return [
-        doc
-        for chain in (*derivation.witnesses, *derivation.near_misses)
-        for rendering in chain.renderings
-        for doc in rendering.documents
-    ]
