@@ -347,8 +347,9 @@ def test_a_sequence_rule_is_judged_on_its_chains_with_the_query_column_first(tmp
     assert derived.suite.sources == ("query", "endpoint", "security-4688", "security-4688-nocmdline")
     endpoint = [o for o in derived.outcomes if o.source == "endpoint" and o.case.kind == WITNESS]
     assert endpoint and all(o.alerted for o in endpoint)  # Defend writes both entity ids
+    witnesses = [c.key for c in derived.suite.witnesses]
     assert derived.blind_spots() == {
-        f"{s} never writes process.entity_id, the join key of stage 1": [c.key for c in derived.suite.witnesses]
+        f"{s} never writes process.entity_id, the join key of stage 1": witnesses
         for s in ("security-4688", "security-4688-nocmdline")
     }
     code, out, _ = _cli("validate", str(rule))
