@@ -21,14 +21,14 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from generators.background import BACKGROUND
-from generators.derive import Derivation, NearMiss, Witness, derive
+from generators.derive import Derivation, NearMiss, StatementDerivation, Witness, derive, derive_statement
 from generators.fleet import small_fleet
 from generators.images import image
 from generators.model import INTENTS, Launch, Parent
 from generators.profiles import DEFAULT_START, scenario_sources
 from generators.scenarios import Catalogue, IisContext, Scenario, build_launches
 from generators.sources import SOURCES, Source
-from harness.eql import FieldMapping, Query, parse_query
+from harness.eql import FieldMapping, Query, Statement, parse_query, parse_statement
 
 __all__ = [
     "benign_events",
@@ -37,6 +37,8 @@ __all__ = [
     "malicious_events",
     "near_misses",
     "process_events",
+    "sequence_near_misses",
+    "sequences_matching",
 ]
 
 _EPOCH_NS = int(DEFAULT_START.timestamp()) * 1_000_000_000
@@ -254,3 +256,54 @@ def _derived(
 @lru_cache(maxsize=64)
 def _derivation(query: Query, mapping: FieldMapping | None) -> Derivation:
     return derive(query, name="strategy", mapping=mapping)
+
+
+def sequences_matching(
+    statement: str | Statement, *, source: str | None = None, mapping: FieldMapping | None = None
+) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """Linked chains a ``sequence`` or ``sample`` (text or parsed) must find, in a drawn order.
+
+    Each chain is a derived witness (``generators.derive.derive_statement``): one event per
+    stage on one host, joined on the statement's keys and placed inside its ``maxspan``; the
+    search sorts events itself, so the order they come in is drawn too. ``source`` None gives
+    the chains as the statement reads them; a source name, the chains it can write. Shrinks
+    toward the first chain in stage order. Raises ValueError when no chain is derived.
+
+    >>> sequences_matching("sequence by host.id [process where true] [process where true]")  # doctest: +SKIP
+    """
+    return _chains(statement, source, mapping, witnesses=True)
+
+
+def sequence_near_misses(
+    statement: str | Statement, *, source: str | None = None, mapping: FieldMapping | None = None
+) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """Derived near-miss chains (a stage dropped, a key changed, the span exceeded...): nothing to find."""
+    return _chains(statement, source, mapping, witnesses=False)
+
+
+def _chains(
+    statement: str | Statement, source: str | None, mapping: FieldMapping | None, witnesses: bool
+) -> st.SearchStrategy[list[dict[str, Any]]]:
+    _check_choice("source", source, list(SOURCES))
+    parsed = parse_statement(statement, mapping=mapping) if isinstance(statement, str) else statement
+    if isinstance(parsed, Query):
+        raise ValueError("a single-event query: use events_matching or near_misses")
+    derivation = _statement_derivation(parsed, mapping)
+    chains = derivation.witnesses if witnesses else derivation.near_misses
+    if source is None:
+        found = [chain.documents for chain in chains]
+    else:
+        wanted = "alerts" if witnesses else "silent"
+        found = [
+            r.documents for c in chains for r in c.renderings if r.source == source and r.status == wanted
+        ]
+    if not found:
+        what = "witness chain" if witnesses else "near-miss chain"
+        where = f" that {source} can write" if source else ""
+        raise ValueError(f"no derived {what} of {str(parsed)!r}{where}")
+    return st.sampled_from(found).flatmap(st.permutations).map(lambda docs: [_copy(doc) for doc in docs])
+
+
+@lru_cache(maxsize=64)
+def _statement_derivation(statement: Statement, mapping: FieldMapping | None) -> StatementDerivation:
+    return derive_statement(statement, name="strategy", mapping=mapping)

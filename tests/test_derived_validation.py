@@ -321,3 +321,41 @@ def test_a_silent_witness_is_explained_by_the_field_that_would_make_it_alert() -
 def test_a_sql_engine_without_a_corpus_is_refused_for_derived_scenarios_too() -> None:
     code, out, err = _cli("validate", str(SC), "--engine", "duckdb")
     assert code == 2 and out == "" and "give --corpus PATH" in err
+
+
+# -- sequence and sample rules: chains judged by the searcher ---------------------------------------
+
+SEQUENCE_RULE = """[rule]
+name = "cmd then whoami on one host"
+index = ["logs-endpoint.events.*", "logs-system.security*"]
+language = "eql"
+type = "eql"
+query = '''
+sequence by host.id with maxspan=1m
+  [process where process.name == "cmd.exe"] by process.entity_id
+  [process where process.name == "whoami.exe"] by process.parent.entity_id
+'''
+"""
+
+
+def test_a_sequence_rule_is_judged_on_its_chains_with_the_query_column_first(tmp_path: Path) -> None:
+    rule = tmp_path / "seq.toml"
+    rule.write_text(SEQUENCE_RULE, encoding="utf-8")
+    run = validate(rule)
+    derived = run.result.derived
+    assert run.passed and derived is not None and derived.suite.kind == "sequence"
+    assert derived.suite.sources == ("query", "endpoint", "security-4688", "security-4688-nocmdline")
+    endpoint = [o for o in derived.outcomes if o.source == "endpoint" and o.case.kind == WITNESS]
+    assert endpoint and all(o.alerted for o in endpoint)  # Defend writes both entity ids
+    witnesses = [c.key for c in derived.suite.witnesses]
+    assert derived.blind_spots() == {
+        f"{s} never writes process.entity_id, the join key of stage 1": witnesses
+        for s in ("security-4688", "security-4688-nocmdline")
+    }
+    code, out, _ = _cli("validate", str(rule))
+    assert code == 0 and "stage 2 (process) at 2026-01-01T10:01:01.000Z" in out
+
+
+def test_a_single_event_rules_cases_carry_no_chain_events() -> None:
+    cases = result_dict(validate(V214).result)["derived"]["cases"]
+    assert cases and all("events" not in case for case in cases)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from generators.chains import write_field
 from generators.derive.fills import alternatives, candidates, case_variant, kind_of
 from generators.derive.normal import Atom, Branch
 from generators.derive.vocabulary import known_values
@@ -44,16 +45,8 @@ def document_of(values: Mapping[str, object]) -> dict[str, Any]:
     """The nested ``_source`` holding ``values`` (dotted names; MISSING ones left out)."""
     document: dict[str, Any] = {}
     for name, value in values.items():
-        if value is MISSING:
-            continue
-        node = document
-        *parents, leaf = name.split(".")
-        for part in parents:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                child = node[part] = {}
-            node = child
-        node[leaf] = value
+        if value is not MISSING:
+            write_field(document, name, value)
     return document
 
 

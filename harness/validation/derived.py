@@ -8,6 +8,13 @@ spot with its reason, never a violation. A witness that stays silent in a source
 writes every field it needs means that source's document shape defeats the rule, and a
 near miss that alerts means the rule is looser than its own predicates: both are
 violations unless the expectations' ``[derived]`` table accepts them.
+
+A sequence or sample rule's cases are chains: each rendering holds the chain's documents,
+judged by the rule's :class:`~harness.eql.Searcher` (a witness alerts when the search returns
+a sequence made of exactly its documents, a near miss when it returns any). The chain as the
+query reads it (every solved value written, whatever a source can write) is judged too, in
+the pseudo-source ``query`` (:data:`QUERY_SOURCE`), so the join, the span, ``until`` and the
+missing events are tested even where no source renders every stage.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.eql import Matcher
+from harness.eql import Matcher, Searcher
 from harness.eql.ast import Field, walk
 from harness.eql.fields import field_values
 from harness.validation.expectations import Expectation, Expectations
@@ -24,8 +31,10 @@ from harness.vocabulary import Intent, Status, Verdict
 
 __all__ = [
     "NEAR_MISS",
+    "QUERY_SOURCE",
     "WITNESS",
     "DerivedCase",
+    "DerivedEvent",
     "DerivedFinding",
     "DerivedOutcome",
     "DerivedRendering",
@@ -37,6 +46,8 @@ __all__ = [
 
 WITNESS = "witness"
 NEAR_MISS = "near miss"
+QUERY_SOURCE = "query"
+"""The pseudo-source of a chain's canonical documents: what the statement reads, in no real source."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,24 @@ class DerivedRendering:
     source: str
     document: dict[str, Any] | None = field(repr=False)
     reason: str = ""  # a blind spot's cause, or how the source wrote what the witness needs
+    documents: tuple[dict[str, Any], ...] = field(default=(), repr=False)  # a chain's, in order
+
+    @property
+    def events(self) -> tuple[dict[str, Any], ...]:
+        """What is judged: the chain's documents, or the one document; none for a blind spot."""
+        if self.documents:
+            return self.documents
+        return () if self.document is None else (self.document,)
+
+
+@dataclass(frozen=True)
+class DerivedEvent:
+    """One event of a chain as the report shows it: which stage, when, and the key values it joins on."""
+
+    label: str  # "stage 1", "until", "missing event 2"
+    category: str | None
+    timestamp: str
+    keys: tuple[tuple[str, object], ...]
 
 
 @dataclass(frozen=True)
@@ -60,6 +89,7 @@ class DerivedCase:
     renderings: tuple[DerivedRendering, ...]
     # A witness as the query reads it (every solved value written on it): what a source departs from.
     document: dict[str, Any] | None = field(default=None, repr=False)
+    events: tuple[DerivedEvent, ...] = ()  # a chain's events, stage by stage (sequences and samples)
 
     @property
     def intent(self) -> str:
@@ -85,6 +115,7 @@ class DerivedSuite:
     truncated: bool
     cases: tuple[DerivedCase, ...]
     findings: tuple[DerivedFinding, ...] = ()
+    kind: str = "query"  # "sequence" or "sample": ``branches`` then counts chains of stage witnesses
 
     @property
     def witnesses(self) -> list[DerivedCase]:
@@ -215,16 +246,27 @@ class DerivedResult:
 
 
 def judge_derived(
-    matcher: Matcher, suite: DerivedSuite, expectations: Expectations, *, explain: bool = True
+    matcher: Matcher | Searcher, suite: DerivedSuite, expectations: Expectations, *, explain: bool = True
 ) -> DerivedResult:
     """Run ``matcher`` on every rendering of ``suite`` and judge it against ``expectations``.
 
-    With ``explain``, a witness that stays silent in a source is explained by the fields
-    whose witness value would make that source's document alert (mutation testing, which
-    only counts verdicts, leaves that work out).
+    ``matcher`` is a single-event query's :class:`Matcher`, or a statement's :class:`Searcher`
+    (sequences, samples, piped queries). With ``explain``, a witness that stays silent in a
+    source is explained by the fields whose witness value would make that source's document
+    alert (mutation testing, which only counts verdicts, leaves that work out); a chain keeps
+    the reason its derivation gives (the stage, the field).
     """
+    if isinstance(matcher, Searcher):
+        outcomes = tuple(_searched(matcher, suite, expectations))
+        return _result(suite, outcomes, expectations)
     fields = [node.path for node in walk(matcher.query.condition) if isinstance(node, Field)]
     outcomes = tuple(_outcomes(matcher, suite, expectations, list(dict.fromkeys(fields)) if explain else []))
+    return _result(suite, outcomes, expectations)
+
+
+def _result(
+    suite: DerivedSuite, outcomes: tuple[DerivedOutcome, ...], expectations: Expectations
+) -> DerivedResult:
     used = {o.expectation.origin for o in outcomes}
     unused = tuple(entry.origin for entry in expectations.derived.values() if entry.origin not in used)
     return DerivedResult(suite, outcomes, unused)
@@ -242,6 +284,34 @@ def _outcomes(
                 assert document is not None
                 reason = _defeated_by(matcher, case.document, document, fields, rendering.source) or reason
             yield DerivedOutcome(case, rendering.source, expectation, alerted, reason, document)
+
+
+def _searched(
+    searcher: Searcher, suite: DerivedSuite, expectations: Expectations
+) -> Iterator[DerivedOutcome]:
+    for case in suite.cases:
+        for rendering in case.renderings:
+            expectation = expectations.expect_derived(case.key, rendering.source, case.intent)
+            events = rendering.events
+            alerted = None if not events else _found(searcher, events, exactly=case.kind == WITNESS)
+            shown = rendering.document if not rendering.documents else {"events": list(events)}
+            yield DerivedOutcome(case, rendering.source, expectation, alerted, rendering.reason, shown)
+
+
+def _found(searcher: Searcher, events: tuple[dict[str, Any], ...], *, exactly: bool) -> bool:
+    """Whether the statement alerts on ``events``; ``exactly``: with a sequence of all of them and no other
+    (a witness's own chain), as the EQL search API returns it (``size`` wide enough for every result)."""
+    result = searcher.search(events, size=max(10, len(events)))
+    if result.kind == "events":
+        return bool(result.events)
+    if not exactly:
+        return bool(result.sequences)
+    wanted = {id(doc) for doc in events}
+    for found in result.sequences:
+        chain = [event for event in found.events if event is not None]
+        if len(chain) == len(events) and {id(event) for event in chain} == wanted:
+            return True
+    return False
 
 
 def _defeated_by(

@@ -2,7 +2,9 @@
 
 Per source: witnesses alerting of those the source can write, blind spots (with their
 reasons, grouped), near misses alerting; then the findings on the query and each violation
-with the reason the derivation gives (which field, and how the source wrote it).
+with the reason the derivation gives (which field, and how the source wrote it). A sequence
+or sample rule's cases are chains, shown as their events: stage by stage, the time and the
+key values each joins on; its canonical chains are the column ``query``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from rich.console import Console
 from rich.table import Table
 
 from generators.sources import SOURCES
-from harness.validation.derived import DerivedOutcome, DerivedResult, DerivedSourceRow
+from harness.validation.derived import (
+    DerivedCase,
+    DerivedEvent,
+    DerivedOutcome,
+    DerivedResult,
+    DerivedSourceRow,
+)
 
 __all__ = ["derived_dict", "derived_junit", "derived_markdown", "print_derived"]
 
@@ -31,7 +39,9 @@ def headline(derived: DerivedResult) -> str:
     )
     counts = ", ".join(
         (
-            _count(suite.branches, "branch", "branches"),
+            _count(suite.branches, "branch", "branches")
+            if suite.kind == "query"
+            else _count(suite.branches, f"{suite.kind} chain"),
             _count(len(suite.witnesses), "witness", "witnesses"),
             _count(len(suite.near_misses), "near miss", "near misses"),
         )
@@ -82,6 +92,16 @@ def _violation_lines(derived: DerivedResult) -> list[str]:
     ]
 
 
+def _chain_lines(case: DerivedCase) -> list[str]:
+    """A chain case's events, one line each: which stage, when, what it joins on."""
+    lines = []
+    for event in case.events:
+        keys = ", ".join(f"{name}={value!r}" for name, value in event.keys)
+        category = event.category or "any"
+        lines.append(f"{event.label} ({category}) at {event.timestamp}" + (f": {keys}" if keys else ""))
+    return lines
+
+
 def _accepted_line(outcome: DerivedOutcome) -> str:
     expectation = outcome.expectation
     where = f"{outcome.case.key} in {outcome.source}"
@@ -108,6 +128,11 @@ def print_derived(derived: DerivedResult, console: Console) -> None:
                 cells.append("" if outcome is None else _mark(outcome))
             grid.add_row(case.key, case.summary, *cells)
         console.print(grid)
+    for case in suite.cases:
+        if case.events:
+            console.print(f"{case.kind} {case.key}: {case.summary}")
+            for line in _chain_lines(case):
+                console.print(f"  {line}")
     for reason, keys in derived.blind_spots().items():
         console.print(f"blind spot: {reason}: {', '.join(keys)}")
     for line in _finding_lines(derived):
@@ -158,6 +183,7 @@ def derived_dict(derived: DerivedResult) -> dict[str, Any]:
                 "kind": case.kind,
                 "branch": case.branch,
                 "summary": case.summary,
+                **({"events": [_event_dict(e) for e in case.events]} if case.events else {}),
                 "outcomes": [
                     {
                         "source": o.source,
@@ -188,6 +214,15 @@ def derived_dict(derived: DerivedResult) -> dict[str, Any]:
     }
 
 
+def _event_dict(event: DerivedEvent) -> dict[str, Any]:
+    return {
+        "label": event.label,
+        "category": event.category,
+        "timestamp": event.timestamp,
+        "keys": {name: value for name, value in event.keys},
+    }
+
+
 def derived_markdown(derived: DerivedResult) -> list[str]:
     lines = ["", f"Derived scenarios: {headline(derived)}", ""]
     rows = derived.source_rows()
@@ -197,6 +232,12 @@ def derived_markdown(derived: DerivedResult) -> list[str]:
             "| --- | --- | --- | --- |",
         ]
         lines += ["| " + " | ".join(_source_cells(row)) + " |" for row in rows]
+    chains = [case for case in derived.suite.cases if case.events]
+    if chains:
+        lines += ["", "Derived chains (canonical events; the `query` column judges them as written):", ""]
+        for case in chains:
+            lines.append(f"- {case.kind} `{case.key}`: {case.summary}")
+            lines += [f"  - {line}" for line in _chain_lines(case)]
     blind = derived.blind_spots()
     if blind:
         lines += ["", "Blind spots (not violations):", ""]
