@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# Imported before any test: pytester restores sys.modules after each test, and numpy (which the
+# derivation loads) cannot be imported a second time in one process.
+import generators.derive  # noqa: F401
+
 from bundled import SCENARIOS
 
 pytest_plugins = ["pytester"]
@@ -131,3 +135,25 @@ def test_a_derived_witness_a_source_defeats_fails_with_the_reason_and_the_docume
             '*"origin": "derived"*',
         ]
     )
+
+
+def test_a_sequence_rules_scenarios_are_searched_with_the_golden_corpus(pytester: pytest.Pytester) -> None:
+    shutil.copy(ROOT / "rules" / "iis_webshell_appcmd_sequence.toml", pytester.path / "seq.toml")
+    expectations = (ROOT / "rules" / "iis_webshell_appcmd_sequence.expect.toml").read_text(encoding="utf-8")
+    # Claim that PowerUp's dumps are caught: its target events are in no found sequence.
+    wrong = expectations.replace(
+        '[scenarios.appcmd-powerup-enumeration]\nexpect = "silent"\nstatus = "known-gap"',
+        '[scenarios.appcmd-powerup-enumeration]\nexpect = "alert"\nstatus = "expected"',
+    )
+    assert wrong != expectations
+    (pytester.path / "seq.expect.toml").write_text(
+        wrong.replace('rule = "iis_webshell', 'rule = "seq'), encoding="utf-8"
+    )
+    result = pytester.runpytest_subprocess("--rule", "seq.toml", "--no-derived", "-k", "scenario", *FAST)
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed") == 1, result.stdout.str()
+    text = result.stdout.str()
+    assert "FAILED ::seq::scenario[appcmd-powerup-enumeration]" in text
+    assert "appcmd-powerup-enumeration, searched with the whole golden corpus: missed in" in text
+    assert "missed in endpoint: 18 of 18 (expected alert)" in text
+    assert outcomes.get("passed", 0) >= 50

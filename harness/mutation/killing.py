@@ -18,13 +18,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.eql.matcher import Matcher, compile_query
+from harness.eql.ast import Query
+from harness.eql.matcher import Matcher, compile_query, compile_statement, parse_statement
+from harness.eql.search import Searcher
 from harness.mutation.operators import Mutant, generate_mutants
 from harness.rules import Rule
 from harness.validation.derived import DerivedResult, DerivedSuite, judge_derived
 from harness.validation.expectations import Expectations
 from harness.validation.runner import ValidationResult, alert_summary, run_validation
 from harness.validation.scope import RuleScope
+from harness.validation.sequences import in_sequence, run_sequence_validation
+
+Compiled = Matcher | Searcher
 
 __all__ = ["CATALOGUE", "DERIVED", "CellChange", "MutantResult", "MutationReport", "mutation_test"]
 
@@ -224,9 +229,9 @@ def mutation_test(
         raise ValueError("mutation testing needs the catalogue's documents, derived scenarios, or both")
     corpus: Sequence[Mapping[str, Any]] = list(documents or ())
     generated = generate_mutants(rule.query)
-    original_matcher = compile_query(rule.query, engine=engine)
+    original_matcher = _compile(rule.query, engine)
     original = _validate(original_matcher, corpus, expectations, rule, scope)
-    original_hits = [original_matcher.matches(doc) for doc in corpus]
+    original_hits = _hits(original_matcher, corpus, scope)
     original_derived = _derived(original_matcher, derived, expectations)
     report = MutationReport(
         rule.name, rule.version, generated.original, invalid=generated.invalid, suites=suites
@@ -235,9 +240,9 @@ def mutation_test(
         original_derived is None or original_derived.passed
     )
     for mutant in generated.mutants:
-        matcher = compile_query(mutant.query, engine=engine)
+        matcher = _compile(mutant.query, engine)
         result = _validate(matcher, corpus, expectations, rule, scope)
-        judged = _judge(mutant, original, result, matcher, corpus, original_hits)
+        judged = _judge(mutant, original, result, _hits(matcher, corpus, scope), corpus, original_hits)
         report.results.append(
             dataclasses.replace(
                 judged,
@@ -249,8 +254,21 @@ def mutation_test(
     return report
 
 
+def _compile(text: str, engine: str) -> Compiled:
+    """A single-event query as a Matcher; a sequence, sample or piped one as a Searcher."""
+    if isinstance(parse_statement(text), Query):
+        return compile_query(text, engine=engine)
+    return compile_statement(text, engine=engine)
+
+
+def _hits(matcher: Compiled, corpus: Sequence[Mapping[str, Any]], scope: RuleScope | None) -> list[bool]:
+    """Each document's verdict: it alerts, or it is in a sequence the search finds."""
+    judge = in_sequence(matcher, corpus, scope or RuleScope()) if isinstance(matcher, Searcher) else matcher
+    return [judge.matches(doc) for doc in corpus]
+
+
 def _derived(
-    matcher: Matcher, suite: DerivedSuite | None, expectations: Expectations
+    matcher: Compiled, suite: DerivedSuite | None, expectations: Expectations
 ) -> DerivedResult | None:
     return None if suite is None else judge_derived(matcher, suite, expectations, explain=False)
 
@@ -268,12 +286,16 @@ def _new_derived(original: DerivedResult | None, mutated: DerivedResult | None) 
 
 
 def _validate(
-    matcher: Matcher,
+    matcher: Compiled,
     corpus: Sequence[Mapping[str, Any]],
     expectations: Expectations,
     rule: Rule,
     scope: RuleScope | None,
 ) -> ValidationResult:
+    if isinstance(matcher, Searcher):
+        return run_sequence_validation(
+            matcher, corpus, expectations, rule_name=rule.name, rule_version=rule.version, scope=scope
+        )
     return run_validation(
         matcher, corpus, expectations, rule_name=rule.name, rule_version=rule.version, scope=scope
     )
@@ -283,7 +305,7 @@ def _judge(
     mutant: Mutant,
     original: ValidationResult,
     result: ValidationResult,
-    matcher: Matcher,
+    hits: Sequence[bool],
     corpus: Sequence[Mapping[str, Any]],
     original_hits: Sequence[bool],
 ) -> MutantResult:
@@ -298,7 +320,7 @@ def _judge(
     changes = tuple(_changed_cells(original, result))
     others: tuple[dict[str, str], ...] = ()
     if not changes and not new_violations and not broken:
-        others = tuple(_other_differences(matcher, corpus, original_hits))
+        others = tuple(_other_differences(hits, corpus, original_hits))
     return MutantResult(mutant, new_violations, broken, changes, others)
 
 
@@ -319,12 +341,12 @@ def _changed_cells(original: ValidationResult, result: ValidationResult) -> Iter
 
 
 def _other_differences(
-    matcher: Matcher, corpus: Sequence[Mapping[str, Any]], original_hits: Sequence[bool], limit: int = 3
+    hits: Sequence[bool], corpus: Sequence[Mapping[str, Any]], original_hits: Sequence[bool], limit: int = 3
 ) -> Iterable[dict[str, str]]:
     """Up to ``limit`` documents the mutant and the original judge differently, summarized."""
     found = 0
-    for doc, hit in zip(corpus, original_hits, strict=True):
-        if matcher.matches(doc) != hit:
+    for doc, hit, was in zip(corpus, hits, original_hits, strict=True):
+        if hit != was:
             labels = doc.get("labels")
             row = alert_summary(doc)
             if isinstance(labels, Mapping):
