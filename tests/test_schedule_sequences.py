@@ -247,10 +247,13 @@ def test_the_report_and_json_name_sequence_and_building_block_alerts_apart() -> 
 
 
 def test_the_application_layer_simulates_a_sequence_rule_on_the_scenarios() -> None:
-    run_ = app.simulate(OWN_SEQUENCE_RULE, Corpus(profile=Profile.SCENARIOS))
-    assert isinstance(run_.result, SequenceSimulation)
-    assert run_.result.sequence_alerts >= 1
-    assert run_.result.building_block_alerts == 2 * run_.result.sequence_alerts
+    scheduled = app.simulate(
+        OWN_SEQUENCE_RULE, Corpus(profile=Profile.SCENARIOS), duplicates_take_slots=False
+    )
+    assert isinstance(scheduled.result, SequenceSimulation)
+    assert scheduled.result.sequence_alerts >= 1
+    assert scheduled.result.building_block_alerts == 2 * scheduled.result.sequence_alerts
+    assert any("duplicates free no slots" in notice for notice in scheduled.notices)
 
 
 def _multi_event_rules() -> list[Path]:

@@ -65,7 +65,7 @@ def simulate(
 
     A sequence, sample or piped rule runs as Kibana's EQL executor runs it: one search per
     execution over its window (``harness.schedule.simulate_search``); ``duplicates_take_slots``
-    is then moot, as a search returns what it returns.
+    does not apply to it (a notice says so when it is turned off).
     """
     from harness.schedule import simulate_rule, simulate_rule_search
 
@@ -96,6 +96,11 @@ def simulate(
                     duplicates_take_slots=duplicates_take_slots,
                 )
             else:
+                if not duplicates_take_slots:
+                    notices.append(
+                        "duplicates free no slots in a sequence, sample or piped rule's search: "
+                        "Kibana's EQL executor makes one search per execution"
+                    )
                 searcher = compile_statement(setup.rule.query, engine="compiled")
                 result = simulate_rule_search(setup.rule, searcher, documents, first_run=first_run)
     except ValueError as error:  # the schedule's own checks: an event's time no window can be placed at
