@@ -29,11 +29,12 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from harness.eql import FieldMapping, Found, Matcher, Piped, Query, Searcher, Statement
+from harness.eql import FieldMapping, Matcher, Piped, Query, Searcher, Statement
 from harness.eql.ast import Sample, Sequence
 from harness.rules import DEFAULT_MAX_SIGNALS, Rule
 from harness.schedule.executions import ExecutionRun, Executions, SequenceExecution
@@ -99,7 +100,7 @@ def simulate_search(
     replay = _Replay(schedule, candidates, search)
     executions = replay.run()
     whole = search.groups(sorted(kept), UNLIMITED)  # one search over the whole corpus, no window
-    found = {identity for identity, _ in whole} | replay.seen
+    found = set(whole) | replay.seen
     malicious = {seq for _, seq, bad in candidates if bad}
     time_of = {seq: time for time, seq, _ in candidates}
     bad_found = sorted(identity for identity in found if malicious.intersection(identity))
@@ -121,7 +122,7 @@ def simulate_search(
         last_event_ms=corpus.last_ms,
         executions=executions,
         sequences_in_corpus=len(whole),
-        never_alerted=sum(1 for identity, _ in whole if identity not in replay.alerted_at),
+        never_alerted=sum(1 for identity in whole if identity not in replay.alerted_at),
         lost_to_cap=len(replay.seen - replay.alerted_at.keys()),
         events_in_alerts=len({seq for identity in replay.alerted_at for seq in identity}),
         malicious_delays=delays_of(
@@ -177,26 +178,20 @@ class _Search:
         """Every sequence the window's documents hold, and those a ``size: max_signals`` search returns."""
         every = self.groups(positions, UNLIMITED)
         if len(every) <= self.max_signals:
-            return [identity for identity, _ in every], [identity for identity, _ in every]
+            return every, every
         # Cut as the search cuts (after a ``tail`` the last ones): search again with the cap.
-        returned = self.groups(positions, self.max_signals)
-        return [identity for identity, _ in every], [identity for identity, _ in returned]
+        return every, self.groups(positions, self.max_signals)
 
-    def groups(self, positions: list[int], size: int) -> list[tuple[Identity, int]]:
-        """Each result's identity (its present events' corpus positions) and its building blocks."""
+    def groups(self, positions: list[int], size: int) -> list[Identity]:
+        """Each result's identity: the corpus positions of its events, a missing event's left out."""
         documents = [self.kept[seq] for seq in positions]  # corpus order: the implicit tiebreaker
         place = {id(document): seq for seq, document in zip(positions, documents, strict=True)}
         result = self.searcher.search(
             documents, size=size, timestamp_field=self.timestamp_field, tiebreaker_field=self.tiebreaker_field
         )
-        if result.kind == "events":  # a piped event query: each hit is an alert, no building blocks
-            return [((place[id(event)],), 0) for event in result.events]
-        return [_identity(found, place) for found in result.sequences]
-
-
-def _identity(found: Found, place: dict[int, int]) -> tuple[Identity, int]:
-    present = tuple(place[id(event)] for event in found.events if event is not None)
-    return present, len(present)
+        if result.kind == "events":  # a piped event query: each hit is an alert of its own
+            return [(place[id(event)],) for event in result.events]
+        return [tuple(place[id(e)] for e in found.events if e is not None) for found in result.sequences]
 
 
 class _Replay:
@@ -242,17 +237,7 @@ class _Replay:
             capped=len(every) >= self.search.max_signals,
             building_block_alerts=sum(len(identity) for identity in new) if self._grouped else 0,
         )
-        again = SequenceExecution(
-            time_ms=now,
-            window_start_ms=execution.window_start_ms,
-            matches=len(every),
-            alerts=0,
-            duplicates=len(returned),
-            lost_to_cap=unalerted,
-            capped=execution.capped,
-            building_block_alerts=0,
-        )
-        return execution, again
+        return execution, replace(execution, alerts=0, duplicates=len(returned), building_block_alerts=0)
 
     @property
     def _grouped(self) -> bool:
