@@ -140,9 +140,9 @@ def test_a_missing_event_gets_no_building_block() -> None:
 
 
 def test_a_sample_is_wrapped_like_a_sequence() -> None:
-    """``eql.ts`` has two branches, ``hits.events`` and ``hits.sequences``; the EQL search API returns
-    samples in ``hits.sequences`` (``join_keys`` and ``events``), so each sample is a shell alert
-    with a building block per event."""
+    """``eql.ts`` has two branches, ``hits.events`` and ``hits.sequences``; Elasticsearch returns
+    samples in ``hits.sequences`` (``execution/sample/SamplePayload`` makes each sample an
+    ``EqlSearchResponse.Sequence``), so each sample is a shell alert with a building block per event."""
     statement = (
         'sample by host.id [process where process.name == "b.exe"] [process where process.name == "a.exe"]'
     )

@@ -8,7 +8,9 @@ Kibana's EQL executor (``rule_types/eql/eql.ts``) runs, every ``interval``, one 
 that execution can alert on. Each returned sequence is wrapped (``wrap_sequences.ts``,
 ``build_alert_group_from_sequence.ts``) into one shell alert and one building-block alert per event
 in it; a missing event (``![...]``) gets none (kibana#235133). Samples come back in
-``hits.sequences`` too and are wrapped alike; a piped event query's hits are alerts of their own.
+``hits.sequences`` too (Elasticsearch's ``execution/sample/SamplePayload`` makes each an
+``EqlSearchResponse.Sequence``) and are wrapped alike; a piped event query's hits are alerts of
+their own (``wrapHits``).
 
 Alert ids are hashes, so an overlapping execution that finds the same sequence again writes nothing
 (``filterDuplicateAlerts`` in the rule registry's ``create_persistence_rule_type_wrapper.ts`` drops
