@@ -56,5 +56,16 @@ def test_size_must_be_a_non_negative_integer(size: Any) -> None:
 
 
 def test_matches_stays_single_event() -> None:
-    with pytest.raises(EqlUnsupportedError, match="sequences are not supported here"):
-        compile_query(SEQUENCE)
+    matcher = compile_query(SEQUENCE)
+    assert not matcher.single_event
+    with pytest.raises(EqlUnsupportedError, match=r"matches\(\) judges one event at a time, and seq"):
+        matcher.matches(PROCESS)
+    with pytest.raises(EqlUnsupportedError, match="line 1, column 1"):
+        matcher.filter([PROCESS])
+    assert len(matcher.search([PROCESS, FILE]).sequences) == 1
+
+
+def test_compile_query_searches_events_in_elasticsearchs_order() -> None:
+    matcher = compile_query("process where true | tail 1", engine="compiled")
+    late, early = dict(PROCESS, **{"@timestamp": 9}), dict(PROCESS, **{"@timestamp": 1})
+    assert matcher.search([late, early]).events == (late,)

@@ -108,7 +108,7 @@ def match(
         query_text = load_rule(paths.pop(0)).query
     statement = parse_statement(query_text, mapping=load_mapping(mapping))
     if not isinstance(statement, Query):
-        _match_statement(statement, paths, category_field, count, skip_invalid, output, mapping)
+        _match_statement(statement, paths, category_field, count, skip_invalid, output, mapping, engine)
         return
     matcher = compile_query(
         query_text,
@@ -137,6 +137,7 @@ def _match_statement(
     skip_invalid: bool,
     output: str | None,
     mapping: str | None,
+    engine: str,
 ) -> None:
     """A sequence, sample or piped query: every result the EQL search API finds (no ``size`` cut),
     a sequence as one NDJSON line of its join keys and its events in stage order."""
@@ -144,7 +145,12 @@ def _match_statement(
     with _skip_invalid_hint():
         events = [record.event for record in read_events(paths, skip_invalid=skip_invalid, stats=stats)]
     result = search(
-        statement, events, size=len(events), category_field=category_field, mapping=load_mapping(mapping)
+        statement,
+        events,
+        size=len(events),
+        category_field=category_field,
+        mapping=load_mapping(mapping),
+        engine=row_engine(Engine(engine)),
     )
     with _destination(output) as sink:
         if count:

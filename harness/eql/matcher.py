@@ -88,26 +88,54 @@ ENGINES = ("reference", "compiled")
 
 
 class Matcher:
-    """A compiled query: ``matches(event)`` answers as Elasticsearch would."""
+    """A compiled statement: ``matches(event)`` answers as Elasticsearch would for a single-event query;
+    ``search(events)`` answers as the EQL search API does for any statement."""
 
     def __init__(
-        self, query: Query, *, category_field: str, mapping: FieldMapping | None, engine: str = "reference"
+        self,
+        query: Statement,
+        *,
+        category_field: str,
+        mapping: FieldMapping | None,
+        engine: str = "reference",
     ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-        self.query = query
+        self.statement = query
         self.category_field = category_field
         self.mapping = mapping
         self.engine = engine
-        evaluator = CompiledEvaluator if engine == "compiled" else Evaluator
-        self._predicate = evaluator(query, category_field=category_field, mapping=mapping).predicate()
+        self._searcher = Searcher(query, category_field=category_field, mapping=mapping, engine=engine)
+        self._query = query if isinstance(query, Query) else None
+        self._predicate = None
+        if self._query is not None:
+            evaluator = CompiledEvaluator if engine == "compiled" else Evaluator
+            self._predicate = evaluator(
+                self._query, category_field=category_field, mapping=mapping
+            ).predicate()
+
+    @property
+    def query(self) -> Query:
+        """The single-event query; a sequence, sample or piped statement has none."""
+        if self._query is None:
+            raise self._single_event_only("query")
+        return self._query
+
+    @property
+    def single_event(self) -> bool:
+        """Whether each event can be judged alone (``matches``), rather than found by ``search``."""
+        return self._query is not None
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         """Would Elasticsearch return this ``_source`` document for the query?"""
+        if self._predicate is None:
+            raise self._single_event_only("matches()")
         return self._predicate(event)
 
     def filter(self, events: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
         """The events that match, lazily and in order."""
+        if self._predicate is None:
+            raise self._single_event_only("filter()")
         matches = self._predicate
         return (event for event in events if matches(event))
 
@@ -119,14 +147,23 @@ class Matcher:
         timestamp_field: str = "@timestamp",
         tiebreaker_field: str | None = None,
     ) -> SearchResult:
-        """What the EQL search API returns for the query: ``.events``, sorted and cut at ``size``."""
-        searcher = Searcher(self.query, category_field=self.category_field, mapping=self.mapping)
-        return searcher.search(
+        """What the EQL search API returns: ``.events`` for a query, ``.sequences`` otherwise."""
+        return self._searcher.search(
             events, size=size, timestamp_field=timestamp_field, tiebreaker_field=tiebreaker_field
         )
 
+    def _single_event_only(self, what: str) -> EqlUnsupportedError:
+        assert not isinstance(self.statement, Query)
+        construct, span = _construct(self.statement)
+        return EqlUnsupportedError(
+            f"{what} judges one event at a time, and {construct.split()[0]} need many: use search(events)",
+            source=self.statement.source,
+            offset=span[0],
+            width=max(1, span[1] - span[0]),
+        )
+
     def __repr__(self) -> str:
-        return f"Matcher({str(self.query)!r})"
+        return f"Matcher({str(self.statement)!r})"
 
 
 def compile_query(
@@ -136,17 +173,18 @@ def compile_query(
     mapping: FieldMapping | None = None,
     engine: str = "reference",
 ) -> Matcher:
-    """Parse, check and compile ``text``.
+    """Parse, check and compile ``text``: any statement, a single-event query or a sequence, sample or pipes.
 
     ``category_field`` is the EQL search API's ``event_category_field``. ``mapping``
     (for example :data:`harness.eql.ECS`) makes values compare as their mapped types,
     applies keyword ``ignore_above``, and makes a field no index maps an error unless
     it is written ``?field``; without it, values are taken as JSON gives them.
     ``engine`` is ``reference`` (the evaluator that defines the answers) or ``compiled``
-    (the same answers, faster; the differential tests hold it to that).
+    (the same answers, faster; the differential tests hold it to that). ``matches(event)``
+    is for single-event queries (a clear error otherwise); ``search(events)`` takes any.
     """
-    query = parse_query(text, mapping=mapping)
-    return Matcher(query, category_field=category_field, mapping=mapping, engine=engine)
+    statement = parse_statement(text, mapping=mapping)
+    return Matcher(statement, category_field=category_field, mapping=mapping, engine=engine)
 
 
 def compile_statement(
