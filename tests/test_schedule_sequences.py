@@ -185,8 +185,9 @@ def test_a_malicious_sequence_is_delayed_from_its_last_event_to_its_alert() -> N
 
 def _brute_force(
     statement: str, documents: list[dict[str, Any]], count: int, max_signals: int
-) -> Iterator[tuple[int, int]]:
-    """Every execution searched on its own, ids as Kibana derives them: (sequence alerts, building blocks)."""
+) -> Iterator[tuple[int, int, int, int]]:
+    """Every execution searched on its own over every document of its window, ids as Kibana derives
+    them: (sequences in the window, sequence alerts, building blocks, duplicates)."""
     searcher = compile_statement(statement)
     written: set[tuple[int, ...]] = set()
     for k in range(count):
@@ -196,33 +197,54 @@ def _brute_force(
             for i, d in enumerate(documents)
             if now - 540_000 <= to_ms(datetime.fromisoformat(d["@timestamp"])) <= now
         ]
-        result = searcher.search([documents[i] for i in inside], size=max_signals)
+        window = [documents[i] for i in inside]
+        every = searcher.search(window, size=10**9).sequences
+        returned = searcher.search(window, size=max_signals).sequences
         place = {id(documents[i]): i for i in inside}
         alerts = blocks = 0
-        for found in result.sequences:
+        for found in returned:
             identity = tuple(place[id(e)] for e in found.events if e is not None)
             if identity not in written:
                 written.add(identity)
                 alerts, blocks = alerts + 1, blocks + len(identity)
-        yield alerts, blocks
+        yield len(every), alerts, blocks, len(returned) - alerts
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_every_execution_agrees_with_a_search_of_its_own_window(seed: int) -> None:
-    """The run-length shortcut (a search per change of a window's documents) against one per execution."""
+ORACLE_STATEMENTS = {
+    "sequence": AB.replace("by host.id", "by host.id with maxspan=3m"),
+    "missing event": (
+        'sequence by host.id with maxspan=3m [process where process.name == "a.exe"] '
+        '![process where process.name == "c.exe"] [process where process.name == "b.exe"]'
+    ),
+    "sample": (
+        'sample by host.id [process where process.name == "a.exe"] [process where process.name == "b.exe"]'
+    ),
+}
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("name", list(ORACLE_STATEMENTS))
+def test_every_execution_agrees_with_a_search_of_its_own_window(name: str, seed: int) -> None:
+    """The run-length shortcut (a search per change of a window's documents, over the documents a
+    stage matches) against a search of every document of every execution's window."""
     rng = random.Random(seed)
+    hosts: list[Any] = ["x", "y", ["x", "y"]]
     documents = [
         event(
-            T + timedelta(seconds=rng.randrange(0, 3600)),
-            rng.choice(["a.exe", "b.exe", "c.exe"]),
-            host=rng.choice("xy"),
+            T + timedelta(seconds=rng.randrange(0, 1800)),
+            rng.choice(["a.exe", "b.exe", "c.exe", "d.exe"]),
+            host=rng.choice(hosts),
         )
-        for _ in range(40)
+        for _ in range(60)
     ]
-    statement = AB.replace("by host.id", "by host.id with maxspan=3m")
-    sim = run(statement, documents, max_signals=3)
-    mine = [(e.alerts, e.building_block_alerts) for e in sim.executions if isinstance(e, SequenceExecution)]
-    assert mine == list(_brute_force(statement, documents, len(sim.executions), 3))
+    statement = ORACLE_STATEMENTS[name]
+    sim = run(statement, documents, max_signals=2)  # dense enough that most seeds hit the cap
+    mine = [
+        (e.matches, e.alerts, e.building_block_alerts, e.duplicates)
+        for e in sim.executions
+        if isinstance(e, SequenceExecution)
+    ]
+    assert mine == list(_brute_force(statement, documents, len(sim.executions), 2))
 
 
 def test_the_report_and_json_name_sequence_and_building_block_alerts_apart() -> None:
