@@ -11,21 +11,21 @@ from typing import TYPE_CHECKING, Any
 from harness.app.corpora import Corpus, Notice, open_for_rule
 from harness.app.setup import RuleInput, RuleSetup, prepare_rule
 from harness.app.validation import CorpusInput
-from harness.eql import compile_query
+from harness.eql import Query, compile_query, compile_statement, parse_statement
 from harness.errors import UsageError
 from harness.vocabulary import DEFAULT_SEED, Profile
 
 if TYPE_CHECKING:
     from harness.mutation import MutationReport
     from harness.proposals import Proposal
-    from harness.schedule import Simulation
+    from harness.schedule import SequenceSimulation, Simulation
 
 __all__ = ["Proposals", "Scheduled", "mutate", "propose", "scenario_documents", "simulate"]
 
 
 @dataclass(frozen=True)
 class Scheduled:
-    result: Simulation
+    result: Simulation | SequenceSimulation  # the second for a sequence, sample or piped rule
     setup: RuleSetup
     notices: list[str] = field(default_factory=list)
 
@@ -61,8 +61,13 @@ def simulate(
     duplicates_take_slots: bool = True,
     notice: Notice | None = None,
 ) -> Scheduled:
-    """Run ``rule`` on its schedule over a timestamped corpus (default: the fleet profile)."""
-    from harness.schedule import simulate_rule
+    """Run ``rule`` on its schedule over a timestamped corpus (default: the fleet profile).
+
+    A sequence, sample or piped rule runs as Kibana's EQL executor runs it: one search per
+    execution over its window (``harness.schedule.simulate_search``); ``duplicates_take_slots``
+    does not apply to it (a notice says so when it is turned off).
+    """
+    from harness.schedule import simulate_rule, simulate_rule_search
 
     setup = prepare_rule(rule, catalogue=catalogue)
     defaulted = setup.rule.schedule.defaulted
@@ -77,15 +82,27 @@ def simulate(
     if spec.generated and setup.catalogue is None:
         notices.append("no scenario catalogue covers this rule: the fleet's background only, no attacks")
     opened = open_for_rule(spec)
+    single_event = isinstance(parse_statement(setup.rule.query), Query)
+    result: Simulation | SequenceSimulation
     try:
         with opened.placing_errors():
-            result = simulate_rule(
-                setup.rule,
-                compile_query(setup.rule.query, engine="compiled"),
-                read_by(setup, opened.documents(setup.catalogue, notice)),
-                first_run=first_run,
-                duplicates_take_slots=duplicates_take_slots,
-            )
+            documents = read_by(setup, opened.documents(setup.catalogue, notice))
+            if single_event:
+                result = simulate_rule(
+                    setup.rule,
+                    compile_query(setup.rule.query, engine="compiled"),
+                    documents,
+                    first_run=first_run,
+                    duplicates_take_slots=duplicates_take_slots,
+                )
+            else:
+                if not duplicates_take_slots:
+                    notices.append(
+                        "duplicates free no slots in a sequence, sample or piped rule's search: "
+                        "Kibana's EQL executor makes one search per execution"
+                    )
+                searcher = compile_statement(setup.rule.query, engine="compiled")
+                result = simulate_rule_search(setup.rule, searcher, documents, first_run=first_run)
     except ValueError as error:  # the schedule's own checks: an event's time no window can be placed at
         where = None if opened.placed is None else opened.placed.where
         raise UsageError(f"{where or setup.rule.path}: {error}") from error

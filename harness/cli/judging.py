@@ -210,7 +210,9 @@ def simulate(
     Every interval over [now - from, now], at most max_signals alerts an execution,
     events alerted before not alerted again: alerts per execution, executions at the
     cap and what they lost, alerts per day and per 1,000 hosts, delays from attack to
-    alert, and time no window covers.
+    alert, and time no window covers. A sequence, sample or piped rule makes one EQL
+    search per execution: an alert per sequence and a building-block alert per event in
+    it, counted apart, and the sequences no execution alerted.
     """
     from harness.schedule import print_simulation
     from harness.validation.reports.table import console_for_reports

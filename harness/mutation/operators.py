@@ -2,7 +2,10 @@
 
 The operators are the mistakes a rule author makes or a reviewer should catch: a
 condition left out, ``:`` where ``==`` was meant (or the reverse), a wildcard too few,
-a constant in the wrong case, a test inverted, ``and`` written for ``or``.
+a constant in the wrong case, a test inverted, ``and`` written for ``or``. A sequence or
+sample takes those inside each stage, and its own: a stage left out or two swapped, a join
+key left out, ``maxspan`` halved, doubled or gone, ``until`` gone, ``runs`` one off, a
+missing event ``![...]`` gone or made an event the sequence needs.
 """
 
 from __future__ import annotations
@@ -19,16 +22,22 @@ from harness.eql.ast import (
     InSet,
     Literal,
     Match,
+    MaxSpan,
     Negate,
     Not,
     Or,
+    Piped,
     Query,
+    Sample,
+    Sequence,
+    Stage,
+    Statement,
     children,
     format_expr,
     format_literal,
     format_query,
 )
-from harness.eql.matcher import parse_query
+from harness.eql.matcher import parse_statement
 from harness.errors import EqlError
 
 __all__ = ["OPERATORS", "Mutant", "MutantSet", "generate_mutants", "mutants"]
@@ -43,6 +52,18 @@ OPERATORS = (
     "upper-case",
     "negate",
     "swap-and-or",
+    "drop-stage",
+    "swap-stages",
+    "drop-key",
+    "drop-stage-key",
+    "halve-maxspan",
+    "double-maxspan",
+    "drop-maxspan",
+    "drop-until",
+    "runs-plus-one",
+    "runs-minus-one",
+    "drop-missing",
+    "missing-to-positive",
 )
 
 # Pattern operators whose `*` is a wildcard (regex has its own syntax and is left alone).
@@ -53,11 +74,17 @@ _CASE_SENSITIVE_OPS = ("like", "regex")
 
 @dataclass(frozen=True)
 class Mutant:
-    """One small change to a query: its operator, what changed, and the whole query printed."""
+    """One small change to a query: its operator, what changed, and the whole statement printed.
+
+    ``query`` is the mutant's EQL text, a sequence's or sample's too (``compile_statement`` runs
+    those); ``stage`` is the 1-based stage a change inside a stage was made in (0 for ``until``),
+    None for a change to the statement as a whole or to a single-event query.
+    """
 
     operator: str
     description: str
     query: str
+    stage: int | None = None
 
 
 @dataclass(frozen=True)
@@ -79,25 +106,148 @@ def mutants(query_text: str) -> list[Mutant]:
 
 
 def generate_mutants(query_text: str) -> MutantSet:
-    """Every mutant of ``query_text``: those printing as the original or as an earlier
-    mutant are dropped, those the parser or checker rejects are counted in ``invalid``."""
-    query = parse_query(query_text)
-    original = format_query(query)
+    """Every mutant of ``query_text`` (any statement): those printing as the original or as an
+    earlier mutant are dropped, those the parser or checker rejects are counted in ``invalid``."""
+    statement = parse_statement(query_text)
+    original = format_query(statement)
     seen = {original}
     kept: list[Mutant] = []
     invalid = 0
-    for condition, operator, description in _variants(query.condition, boolean=True):
-        text = format_query(Query(query.category, condition))
+    for changed, operator, description, stage in _statement_variants(statement):
+        text = format_query(changed)
         if text in seen:
             continue
         seen.add(text)
         try:
-            parse_query(text)
+            parse_statement(text)
         except EqlError:
             invalid += 1
             continue
-        kept.append(Mutant(operator, description, text))
+        kept.append(Mutant(operator, description, text, stage))
     return MutantSet(original, tuple(kept), invalid)
+
+
+Variant = tuple[Statement, str, str, int | None]
+
+
+def _statement_variants(statement: Statement) -> Iterator[Variant]:
+    """``statement`` with one change: (new statement, operator, description, stage)."""
+    match statement:
+        case Query():
+            for query, operator, description in _query_variants(statement):
+                yield query, operator, description, None
+        case Piped(query=inner, pipes=pipes):
+            for mutated, operator, description, stage in _statement_variants(inner):
+                assert not isinstance(mutated, Piped)
+                yield Piped(mutated, pipes), operator, description, stage
+        case Sequence() | Sample():
+            yield from _in_stages(statement)
+            yield from _joined_variants(statement)
+
+
+def _in_stages(statement: Sequence | Sample) -> Iterator[Variant]:
+    """The condition mutants of each stage's query (and of ``until``), named by the stage."""
+    stages = statement.stages
+    for index, stage in enumerate(stages):
+        for query, operator, description in _query_variants(stage.query):
+            rebuilt = (*stages[:index], replace(stage, query=query), *stages[index + 1 :])
+            yield replace(statement, stages=rebuilt), operator, f"stage {index + 1}: {description}", index + 1
+    if isinstance(statement, Sequence) and statement.until is not None:
+        until = statement.until
+        for query, operator, description in _query_variants(until.query):
+            yield replace(statement, until=replace(until, query=query)), operator, f"until: {description}", 0
+
+
+def _query_variants(query: Query) -> Iterator[tuple[Query, str, str]]:
+    for condition, operator, description in _variants(query.condition, boolean=True):
+        yield Query(query.category, condition), operator, description
+
+
+def _joined_variants(statement: Sequence | Sample) -> Iterator[Variant]:
+    """The changes to the statement's own structure: stages, keys, maxspan, until, runs, missing events."""
+    stages = statement.stages
+    positive = [index for index, stage in enumerate(stages) if not stage.missing]
+    for index, stage in enumerate(stages):
+        rest = (*stages[:index], *stages[index + 1 :])
+        if stage.missing:
+            yield (
+                replace(statement, stages=rest),
+                "drop-missing",
+                f"drop missing event ![...] {index + 1}",
+                None,
+            )
+            made = (*stages[:index], replace(stage, missing=False), *stages[index + 1 :])
+            yield replace(statement, stages=made), "missing-to-positive", f"![...] {index + 1} to [...]", None
+        elif len(positive) - 1 >= 2:  # a sequence or sample is two or more queries
+            yield replace(statement, stages=rest), "drop-stage", f"drop stage {index + 1}", None
+    for index in range(len(stages) - 1):
+        swapped = (*stages[:index], stages[index + 1], stages[index], *stages[index + 2 :])
+        yield (
+            replace(statement, stages=swapped),
+            "swap-stages",
+            f"swap stages {index + 1} and {index + 2}",
+            None,
+        )
+    for index, key in enumerate(statement.keys):
+        keys = (*statement.keys[:index], *statement.keys[index + 1 :])
+        yield replace(statement, keys=keys), "drop-key", f"drop join key {format_expr(key)}", None
+    yield from _stage_key_variants(statement)
+    if isinstance(statement, Sequence):
+        yield from _sequence_variants(statement)
+
+
+def _stage_key_variants(statement: Sequence | Sample) -> Iterator[Variant]:
+    """Each stage's ``by`` key at one place dropped from every stage (and ``until``): Elasticsearch
+    wants as many keys in each (``LogicalPlanBuilder.visitJoinKeys``), so dropping it from one
+    stage alone is never a valid query."""
+    widths = {len(stage.keys) for stage in statement.stages}
+    if len(widths) != 1:
+        return
+    for place in range(widths.pop()):
+        named = ", ".join(dict.fromkeys(format_expr(stage.keys[place]) for stage in statement.stages))
+
+        def without(stage: Stage, place: int = place) -> Stage:
+            return replace(stage, keys=(*stage.keys[:place], *stage.keys[place + 1 :]))
+
+        changed = replace(statement, stages=tuple(without(stage) for stage in statement.stages))
+        if isinstance(changed, Sequence) and changed.until is not None:
+            changed = replace(changed, until=without(changed.until))
+        yield changed, "drop-stage-key", f"drop each stage's join key {named}", None
+
+
+def _sequence_variants(sequence: Sequence) -> Iterator[Variant]:
+    span = sequence.maxspan
+    millis = None if span is None else span.millis
+    if millis is not None:
+        halves = [("halve-maxspan", millis // 2)] if millis % 2 == 0 else []
+        for operator, scaled in (*halves, ("double-maxspan", millis * 2)):
+            changed = _maxspan_of(scaled)
+            yield (
+                replace(sequence, maxspan=changed),
+                operator,
+                f"maxspan to {changed.value}{changed.unit}",
+                None,
+            )
+    if span is not None:
+        yield replace(sequence, maxspan=None), "drop-maxspan", "drop with maxspan", None
+    if sequence.until is not None:
+        yield replace(sequence, until=None), "drop-until", "drop until", None
+    stages = sequence.stages
+    for index, stage in enumerate(stages):
+        if stage.runs is None or isinstance(stage.runs, float):
+            continue
+        for operator, runs in (("runs-plus-one", stage.runs + 1), ("runs-minus-one", stage.runs - 1)):
+            repeated = (*stages[:index], replace(stage, runs=runs), *stages[index + 1 :])
+            described = f"stage {index + 1}: runs={stage.runs} to runs={runs}"
+            yield replace(sequence, stages=repeated), operator, described, index + 1
+
+
+def _maxspan_of(millis: int) -> MaxSpan:
+    """``millis`` in the largest unit that divides it: ``30s``, not ``30000ms``."""
+    for unit, factor in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if millis % factor == 0:
+            return MaxSpan(millis // factor, unit)
+    return MaxSpan(millis, "ms")
 
 
 def _variants(node: Expr, *, boolean: bool) -> Iterator[tuple[Expr, str, str]]:

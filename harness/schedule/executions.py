@@ -17,7 +17,7 @@ from itertools import accumulate, islice
 from harness.schedule.lazy import MadeOnDemand
 from harness.timestamps import from_ms
 
-__all__ = ["Execution", "ExecutionRun", "Executions"]
+__all__ = ["Execution", "ExecutionRun", "Executions", "SequenceExecution"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,19 @@ class Execution:
     def later(self, by_ms: int) -> Execution:
         """The same execution ``by_ms`` later: its window moved along with it."""
         return replace(self, time_ms=self.time_ms + by_ms, window_start_ms=self.window_start_ms + by_ms)
+
+
+@dataclass(frozen=True)
+class SequenceExecution(Execution):
+    """One run of a sequence, sample or piped rule: one EQL search of ``size: max_signals``.
+
+    ``matches`` are the sequences (or samples, or a piped query's events) the window holds, as a
+    search without the cap would return them; ``alerts`` the sequences alerted on for the first
+    time, each one shell alert; ``building_block_alerts`` one per event of those sequences
+    (``build_alert_group_from_sequence.ts``); ``duplicates`` returned sequences whose alerts exist.
+    """
+
+    building_block_alerts: int = 0
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,18 @@ from itertools import islice
 from rich.console import Console
 from rich.table import Table
 
-from harness.schedule.result import Simulation
+from harness.schedule.executions import SequenceExecution
+from harness.schedule.result import Delays, Simulation
+from harness.schedule.search_result import SequenceSimulation
 
 __all__ = ["print_simulation"]
 
 
-def print_simulation(sim: Simulation, console: Console, *, max_rows: int = 20) -> None:
+def print_simulation(sim: Simulation | SequenceSimulation, console: Console, *, max_rows: int = 20) -> None:
     """A summary, then the executions that saw matches (at most ``max_rows``), then the gaps."""
+    if isinstance(sim, SequenceSimulation):
+        _print_search_simulation(sim, console, max_rows)
+        return
     summary = Table(title="Schedule simulation", show_header=False)
     summary.add_column("what")
     summary.add_column("value", justify="right")
@@ -25,22 +30,8 @@ def print_simulation(sim: Simulation, console: Console, *, max_rows: int = 20) -
     summary.add_row("alerts / never alerted", f"{sim.alerts:,} / {sim.lost_alerts:,}")
     summary.add_row("alerts per day", _number(sim.alerts_per_day))
     summary.add_row("alerts per 1,000 hosts per day", _number(sim.alerts_per_1000_hosts_per_day))
-    delays = sim.malicious_delays
-    summary.add_row("malicious: alerted / missed", f"{delays.alerted:,} / {delays.missed:,}")
-    summary.add_row(
-        "delay min / median / max (s)",
-        " / ".join(_number(value) for value in (delays.minimum_s, delays.median_s, delays.maximum_s)),
-    )
-    summary.add_row(
-        "uncovered gaps: events / matching", f"{sim.uncovered_events:,} / {sim.uncovered_matches:,}"
-    )
-    before = sim.before_first_window
-    if before is not None and before.events:
-        summary.add_row(
-            "before the first execution: events / matching", f"{before.events:,} / {before.matching_events:,}"
-        )
-    if sim.untimed_events:
-        summary.add_row("[red]events without a usable timestamp (left out)[/red]", f"{sim.untimed_events:,}")
+    _add_delays(summary, sim.malicious_delays, "malicious")
+    _add_uncovered(summary, sim, "matching")
     console.print(summary)
 
     busy = sim.executions.count_with_matches()
@@ -60,6 +51,71 @@ def print_simulation(sim: Simulation, console: Console, *, max_rows: int = 20) -
                 style=style,
             )
         console.print(table)
+    _print_gaps(sim, console, max_rows)
+
+
+def _print_search_simulation(sim: SequenceSimulation, console: Console, max_rows: int) -> None:
+    """A sequence, sample or piped rule: sequence alerts and building-block alerts apart."""
+    what = {"sequences": "sequence", "samples": "sample", "events": "hit"}[sim.kind]
+    summary = Table(
+        title=f"Schedule simulation ({sim.kind}: one EQL search per execution)", show_header=False
+    )
+    summary.add_column("what")
+    summary.add_column("value", justify="right")
+    summary.add_row(
+        "schedule", f"every {sim.interval_s}s, look-back {sim.lookback_s}s, size {sim.max_signals}"
+    )
+    summary.add_row(
+        "events / matching a stage / hosts", f"{sim.events:,} / {sim.candidate_events:,} / {sim.hosts:,}"
+    )
+    summary.add_row(f"{what}s in the whole corpus (one search)", f"{sim.sequences_in_corpus:,}")
+    summary.add_row("executions (capped)", f"{len(sim.executions):,} ({sim.capped_executions:,})")
+    summary.add_row(
+        f"{what} alerts / building-block alerts", f"{sim.sequence_alerts:,} / {sim.building_block_alerts:,}"
+    )
+    summary.add_row("events in alerted sequences", f"{sim.events_in_alerts:,}")
+    summary.add_row(
+        f"{what}s never alerted: of the corpus's / held by a window, cut by the cap",
+        f"{sim.never_alerted:,} / {sim.lost_to_cap:,}",
+    )
+    summary.add_row(f"{what} alerts per day", _number(sim.sequence_alerts_per_day))
+    summary.add_row(
+        f"{what} alerts per 1,000 hosts per day", _number(sim.sequence_alerts_per_1000_hosts_per_day)
+    )
+    _add_delays(summary, sim.malicious_delays, f"malicious {what}s")
+    _add_uncovered(summary, sim, "matching a stage")
+    console.print(summary)
+
+    busy = sim.executions.count_with_matches()
+    if busy:
+        table = Table(title=f"Executions whose window holds {what}s ({busy:,})")
+        for heading in (
+            "time (UTC)",
+            "window start",
+            what + "s",
+            "alerts",
+            "building blocks",
+            "duplicates",
+            "lost to cap",
+        ):
+            table.add_column(heading, justify="left" if heading[0] in "tw" else "right")
+        for e in islice(sim.executions.with_matches(), max_rows):
+            blocks = e.building_block_alerts if isinstance(e, SequenceExecution) else 0
+            table.add_row(
+                f"{e.time:%Y-%m-%d %H:%M:%S}",
+                f"{e.window_start:%H:%M:%S}",
+                str(e.matches),
+                str(e.alerts),
+                str(blocks),
+                str(e.duplicates),
+                str(e.lost_to_cap),
+                style="red" if e.capped else None,
+            )
+        console.print(table)
+    _print_gaps(sim, console, max_rows)
+
+
+def _print_gaps(sim: Simulation | SequenceSimulation, console: Console, max_rows: int) -> None:
     lossy = list(sim.uncovered_gaps.with_events)
     if sim.before_first_window is not None:
         lossy.insert(0, sim.before_first_window)
@@ -75,6 +131,27 @@ def print_simulation(sim: Simulation, console: Console, *, max_rows: int = 20) -
                 str(g.matching_events),
             )
         console.print(gaps)
+
+
+def _add_delays(summary: Table, delays: Delays, what: str) -> None:
+    summary.add_row(f"{what}: alerted / missed", f"{delays.alerted:,} / {delays.missed:,}")
+    summary.add_row(
+        "delay min / median / max (s)",
+        " / ".join(_number(value) for value in (delays.minimum_s, delays.median_s, delays.maximum_s)),
+    )
+
+
+def _add_uncovered(summary: Table, sim: Simulation | SequenceSimulation, matching: str) -> None:
+    gaps = sim.uncovered_gaps
+    summary.add_row(f"uncovered gaps: events / {matching}", f"{gaps.events:,} / {gaps.matching_events:,}")
+    before = sim.before_first_window
+    if before is not None and before.events:
+        summary.add_row(
+            f"before the first execution: events / {matching}",
+            f"{before.events:,} / {before.matching_events:,}",
+        )
+    if sim.untimed_events:
+        summary.add_row("[red]events without a usable timestamp (left out)[/red]", f"{sim.untimed_events:,}")
 
 
 def _number(value: float | None) -> str:

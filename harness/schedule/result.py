@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.schedule.executions import Execution, ExecutionRun, Executions
+from harness.schedule.executions import Execution, ExecutionRun, Executions, SequenceExecution
 from harness.schedule.gaps import Gap, UncoveredGaps
 from harness.timestamps import from_ms
 
-__all__ = ["LISTED_AT_MOST", "Delays", "Execution", "Gap", "Simulation"]
+__all__ = [
+    "LISTED_AT_MOST",
+    "Delays",
+    "Execution",
+    "Gap",
+    "Simulation",
+    "delays_dict",
+    "delays_of",
+    "executions_dict",
+    "gap_dict",
+    "gaps_dict",
+    "iso",
+    "per_1000_hosts",
+    "per_day",
+    "span_days",
+]
 
 _DAY_MS = 86_400_000
 # ``as_dict`` lists every execution, and every gap, up to this many; above, the runs of identical
@@ -26,6 +43,48 @@ class Delays:
     minimum_s: float | None
     median_s: float | None
     maximum_s: float | None
+
+
+def delays_of(event_times: Sequence[int], alerted_at: Sequence[int | None]) -> Delays:
+    """The delays of the malicious events (or sequences, by their last event) at ``event_times``,
+    each alerted at ``alerted_at`` or never (None)."""
+    seconds = [(at - time) / 1000 for time, at in zip(event_times, alerted_at, strict=True) if at is not None]
+    missed = sum(1 for at in alerted_at if at is None)
+    if not seconds:
+        return Delays(alerted=0, missed=missed, minimum_s=None, median_s=None, maximum_s=None)
+    return Delays(
+        alerted=len(seconds),
+        missed=missed,
+        minimum_s=min(seconds),
+        median_s=statistics.median(seconds),
+        maximum_s=max(seconds),
+    )
+
+
+def span_days(first_ms: int | None, last_ms: int | None) -> float:
+    """A corpus's span in days; shorter than a day counts as one, as the validation runner does."""
+    if first_ms is None or last_ms is None:
+        return 0.0
+    return max((last_ms - first_ms) / _DAY_MS, 1.0)
+
+
+def per_day(count: int, days: float) -> float | None:
+    return count / days if days else None
+
+
+def per_1000_hosts(count_per_day: float | None, hosts: int) -> float | None:
+    """A daily count for a fleet of 1,000 hosts like the corpus's ``hosts``."""
+    return None if count_per_day is None or not hosts else count_per_day / hosts * 1000
+
+
+def delays_dict(delays: Delays) -> dict[str, Any]:
+    return {
+        "alerted": delays.alerted,
+        "missed": delays.missed,
+        "min_s": delays.minimum_s,
+        "median_s": delays.median_s,
+        "max_s": delays.maximum_s,
+    }
 
 
 @dataclass(frozen=True)
@@ -60,19 +119,16 @@ class Simulation:
     @property
     def days(self) -> float:
         """The corpus's span in days; shorter than a day counts as one, as the validation runner does."""
-        if self.first_event_ms is None or self.last_event_ms is None:
-            return 0.0
-        return max((self.last_event_ms - self.first_event_ms) / _DAY_MS, 1.0)
+        return span_days(self.first_event_ms, self.last_event_ms)
 
     @property
     def alerts_per_day(self) -> float | None:
-        return self.alerts / self.days if self.days else None
+        return per_day(self.alerts, self.days)
 
     @property
     def alerts_per_1000_hosts_per_day(self) -> float | None:
         """Alerts per day for a fleet of 1,000 hosts (``host.name``) like the corpus's."""
-        per_day = self.alerts_per_day
-        return None if per_day is None or not self.hosts else per_day / self.hosts * 1000
+        return per_1000_hosts(self.alerts_per_day, self.hosts)
 
     @property
     def uncovered_events(self) -> int:
@@ -107,8 +163,8 @@ class Simulation:
                 "untimed_events": self.untimed_events,
                 "matching_events": self.matching_events,
                 "hosts": self.hosts,
-                "first_event": _iso(self.first_event_ms),
-                "last_event": _iso(self.last_event_ms),
+                "first_event": iso(self.first_event_ms),
+                "last_event": iso(self.last_event_ms),
                 "days": self.days,
             },
             "alerts": self.alerts,
@@ -116,26 +172,20 @@ class Simulation:
             "capped_executions": self.capped_executions,
             "alerts_per_day": self.alerts_per_day,
             "alerts_per_1000_hosts_per_day": self.alerts_per_1000_hosts_per_day,
-            "malicious_delays": {
-                "alerted": self.malicious_delays.alerted,
-                "missed": self.malicious_delays.missed,
-                "min_s": self.malicious_delays.minimum_s,
-                "median_s": self.malicious_delays.median_s,
-                "max_s": self.malicious_delays.maximum_s,
-            },
+            "malicious_delays": delays_dict(self.malicious_delays),
             "uncovered": {
-                **_gaps_dict(self.uncovered_gaps),
+                **gaps_dict(self.uncovered_gaps),
                 "events": self.uncovered_events,
                 "matching_events": self.uncovered_matches,
                 "before_first_window": None
                 if self.before_first_window is None
-                else _gap_dict(self.before_first_window),
+                else gap_dict(self.before_first_window),
             },
-            **_executions_dict(self.executions),
+            **executions_dict(self.executions),
         }
 
 
-def _executions_dict(executions: Executions) -> dict[str, Any]:
+def executions_dict(executions: Executions) -> dict[str, Any]:
     if len(executions) <= LISTED_AT_MOST:
         return {"executions": [_execution_dict(e) for e in executions]}
     return {
@@ -145,23 +195,32 @@ def _executions_dict(executions: Executions) -> dict[str, Any]:
 
 def _execution_dict(e: Execution) -> dict[str, Any]:
     return {
-        "time": _iso(e.time_ms),
-        "window_start": _iso(e.window_start_ms),
-        "window_end": _iso(e.time_ms),
+        "time": iso(e.time_ms),
+        "window_start": iso(e.window_start_ms),
+        "window_end": iso(e.time_ms),
         **_outcome_dict(e),
     }
 
 
 def _run_dict(run: ExecutionRun) -> dict[str, Any]:
     return {
-        "first_time": _iso(run.first.time_ms),
-        "last_time": _iso(run.last.time_ms),
+        "first_time": iso(run.first.time_ms),
+        "last_time": iso(run.last.time_ms),
         "count": run.count,
         **_outcome_dict(run.first),
     }
 
 
 def _outcome_dict(e: Execution) -> dict[str, Any]:
+    if isinstance(e, SequenceExecution):
+        return {
+            "sequences": e.matches,
+            "sequence_alerts": e.alerts,
+            "building_block_alerts": e.building_block_alerts,
+            "duplicates": e.duplicates,
+            "lost_to_cap": e.lost_to_cap,
+            "capped": e.capped,
+        }
     return {
         "matches": e.matches,
         "alerts": e.alerts,
@@ -171,23 +230,23 @@ def _outcome_dict(e: Execution) -> dict[str, Any]:
     }
 
 
-def _gaps_dict(gaps: UncoveredGaps) -> dict[str, Any]:
+def gaps_dict(gaps: UncoveredGaps) -> dict[str, Any]:
     if len(gaps) <= LISTED_AT_MOST:
-        return {"gaps": [_gap_dict(gap) for gap in gaps]}
+        return {"gaps": [gap_dict(gap) for gap in gaps]}
     return {
-        "gaps_with_events": [_gap_dict(gap) for gap in gaps.with_events],
+        "gaps_with_events": [gap_dict(gap) for gap in gaps.with_events],
         "empty_gaps": {"count": gaps.empty_count, "total_s": gaps.empty_ms // 1000},
     }
 
 
-def _gap_dict(gap: Gap) -> dict[str, Any]:
+def gap_dict(gap: Gap) -> dict[str, Any]:
     return {
-        "start": _iso(gap.start_ms),
-        "end": _iso(gap.end_ms),
+        "start": iso(gap.start_ms),
+        "end": iso(gap.end_ms),
         "events": gap.events,
         "matching_events": gap.matching_events,
     }
 
 
-def _iso(ms: int | None) -> str | None:
+def iso(ms: int | None) -> str | None:
     return None if ms is None else from_ms(ms).isoformat().replace("+00:00", "Z")

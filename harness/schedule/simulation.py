@@ -22,7 +22,6 @@ cost, and the executions come back as runs of identical ones (``executions.py``)
 
 from __future__ import annotations
 
-import statistics
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
@@ -33,12 +32,21 @@ from harness.eql.fields import field_values
 from harness.eql.matcher import Matcher
 from harness.rules import DEFAULT_MAX_SIGNALS, Rule
 from harness.schedule.gaps import Gap
-from harness.schedule.result import Delays, Simulation
+from harness.schedule.result import Delays, Simulation, delays_of
 from harness.schedule.timestamps import DEFAULT_TIMESTAMP, event_time_ms
 from harness.schedule.windows import Schedule
 from harness.timestamps import to_ms
 
-__all__ = ["simulate", "simulate_rule"]
+__all__ = [
+    "CorpusPass",
+    "before_first_window",
+    "check_schedule",
+    "check_time",
+    "count_in",
+    "place_schedule",
+    "simulate",
+    "simulate_rule",
+]
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 MAX_SCHEDULE_S = 36_500 * 86_400  # an interval or look-back of 100 years, as harness.rules allows
@@ -67,22 +75,22 @@ def simulate(
     without a parseable time on ``timestamp_field`` (or on ``@timestamp`` when they lack that field)
     are never in any window; they are counted as untimed.
     """
-    _check(interval_s, lookback_s, max_signals)
+    check_schedule(interval_s, lookback_s, max_signals)
     predicate = matcher.matches if isinstance(matcher, Matcher) else matcher
     fixed_first = None if first_run is None else to_ms(first_run)
     if fixed_first is not None:
-        _check_time(fixed_first, "the first run")
+        check_time(fixed_first, "the first run")
     # Only then can some time be outside every window; counting the events there needs their times.
     keep_all_times = fixed_first is not None or lookback_s < interval_s
-    corpus = _Corpus(keep_all_times)
+    corpus = CorpusPass(keep_all_times)
     for seq, document in enumerate(documents):
         corpus.add(seq, document, event_time_ms(document, timestamp_field), predicate(document))
-    schedule = _schedule(corpus, fixed_first, interval_s * 1000, lookback_s * 1000)
+    schedule = place_schedule(corpus, fixed_first, interval_s * 1000, lookback_s * 1000)
     matches = sorted(corpus.matches)  # (time, document order, malicious): EQL's ascending order
     times = [time for time, _, _ in matches]
     alerted_at: list[int | None] = [None] * len(matches)
     executions = schedule.replay(times, alerted_at, max_signals=max_signals, slots=duplicates_take_slots)
-    before = _before_first(schedule, corpus.first_ms)
+    before = before_first_window(schedule, corpus.first_ms)
     return Simulation(
         interval_s=interval_s,
         lookback_s=lookback_s,
@@ -100,7 +108,7 @@ def simulate(
         malicious_delays=_delays(matches, alerted_at),
         # Gaps exist only where every event's time was kept (a look-back shorter than the interval).
         uncovered_gaps=schedule.gaps(corpus.all_times or (), times),
-        before_first_window=None if before is None else _count_in(before, corpus.all_times, times),
+        before_first_window=None if before is None else count_in(before, corpus.all_times, times),
     )
 
 
@@ -129,7 +137,7 @@ def simulate_rule(
     )
 
 
-def _check(interval_s: int, lookback_s: int, max_signals: int) -> None:
+def check_schedule(interval_s: int, lookback_s: int, max_signals: int) -> None:
     for name, value in (("interval_s", interval_s), ("lookback_s", lookback_s), ("max_signals", max_signals)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
@@ -138,7 +146,7 @@ def _check(interval_s: int, lookback_s: int, max_signals: int) -> None:
             raise ValueError(f"{name} must be at most {MAX_SCHEDULE_S} (100 years), not {value}")
 
 
-def _check_time(time: int, what: str) -> None:
+def check_time(time: int, what: str) -> None:
     if not _EARLIEST_MS <= time <= _LATEST_MS:
         raise ValueError(
             f"{what} ({time:.6g} ms since the epoch) is outside the years 1000 to 9000 that the simulation "
@@ -146,7 +154,7 @@ def _check_time(time: int, what: str) -> None:
         )
 
 
-class _Corpus:
+class CorpusPass:
     """What one pass over the documents keeps: counts, hosts, the time span and the matches."""
 
     def __init__(self, keep_all_times: bool) -> None:
@@ -164,7 +172,7 @@ class _Corpus:
         if time is None:
             self.untimed += 1
             return
-        _check_time(time, "the event's time")
+        check_time(time, "the event's time")
         self.first_ms = time if self.first_ms is None else min(self.first_ms, time)
         self.last_ms = time if self.last_ms is None else max(self.last_ms, time)
         if self.all_times is not None:
@@ -174,7 +182,9 @@ class _Corpus:
             self.matches.append((time, seq, "malicious" in intents))
 
 
-def _schedule(corpus: _Corpus, fixed_first: int | None, interval_ms: int, lookback_ms: int) -> Schedule:
+def place_schedule(
+    corpus: CorpusPass, fixed_first: int | None, interval_ms: int, lookback_ms: int
+) -> Schedule:
     if corpus.last_ms is None or corpus.first_ms is None:
         first, count = (0, 0) if fixed_first is None else (fixed_first, 1)
     else:
@@ -186,14 +196,14 @@ def _schedule(corpus: _Corpus, fixed_first: int | None, interval_ms: int, lookba
     return Schedule(first_ms=first, count=count, interval_ms=interval_ms, lookback_ms=lookback_ms)
 
 
-def _before_first(schedule: Schedule, first_ms: int | None) -> tuple[int, int] | None:
+def before_first_window(schedule: Schedule, first_ms: int | None) -> tuple[int, int] | None:
     start = schedule.first_ms - schedule.lookback_ms
     if not schedule.count or first_ms is None or first_ms >= start:
         return None
     return (first_ms - 1, start)  # open interval: starts just before the earliest event
 
 
-def _count_in(bounds: tuple[int, int], all_times: Iterable[int] | None, match_times: list[int]) -> Gap:
+def count_in(bounds: tuple[int, int], all_times: Iterable[int] | None, match_times: list[int]) -> Gap:
     start, end = bounds
     inside = 0 if all_times is None else sum(1 for time in all_times if start < time < end)
     matching = bisect_left(match_times, end) - bisect_right(match_times, start)
@@ -201,20 +211,5 @@ def _count_in(bounds: tuple[int, int], all_times: Iterable[int] | None, match_ti
 
 
 def _delays(matches: list[tuple[int, int, bool]], alerted_at: list[int | None]) -> Delays:
-    seconds = [
-        (at - time) / 1000
-        for (time, _, malicious), at in zip(matches, alerted_at, strict=True)
-        if malicious and at is not None
-    ]
-    missed = sum(
-        1 for (_, _, malicious), at in zip(matches, alerted_at, strict=True) if malicious and at is None
-    )
-    if not seconds:
-        return Delays(alerted=0, missed=missed, minimum_s=None, median_s=None, maximum_s=None)
-    return Delays(
-        alerted=len(seconds),
-        missed=missed,
-        minimum_s=min(seconds),
-        median_s=statistics.median(seconds),
-        maximum_s=max(seconds),
-    )
+    malicious = [index for index, (_, _, bad) in enumerate(matches) if bad]
+    return delays_of([matches[index][0] for index in malicious], [alerted_at[index] for index in malicious])

@@ -47,7 +47,7 @@ class Schedule:
         # The matches alerted on so far are, within any window still to come, exactly those before
         # ``frontier``: windows only move forward and each alerts on the earliest matches it may.
         frontier = 0
-        changes = self._content_changes(times)
+        changes = self.content_changes(times)
         for segment_start, segment_end in pairwise([*changes, self.count]):
             # Every window of the segment holds the same matches, [lo, hi): gte start, lte now.
             first_now = self.at(segment_start)
@@ -93,7 +93,7 @@ class Schedule:
             if 0 < after < length and 0 <= k < self.count - 1:
                 yield k
 
-    def _content_changes(self, times: Sequence[int]) -> list[int]:
+    def content_changes(self, times: Sequence[int]) -> list[int]:
         """The first execution, and each whose window holds other matches than the one before's."""
         changes = {0}
         for time in set(times):
