@@ -378,3 +378,29 @@ def test_elastic_rules_derive_chains_the_search_finds_and_near_misses_it_does_no
         assert _exactly(query, witness.documents), witness.variant
     for near in derivation.near_misses:
         assert _found(query, near.documents) == [], near.variant
+
+
+def test_each_stages_own_near_misses_take_its_place_in_the_chain() -> None:
+    query = (
+        'sequence by host.id with maxspan=1m [process where process.name : "cmd.exe"] '
+        '[process where process.args : "list" and process.args : "/text*"]'
+    )
+    derivation = derive_statement(parse_statement(query), name="t")
+    labels = [near.variant for near in derivation.near_misses]
+    assert any(label.startswith("stage 1: process.name") for label in labels), labels
+    stage_two = [label for label in labels if label.startswith("stage 2: process.args")]
+    assert len(stage_two) == 2, labels  # one per predicate of the stage
+    searcher = compile_statement(query)
+    for near in derivation.near_misses:
+        assert not searcher.search(list(near.documents)).sequences, near.variant
+
+
+def test_a_mutant_dropping_a_stage_predicate_is_killed_by_the_derived_chains() -> None:
+    from harness.app import mutate
+
+    rule = Path(__file__).resolve().parents[1] / "rules" / "iis_webshell_appcmd_sequence.toml"
+    report = mutate(rule)
+    dropped = next(
+        r for r in report.results if r.description == 'stage 2: drop conjunct process.args : "/text*"'
+    )
+    assert dropped.killed_by_derived

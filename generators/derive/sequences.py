@@ -198,6 +198,7 @@ class _Planner:
             at_bound = self._spread(events, self.maxspan)
             self._witness(chain, 1, f"at the maxspan bound ({self.maxspan} ms)", at_bound, fixed)
         self._near_misses(base, events, fixed, gap)
+        self._stage_near_misses(base, events, witnesses, fixed)
 
     def _pick(self, chain: int) -> tuple[list[object | None], dict[int, Witness]] | None:
         """A witness per stage (the chain's own where it agrees) whose pinned key values are one per slot."""
@@ -334,6 +335,24 @@ class _Planner:
                 placed = self._event(UNTIL, len(self.derivations) - 1, until, events[0].offset_ms + gap // 2)
                 self._near(base, "until event between stage 1 and 2", [events[0], placed, *events[1:]], fixed)
         self._missing_present(base, events, fixed)
+
+    def _stage_near_misses(
+        self, base: Chain, events: list[ChainEvent], witnesses: dict[int, Witness], fixed: list[object | None]
+    ) -> None:
+        """Each stage's own near misses (one predicate of its query falsified) in the chain's place of that
+        stage: the chain then lacks the stage, so the search must find nothing. The first place of each
+        stage carries it; with ``runs`` the repetitions keep the witness."""
+        seen: set[int] = set()
+        for index, event in enumerate(events):
+            if event.stage in seen:
+                continue
+            seen.add(event.stage)
+            witness = witnesses[event.stage]
+            for near in self.derivations[event.stage].near_misses:
+                if near.witness != witness.id:
+                    continue
+                changed = [*events[:index], replace(event, values=near.values), *events[index + 1 :]]
+                self._near(base, f"stage {event.stage + 1}: {near.change}", changed, fixed)
 
     def _missing_present(self, base: Chain, events: list[ChainEvent], fixed: list[object | None]) -> None:
         """Each missing event present where it ends the sequence; with missing stages at both ends, a
