@@ -270,3 +270,14 @@ def test_a_headless_browser_renders_the_page(tmp_path: Path, page: str) -> None:
     )
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.stat().st_size > 1000
+
+
+def test_a_sequence_rule_is_reported_beside_a_single_event_one() -> None:
+    webshell = ROOT / "rules" / "iis_webshell_appcmd_sequence.toml"
+    data = report([V214, webshell], seed=0, fleet_events=FLEET_EVENTS, mutations=False)
+    single, searched = data.versions
+    assert searched.scenarios.sequences is not None and single.scenarios.sequences is None
+    # The two web-shell chains in the six sources that write process.args, and PowerUp's enumeration.
+    assert searched.scenarios.alerts == 18
+    page = render_html(data)
+    assert "sequences, " in page and "building blocks" in page

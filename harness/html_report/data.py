@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.corpus import describe_corpus
-from harness.eql import compile_query
+from harness.eql import compile_query, compile_statement
 from harness.rules import Rule
-from harness.schedule import Simulation, event_time_ms, simulate_rule
+from harness.schedule import Simulation, event_time_ms, simulate_rule, simulate_rule_search
+from harness.schedule.search_result import SequenceSimulation
 from harness.validation import Expectations, ValidationResult, run_validation
 from harness.validation.scope import RuleScope
+from harness.validation.sequences import found_groups, run_sequence_validation
 
 __all__ = ["Noise", "ReportData", "VersionInput", "VersionReport", "build_report"]
 
@@ -36,7 +38,7 @@ class VersionReport:
     rule: Rule
     scenarios: ValidationResult
     noise: Noise
-    simulation: Simulation | None  # None: not simulated (every rule built here is: Kibana's defaults)
+    simulation: Simulation | SequenceSimulation | None  # None: not simulated (every rule built here is)
     mutation: Mapping[str, Any] | None = None  # None: mutation testing not run
 
 
@@ -86,6 +88,8 @@ def build_report(
 def _version(label: str, version: VersionInput) -> VersionReport:
     rule = version.rule
     matcher = compile_query(rule.query, engine="compiled")
+    if not matcher.single_event:
+        return _searched_version(label, version)
     scenarios = run_validation(
         matcher,
         version.scenarios,
@@ -111,6 +115,34 @@ def _version(label: str, version: VersionInput) -> VersionReport:
         dict(sorted(per_day.items())), fleet_result.alerts, fleet_result.false_positives_per_million
     )
     simulation = simulate_rule(rule, matcher, version.fleet)  # Kibana's defaults where the rule has none
+    return VersionReport(label, rule, scenarios, noise, simulation, version.mutation)
+
+
+def _searched_version(label: str, version: VersionInput) -> VersionReport:
+    """A sequence, sample or piped rule: one search per corpus, an alert per sequence, each per the day of
+    its last event (when the sequence completes and an execution can find it)."""
+    rule = version.rule
+    searcher = compile_statement(rule.query, engine="compiled")
+    scenarios, fleet_result = (
+        run_sequence_validation(
+            searcher,
+            documents,
+            version.expectations,
+            rule_name=rule.name,
+            rule_version=rule.version,
+            scope=version.scope,
+        )
+        for documents in (version.scenarios, version.fleet)
+    )
+    per_day: Counter[str] = Counter()
+    for events, _ in found_groups(searcher, version.fleet, version.scope):
+        times = [ms for e in events if e is not None and (ms := event_time_ms(e, "@timestamp")) is not None]
+        if times:
+            per_day[_day(max(times))] += 1
+    noise = Noise(
+        dict(sorted(per_day.items())), fleet_result.alerts, fleet_result.false_positives_per_million
+    )
+    simulation = simulate_rule_search(rule, searcher, version.fleet)
     return VersionReport(label, rule, scenarios, noise, simulation, version.mutation)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from harness.html_report.data import ReportData, VersionReport
 from harness.html_report.svg import SERIES_COLOURS, grouped_bars
 from harness.schedule import Simulation
+from harness.schedule.search_result import SequenceSimulation
 
 __all__ = ["render_mutations", "render_noise", "render_schedule", "render_summary"]
 
@@ -52,21 +53,18 @@ def render_noise(data: ReportData) -> str:
 
 
 def render_schedule(versions: Sequence[VersionReport]) -> str:
-    def on(read: Callable[[Simulation], str]) -> Callable[[VersionReport], str]:
+    def on(read: Callable[[AnySimulation], str]) -> Callable[[VersionReport], str]:
         return lambda v: "no schedule" if v.simulation is None else read(v.simulation)
 
     rows: list[tuple[str, Callable[[VersionReport], str]]] = [
         ("interval / look-back", on(lambda s: f"{s.interval_s:,} s / {s.lookback_s:,} s")),
         ("max_signals", on(lambda s: f"{s.max_signals:,}")),
         ("executions", on(lambda s: f"{len(s.executions):,}")),
-        ("alerts", on(lambda s: f"{s.alerts:,}")),
+        ("alerts", on(_alerts)),
         ("executions at the cap", on(lambda s: f"{s.capped_executions:,}")),
-        (
-            "matching events never alerted (cap, gaps, before the first run)",
-            on(lambda s: f"{s.lost_alerts:,}"),
-        ),
-        ("alerts per day", on(lambda s: _number(s.alerts_per_day))),
-        ("alerts per 1,000 hosts per day", on(lambda s: _number(s.alerts_per_1000_hosts_per_day))),
+        ("matching events (sequences) never alerted (cap, gaps, before the first run)", on(_lost)),
+        ("alerts per day", on(lambda s: _number(_per_day(s)[0]))),
+        ("alerts per 1,000 hosts per day", on(lambda s: _number(_per_day(s)[1]))),
         (
             "malicious events alerted / missed",
             on(lambda s: f"{s.malicious_delays.alerted:,} / {s.malicious_delays.missed:,}"),
@@ -123,7 +121,27 @@ def _series_colour(index: int) -> str:
     return SERIES_COLOURS[index % len(SERIES_COLOURS)]
 
 
-def _delays(simulation: Simulation) -> str:
+AnySimulation = Simulation | SequenceSimulation
+
+
+def _alerts(sim: AnySimulation) -> str:
+    """Alerts; a sequence rule's as its sequences (one shell alert each) and their building blocks."""
+    if isinstance(sim, Simulation):
+        return f"{sim.alerts:,}"
+    return f"{sim.sequence_alerts:,} sequences, {sim.building_block_alerts:,} building blocks"
+
+
+def _lost(sim: AnySimulation) -> str:
+    return f"{sim.lost_alerts:,}" if isinstance(sim, Simulation) else f"{sim.never_alerted:,} sequences"
+
+
+def _per_day(sim: AnySimulation) -> tuple[float | None, float | None]:
+    if isinstance(sim, Simulation):
+        return sim.alerts_per_day, sim.alerts_per_1000_hosts_per_day
+    return sim.sequence_alerts_per_day, sim.sequence_alerts_per_1000_hosts_per_day
+
+
+def _delays(simulation: AnySimulation) -> str:
     d = simulation.malicious_delays
     return " / ".join(_seconds(value) for value in (d.minimum_s, d.median_s, d.maximum_s))
 
@@ -145,6 +163,6 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f} s"
 
 
-def _uncovered(sim: Simulation) -> str:
+def _uncovered(sim: AnySimulation) -> str:
     before = sim.before_first_window.events if sim.before_first_window is not None else 0
-    return f"{sim.uncovered_events:,} / {before:,}"
+    return f"{sim.uncovered_gaps.events:,} / {before:,}"
