@@ -7,6 +7,9 @@ fetches up to as many documents per stage as there are stages (``size`` and
 ``terminate_after``, no sort: document order) and picks a different document for each
 stage by backtracking (``SampleIterator.matchSample``). One sample per key combination
 (``max_samples_per_key`` 1), in the composite aggregation's order: ascending key values.
+
+:class:`SampleMachine` picks the samples from each stage's hits, however they were found
+(judged event by event here, selected in one scan by ``harness.sql.sequences``).
 """
 
 from __future__ import annotations
@@ -15,45 +18,63 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from harness.eql.ast import Query, Sample
-from harness.eql.ordinals import Ordinal, join_keys, key_identity
+from harness.eql.ordinals import Ordinal, key_identity
+from harness.eql.sequences import Found, StageHit, stage_hits, stage_keys
 
-__all__ = ["SampleMatcher"]
+__all__ = ["SampleMachine", "SampleMatcher"]
 
 Event = Mapping[str, Any]
 KeyId = tuple[tuple[int, Any], ...]
 
 
+class SampleMachine:
+    """The samples of one ``sample`` statement, picked from each stage's hits."""
+
+    def __init__(self, sample: Sample) -> None:
+        self.sample = sample
+
+    def match(self, hits_per_stage: list[list[StageHit]]) -> list[Found]:
+        """Every sample, ascending by join key, as rows in stage order; hits in any order (document
+        order is the rows' order: a sample's fetch has no sort)."""
+        if len(hits_per_stage) != len(self.sample.stages):
+            raise ValueError(f"expected hits for {len(self.sample.stages)} stages, got {len(hits_per_stage)}")
+        per_stage: list[dict[KeyId, list[int]]] = []
+        values: dict[KeyId, tuple[Any, ...]] = {}
+        for hits in hits_per_stage:
+            buckets: dict[KeyId, list[int]] = {}
+            for hit in sorted(hits, key=lambda one: one.row):
+                for key in hit.keys:
+                    identity = key_identity(key)
+                    values.setdefault(identity, key)
+                    buckets.setdefault(identity, []).append(hit.row)
+            per_stage.append(buckets)
+        shared = set(per_stage[0]).intersection(*per_stage[1:])
+        out: list[Found] = []
+        width = len(per_stage)
+        for identity in sorted(shared):
+            picked = _pick([buckets[identity][:width] for buckets in per_stage])
+            if picked is not None:
+                rows: list[int | None] = [*picked]
+                out.append((rows, values[identity]))
+        return out
+
+
 class SampleMatcher:
-    """Finds the samples of one ``sample`` statement in a list of events."""
+    """Finds the samples of one ``sample`` statement in a list of events, judged one by one."""
 
     def __init__(self, sample: Sample, predicate: Callable[[Query], Callable[[Event], bool]]) -> None:
-        self.steps = [(predicate(stage.query), (*sample.keys, *stage.keys)) for stage in sample.stages]
+        self.machine = SampleMachine(sample)
+        self.stages = [(predicate(stage.query), stage_keys(sample, stage)) for stage in sample.stages]
 
     def run(
         self, docs: list[Event], ordinals: list[Ordinal]
     ) -> list[tuple[list[Event | None], tuple[Any, ...]]]:
-        """Every sample, ascending by join key; ``ordinals`` are not used (samples are unordered)."""
-        del ordinals
-        per_stage: list[dict[KeyId, list[int]]] = []
-        values: dict[KeyId, tuple[Any, ...]] = {}
-        for matches, keys in self.steps:
-            buckets: dict[KeyId, list[int]] = {}
-            for index, doc in enumerate(docs):
-                if not matches(doc):
-                    continue
-                for key in join_keys(doc, keys):
-                    identity = key_identity(key)
-                    values.setdefault(identity, key)
-                    buckets.setdefault(identity, []).append(index)
-            per_stage.append(buckets)
-        shared = set(per_stage[0]).intersection(*per_stage[1:])
-        out: list[tuple[list[Event | None], tuple[Any, ...]]] = []
-        width = len(self.steps)
-        for identity in sorted(shared):
-            picked = _pick([buckets[identity][:width] for buckets in per_stage])
-            if picked is not None:
-                out.append(([docs[index] for index in picked], values[identity]))
-        return out
+        """Every sample, ascending by join key (samples are unordered: ordinals only fill the hits)."""
+        hits = [stage_hits(matches, keys, docs, ordinals) for matches, keys in self.stages]
+        return [
+            ([None if row is None else docs[row] for row in rows], key)
+            for rows, key in self.machine.match(hits)
+        ]
 
 
 def _pick(candidates: list[list[int]]) -> list[int] | None:

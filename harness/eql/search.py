@@ -24,7 +24,15 @@ from harness.eql.ordinals import Ordinal, ordinal
 from harness.eql.samples import SampleMatcher
 from harness.eql.sequences import SequenceMatcher
 
-__all__ = ["DEFAULT_SIZE", "SEARCH_ENGINES", "Found", "SearchResult", "Searcher"]
+__all__ = [
+    "DEFAULT_SIZE",
+    "SEARCH_ENGINES",
+    "Found",
+    "SearchResult",
+    "Searcher",
+    "check_size",
+    "limit_results",
+]
 
 DEFAULT_SIZE = 10
 """The EQL search API's default ``size``."""
@@ -70,7 +78,7 @@ class Searcher:
         self.statement = statement
         self.engine = engine
         inner = statement.query if isinstance(statement, Piped) else statement
-        self._limits = _limits(statement)
+        _limits(statement)  # a pipe the verifier does not let through fails here, not at search time
         evaluator = CompiledEvaluator if engine == "compiled" else Evaluator
 
         def predicate(query: Query) -> Callable[[Event], bool]:
@@ -95,8 +103,7 @@ class Searcher:
         tiebreaker_field: str | None = None,
     ) -> SearchResult:
         """Run the statement over ``events`` (any order: sorted first, as Elasticsearch sorts)."""
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise ValueError(f"size must be a non-negative integer, not {size!r}")
+        check_size(size)
         docs = list(events)
         ordinals = [ordinal(doc, index, timestamp_field, tiebreaker_field) for index, doc in enumerate(docs)]
         if self._predicate is not None:
@@ -104,24 +111,33 @@ class Searcher:
             hits = sorted(
                 (pair for pair in zip(ordinals, docs, strict=True) if matches(pair[1])), key=_sort_key
             )
-            return SearchResult(events=tuple(doc for _, doc in self._truncate(hits, size)))
+            return SearchResult(events=tuple(doc for _, doc in limit_results(self.statement, hits, size)))
         assert self._joined is not None
         found = self._joined.run(docs, ordinals)
         kind: Kind = "samples" if isinstance(self._joined, SampleMatcher) else "sequences"
         return SearchResult(
-            sequences=tuple(Found(tuple(chain), tuple(keys)) for chain, keys in self._truncate(found, size)),
+            sequences=tuple(
+                Found(tuple(chain), tuple(keys)) for chain, keys in limit_results(self.statement, found, size)
+            ),
             kind=kind,
         )
 
-    def _truncate(self, results: list[Any], size: int) -> list[Any]:
-        """The pipes in order, then ``size``: the first results, or the last ones after a ``tail``."""
-        tail = False
-        for name, count in self._limits:
-            tail = tail or name == "tail"
-            results = results[:count] if name == "head" else results[max(0, len(results) - count) :]
-        if tail:
-            return results[max(0, len(results) - size) :] if size else []
-        return results[:size]
+
+def check_size(size: int) -> None:
+    """The EQL search API's ``size``: a non-negative integer."""
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ValueError(f"size must be a non-negative integer, not {size!r}")
+
+
+def limit_results(statement: Statement, results: list[Any], size: int) -> list[Any]:
+    """``statement``'s pipes in order, then ``size``: the first results, or the last ones after a ``tail``."""
+    tail = False
+    for name, count in _limits(statement):
+        tail = tail or name == "tail"
+        results = results[:count] if name == "head" else results[max(0, len(results) - count) :]
+    if tail:
+        return results[max(0, len(results) - size) :] if size else []
+    return results[:size]
 
 
 def _sort_key(pair: tuple[Ordinal, Event]) -> Ordinal:
