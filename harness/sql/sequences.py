@@ -35,12 +35,15 @@ def take_documents(table: pa.Table, positions: list[int]) -> list[dict[str, Any]
 class TableSearcher:
     """One statement searched by DuckDB over Arrow tables; one connection for every search."""
 
-    def __init__(self, statement: str | Statement, *, category_field: str = "event.category") -> None:
+    def __init__(
+        self, statement: str | Statement, *, category_field: str = "event.category", connection: Any = None
+    ) -> None:
         import duckdb
 
         self.statement = parse_statement(statement) if isinstance(statement, str) else statement
         self.category_field = category_field
-        self.connection = duckdb.connect()
+        # A connection may be shared: each search registers its table for the one statement only.
+        self.connection = connection if connection is not None else duckdb.connect()
         self._plans: dict[tuple[pa.Schema, str, str | None], CandidateScan] = {}
 
     def plan(self, schema: pa.Schema, timestamp_field: str, tiebreaker_field: str | None) -> CandidateScan:
@@ -83,13 +86,15 @@ def search_table(
     timestamp_field: str = "@timestamp",
     tiebreaker_field: str | None = None,
     category_field: str = "event.category",
+    connection: Any = None,
 ) -> SearchResult:
-    """:func:`harness.eql.search` over an Arrow table, with each stage's condition run by DuckDB.
+    """:func:`harness.eql.search` over an Arrow table, with each stage's condition run by DuckDB
+    (on ``connection`` when one is given).
 
     Raises :class:`~harness.errors.EqlUnsupportedError` for a stage DuckDB cannot filter on
     (the caller falls back to the row engines).
     """
-    searcher = TableSearcher(statement, category_field=category_field)
+    searcher = TableSearcher(statement, category_field=category_field, connection=connection)
     return searcher.search(
         table, size=size, timestamp_field=timestamp_field, tiebreaker_field=tiebreaker_field
     )
