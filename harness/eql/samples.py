@@ -67,10 +67,10 @@ class SampleMatcher:
         self.stages = [(predicate(stage.query), stage_keys(sample, stage)) for stage in sample.stages]
 
     def run(
-        self, docs: list[Event], ordinals: list[Ordinal]
+        self, docs: list[Event], ordinal_of: Callable[[int], Ordinal]
     ) -> list[tuple[list[Event | None], tuple[Any, ...]]]:
         """Every sample, ascending by join key (samples are unordered: ordinals only fill the hits)."""
-        hits = [stage_hits(matches, keys, docs, ordinals) for matches, keys in self.stages]
+        hits = [stage_hits(matches, keys, docs, ordinal_of) for matches, keys in self.stages]
         return [
             ([None if row is None else docs[row] for row in rows], key)
             for rows, key in self.machine.match(hits)

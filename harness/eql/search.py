@@ -20,9 +20,9 @@ from harness.eql.ast import Piped, Query, Sample, Sequence, Statement
 from harness.eql.compiled import CompiledEvaluator
 from harness.eql.evaluator import Evaluator
 from harness.eql.mapping import FieldMapping
-from harness.eql.ordinals import Ordinal, ordinal
+from harness.eql.ordinals import Ordinal
 from harness.eql.samples import SampleMatcher
-from harness.eql.sequences import SequenceMatcher
+from harness.eql.sequences import SequenceMatcher, ordinals_of
 
 __all__ = [
     "DEFAULT_SIZE",
@@ -105,15 +105,15 @@ class Searcher:
         """Run the statement over ``events`` (any order: sorted first, as Elasticsearch sorts)."""
         check_size(size)
         docs = list(events)
-        ordinals = [ordinal(doc, index, timestamp_field, tiebreaker_field) for index, doc in enumerate(docs)]
+        ordinal_of = ordinals_of(docs, timestamp_field, tiebreaker_field)
         if self._predicate is not None:
             matches = self._predicate
             hits = sorted(
-                (pair for pair in zip(ordinals, docs, strict=True) if matches(pair[1])), key=_sort_key
+                ((ordinal_of(row), doc) for row, doc in enumerate(docs) if matches(doc)), key=_sort_key
             )
             return SearchResult(events=tuple(doc for _, doc in limit_results(self.statement, hits, size)))
         assert self._joined is not None
-        found = self._joined.run(docs, ordinals)
+        found = self._joined.run(docs, ordinal_of)
         kind: Kind = "samples" if isinstance(self._joined, SampleMatcher) else "sequences"
         return SearchResult(
             sequences=tuple(

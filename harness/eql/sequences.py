@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.eql.ast import Field, Query, Sample, Sequence, Stage
-from harness.eql.ordinals import Ordinal, join_keys, key_identity
+from harness.eql.ordinals import Ordinal, join_keys, key_identity, ordinal
 
-__all__ = ["SequenceMachine", "SequenceMatcher", "StageHit", "stage_hits", "stage_keys"]
+__all__ = ["SequenceMachine", "SequenceMatcher", "StageHit", "ordinals_of", "stage_hits", "stage_keys"]
 
 Event = Mapping[str, Any]
 KeyId = tuple[tuple[int, Any], ...]
@@ -58,15 +58,31 @@ def stage_keys(statement: Sequence | Sample, stage: Stage) -> tuple[Field, ...]:
     return (*statement.keys, *stage.keys)
 
 
+def ordinals_of(
+    docs: list[Event], timestamp_field: str, tiebreaker_field: str | None
+) -> Callable[[int], Ordinal]:
+    """The ordinal of the event at a row, read when first asked for: only hits need one, and reading
+    a timestamp costs more than most stage queries."""
+    cache: dict[int, Ordinal] = {}
+
+    def of(row: int) -> Ordinal:
+        found = cache.get(row)
+        if found is None:
+            found = cache[row] = ordinal(docs[row], row, timestamp_field, tiebreaker_field)
+        return found
+
+    return of
+
+
 def stage_hits(
     matches: Callable[[Event], bool],
     keys: tuple[Field, ...],
     docs: Iterable[Event],
-    ordinals: list[Ordinal],
+    ordinal_of: Callable[[int], Ordinal],
 ) -> list[StageHit]:
     """The hits of one stage among ``docs``, judged one event at a time by ``matches``."""
     return [
-        StageHit(row, ordinals[row], tuple(join_keys(doc, keys)))
+        StageHit(row, ordinal_of(row), tuple(join_keys(doc, keys)))
         for row, doc in enumerate(docs)
         if matches(doc)
     ]
@@ -244,11 +260,11 @@ class SequenceMatcher:
         self.until = (predicate(until.query), stage_keys(sequence, until)) if until is not None else None
 
     def run(
-        self, docs: list[Event], ordinals: list[Ordinal]
+        self, docs: list[Event], ordinal_of: Callable[[int], Ordinal]
     ) -> list[tuple[list[Event | None], tuple[Any, ...]]]:
         """Every sequence, in Elasticsearch's order; a missing-event stage's place holds None."""
-        hits = [stage_hits(matches, keys, docs, ordinals) for matches, keys in self.stages]
-        until = stage_hits(*self.until, docs, ordinals) if self.until is not None else []
+        hits = [stage_hits(matches, keys, docs, ordinal_of) for matches, keys in self.stages]
+        until = stage_hits(*self.until, docs, ordinal_of) if self.until is not None else []
         return [
             ([None if row is None else docs[row] for row in rows], key)
             for rows, key in self.machine.match(hits, until)
