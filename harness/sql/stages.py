@@ -151,17 +151,24 @@ class CandidateScan:
         names = [".".join(field.path) for field in self.key_fields]
         rejected = self._residual_rejects(rows, fetch, width)
         hits: list[list[StageHit]] = [[] for _ in self.stages]
+        breaker_name = None if self.tiebreaker_field is None else "b"
+        # Many candidates share their key values (a host's events): each combination is read once.
+        known: dict[tuple[int, Any], tuple[tuple[Any, ...], ...]] = {}
         for position, stamp, breaker, *rest in rows:
-            times = {self.timestamp_field: stamp}
-            if self.tiebreaker_field is not None:
-                times[self.tiebreaker_field] = breaker
-            place = ordinal(times, position, self.timestamp_field, self.tiebreaker_field)
-            # The key fields' values as a document of dotted names, which field_values reads as the source.
-            values = dict(zip(names, rest[:width], strict=True))
+            # The fetched values as a small document, read by the one definition of an ordinal.
+            place = ordinal({"t": stamp, "b": breaker}, position, "t", breaker_name)
+            raw = rest[:width]
+            memo = _hashable(raw)
             for index, flag in enumerate(rest[width:]):
-                if flag and position not in rejected[index]:
-                    keys = tuple(join_keys(values, self.keys[index]))
-                    hits[index].append(StageHit(position, place, keys))
+                if not flag or position in rejected[index]:
+                    continue
+                keys = known.get((index, memo)) if memo is not None else None
+                if keys is None:
+                    # The key fields' values as a document of dotted names, read as the source is.
+                    keys = tuple(join_keys(dict(zip(names, raw, strict=True)), self.keys[index]))
+                    if memo is not None:
+                        known[(index, memo)] = keys
+                hits[index].append(StageHit(position, place, keys))
         return hits
 
     def _residual_rejects(self, rows: Seq[Seq[Any]], fetch: Fetch, width: int) -> list[set[int]]:
@@ -180,6 +187,22 @@ class CandidateScan:
                 if row[offset + index] and not residual(documents[row[0]]):
                     rejected[index].add(row[0])
         return rejected
+
+
+def _hashable(values: Seq[Any]) -> tuple[Any, ...] | None:
+    """``values`` as a dictionary key, or None for an object value. Each value goes with its type,
+    so that ``true``, ``1`` and ``1.0`` (equal in Python) never share an entry."""
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, list):
+            if any(isinstance(item, (list, dict)) for item in value):
+                return None
+            out.append((list, *((type(item), item) for item in value)))
+        elif isinstance(value, dict):
+            return None
+        else:
+            out.append((type(value), value))
+    return tuple(out)
 
 
 def _documents(fetch: Fetch, positions: list[int]) -> Seq[Event]:
