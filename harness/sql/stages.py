@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 from sqlglot import exp
@@ -122,6 +122,7 @@ class CandidateScan:
         check_size(size)
         hits = self._hits(rows, fetch)
         inner = self.statement.query if isinstance(self.statement, Piped) else self.statement
+        kind: Literal["sequences", "samples"]
         match inner:
             case Query():
                 ranked = sorted(hits[0], key=lambda hit: hit.ordinal)
@@ -143,7 +144,7 @@ class CandidateScan:
                 Found(tuple(None if row is None else by_row[row] for row in rows), tuple(key))
                 for rows, key in kept
             ),
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
         )
 
     def _hits(self, rows: Seq[Seq[Any]], fetch: Fetch) -> list[list[StageHit]]:
