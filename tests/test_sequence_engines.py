@@ -18,6 +18,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_conformance_sequences import CASES, SearchCase
 
 from harness import load_rule
 from harness.eql import Piped, Sequence, parse_statement, search
@@ -334,3 +335,28 @@ def test_a_real_sequence_rule_on_a_fleet_gives_the_reference_sequences(dllhost: 
     found = search_table(statement, table)
     assert [f.join_keys for f in found.sequences] == [("H1", "E1")]
     assert found == expected
+
+
+def _arrow(events: list[dict[str, Any]]) -> pa.Table | None:
+    """A case's events as one Arrow table, with every field any event has (None: no one type per field)."""
+    try:
+        return pa.Table.from_struct_array(pa.array(events))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_conformance_cases_on_duckdb(case: SearchCase) -> None:
+    """The search conformance cases (tests/conformance/sequences*.toml) whose events fit a table."""
+    table = _arrow(case.events)
+    if table is None:
+        pytest.skip("a field holds values of two types: no Parquet column holds them")
+    found = search_table(parse_statement(case.query), table, size=case.size, tiebreaker_field=case.tiebreaker)
+    context = f"query: {case.query}\nwhy: {case.why}"
+    if case.expected_events is not None:
+        assert [str(row["id"]) for row in found.events] == case.expected_events, context
+        return
+    shown = [["!" if e is None else str(e["id"]) for e in f.events] for f in found.sequences]
+    assert shown == case.expected, context
+    if case.keys is not None:
+        assert [list(f.join_keys) for f in found.sequences] == case.keys, context
