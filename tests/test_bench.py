@@ -211,3 +211,20 @@ def test_spark_searches_a_sequence_rule_on_the_same_events(spark: Any, tmp_path:
     assert rows[-1].engine.startswith("spark") and rows[-1].seconds is not None
     (count,) = {r.matches for r in rows[1:]}
     assert count is not None and count > 0
+
+
+def test_a_sequence_rule_on_parquet_files_is_searched_by_every_engine(tmp_path: Path) -> None:
+    from generators.corpus import write_corpus
+    from generators.profiles import CorpusOptions
+
+    write_corpus(CorpusOptions("fleet", 3000, 5), tmp_path / "fleet.parquet")
+    rule = tmp_path / "chained.eql"
+    rule.write_text(CHAINED, encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["bench", str(rule), "--corpus", str(tmp_path / "fleet.parquet"), "--repeat", "1", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [row["engine"] for row in rows] == SEARCH_ENGINES
+    (count,) = {row["matches"] for row in rows[1:]}
+    assert count > 0
