@@ -4,6 +4,11 @@ Reported as events per second and as a ratio to the empty loop (a per-event call
 does nothing: the floor of any matcher behind this interface), with each engine's
 match count, so a faster engine's wrong answers show. The peer is the ``eql`` package
 (Elastic's Python EQL library), if installed.
+
+A sequence or sample rule is timed as a search (:func:`sequence_bench`): events per
+second of the input stream, for the reference and compiled searches, DuckDB and Spark
+(each stage's condition in the engine, the state machine over the candidates), with the
+number of sequences each found and the ratio to the reference search.
 """
 
 from __future__ import annotations
@@ -12,12 +17,17 @@ import importlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from harness.eql import compile_query
 from harness.rules import Rule
 
-__all__ = ["BenchRow", "parquet_bench", "run_bench"]
+__all__ = ["SEARCH_SIZE", "BenchRow", "is_single_event", "parquet_bench", "run_bench", "sequence_bench"]
+
+SEARCH_SIZE = 10_000
+"""The sequences a timed search returns at most: the EQL search API's ``size`` ceiling
+(``index.max_result_window``), so the count is every sequence of a bench corpus."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,7 @@ class BenchRow:
     seconds: float | None
     matches: int | None
     note: str = ""
+    found: str = "events"  # what ``matches`` counts: events matched, or sequences or samples found
 
     @property
     def rate(self) -> float | None:
@@ -178,3 +189,82 @@ def parquet_bench(
             best = min(best, time.perf_counter() - began)
         rows.append(BenchRow(name, int(events), best, int(matches), note))
     return rows
+
+
+def is_single_event(rule: Rule) -> bool:
+    """Whether the rule's query is one event query (no sequence, sample or pipe)."""
+    from harness.eql import Query, parse_statement
+
+    return isinstance(parse_statement(rule.query), Query)
+
+
+def _best(search: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        began = time.perf_counter()
+        result = search()
+        best = min(best, time.perf_counter() - began)
+    return best, result
+
+
+def sequence_bench(
+    rule: Rule,
+    events: Sequence[Mapping[str, Any]],
+    table: Any,
+    *,
+    repeat: int = 3,
+    spark: Any = None,
+) -> list[BenchRow]:
+    """A sequence or sample rule searched by every engine over the same events (``table``: the same
+    events as Arrow, for DuckDB and Spark), best of ``repeat``; the empty loop first.
+
+    Each time is a whole search: ordinals, every stage's hits, the state machine and the
+    matched events' documents. Spark's session and DataFrame are built before the clock starts.
+    """
+    from harness.eql import Piped, Query, Sample, compile_statement, parse_statement
+    from harness.errors import EqlUnsupportedError
+    from harness.sql.sequences import TableSearcher
+
+    statement = parse_statement(rule.query)
+    inner = statement.query if isinstance(statement, Piped) else statement
+    found = "events" if isinstance(inner, Query) else "samples" if isinstance(inner, Sample) else "sequences"
+    seconds, _ = _time(lambda event: False, events, repeat)
+    rows = [BenchRow("empty loop", len(events), seconds, 0, "a per-event call that does nothing", found)]
+    for engine in ("reference", "compiled"):
+        searcher = compile_statement(rule.query, engine=engine)
+        best, result = _best(partial(searcher.search, events, size=SEARCH_SIZE), repeat)
+        rows.append(BenchRow(engine, len(events), best, _count(result), "", found))
+    engines: list[tuple[str, Callable[[], Any], str]] = []
+    try:
+        duckdb = TableSearcher(statement)
+        duckdb.plan(table.schema, "@timestamp", None)
+        engines.append(
+            (
+                "duckdb",
+                lambda: duckdb.search(table, size=SEARCH_SIZE),
+                "stage conditions in DuckDB over Arrow",
+            )
+        )
+    except EqlUnsupportedError as error:
+        rows.append(
+            BenchRow("duckdb", table.num_rows, None, None, f"cannot translate: {error.message}", found)
+        )
+    if spark is not None:
+        from harness.spark.sequences import SparkSearch
+
+        name = f"spark {spark.sparkContext.master}"
+        try:
+            on_spark = SparkSearch(spark, statement, table)
+            engines.append((name, lambda: on_spark.search(size=SEARCH_SIZE), "stage conditions in Spark"))
+        except EqlUnsupportedError as error:
+            rows.append(
+                BenchRow(name, table.num_rows, None, None, f"cannot translate: {error.message}", found)
+            )
+    for name, search, note in engines:
+        best, result = _best(search, repeat)
+        rows.append(BenchRow(name, table.num_rows, best, _count(result), note, found))
+    return rows
+
+
+def _count(result: Any) -> int:
+    return len(result.events) + len(result.sequences)

@@ -102,3 +102,129 @@ def test_a_query_duckdb_cannot_run_is_reported_not_dropped() -> None:
     reference = next(r for r in rows if r.engine == "reference")
     compiled = next(r for r in rows if r.engine == "compiled")
     assert reference.matches == compiled.matches
+
+
+DLLHOST = Path(
+    "/work/shared/data/rules/elastic/windows/defense_evasion_unusual_network_connection_via_dllhost.toml"
+)
+SEARCH_ENGINES = ["empty loop", "reference", "compiled", "duckdb"]
+# On a fleet's process events (a week of them): a service host, then a browser, on one host within the hour.
+CHAINED = (
+    "sequence by host.id with maxspan=1h "
+    '[process where process.name : "svchost.exe"] [process where process.name : "chrome.exe"]'
+)
+SAMPLED = (
+    'sample by host.id [process where process.name : "cmd.exe"] [process where process.name == "chrome.exe"]'
+)
+
+
+@pytest.fixture(scope="module")
+def sequence_rows() -> list[dict[str, Any]]:
+    if not DLLHOST.exists():
+        pytest.skip(f"{DLLHOST} is not on this machine")
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            str(DLLHOST),
+            "--profile",
+            "fleet",
+            "--events",
+            "3000",
+            "--seed",
+            "3",
+            "--repeat",
+            "1",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows: list[dict[str, Any]] = json.loads(result.stdout)
+    return rows
+
+
+def test_a_sequence_rule_is_searched_by_every_engine(sequence_rows: list[dict[str, Any]]) -> None:
+    """Elastic's dllhost rule (cidrMatch in its second stage: SQL filters, the row engine finishes)."""
+    assert [row["engine"] for row in sequence_rows] == SEARCH_ENGINES
+    assert {row["events"] for row in sequence_rows} == {3000}
+    assert {row["found"] for row in sequence_rows} == {"sequences"}
+    by_engine = {row["engine"]: row for row in sequence_rows}
+    assert by_engine["reference"]["ratio_to_reference"] == pytest.approx(1.0)
+    assert len({by_engine[e]["matches"] for e in SEARCH_ENGINES[1:]}) == 1
+    for engine in SEARCH_ENGINES[1:]:
+        assert by_engine[engine]["events_per_second"] > 0
+        assert by_engine[engine]["ratio_to_reference"] > 0
+
+
+@pytest.mark.parametrize(("query", "found"), [(CHAINED, "sequences"), (SAMPLED, "samples")])
+def test_every_engine_finds_the_same_sequences_on_a_fleet(query: str, found: str) -> None:
+    from harness import app
+    from harness.vocabulary import Profile
+
+    rule = dataclasses.replace(load_rule(V214), query=query)
+    rows = {r.engine: r for r in app.bench(rule, events=4000, profile=Profile.FLEET, seed=5, repeat=1)}
+    assert list(rows) == SEARCH_ENGINES
+    (count,) = {rows[engine].matches for engine in SEARCH_ENGINES[1:]}
+    assert count is not None and count > 0
+    assert {r.found for r in rows.values()} == {found}
+
+
+def test_a_sequence_stage_duckdb_cannot_filter_on_is_reported_not_dropped() -> None:
+    from harness.bench import sequence_bench
+
+    rule = dataclasses.replace(
+        load_rule(V214), query="sequence [process where length(process.name) > 3] [process where true]"
+    )
+    events = [
+        {"@timestamp": ms, "event": {"category": "process"}, "process": {"name": name}}
+        for ms, name in enumerate(["cmd.exe", "a", "svchost.exe", "b"])
+    ]
+    rows = {r.engine: r for r in sequence_bench(rule, events, pa.Table.from_pylist(events), repeat=1)}
+    assert rows["duckdb"].seconds is None and "cannot translate" in rows["duckdb"].note
+    assert rows["reference"].matches == rows["compiled"].matches == 2
+
+
+def test_the_sequence_table_shows_ratios_to_the_reference(tmp_path: Path) -> None:
+    rule = tmp_path / "chained.eql"
+    rule.write_text(CHAINED, encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["bench", str(rule), "--profile", "fleet", "--events", "500", "--repeat", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "x reference" in result.stdout and "sequences" in result.stdout
+
+
+@pytest.mark.spark
+def test_spark_searches_a_sequence_rule_on_the_same_events(spark: Any, tmp_path: Path) -> None:
+    from harness.bench import sequence_bench
+
+    rule = dataclasses.replace(load_rule(V214), query=CHAINED)
+    import pyarrow.parquet as pq
+
+    from generators.corpus import write_corpus
+    from generators.profiles import CorpusOptions
+
+    write_corpus(CorpusOptions("fleet", 3000, 5), tmp_path / "fleet.parquet")
+    table = pq.read_table(tmp_path / "fleet.parquet")
+    events = list(open_corpus(profile="fleet", events=3000, seed=5))
+    rows = sequence_bench(rule, events, table, repeat=1, spark=spark)
+    assert rows[-1].engine.startswith("spark") and rows[-1].seconds is not None
+    (count,) = {r.matches for r in rows[1:]}
+    assert count is not None and count > 0
+
+
+def test_a_sequence_rule_on_parquet_files_is_searched_by_every_engine(tmp_path: Path) -> None:
+    from generators.corpus import write_corpus
+    from generators.profiles import CorpusOptions
+
+    write_corpus(CorpusOptions("fleet", 3000, 5), tmp_path / "fleet.parquet")
+    rule = tmp_path / "chained.eql"
+    rule.write_text(CHAINED, encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["bench", str(rule), "--corpus", str(tmp_path / "fleet.parquet"), "--repeat", "1", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [row["engine"] for row in rows] == SEARCH_ENGINES
+    (count,) = {row["matches"] for row in rows[1:]}
+    assert count > 0

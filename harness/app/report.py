@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from harness.bench import BenchRow
     from harness.html_report import ReportData
     from harness.mutation import MutationReport
+    from harness.rules import Rule
 
 __all__ = ["bench", "bench_parquet", "report"]
 
@@ -93,12 +94,15 @@ def bench(
     spark_master: str | None = None,
     catalogue: str | None = None,
 ) -> list[BenchRow]:
-    """Every engine timed on the same generated events (and Spark on the same Parquet, if asked)."""
+    """Every engine timed on the same generated events (and Spark on the same Parquet, if asked).
+
+    A sequence or sample rule is timed as a search on every engine, Spark on the same events.
+    """
     import pyarrow.parquet as pq
 
     from generators.corpus import write_corpus
     from generators.profiles import CorpusOptions
-    from harness.bench import parquet_bench, run_bench
+    from harness.bench import is_single_event, parquet_bench, run_bench
 
     setup = prepare_rule(rule, catalogue=catalogue)
     chosen = (
@@ -113,6 +117,8 @@ def bench(
         # The same events as an Arrow table, for DuckDB (Parquet's spelling of Endgame's fields).
         parquet = Path(folder) / "events.parquet"
         write_corpus(CorpusOptions(profile, events, seed, catalogue=chosen), parquet)
+        if not is_single_event(setup.rule):
+            return _sequence_bench(setup.rule, documents, pq.read_table(parquet), repeat, spark_master)
         rows = run_bench(
             setup.rule, documents, repeat=repeat, table=pq.read_table(parquet), hand_written=hand
         )
@@ -124,7 +130,33 @@ def bench(
 def bench_parquet(
     rule: RuleInput, path: str, *, repeat: int = 3, spark_master: str | None = None
 ) -> list[BenchRow]:
-    """The engines that scan Parquet, timed on ``path``: DuckDB, then Spark when ``spark_master`` is given."""
-    from harness.bench import parquet_bench
+    """The engines that scan Parquet, timed on ``path``: DuckDB, then Spark when ``spark_master`` is given.
 
-    return parquet_bench(prepare_rule(rule).rule, path, repeat=repeat, spark_master=spark_master)
+    A sequence or sample rule is searched by every engine over the files' events, read into memory.
+    """
+    import pyarrow.dataset as ds
+
+    from harness.bench import is_single_event, parquet_bench
+    from harness.errors import InputError
+
+    prepared = prepare_rule(rule).rule
+    if is_single_event(prepared):
+        return parquet_bench(prepared, path, repeat=repeat, spark_master=spark_master)
+    try:
+        table = ds.dataset(path, format="parquet").to_table()
+    except (OSError, ValueError) as error:
+        raise InputError(path, 0, f"cannot read as Parquet: {error}") from error
+    return _sequence_bench(prepared, table.to_pylist(), table, repeat, spark_master)
+
+
+def _sequence_bench(
+    rule: Rule, documents: Sequence[Mapping[str, Any]], table: Any, repeat: int, spark_master: str | None
+) -> list[BenchRow]:
+    from harness.bench import sequence_bench
+
+    spark = None
+    if spark_master is not None:
+        from harness.spark import spark_session
+
+        spark = spark_session(spark_master)
+    return sequence_bench(rule, documents, table, repeat=repeat, spark=spark)

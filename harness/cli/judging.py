@@ -398,7 +398,11 @@ def bench(
     spark_master: str,
     as_json: bool,
 ) -> None:
-    """Matcher throughput on the same events: empty loop, reference, compiled, DuckDB, hand-written, eql."""
+    """Matcher throughput on the same events: empty loop, reference, compiled, DuckDB, hand-written, eql.
+
+    A sequence or sample rule is searched by every engine (reference, compiled, DuckDB, and Spark
+    with --engine spark): events per second of the input stream, and the sequences each found.
+    """
     from harness.bench_report import bench_json, print_bench
 
     master = spark_master if engine == Engine.SPARK else None

@@ -21,11 +21,19 @@ from harness.eql.ast import Piped, Query, Sample, Sequence, Statement
 from harness.eql.compiled import CompiledEvaluator
 from harness.eql.evaluator import Evaluator
 from harness.eql.mapping import FieldMapping
-from harness.eql.ordinals import Ordinal, ordinal
+from harness.eql.ordinals import Ordinal
 from harness.eql.samples import SampleMatcher
-from harness.eql.sequences import SequenceMatcher
+from harness.eql.sequences import SequenceMatcher, ordinals_of
 
-__all__ = ["DEFAULT_SIZE", "SEARCH_ENGINES", "Found", "SearchResult", "Searcher"]
+__all__ = [
+    "DEFAULT_SIZE",
+    "SEARCH_ENGINES",
+    "Found",
+    "SearchResult",
+    "Searcher",
+    "check_size",
+    "limit_results",
+]
 
 DEFAULT_SIZE = 10
 """The EQL search API's default ``size``."""
@@ -71,7 +79,7 @@ class Searcher:
         self.statement = statement
         self.engine = engine
         inner = statement.query if isinstance(statement, Piped) else statement
-        self._limits = _limits(statement)
+        _limits(statement)  # a pipe the verifier does not let through fails here, not at search time
         evaluator = CompiledEvaluator if engine == "compiled" else Evaluator
 
         def predicate(query: Query) -> Callable[[Event], bool]:
@@ -101,8 +109,7 @@ class Searcher:
         ``max_samples_per_key`` is the API's: how many samples each set of join keys may give
         (samples only; ``EqlSearchRequest.validate`` wants it above 0).
         """
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise ValueError(f"size must be a non-negative integer, not {size!r}")
+        check_size(size)
         if (
             isinstance(max_samples_per_key, bool)
             or not isinstance(max_samples_per_key, int)
@@ -110,38 +117,49 @@ class Searcher:
         ):
             raise ValueError(f"max_samples_per_key must be greater than 0, not {max_samples_per_key!r}")
         docs = list(events)
-        ordinals = [ordinal(doc, index, timestamp_field, tiebreaker_field) for index, doc in enumerate(docs)]
+        ordinal_of = ordinals_of(docs, timestamp_field, tiebreaker_field)
         if self._predicate is not None:
             matches = self._predicate
             hits = sorted(
-                (pair for pair in zip(ordinals, docs, strict=True) if matches(pair[1])), key=_sort_key
+                ((ordinal_of(row), doc) for row, doc in enumerate(docs) if matches(doc)), key=_sort_key
             )
-            return SearchResult(events=tuple(doc for _, doc in self._truncate(hits, size)))
+            return SearchResult(events=tuple(doc for _, doc in limit_results(self.statement, hits, size)))
         assert self._joined is not None
         if isinstance(self._joined, SampleMatcher):
-            found = self._joined.run(docs, ordinals, max_samples_per_key=max_samples_per_key)
+            found = self._joined.run(docs, ordinal_of, max_samples_per_key=max_samples_per_key)
         else:
-            found = self._joined.run(docs, ordinals)
+            found = self._joined.run(docs, ordinal_of)
         kind: Kind = "samples" if isinstance(self._joined, SampleMatcher) else "sequences"
         return SearchResult(
-            sequences=tuple(Found(tuple(chain), tuple(keys)) for chain, keys in self._truncate(found, size)),
+            sequences=tuple(
+                Found(tuple(chain), tuple(keys)) for chain, keys in limit_results(self.statement, found, size)
+            ),
             kind=kind,
         )
 
-    def _truncate(self, results: list[Any], size: int) -> list[Any]:
-        """The pipes in order, then ``size``: the first results after a ``head``, else the last ones.
 
-        With no pipe Elasticsearch adds ``Tail(size)``: ``result_position`` defaults to ``tail``
-        (``EqlSearchRequest``; ``LogicalPlanBuilder.visitStatement``), "the 10 most recent matching
-        events" of the EQL search page. Samples have no order to take a tail of.
-        """
-        tail = not self._limits and not isinstance(self._joined, SampleMatcher)
-        for name, count in self._limits:
-            tail = tail or name == "tail"
-            results = results[:count] if name == "head" else results[max(0, len(results) - count) :]
-        if tail:
-            return results[max(0, len(results) - size) :] if size else []
-        return results[:size]
+def check_size(size: int) -> None:
+    """The EQL search API's ``size``: a non-negative integer."""
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ValueError(f"size must be a non-negative integer, not {size!r}")
+
+
+def limit_results(statement: Statement, results: list[Any], size: int) -> list[Any]:
+    """``statement``'s pipes in order, then ``size``: the first results after a ``head``, else the last ones.
+
+    With no pipe Elasticsearch adds ``Tail(size)``: ``result_position`` defaults to ``tail``
+    (``EqlSearchRequest``; ``LogicalPlanBuilder.visitStatement``), "the 10 most recent matching
+    events" of the EQL search page. Samples have no order to take a tail of.
+    """
+    limits = _limits(statement)
+    inner = statement.query if isinstance(statement, Piped) else statement
+    tail = not limits and not isinstance(inner, Sample)
+    for name, count in limits:
+        tail = tail or name == "tail"
+        results = results[:count] if name == "head" else results[max(0, len(results) - count) :]
+    if tail:
+        return results[max(0, len(results) - size) :] if size else []
+    return results[:size]
 
 
 def _sort_key(pair: tuple[Ordinal, Event]) -> Ordinal:

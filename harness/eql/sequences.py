@@ -17,29 +17,80 @@ fetch size that is one window, modelled here as stage after stage over the whole
 * Missing events ``![...]`` are checked once a sequence of the positive stages completes
   (``TumblingWindow.doCheckMissingEvents``), on timestamps and the key.
 * Completed sequences come back ordered by their last event (``Sequence.compareTo``).
+
+The state machine (:class:`SequenceMachine`) runs over each stage's hits, however they
+were found: :class:`SequenceMatcher` judges every event with the row engine's predicate,
+the SQL engines (``harness.sql.sequences``) select the hits in one scan. Both hand it the
+same :class:`StageHit` values, so both give the same sequences.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.eql.ast import Query, Sequence, Stage
-from harness.eql.ordinals import Ordinal, join_keys, key_identity
+from harness.eql.ast import Field, Query, Sample, Sequence, Stage
+from harness.eql.ordinals import Ordinal, join_keys, key_identity, ordinal
 
-__all__ = ["SequenceMatcher"]
+__all__ = ["SequenceMachine", "SequenceMatcher", "StageHit", "ordinals_of", "stage_hits", "stage_keys"]
 
 Event = Mapping[str, Any]
 KeyId = tuple[tuple[int, Any], ...]
+Found = tuple[list[int | None], tuple[Any, ...]]
+"""A sequence or sample as row numbers in stage order (None for a missing event) and its join key."""
+
+
+@dataclass(frozen=True)
+class StageHit:
+    """An event a stage's query matched: its row in the input, where it sorts, and every key tuple it
+    joins on (:func:`~harness.eql.ordinals.join_keys`: none when a non-optional key is missing)."""
+
+    row: int
+    ordinal: Ordinal
+    keys: tuple[tuple[Any, ...], ...]
+
+
+def stage_keys(statement: Sequence | Sample, stage: Stage) -> tuple[Field, ...]:
+    """The fields ``stage`` joins on: the statement's ``by`` keys, then the stage's own."""
+    return (*statement.keys, *stage.keys)
+
+
+def ordinals_of(
+    docs: list[Event], timestamp_field: str, tiebreaker_field: str | None
+) -> Callable[[int], Ordinal]:
+    """The ordinal of the event at a row, read when first asked for: only hits need one, and reading
+    a timestamp costs more than most stage queries."""
+    cache: dict[int, Ordinal] = {}
+
+    def of(row: int) -> Ordinal:
+        found = cache.get(row)
+        if found is None:
+            found = cache[row] = ordinal(docs[row], row, timestamp_field, tiebreaker_field)
+        return found
+
+    return of
+
+
+def stage_hits(
+    matches: Callable[[Event], bool],
+    keys: tuple[Field, ...],
+    docs: Iterable[Event],
+    ordinal_of: Callable[[int], Ordinal],
+) -> list[StageHit]:
+    """The hits of one stage among ``docs``, judged one event at a time by ``matches``."""
+    return [
+        StageHit(row, ordinal_of(row), tuple(join_keys(doc, keys)))
+        for row, doc in enumerate(docs)
+        if matches(doc)
+    ]
 
 
 @dataclass(frozen=True)
 class _Step:
-    predicate: Callable[[Event], bool]
-    keys: tuple[Any, ...]
+    stage: int  # which of the statement's stages (``runs`` repeats one)
     missing: bool
 
 
@@ -48,7 +99,7 @@ class _Hit:
     key_id: KeyId
     key: tuple[Any, ...]
     ordinal: Ordinal
-    event: Event
+    row: int
 
 
 @dataclass
@@ -67,32 +118,38 @@ class _Run:
         self.last = hit.ordinal
 
 
-class SequenceMatcher:
-    """Finds the sequences of one ``sequence`` statement in a list of events."""
+def _expand(hits: Iterable[StageHit]) -> list[_Hit]:
+    """One hit per key tuple, in Elasticsearch's order; events without a timestamp are left out, as
+    the timestamp range every stage query carries leaves them out."""
+    timed = sorted((hit for hit in hits if not hit.ordinal.missing_timestamp), key=lambda hit: hit.ordinal)
+    return [_Hit(key_identity(key), key, hit.ordinal, hit.row) for hit in timed for key in hit.keys]
 
-    def __init__(self, sequence: Sequence, predicate: Callable[[Query], Callable[[Event], bool]]) -> None:
-        def step(stage: Stage) -> _Step:
-            return _Step(predicate(stage.query), (*sequence.keys, *stage.keys), stage.missing)
 
-        self.steps = [step(stage) for stage in sequence.stages for _ in range(int(stage.runs or 1))]
-        self.until = step(sequence.until) if sequence.until is not None else None
+class SequenceMachine:
+    """The sequence state machine of one ``sequence`` statement, over each stage's hits."""
+
+    def __init__(self, sequence: Sequence) -> None:
+        self.sequence = sequence
+        self.steps = [
+            _Step(index, stage.missing)
+            for index, stage in enumerate(sequence.stages)
+            for _ in range(int(stage.runs or 1))
+        ]
         self.maxspan = sequence.maxspan.millis if sequence.maxspan is not None else None
         self.positive = [index for index, one in enumerate(self.steps) if not one.missing]
 
-    def run(
-        self, docs: list[Event], ordinals: list[Ordinal]
-    ) -> list[tuple[list[Event | None], tuple[Any, ...]]]:
-        """Every sequence, in Elasticsearch's order; a missing-event stage's place holds None."""
-        # The timestamp range every stage query carries leaves out events without a timestamp.
-        timed = sorted(
-            ((o, doc) for o, doc in zip(ordinals, docs, strict=True) if not o.missing_timestamp),
-            key=lambda pair: pair[0],
-        )
-        hits = [self._hits(one, timed) for one in self.steps]
+    def match(self, hits_per_stage: list[list[StageHit]], until: Iterable[StageHit] = ()) -> list[Found]:
+        """Every sequence, in Elasticsearch's order, from the hits of each of the statement's stages
+        (in any order) and of its ``until`` stage."""
+        if len(hits_per_stage) != len(self.sequence.stages):
+            raise ValueError(
+                f"expected hits for {len(self.sequence.stages)} stages, got {len(hits_per_stage)}"
+            )
+        expanded = [_expand(stage) for stage in hits_per_stage]
+        hits = [expanded[one.stage] for one in self.steps]
         markers: dict[KeyId, list[Ordinal]] = defaultdict(list)
-        if self.until is not None:
-            for hit in self._hits(self.until, timed):
-                markers[hit.key_id].append(hit.ordinal)
+        for hit in _expand(until):
+            markers[hit.key_id].append(hit.ordinal)
 
         waiting: dict[tuple[int, KeyId], list[_Run]] = defaultdict(list)
         completed: list[_Run] = []
@@ -113,16 +170,9 @@ class SequenceMatcher:
             completed = [run for run in completed if self._no_missing_event(run, hits)]
         completed.sort(key=lambda run: (run.last, run.key_id))
         return [
-            ([run.hits[i].event if i in run.hits else None for i in range(len(self.steps))], run.key)
+            ([run.hits[i].row if i in run.hits else None for i in range(len(self.steps))], run.key)
             for run in completed
         ]
-
-    def _hits(self, one: _Step, timed: list[tuple[Ordinal, Event]]) -> list[_Hit]:
-        out: list[_Hit] = []
-        for o, doc in timed:
-            if one.predicate(doc):
-                out.extend(_Hit(key_identity(key), key, o, doc) for key in join_keys(doc, one.keys))
-        return out
 
     def _exceeds(self, start: Ordinal | None, end: Ordinal | None) -> bool:
         """``exceedsMaxSpan``: strictly more than the span apart; no maxspan never exceeds."""
@@ -198,3 +248,24 @@ def _until(markers: dict[KeyId, list[Ordinal]], run: _Run, hit: _Hit) -> bool:
         return False
     position = bisect.bisect_left(ordinals, hit.ordinal)
     return position > 0 and ordinals[position - 1] >= run.last
+
+
+class SequenceMatcher:
+    """Finds the sequences of one ``sequence`` statement in a list of events, judged one by one."""
+
+    def __init__(self, sequence: Sequence, predicate: Callable[[Query], Callable[[Event], bool]]) -> None:
+        self.machine = SequenceMachine(sequence)
+        self.stages = [(predicate(stage.query), stage_keys(sequence, stage)) for stage in sequence.stages]
+        until = sequence.until
+        self.until = (predicate(until.query), stage_keys(sequence, until)) if until is not None else None
+
+    def run(
+        self, docs: list[Event], ordinal_of: Callable[[int], Ordinal]
+    ) -> list[tuple[list[Event | None], tuple[Any, ...]]]:
+        """Every sequence, in Elasticsearch's order; a missing-event stage's place holds None."""
+        hits = [stage_hits(matches, keys, docs, ordinal_of) for matches, keys in self.stages]
+        until = stage_hits(*self.until, docs, ordinal_of) if self.until is not None else []
+        return [
+            ([None if row is None else docs[row] for row in rows], key)
+            for rows, key in self.machine.match(hits, until)
+        ]
