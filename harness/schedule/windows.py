@@ -62,7 +62,8 @@ class Schedule:
                 if not execution.alerts:  # nothing changed: the rest of the segment is the same
                     runs.append(ExecutionRun(execution, segment_end - index, self.interval_ms))
                     break
-                # Not steady yet: without slots a full window alerts max_signals more each time.
+                # Not steady yet: the search's tail returns the same matches next time, but paging
+                # past duplicates a full window alerts max_signals more each time.
                 alerted_at[fresh : fresh + execution.alerts] = [now] * execution.alerts
                 runs.append(ExecutionRun(execution, 1, self.interval_ms))
         return Executions(runs)
