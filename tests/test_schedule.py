@@ -13,7 +13,7 @@ from rich.console import Console
 
 import harness
 from harness.corpus import open_corpus
-from harness.schedule import event_time_ms, print_simulation, simulate, simulate_rule
+from harness.schedule import Simulation, event_time_ms, print_simulation, simulate, simulate_rule
 
 from bundled import APPCMD
 
@@ -34,18 +34,22 @@ def everything(document: Mapping[str, Any]) -> bool:
     return True
 
 
-def test_issue_case_a_cap_with_duplicates_not_taking_slots() -> None:
-    # The issue's acceptance case, with an engine that reads past already-alerted events.
-    documents = [event(T) for _ in range(250)]
-    sim = simulate(
+def capped(documents: list[dict[str, Any]], first_run: datetime, *, slots: bool = True) -> Simulation:
+    """Kibana's default schedule (every 5 minutes, looking back 9, cap 100) from ``first_run``."""
+    return simulate(
         everything,
         documents,
         interval_s=300,
         lookback_s=540,
         max_signals=100,
-        first_run=T + 2 * MINUTE,
-        duplicates_take_slots=False,
+        first_run=first_run,
+        duplicates_take_slots=slots,
     )
+
+
+def test_issue_case_a_cap_with_duplicates_not_taking_slots() -> None:
+    # The issue's acceptance case, with an engine that reads past already-alerted events.
+    sim = capped([event(T) for _ in range(250)], T + 2 * MINUTE, slots=False)
     assert [(e.time, e.alerts) for e in sim.executions] == [(T + 2 * MINUTE, 100), (T + 7 * MINUTE, 100)]
     assert sim.lost_alerts == 50
     assert sim.capped_executions == 2
@@ -54,13 +58,59 @@ def test_issue_case_a_cap_with_duplicates_not_taking_slots() -> None:
 
 
 def test_case_a_as_the_eql_executor_runs_it_duplicates_take_slots() -> None:
-    # One EQL search of size max_signals returns the same earliest 100 events again at T+7.
-    documents = [event(T) for _ in range(250)]
-    sim = simulate(
-        everything, documents, interval_s=300, lookback_s=540, max_signals=100, first_run=T + 2 * MINUTE
-    )
+    # One EQL search of size max_signals returns the window's most recent 100: 250 events at one
+    # instant are ordered by the implicit tiebreaker (document order), so the last 100 documents.
+    # T+2 alerts on them; T+7's window [T-2, T+7] holds the same 250 and returns the same 100.
+    labels = [{"labels": {"intent": "malicious" if i >= 150 else "benign"}} for i in range(250)]
+    sim = capped([event(T, **label) for label in labels], T + 2 * MINUTE)
     assert [(e.alerts, e.duplicates, e.lost_to_cap) for e in sim.executions] == [(100, 0, 150), (0, 100, 150)]
     assert sim.lost_alerts == 150
+    # The last 100 documents are the malicious ones: every one alerted, at T+2.
+    assert (sim.malicious_delays.alerted, sim.malicious_delays.missed) == (100, 0)
+    assert sim.malicious_delays.maximum_s == 120.0
+
+
+def test_a_capped_eql_search_alerts_on_the_most_recent_matches() -> None:
+    """Kibana's EQL executor sends one search per execution with ``size: max_signals`` and no
+    ``result_position`` (``build_eql_search_request.ts``, elastic/kibana
+    ``x-pack/solutions/security/plugins/security_solution/server/lib/detection_engine/rule_types/eql/``),
+    and Elasticsearch defaults it to ``tail`` (``EqlSearchRequest.java``: ``resultPosition = "tail"``;
+    with no pipe ``LogicalPlanBuilder`` adds ``Tail(size)``): a window of 150 matches, cap 100,
+    alerts on its 100 most recent."""
+    # Matches at T+0s .. T+149s, all malicious. T+3m's window [T-6m, T+3m] holds all 150 and
+    # returns T+50s .. T+149s: 100 alerts, delays 180 - 149 = 31 s to 180 - 50 = 130 s. T+8m's
+    # window [T-1m, T+8m] holds the same 150 and returns the same 100: all duplicates. No later
+    # search starts earlier, so T+0s .. T+49s are lost to the cap for good; T+13m's window starts at
+    # T+4m, after the last match, so the schedule ends at T+8m.
+    documents = [event(T + timedelta(seconds=i), labels={"intent": "malicious"}) for i in range(150)]
+    sim = capped(documents, T + 3 * MINUTE)
+    assert [(e.matches, e.alerts, e.duplicates, e.lost_to_cap) for e in sim.executions] == [
+        (150, 100, 0, 50),
+        (150, 0, 100, 50),
+    ]
+    assert sim.lost_alerts == 50
+    delays = sim.malicious_delays
+    assert (delays.alerted, delays.missed, delays.minimum_s, delays.maximum_s) == (100, 50, 31.0, 130.0)
+
+
+def test_the_earliest_matches_are_kept_when_an_earlier_window_returned_them() -> None:
+    """The same 150 matches arriving in two bursts: the tail of the fuller window leaves out only
+    matches an earlier, smaller window had already returned (``build_eql_search_request.ts``,
+    ``EqlSearchRequest.java``)."""
+    # 50 matches at T+0s .. T+49s, 100 at T+240s .. T+339s. T+1m's window [T-8m, T+1m] holds the
+    # first 50: 50 alerts. T+6m's [T-3m, T+6m] holds all 150 and returns the last 100, the second
+    # burst: 100 alerts, nothing lost (the first burst is alerted already). T+11m's [T+2m, T+11m]
+    # holds the second burst only and returns it again: 100 duplicates. (Paging from the window's
+    # start instead would give 50; 50 with 50 duplicates and 50 lost; 50 with 50 duplicates.)
+    documents = [event(T + timedelta(seconds=i)) for i in range(50)]
+    documents += [event(T + timedelta(seconds=240 + i)) for i in range(100)]
+    sim = capped(documents, T + MINUTE)
+    assert [(e.matches, e.alerts, e.duplicates, e.lost_to_cap) for e in sim.executions] == [
+        (50, 50, 0, 0),
+        (150, 100, 0, 0),
+        (100, 0, 100, 0),
+    ]
+    assert sim.lost_alerts == 0
 
 
 def test_issue_case_b_uncovered_minute() -> None:
@@ -288,8 +338,20 @@ def test_simulate_command_runs_the_rule_on_its_own_schedule(tmp_path: Path) -> N
 
 def test_simulate_command_can_let_duplicates_free_their_slots(tmp_path: Path) -> None:
     report = _cli_simulate(tmp_path, "--duplicates-free-slots")
-    assert [e["alerts"] for e in report["executions"]] == [100, 100]
+    # Paging forward from the window's start past duplicates: the first 100, then the next 100.
+    assert [(e["alerts"], e["duplicates"]) for e in report["executions"]] == [(100, 0), (100, 100)]
     assert report["lost_alerts"] == 50 and report["capped_executions"] == 2
+
+
+def test_paging_past_duplicates_alerts_earliest_first() -> None:
+    # The first run T+3m returns T+0s .. T+99s; T+8m reads past those 100 duplicates to the last 50.
+    labels = {"labels": {"intent": "malicious"}}
+    documents = [event(T + timedelta(seconds=i), **labels) for i in range(150)]
+    sim = capped(documents, T + 3 * MINUTE, slots=False)
+    assert [(e.alerts, e.duplicates, e.lost_to_cap) for e in sim.executions] == [(100, 0, 50), (50, 100, 0)]
+    # Delays: 180 - 99 = 81 s to 180 s at T+3m, then 480 - 149 = 331 s to 480 - 100 = 380 s at T+8m.
+    delays = sim.malicious_delays
+    assert (delays.alerted, delays.minimum_s, delays.maximum_s) == (150, 81.0, 380.0)
 
 
 def test_the_table_says_how_many_events_had_no_usable_timestamp(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ import json, sys
 from harness.schedule import simulate
 
 times, interval_s, lookback_s = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-documents = [{"@timestamp": t} for t in times]
+documents = [{"@timestamp": t, "labels": {"intent": "malicious"}} for t in times]
 sim = simulate(lambda d: True, documents, interval_s=interval_s, lookback_s=lookback_s)
 report = sim.as_dict()
 print(json.dumps({
@@ -32,6 +32,7 @@ print(json.dumps({
     "with_matches": sim.executions.count_with_matches(),
     "alerts": sim.alerts,
     "lost_alerts": sim.lost_alerts,
+    "max_delay_s": sim.malicious_delays.maximum_s,
     "gaps": len(sim.uncovered_gaps),
     "listed": "executions" in report,
     "runs_total": sum(run["count"] for run in report["execution_runs"]["runs"]),
@@ -62,6 +63,7 @@ def test_two_events_56_years_apart_on_the_default_schedule() -> None:
         "with_matches": 3,  # the first event in the first window; the last on a run's `now`, and the next
         "alerts": 2,
         "lost_alerts": 0,
+        "max_delay_s": 300.0,  # the first event, alerted one interval later by the first run
         "gaps": 0,
         "listed": False,
         "runs_total": expected,
@@ -77,10 +79,12 @@ def test_a_century_of_look_back_over_three_hundred_events() -> None:
     assert result == {
         "executions": expected,
         "with_matches": expected,  # every window of the century holds events
-        # The first 100 take the search's slots until the window's start passes them; then the
-        # next come in, so every match is alerted on in the end.
+        # Each search returns its window's most recent 100 (the EQL search's tail): events come 290 s
+        # apart, at most two per 300 s interval, so each is alerted on by the first run whose window
+        # holds it, at most one interval later (the first event waits the whole first interval).
         "alerts": 300,
         "lost_alerts": 0,
+        "max_delay_s": 300.0,
         "gaps": 0,
         "listed": False,
         "runs_total": expected,

@@ -2,8 +2,11 @@
 
 The model is the simulation as it was before executions were computed per change of a
 window's content: a list of every execution time, each execution's window searched and its
-matches marked alerted one at a time, every gap between consecutive executions listed. On
-random small corpora and schedules the two must agree exactly.
+matches marked alerted one at a time, every gap between consecutive executions listed. With
+duplicates taking slots (Kibana's EQL executor) each window's documents go through the
+reference EQL search with ``size=max_signals``, which keeps the most recent hits as
+Elasticsearch's default ``result_position: tail`` does; without, the model pages forward from the
+window's start past duplicates. On random small corpora and schedules the two must agree exactly.
 """
 
 from __future__ import annotations
@@ -18,10 +21,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.eql import compile_statement
 from harness.schedule import Delays, Execution, Gap, simulate
 from harness.timestamps import from_ms, to_ms
 
 BASE_MS = to_ms(datetime(2026, 11, 2, 12, 0, tzinfo=UTC))
+# The rule as the EQL search runs it: one search per window, over that window's documents only.
+RULE = compile_statement("any where m == true", engine="reference")
 
 
 @dataclass(frozen=True)
@@ -50,8 +56,11 @@ def brute_force(
     slots: bool,
 ) -> Model:
     interval, lookback = interval_s * 1000, lookback_s * 1000
+    documents = [document(e) for e in events]
     all_times = sorted(BASE_MS + e.offset_ms for e in events)
     matches = sorted((BASE_MS + e.offset_ms, seq, e.malicious) for seq, e in enumerate(events) if e.matches)
+    # A match's index in EQL's ascending order (time, then document order), by the document's corpus place.
+    index_of = {seq: index for index, (_, seq, _) in enumerate(matches)}
     times = [time for time, _, _ in matches]
     runs: list[int] = []
     if all_times:
@@ -67,7 +76,15 @@ def brute_force(
     executions = []
     for now in runs:
         lo, hi = bisect_left(times, now - lookback), bisect_right(times, now)
-        returned = range(lo, min(hi, lo + max_signals)) if slots else range(lo, hi)
+        returned: list[int] | range
+        if slots:  # what Elasticsearch returns to a size-max_signals search of the window
+            inside = [seq for seq, d in enumerate(documents) if now - lookback <= d["@timestamp"] <= now]
+            window = [documents[seq] for seq in inside]
+            place = {id(d): seq for seq, d in zip(inside, window, strict=True)}
+            hits = RULE.search(window, size=max_signals).events
+            returned = [index_of[place[id(hit)]] for hit in hits]
+        else:  # paging on from the window's start until max_signals new alerts
+            returned = range(lo, hi)
         alerts = duplicates = 0
         for index in returned:
             if alerted_at[index] is not None:

@@ -103,8 +103,8 @@ def test_two_sequences_of_the_same_events_in_one_search_are_one_alert() -> None:
 
 def test_max_signals_is_the_search_size_and_duplicates_keep_their_places() -> None:
     """``eql.ts`` makes one search of ``size: maxSignals`` (``build_eql_search_request.ts``) and does
-    not page: a window's first sequences are returned again by the next overlapping execution, so
-    the third of three is never alerted. ``hits.total >= maxSignals`` is the cap warning."""
+    not page: the sequences a window's search returns are returned again by the next overlapping
+    execution, so one of three is never alerted. ``hits.total >= maxSignals`` is the cap warning."""
     documents = [event(T, "a.exe", host=f"h{i}") for i in range(3)]
     documents += [event(T + MINUTE, "b.exe", host=f"h{i}") for i in range(3)]
     sim = run(AB, documents, max_signals=2)
@@ -112,6 +112,26 @@ def test_max_signals_is_the_search_size_and_duplicates_keep_their_places() -> No
     assert sim.capped_executions == 2
     assert (sim.lost_to_cap, sim.never_alerted, sim.sequences_in_corpus) == (1, 1, 3)
     assert [e.lost_to_cap for e in sim.executions.with_matches()] == [1, 1]
+
+
+def test_a_capped_search_alerts_on_the_most_recent_sequences() -> None:
+    """The search has no ``result_position`` (``build_eql_search_request.ts``), so Elasticsearch's
+    default ``tail`` applies (``EqlSearchRequest.java``; ``LogicalPlanBuilder`` adds ``Tail(size)``):
+    of three sequences, size 2, the two that complete last come back, ordered by their last event
+    (``Sequence.compareTo``)."""
+    # Host h<i>: a.exe at T + 10i s, b.exe at T+1m + 10i s; h0's and h2's a.exe are malicious.
+    # T+2m's window [T-7m, T+2m] holds all three and returns h1's and h2's: h0's is never alerted.
+    # h2's delay runs from its last event, T+1m20s, to T+2m: 40 s.
+    documents = []
+    for i in range(3):
+        intent = {"labels": {"intent": "benign" if i == 1 else "malicious"}}
+        documents.append(event(T + timedelta(seconds=10 * i), "a.exe", host=f"h{i}", **intent))
+        documents.append(event(T + MINUTE + timedelta(seconds=10 * i), "b.exe", host=f"h{i}"))
+    sim = run(AB, documents, max_signals=2)
+    assert outcomes(sim) == [(2, 2, 4, 0), (7, 0, 0, 2)]
+    delays = sim.malicious_delays
+    assert (delays.alerted, delays.missed, delays.maximum_s) == (1, 1, 40.0)
+    assert (sim.lost_to_cap, sim.never_alerted) == (1, 1)
 
 
 def test_a_sequence_longer_than_the_look_back_is_found_by_no_execution() -> None:

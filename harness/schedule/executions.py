@@ -25,9 +25,12 @@ class Execution:
     """One run of the rule at ``time`` over ``[window_start, time]``, both ends inclusive.
 
     ``duplicates`` are matches the search returned that an earlier execution already alerted on;
-    ``lost_to_cap`` are matches in the window that no execution so far has alerted on (a later,
-    overlapping one may still). ``capped`` is Kibana's "max signals reached" warning condition:
-    the window held at least ``max_signals`` matches.
+    ``lost_to_cap`` are matches in the window that no execution so far has alerted on. Of a
+    single-event EQL rule's, no later execution alerts on any: each search returns the most recent
+    matches of its window, and where a later search's results begin is never earlier; with
+    duplicates freeing their slots, a later, overlapping execution may still alert on them.
+    ``capped`` is Kibana's "max signals reached" warning condition: the window held at least
+    ``max_signals`` matches.
     """
 
     time_ms: int

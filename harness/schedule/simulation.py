@@ -4,13 +4,15 @@ Elastic's detection engine runs an EQL rule every ``interval`` over ``[now - fro
 follows Kibana's EQL executor (``eql_executor.ts``, ``build_events_query.ts``):
 
 * the window is a range filter ``gte: now-from, lte: now``, so both ends are inclusive;
-* one EQL search of ``size: max_signals``, its hits in ascending time order, so the earliest
-  matches of a window fill it and later ones are cut;
+* one EQL search of ``size: max_signals`` with no ``result_position`` (``build_eql_search_request.ts``),
+  which Elasticsearch takes as ``tail`` (``EqlSearchRequest``; with no pipe ``LogicalPlanBuilder``
+  adds a ``Tail(size)``): a window holding more matches returns its most recent ``max_signals``,
+  still in ascending time order, and the earlier ones are cut;
 * alerts already created for a document by an earlier, overlapping execution are dropped after
   the search (alert ids are derived from the source document), so by default a duplicate still
   takes one of the ``max_signals`` slots. ``duplicates_take_slots=False`` models an engine that
-  pages past duplicates until ``max_signals`` new alerts (as Kibana's custom-query executor does
-  with ``search_after``).
+  pages forward past duplicates until ``max_signals`` new alerts, earliest first (as Kibana's
+  custom-query executor does with ``search_after``).
 
 Only matching documents are kept (their time, and whether they are malicious): memory grows with
 matches, not with the corpus, except that when some time can be outside every window (a look-back

@@ -6,7 +6,8 @@ alerted on. The window's content changes only when a match enters or leaves it (
 match), and between two such changes an execution that alerts on nothing leaves everything
 as it found it, so every later one until the next change is identical to it. The work is
 therefore bounded by the number of matches (each alerting execution alerts on at least one),
-not by how many executions the time span holds.
+not by how many executions the time span holds. Under the EQL executor's tail a segment has at
+most one alerting execution: the next one's search returns the same matches.
 """
 
 from __future__ import annotations
@@ -40,13 +41,16 @@ class Schedule:
     ) -> Executions:
         """Every execution over the matches at ``times`` (ascending); ``alerted_at`` gets when each alerted.
 
-        With ``slots`` the search returns the window's first ``max_signals`` matches, duplicates
-        included; without, the engine reads on past duplicates until it has ``max_signals`` new alerts.
+        With ``slots`` (Kibana's EQL executor) the search returns the window's last ``max_signals``
+        matches, duplicates included: one search of ``size: max_signals`` with no ``result_position``
+        (``build_eql_search_request.ts``), whose default is ``tail`` (Elasticsearch's
+        ``EqlSearchRequest``), so a window of more matches than that returns its most recent ones.
+        Without ``slots`` (an engine that pages forward past duplicates, like Kibana's custom-query
+        executor) it reads on from the window's earliest match not yet alerted until it has
+        ``max_signals`` new alerts: that model keeps earliest-first semantics.
         """
         runs: list[ExecutionRun] = []
-        # The matches alerted on so far are, within any window still to come, exactly those before
-        # ``frontier``: windows only move forward and each alerts on the earliest matches it may.
-        frontier = 0
+        alerted = AlertedMatches()
         changes = self.content_changes(times)
         for segment_start, segment_end in pairwise([*changes, self.count]):
             # Every window of the segment holds the same matches, [lo, hi): gte start, lte now.
@@ -54,13 +58,13 @@ class Schedule:
             lo, hi = bisect_left(times, first_now - self.lookback_ms), bisect_right(times, first_now)
             for index in range(segment_start, segment_end):
                 now = self.at(index)
-                execution, after = _execute(now, self.lookback_ms, lo, hi, frontier, max_signals, slots)
+                execution, fresh = _execute(now, self.lookback_ms, lo, hi, alerted, max_signals, slots)
                 if not execution.alerts:  # nothing changed: the rest of the segment is the same
                     runs.append(ExecutionRun(execution, segment_end - index, self.interval_ms))
                     break
-                # Not steady yet: without slots a full window alerts max_signals more each time.
-                alerted_at[after - execution.alerts : after] = [now] * execution.alerts
-                frontier = after
+                # Not steady yet: the search's tail returns the same matches next time, but paging
+                # past duplicates a full window alerts max_signals more each time.
+                alerted_at[fresh : fresh + execution.alerts] = [now] * execution.alerts
                 runs.append(ExecutionRun(execution, 1, self.interval_ms))
         return Executions(runs)
 
@@ -103,30 +107,79 @@ class Schedule:
         return sorted(index for index in changes if 0 <= index < self.count)
 
 
-def _execute(
-    now: int, lookback_ms: int, lo: int, hi: int, frontier: int, max_signals: int, slots: bool
-) -> tuple[Execution, int]:
-    """The execution at ``now`` over the matches ``[lo, hi)``, and the new frontier.
+class AlertedMatches:
+    """The matches alerted on so far, as ascending, disjoint ranges of their indices.
 
-    Those it alerts on are the matches from ``max(lo, frontier)`` up to the new frontier.
+    An execution alerts on one range, starting at or after every range before it (windows only
+    move forward, and so does where each search starts), so ranges are only ever appended or
+    extended at the end; how many lie below an index is a bisection over their running totals.
     """
-    fresh = max(lo, frontier)  # the window's first match not yet alerted on
+
+    __slots__ = ("_ends", "_starts", "_totals")
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._totals: list[int] = []  # matches alerted up to the end of each range
+
+    @property
+    def end(self) -> int:
+        """One past the latest match alerted on (0 before any alert)."""
+        return self._ends[-1] if self._ends else 0
+
+    def add(self, start: int, end: int) -> None:
+        """Mark ``[start, end)`` alerted; ``start`` is at or after :attr:`end`."""
+        if start >= end:
+            return
+        before = self._totals[-1] if self._totals else 0
+        if self._ends and self._ends[-1] == start:  # continues the latest range
+            self._ends[-1], self._totals[-1] = end, before + end - start
+            return
+        self._starts.append(start)
+        self._ends.append(end)
+        self._totals.append(before + end - start)
+
+    def below(self, index: int) -> int:
+        """How many matches before ``index`` were alerted on."""
+        last = bisect_right(self._starts, index) - 1  # the last range starting at or before index
+        if last < 0:
+            return 0
+        before = self._totals[last - 1] if last else 0
+        return before + min(index, self._ends[last]) - self._starts[last]
+
+    def within(self, lo: int, hi: int) -> int:
+        """How many of the matches ``[lo, hi)`` were alerted on."""
+        return self.below(hi) - self.below(lo) if hi > lo else 0
+
+
+def _execute(
+    now: int, lookback_ms: int, lo: int, hi: int, alerted: AlertedMatches, max_signals: int, slots: bool
+) -> tuple[Execution, int]:
+    """The execution at ``now`` over the matches ``[lo, hi)``, recorded in ``alerted``; and the index
+    of the first match it alerts on (those it alerts on follow it without a gap).
+    """
     if slots:
-        returned_to = min(hi, lo + max_signals)
-        alerted_to = max(fresh, returned_to)
-        duplicates = max(0, min(returned_to, frontier) - lo)
+        # The search's tail: the window's last max_signals matches. Across executions its start
+        # never moves back, so what it returns before the latest alerted match was alerted on by
+        # the execution before (whose returned range started no later), and nothing after it was.
+        returned_from = max(lo, hi - max_signals)
+        fresh = max(returned_from, alerted.end)
+        fresh_to = hi
+        duplicates = alerted.within(returned_from, hi)
     else:
-        alerted_to = max(fresh, min(hi, fresh + max_signals))
-        duplicates = max(0, min(hi, frontier) - lo)
-    alerts = alerted_to - fresh
-    new_frontier = alerted_to if alerts else frontier
+        # Paging from the window's start: every match of the window before the latest alerted one
+        # was alerted on (an earlier window either alerted on it or started after it).
+        fresh = max(lo, alerted.end)
+        fresh_to = max(fresh, min(hi, fresh + max_signals))
+        duplicates = alerted.within(lo, hi)
+    alerted.add(fresh, fresh_to)
     execution = Execution(
         time_ms=now,
         window_start_ms=now - lookback_ms,
         matches=hi - lo,
-        alerts=alerts,
+        alerts=max(0, fresh_to - fresh),
         duplicates=duplicates,
-        lost_to_cap=hi - max(lo, min(hi, new_frontier)),
+        lost_to_cap=hi - lo - alerted.within(lo, hi),
         capped=hi - lo >= max_signals,
     )
-    return execution, new_frontier
+    return execution, fresh
