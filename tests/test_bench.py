@@ -104,8 +104,9 @@ def test_a_query_duckdb_cannot_run_is_reported_not_dropped() -> None:
     assert reference.matches == compiled.matches
 
 
-DLLHOST = Path(
-    "/work/shared/data/rules/elastic/windows/defense_evasion_unusual_network_connection_via_dllhost.toml"
+DLLHOST = (
+    Path(__file__).resolve().parents[2]
+    / "shared/data/rules/elastic/windows/defense_evasion_unusual_network_connection_via_dllhost.toml"
 )
 SEARCH_ENGINES = ["empty loop", "reference", "compiled", "duckdb"]
 # On a fleet's process events (a week of them): a service host, then a browser, on one host within the hour.

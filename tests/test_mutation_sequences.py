@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from harness.eql import Query, compile_statement, parse_statement
-from harness.errors import HarnessError
+from harness.eql import compile_statement, parse_statement
 from harness.mutation import OPERATORS, generate_mutants
 from harness.rules import load_rule
 
-ELASTIC_RULES = Path("/work/shared/data/rules/elastic")
+from shared_rules import ELASTIC_RULES, multi_event_rules
+
 SEQUENCE = (
     'sequence by host.id with maxspan=1m [process where process.name : "a*"] by user.id '
     '[file where file.name == "b"] by user.name until [process where true] by user.id'
@@ -131,15 +129,7 @@ def test_every_operator_is_listed() -> None:
 
 
 def _multi_event_queries() -> list[tuple[str, str]]:
-    found = []
-    for path in sorted(ELASTIC_RULES.rglob("*.toml")):
-        try:
-            rule = load_rule(path)
-        except HarnessError:
-            continue
-        if rule.language == "eql" and not isinstance(parse_statement(rule.query), Query):
-            found.append((path.stem, rule.query))
-    return found
+    return [(path.stem, load_rule(path).query) for path in multi_event_rules()]
 
 
 @pytest.mark.skipif(not ELASTIC_RULES.is_dir(), reason="Elastic's rules are not checked out here")

@@ -21,17 +21,17 @@ from rich.console import Console
 from harness import app
 from harness.app.corpora import Corpus
 from harness.cli import main
-from harness.eql import Query, compile_statement, parse_statement
-from harness.errors import HarnessError
-from harness.rules import load_rule
+from harness.eql import compile_statement
 from harness.schedule import SequenceExecution, SequenceSimulation, print_simulation, simulate_search
 from harness.timestamps import to_ms
 from harness.vocabulary import Profile
 
+from shared_rules import multi_event_rules
+
 T = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 AB = 'sequence by host.id [process where process.name == "a.exe"] [process where process.name == "b.exe"]'
-ELASTIC_RULES = Path("/work/shared/data/rules/elastic")
+
 OWN_SEQUENCE_RULE = Path(__file__).resolve().parents[1] / "rules" / "iis_webshell_appcmd_sequence.toml"
 
 
@@ -298,20 +298,7 @@ def test_the_application_layer_simulates_a_sequence_rule_on_the_scenarios() -> N
     assert any("duplicates free no slots" in notice for notice in scheduled.notices)
 
 
-def _multi_event_rules() -> list[Path]:
-    found = []
-    for path in sorted(ELASTIC_RULES.rglob("*.toml")):
-        try:
-            rule = load_rule(path)
-        except HarnessError:  # only the rules the loader reads are candidates
-            continue
-        if rule.language == "eql" and not isinstance(parse_statement(rule.query), Query):
-            found.append(path)
-    return found
-
-
-@pytest.mark.skipif(not ELASTIC_RULES.is_dir(), reason="Elastic's rules are not checked out here")
-@pytest.mark.parametrize("path", _multi_event_rules() if ELASTIC_RULES.is_dir() else [], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", multi_event_rules(), ids=lambda p: p.stem)
 def test_simulate_runs_every_sequence_and_sample_rule_of_elastic(path: Path) -> None:
     result = CliRunner().invoke(
         main, ["simulate", str(path), "--profile", "fleet", "--events", "3000", "--json"]

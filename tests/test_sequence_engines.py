@@ -18,7 +18,6 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_conformance_sequences import CASES, SearchCase
 
 from harness import load_rule
 from harness.eql import Piped, Sequence, parse_statement, search
@@ -27,6 +26,7 @@ from harness.errors import EqlEvaluationError, EqlUnsupportedError, HarnessError
 from harness.sql.sequences import TableSearcher, search_table
 
 from strategies import conditions as grammar_conditions
+from test_conformance_sequences import CASES, SearchCase
 
 SCHEMA = pa.schema(
     [
@@ -288,7 +288,7 @@ def test_a_stage_sql_holds_in_part_is_finished_by_the_row_engine() -> None:
     assert _shown(found) == ("sequences", [], [([0, 2], ())])
 
 
-RULES = Path("/work/shared/data/rules/elastic/windows")
+RULES = Path(__file__).resolve().parents[2] / "shared" / "data" / "rules" / "elastic" / "windows"
 
 
 @pytest.fixture(scope="module")

@@ -159,3 +159,19 @@ def test_a_sequence_of_an_attacks_context_events_is_an_alert_on_the_attack(tmp_p
         event["labels"]["intent"] = "benign"
     tally = app.validate(_rule(tmp_path, SEQUENCE), events, derived=False).result.sequences
     assert tally is not None and (tally.found, tally.malicious, tally.benign, tally.other) == (1, 0, 0, 1)
+
+
+def test_a_narrower_maxspan_loses_the_chain_at_the_old_bound(tmp_path: Path) -> None:
+    old = _rule(tmp_path, SEQUENCE, "wide")
+    new = _rule(tmp_path, SEQUENCE.replace("maxspan=1m", "maxspan=30s"), "narrow")
+    diff = app.diff(old, new, no_catalogue=True)
+    assert diff.result is None and diff.derived is not None
+    (lost,) = [change for change in diff.derived.changes if change.direction == "lost"]
+    assert [event.variant for event in lost.events] == [
+        "at the maxspan bound (60000 ms): 2 events by host.id"
+    ]
+    assert "query" in lost.events[0].sources and "endpoint" in lost.events[0].sources
+    assert not diff.passed  # no [diff.lost] entry accepts it
+    back = app.diff(new, old, no_catalogue=True)
+    assert back.derived is not None and back.passed
+    assert not [change for change in back.derived.changes if change.direction == "lost"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.app.setup import RuleSetup
-from harness.eql import FieldMapping, parse_query
+from harness.eql import FieldMapping, Query, parse_query, parse_statement
 from harness.validation.change_groups import Grouper
 from harness.validation.derived_diff import (
     GAINED,
@@ -42,8 +42,13 @@ def derived_diff(old: RuleSetup, new: RuleSetup, *, mapping: FieldMapping | None
     from generators.derive.compare import compare
     from generators.sources import SOURCES
 
-    old_query, new_query = parse_query(old.rule.query), parse_query(new.rule.query)
     old_name, new_name = _names(old, new)
+    statements = parse_statement(old.rule.query), parse_statement(new.rule.query)
+    if not all(isinstance(statement, Query) for statement in statements):
+        from harness.app.chain_diff import chain_diff
+
+        return chain_diff(old, new, (old_name, new_name), mapping=mapping)
+    old_query, new_query = parse_query(old.rule.query), parse_query(new.rule.query)
     reads = {
         s.name: (old.scope.indices.reads(s.index), new.scope.indices.reads(s.index)) for s in SOURCES.values()
     }
