@@ -4,14 +4,14 @@ Kibana's EQL executor (``rule_types/eql/eql.ts``) runs, every ``interval``, one 
 (``build_eql_search_request.ts``): the rule's statement over the documents whose time lies in
 ``[now - from, now]`` (``buildTimeRangeFilter``: ``gte``/``lte``, on the timestamp override, else
 ``@timestamp``), ``size: max_signals``, the rule's ``timestamp_field``, ``tiebreaker_field`` and
-``event_category_override``, and no ``result_position``, so Elasticsearch's default ``tail``
-applies (``EqlSearchRequest``): with no pipe the search returns the window's most recent
-``max_signals`` sequences, and it does not page: they are all that execution can alert on. Each returned sequence is wrapped (``wrap_sequences.ts``,
-``build_alert_group_from_sequence.ts``) into one shell alert and one building-block alert per event
-in it; a missing event (``![...]``) gets none (kibana#235133). Samples come back in
-``hits.sequences`` too (Elasticsearch's ``execution/sample/SamplePayload`` makes each an
-``EqlSearchResponse.Sequence``) and are wrapped alike; a piped event query's hits are alerts of
-their own (``wrapHits``).
+``event_category_override``, and no ``result_position``, so Elasticsearch's default ``tail`` applies
+(``EqlSearchRequest``): with no pipe the search returns the window's most recent ``max_signals``
+sequences, and it does not page: they are all that execution can alert on. Each returned sequence is
+wrapped (``wrap_sequences.ts``, ``build_alert_group_from_sequence.ts``) into one shell alert and one
+building-block alert per event in it; a missing event (``![...]``) gets none (kibana#235133).
+Samples come back in ``hits.sequences`` too (Elasticsearch's ``execution/sample/SamplePayload``
+makes each an ``EqlSearchResponse.Sequence``) and are wrapped alike; a piped event query's hits are
+alerts of their own (``wrapHits``).
 
 Alert ids are hashes, so an overlapping execution that finds the same sequence again writes nothing
 (``filterDuplicateAlerts`` in the rule registry's ``create_persistence_rule_type_wrapper.ts`` drops
