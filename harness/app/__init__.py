@@ -14,6 +14,7 @@ lookup live here and nowhere else.
 from harness.app.analysis import Proposals, Scheduled, mutate, propose, simulate
 from harness.app.corpora import Corpus
 from harness.app.derived import derived_result, derived_suite
+from harness.app.many import ManyValidations, RuleRun, validate_many
 from harness.app.report import bench, bench_parquet, report
 from harness.app.setup import RuleSetup, find_catalogue, prepare_rule
 from harness.app.validation import Diff, Validation, diff, validate
@@ -21,7 +22,9 @@ from harness.app.validation import Diff, Validation, diff, validate
 __all__ = [
     "Corpus",
     "Diff",
+    "ManyValidations",
     "Proposals",
+    "RuleRun",
     "RuleSetup",
     "Scheduled",
     "Validation",
@@ -37,4 +40,5 @@ __all__ = [
     "report",
     "simulate",
     "validate",
+    "validate_many",
 ]

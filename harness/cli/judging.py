@@ -21,12 +21,15 @@ from harness.cli.options import (
     mapping_option,
     notice,
     output_option,
+    progress,
     seed_option,
     spark_master_option,
     tell,
     write_report,
 )
+from harness.errors import UsageError
 from harness.events import atomic_writer
+from harness.rule_paths import expand_rule_paths, names_one_rule
 from harness.vocabulary import MAX_EVENTS, Engine, Profile, choices
 
 __all__ = ["COMMANDS", "atomic_writer"]
@@ -39,9 +42,9 @@ def _json(value: Any) -> str:
 
 
 @click.command()
-@click.argument("rule_path", metavar="RULE")
+@click.argument("rule_paths", metavar="RULE...", nargs=-1, required=True)
 @corpus_options
-@expect_option()
+@expect_option("Expectations (default: RULE's .expect.toml; one RULE only).")
 @catalogue_option
 @click.option(
     "--format",
@@ -50,6 +53,7 @@ def _json(value: Any) -> str:
     default="table",
     show_default=True,
 )
+@click.option("--detail", is_flag=True, help="With several rules: each rule's report after the summary.")
 @_output
 @mapping_option
 @engine_option(spark=True)
@@ -59,7 +63,7 @@ def _json(value: Any) -> str:
     "from the corpus; a rule no catalogue covers is judged on them alone)."
 )
 def validate(
-    rule_path: str,
+    rule_paths: tuple[str, ...],
     corpus_path: str | None,
     profile: str | None,
     events: int | None,
@@ -67,6 +71,7 @@ def validate(
     expect_path: str | None,
     catalogue: str | None,
     fmt: str,
+    detail: bool,
     output: str | None,
     mapping: str | None,
     engine: str,
@@ -74,16 +79,26 @@ def validate(
     labels_path: str | None,
     no_derived: bool,
 ) -> None:
-    """Run RULE over a labelled corpus and check it against its expectations (exit 1 on a violation).
+    """Run each RULE over a labelled corpus and check it against its expectations (exit 1 on a violation).
 
     The scenarios derived from RULE's query are judged too: every witness must alert in each
     source the rule reads that writes the fields it needs, every near miss stay silent.
+
+    Several RULEs, a folder (its rules, recursively) or a glob are validated in one run on one
+    corpus, read once: a summary row per rule, exit 1 when one fails and 2 when one cannot run.
     """
     from harness.validation.reports import print_table, to_json, to_junit, to_markdown
 
+    corpus = corpus_from(corpus_path, profile, events, seed, labels_path)
+    if not names_one_rule(rule_paths):
+        if expect_path is not None:
+            raise UsageError("--expect names one rule's expectations: give one RULE, or leave it out")
+        many = _validate_many(rule_paths, corpus, catalogue, engine, mapping, spark_master, not no_derived)
+        _report_many(many, fmt, detail, output)
+        sys.exit(many.exit_code)
     run = app.validate(
-        rule_path,
-        corpus_from(corpus_path, profile, events, seed, labels_path),
+        rule_paths[0],
+        corpus,
         expect=expect_path,
         catalogue=catalogue,
         engine=engine,
@@ -101,6 +116,57 @@ def validate(
         render = {"json": to_json, "junit": to_junit, "markdown": to_markdown, "table": to_markdown}[fmt]
         write_report(render(run.result), output)
     sys.exit(0 if run.passed else 1)
+
+
+def _validate_many(
+    rule_paths: tuple[str, ...],
+    corpus: app.Corpus,
+    catalogue: str | None,
+    engine: str,
+    mapping: str | None,
+    spark_master: str,
+    derived: bool,
+) -> app.ManyValidations:
+    rules = expand_rule_paths(rule_paths)  # a path naming nothing is refused before any work
+    with progress(len(rules), "validating rules") as advance:
+        return app.validate_many(
+            rules,
+            corpus,
+            catalogue=catalogue,
+            engine=engine,
+            mapping=mapping,
+            spark_master=spark_master,
+            derived=derived,
+            notice=tell,
+            progress=advance,
+        )
+
+
+def _report_many(many: app.ManyValidations, fmt: str, detail: bool, output: str | None) -> None:
+    from harness.validation.reports import (
+        many_to_json,
+        many_to_junit,
+        many_to_markdown,
+        print_summary,
+        print_table,
+    )
+    from harness.validation.reports.table import console_for_reports
+
+    for run in many.runs:
+        notice([f"{run.path}: {message}" for message in (run.validation.notices if run.validation else [])])
+        if run.error is not None:
+            tell(f"error: {run.path}: {run.error}")
+    reports = many.reports()
+    if fmt == "table" and output is None:
+        console = console_for_reports()
+        if detail:
+            for report in reports:
+                if report.result is not None:
+                    print_table(report.result, console)
+        print_summary(reports, console)
+    else:
+        render = {"json": many_to_json, "junit": many_to_junit}.get(fmt, many_to_markdown)
+        write_report(render(reports), output)
 
 
 @click.command()

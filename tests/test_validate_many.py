@@ -1,0 +1,222 @@
+"""``harness validate RULE...``: a rule repository in one run, on one corpus read once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import generators.corpus
+from harness import app
+from harness.app import validate_many
+from harness.cli import main
+from harness.errors import UsageError
+from harness.rule_paths import expand_rule_paths, names_one_rule
+from harness.validation.reports.json import result_dict
+from harness.vocabulary import Profile
+
+from shared_rules import ELASTIC_RULES
+
+RULES = Path(__file__).resolve().parents[1] / "rules"
+V214 = RULES / "iis_appcmd_password_dumped_v214.toml"
+V220 = RULES / "iis_appcmd_password_dumped_v220.toml"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _tree(root: Path) -> Path:
+    """A rule folder as detection-rules lays one out, with the files that are not rules beside them."""
+    for name in ("a/one.toml", "a/one.expect.toml", "a/b/two.md", "a/b/three.eql", "a/notes.txt"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x")
+    (root / "version.lock.json").write_text("{}")
+    return root
+
+
+def _copy(rule: Path, folder: Path, *, expectations: Path | None = None) -> Path:
+    """``rule`` copied into ``folder`` with its expectations (or ``expectations`` in their place)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = Path(shutil.copy(rule, folder / rule.name))
+    source = expectations or rule.with_name(rule.stem + ".expect.toml")
+    text = source.read_text().replace(f'rule = "{source.stem.removesuffix(".expect")}.toml"', "")
+    (folder / (rule.stem + ".expect.toml")).write_text(text)
+    return copied
+
+
+# -- discovery --------------------------------------------------------------------------
+
+
+def test_a_folder_gives_its_rules_recursively_and_no_expectations_or_lock_file(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    found = [p.relative_to(root).as_posix() for p in expand_rule_paths([root])]
+    # why: a detection-rules folder holds .expect.toml and version.lock.json beside the rules
+    assert found == ["a/b/three.eql", "a/b/two.md", "a/one.toml"]
+
+
+def test_a_glob_gives_the_rules_it_matches(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    found = expand_rule_paths([f"{root}/**/*.toml"])
+    assert [p.name for p in found] == ["one.toml"]  # one.expect.toml matches the glob, and is no rule
+
+
+def test_a_rule_named_twice_is_validated_once(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    found = expand_rule_paths([root / "a" / "one.toml", root, f"{root}/a/*.toml", root / "a" / ".." / "a"])
+    assert [p.name for p in found] == ["three.eql", "two.md", "one.toml"]
+
+
+@pytest.mark.parametrize("given", ["missing.toml", "nothing/*.toml", "empty"])
+def test_a_path_naming_no_rule_is_refused(tmp_path: Path, given: str) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UsageError, match="no rule file matches"):
+        expand_rule_paths([tmp_path / "a.toml", tmp_path / given] if given != "empty" else [tmp_path / given])
+
+
+def test_one_rule_is_a_file_or_a_missing_path_and_never_a_folder_or_glob(tmp_path: Path) -> None:
+    assert names_one_rule([str(V214)])
+    assert names_one_rule([str(tmp_path / "missing.toml")])  # loading it says what is wrong, as before
+    assert not names_one_rule([str(RULES)])
+    assert not names_one_rule([f"{RULES}/*.toml"])
+    assert not names_one_rule([str(V214), str(V220)])
+
+
+# -- the application layer --------------------------------------------------------------
+
+
+def test_each_rule_gets_what_its_own_validation_gives_it() -> None:
+    many = validate_many([RULES])
+    assert [Path(r.path).name for r in many.runs] == sorted(p.name for p in expand_rule_paths([RULES]))
+    for ran in many.runs:
+        alone = app.validate(ran.path)
+        assert ran.validation is not None
+        # why: sharing the corpus must change nothing of a rule's result (corpus description included)
+        assert result_dict(ran.validation.result) == result_dict(alone.result)
+    assert many.exit_code == 0 and many.corpus == "profile scenarios (seed 7)"
+
+
+@pytest.mark.parametrize("profile", [None, "fleet"])
+def test_the_corpus_is_generated_once_for_every_rule(
+    monkeypatch: pytest.MonkeyPatch, profile: str | None
+) -> None:
+    calls = []
+    generate = generators.corpus.iter_documents
+
+    def counted(options: Any) -> Iterator[dict[str, Any]]:
+        calls.append(options)
+        return generate(options)
+
+    monkeypatch.setattr(generators.corpus, "iter_documents", counted)
+    corpus = app.Corpus(profile=None if profile is None else Profile(profile), events=800)
+    many = validate_many([RULES], corpus)
+    assert len(many.runs) == 4 and len(calls) == 1  # four rules of one catalogue: one corpus
+    events = {r.validation.result.events for r in many.runs if r.validation is not None}
+    assert len(events) == 1 and events.pop() > 0  # every rule read the same documents
+
+
+def test_documents_handed_in_as_an_iterator_reach_every_rule() -> None:
+    documents = list(generators.corpus.iter_documents(_options()))
+    many = validate_many([V214, V220], iter(documents))  # an iterator is read once, then shared
+    assert [r.validation.result.events if r.validation else None for r in many.runs] == [len(documents)] * 2
+
+
+def _options() -> Any:
+    from generators.catalogues import get_catalogue
+    from generators.profiles import CorpusOptions
+
+    return CorpusOptions("scenarios", None, 7, catalogue=get_catalogue("appcmd"))
+
+
+def test_a_broken_rule_is_its_own_error_and_the_others_still_run(tmp_path: Path) -> None:
+    _copy(V220, tmp_path)
+    (tmp_path / "broken.toml").write_text("[rule\nquery = ")
+    many = validate_many([tmp_path])
+    broken, good = many.runs
+    assert broken.error is not None and broken.validation is None and "broken.toml" in broken.path
+    assert good.passed and many.exit_code == 2
+
+
+def test_a_failing_rule_fails_the_run(tmp_path: Path) -> None:
+    _copy(V220, tmp_path)
+    # v214 judged by v220's expectations: its false positives break them
+    _copy(V214, tmp_path, expectations=V220.with_name(V220.stem + ".expect.toml"))
+    many = validate_many([tmp_path])
+    assert [r.passed for r in many.runs] == [False, True] and many.exit_code == 1
+
+
+# -- the command ------------------------------------------------------------------------
+
+
+def test_the_command_on_the_repositorys_rules() -> None:
+    code, out, _ = run("validate", str(RULES))
+    assert code == 0
+    assert "4 passed, 0 failed, 0 error" in out
+    for name in ("v214.eql", "v214.toml", "v220.toml", "sequence.toml"):
+        assert name in out.replace("\n", "").replace("│", "").replace(" ", "")
+
+
+def test_json_is_an_array_of_one_object_per_rule(tmp_path: Path) -> None:
+    _copy(V220, tmp_path)
+    (tmp_path / "broken.toml").write_text("[rule\n")
+    code, out, err = run("validate", str(tmp_path), "--format", "json")
+    assert code == 2 and "broken.toml" in err  # exit 2 names the rule file
+    rules = json.loads(out)
+    assert [Path(r["path"]).name for r in rules] == ["broken.toml", V220.name]
+    assert [r["status"] for r in rules] == ["error", "passed"]
+    assert rules[0]["result"] is None and rules[0]["error"]
+    assert rules[1]["result"]["rule"]["version"] == 220 and rules[1]["result"]["passed"] is True
+    assert rules[1]["error"] is None and rules[1]["seconds"] >= 0
+
+
+def test_junit_has_one_testsuite_per_rule(tmp_path: Path) -> None:
+    _copy(V220, tmp_path)
+    _copy(V214, tmp_path, expectations=V220.with_name(V220.stem + ".expect.toml"))
+    out = tmp_path / "report.xml"
+    code, _, _ = run("validate", str(tmp_path / "*.toml"), "--format", "junit", "-o", str(out))
+    assert code == 1
+    suites = ET.parse(out).getroot()
+    per_rule = suites.findall("testsuite")
+    assert [s.get("file", "").rsplit("/", 1)[-1] for s in per_rule] == [V214.name, V220.name]
+    failures = [int(s.get("failures", "0")) for s in per_rule]
+    assert failures[0] > 0 and failures[1] == 0
+    assert int(suites.get("failures", "0")) == sum(failures)
+    assert all(int(s.get("tests", "0")) == len(s.findall("testcase")) for s in per_rule)
+
+
+def test_markdown_puts_failing_rules_first(tmp_path: Path) -> None:
+    _copy(V220, tmp_path)
+    _copy(V214, tmp_path / "z", expectations=V220.with_name(V220.stem + ".expect.toml"))
+    code, out, _ = run("validate", str(tmp_path), "--format", "markdown")
+    assert code == 1
+    assert out.index("## " + str(tmp_path / "z" / V214.name)) < out.index("## " + str(tmp_path / V220.name))
+
+
+def test_detail_adds_each_rules_report() -> None:
+    _, summary, _ = run("validate", str(V214), str(V220))
+    _, detail, _ = run("validate", str(V214), str(V220), "--detail")
+    assert detail.count("false positives per million") > summary.count("false positives per million")
+
+
+def test_expectations_name_one_rule() -> None:
+    code, _, err = run("validate", str(V214), str(V220), "--expect", str(V220.with_suffix(".expect.toml")))
+    assert code == 2 and "--expect" in err
+
+
+@pytest.mark.skipif(not ELASTIC_RULES.is_dir(), reason="../shared is absent")
+def test_elastics_rules_in_one_run_on_a_fleet() -> None:
+    code, out, err = run(
+        "validate", str(ELASTIC_RULES), "--profile", "fleet", "--events", "5000", "--format", "json"
+    )
+    assert "Traceback" not in err
+    rules = json.loads(out)
+    assert len(rules) == len(expand_rule_paths([ELASTIC_RULES]))
+    statuses = {r["status"] for r in rules}
+    assert code == (2 if "error" in statuses else 1 if "failed" in statuses else 0)
