@@ -10,6 +10,7 @@ import click
 import orjson
 
 from harness import app
+from harness.cli.many import report_many, validate_many
 from harness.cli.options import (
     catalogue_option,
     corpus_from,
@@ -21,7 +22,6 @@ from harness.cli.options import (
     mapping_option,
     notice,
     output_option,
-    progress,
     seed_option,
     spark_master_option,
     tell,
@@ -29,7 +29,7 @@ from harness.cli.options import (
 )
 from harness.errors import UsageError
 from harness.events import atomic_writer
-from harness.rule_paths import expand_rule_paths, names_one_rule
+from harness.rule_paths import names_one_rule
 from harness.vocabulary import MAX_EVENTS, Engine, Profile, choices
 
 __all__ = ["COMMANDS", "atomic_writer"]
@@ -93,8 +93,8 @@ def validate(
     if not names_one_rule(rule_paths):
         if expect_path is not None:
             raise UsageError("--expect names one rule's expectations: give one RULE, or leave it out")
-        many = _validate_many(rule_paths, corpus, catalogue, engine, mapping, spark_master, not no_derived)
-        _report_many(many, fmt, detail, output)
+        many = validate_many(rule_paths, corpus, catalogue, engine, mapping, spark_master, not no_derived)
+        report_many(many, fmt, detail, output)
         sys.exit(many.exit_code)
     run = app.validate(
         rule_paths[0],
@@ -116,57 +116,6 @@ def validate(
         render = {"json": to_json, "junit": to_junit, "markdown": to_markdown, "table": to_markdown}[fmt]
         write_report(render(run.result), output)
     sys.exit(0 if run.passed else 1)
-
-
-def _validate_many(
-    rule_paths: tuple[str, ...],
-    corpus: app.Corpus,
-    catalogue: str | None,
-    engine: str,
-    mapping: str | None,
-    spark_master: str,
-    derived: bool,
-) -> app.ManyValidations:
-    rules = expand_rule_paths(rule_paths)  # a path naming nothing is refused before any work
-    with progress(len(rules), "validating rules") as advance:
-        return app.validate_many(
-            rules,
-            corpus,
-            catalogue=catalogue,
-            engine=engine,
-            mapping=mapping,
-            spark_master=spark_master,
-            derived=derived,
-            notice=tell,
-            progress=advance,
-        )
-
-
-def _report_many(many: app.ManyValidations, fmt: str, detail: bool, output: str | None) -> None:
-    from harness.validation.reports import (
-        many_to_json,
-        many_to_junit,
-        many_to_markdown,
-        print_summary,
-        print_table,
-    )
-    from harness.validation.reports.table import console_for_reports
-
-    for run in many.runs:
-        notice([f"{run.path}: {message}" for message in (run.validation.notices if run.validation else [])])
-        if run.error is not None:
-            tell(f"error: {run.path}: {run.error}")
-    reports = many.reports()
-    if fmt == "table" and output is None:
-        console = console_for_reports()
-        if detail:
-            for report in reports:
-                if report.result is not None:
-                    print_table(report.result, console)
-        print_summary(reports, console)
-    else:
-        render = {"json": many_to_json, "junit": many_to_junit}.get(fmt, many_to_markdown)
-        write_report(render(reports), output)
 
 
 @click.command()

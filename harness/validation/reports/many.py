@@ -84,7 +84,8 @@ def summary_row(report: RuleReport) -> tuple[str, ...]:
             f"{len(read)} of {len(names)}",  # which ones: the rule's own report (--detail)
             percent(result.detection_rate),
             percent(result.precision),
-            rate(result.false_positives_per_million),
+            # Per million of a fleet's everyday activity: a scenarios corpus holds look-alikes only.
+            rate(result.false_positives_per_million) if result.background_events else "no fleet",
         )
     return (report.path, version, *metrics, str(violation_count(result)), seconds, report.status)
 
