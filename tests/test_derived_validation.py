@@ -359,3 +359,24 @@ def test_a_sequence_rule_is_judged_on_its_chains_with_the_query_column_first(tmp
 def test_a_single_event_rules_cases_carry_no_chain_events() -> None:
     cases = result_dict(validate(V214).result)["derived"]["cases"]
     assert cases and all("events" not in case for case in cases)
+
+
+def test_a_near_miss_whose_change_a_source_cannot_write_is_a_blind_spot_there(tmp_path: Path) -> None:
+    # Without command-line auditing 4688 writes no process.args: the near miss that adds the excluded
+    # argument renders as the witness again, and alerting there would be no finding about the rule.
+    rule = tmp_path / "r.toml"
+    rule.write_text(
+        '[metadata]\n[rule]\nname = "r"\ntype = "eql"\nlanguage = "eql"\nindex = ["logs-system.security*"]\n'
+        'query = """process where process.name : "rundll32.exe" and not process.args : "url.dll*" """\n',
+        encoding="utf-8",
+    )
+    from harness import app
+
+    derived = app.validate(rule).result.derived
+    assert derived is not None
+    added = [o for o in derived.outcomes if o.case.kind == "near miss" and "url.dll" in o.case.summary]
+    nocmd = [o for o in added if o.source == "security-4688-nocmdline"]
+    assert nocmd and all(o.blind_spot for o in nocmd), [(o.source, o.alerted, o.reason) for o in added]
+    assert "never writes process.args" in nocmd[0].reason
+    assert [o for o in added if o.source == "security-4688" and o.alerted is False]  # judged where written
+    assert not derived.violations

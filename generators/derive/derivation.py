@@ -284,7 +284,15 @@ class _Builder:
                     continue  # another branch still catches it: not a near miss
                 self._seen.add(key)
                 renderings = tuple(
-                    self._render(changed, launch, source, witness.needed, expect=False, canonical=document)
+                    self._render(
+                        changed,
+                        launch,
+                        source,
+                        witness.needed,
+                        expect=False,
+                        canonical=document,
+                        changed_field=change.field,
+                    )
                     for source in self.sources
                 )
                 self.near_misses.append(
@@ -306,6 +314,7 @@ class _Builder:
         *,
         expect: bool,
         canonical: Mapping[str, Any],
+        changed_field: str | None = None,
     ) -> Rendering:
         category = self.query.category
         if category is not None and category != "process":
@@ -327,6 +336,14 @@ class _Builder:
             # the source never writes.
             return Rendering(source.name, "blind-spot", f"{source.name} writes {unwritable}")
         if self.solver.matches(document):
+            if changed_field is not None and not writes(source, changed_field):
+                # The near miss's one change is a field this source never writes: its document is the
+                # witness's again, so it alerting there says nothing about the rule.
+                return Rendering(
+                    source.name,
+                    "blind-spot",
+                    f"{source.name} never writes {changed_field}, the near miss's change",
+                )
             return Rendering(source.name, "alerts", "", document)
         reason = "" if not expect else _defeat(self.solver, needed, document, canonical)
         return Rendering(source.name, "silent", reason, document)
