@@ -158,7 +158,14 @@ def found_groups(
 def in_sequence(searcher: Searcher, documents: Sequence[Mapping[str, Any]], scope: RuleScope) -> InSequence:
     """The found sequences' events of ``documents``, as a matcher for the event-by-event diff."""
     groups = found_groups(searcher, documents, scope)
-    return InSequence(searcher.statement, (e for events, _ in groups for e in events if e is not None))
+    return InSequence(searcher.statement, _members(groups))
+
+
+def _members(
+    groups: Iterable[tuple[tuple[Mapping[str, Any] | None, ...], tuple[Any, ...]]],
+) -> Iterable[Mapping[str, Any]]:
+    """Every event of the found groups; a missing event's placeholder is none."""
+    return (event for events, _ in groups for event in events if event is not None)
 
 
 def run_sequence_validation(
@@ -178,7 +185,7 @@ def run_sequence_validation(
     tally = SequenceTally()
     for events, keys in groups:
         tally.count(events, keys, scope)
-    members = InSequence(searcher.statement, (e for events, _ in groups for e in events if e is not None))
+    members = InSequence(searcher.statement, _members(groups))
     result = run_validation(
         members,
         docs,
