@@ -220,3 +220,50 @@ def test_elastics_rules_in_one_run_on_a_fleet() -> None:
     assert len(rules) == len(expand_rule_paths([ELASTIC_RULES]))
     statuses = {r["status"] for r in rules}
     assert code == (2 if "error" in statuses else 1 if "failed" in statuses else 0)
+
+
+@pytest.fixture(scope="module")
+def fleet_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("fleet") / "fleet.parquet"
+    code, _, err = run("generate", "--profile", "mixed", "--events", "3000", "--out", str(path))
+    assert code == 0, err
+    return path
+
+
+def test_parquet_rules_are_counted_in_one_scan_with_each_rules_own_result(
+    fleet_parquet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.validation.tables import DuckDbTable
+
+    statements: list[str] = []
+    rows = DuckDbTable.rows
+
+    def counted(self: DuckDbTable, statement: str, what: str = "a query") -> list[tuple[Any, ...]]:
+        statements.append(statement)
+        return rows(self, statement, what)
+
+    monkeypatch.setattr(DuckDbTable, "rows", counted)
+    many = validate_many([RULES], str(fleet_parquet))
+    scans = [s for s in statements if "count_if" in s]
+    # why: three single-event rules, one scan; v214's .eql and .toml share one query, so one count
+    assert len(scans) == 1 and scans[0].count("count_if") == 2
+    assert many.notices and "3 rules counted in one scan" in many.notices[0]
+    assert "iis_webshell_appcmd_sequence.toml" in many.notices[0]  # a sequence runs alone, and says so
+    monkeypatch.setattr(DuckDbTable, "rows", rows)
+    for ran in many.runs:
+        alone = app.validate(ran.path, str(fleet_parquet))
+        assert ran.validation is not None
+        # why: the one scan must give exactly what the rule's own queries give, examples included
+        assert result_dict(ran.validation.result) == result_dict(alone.result)
+
+
+def test_a_rule_the_sql_engine_cannot_express_runs_alone(fleet_parquet: Path, tmp_path: Path) -> None:
+    shutil.copy(V214, tmp_path / "v214.toml")
+    text = V214.read_text().replace(
+        'process.args : "list"', 'length(process.command_line) > 0 and process.args : "list"'
+    )
+    (tmp_path / "long.toml").write_text(text.replace('name = "', 'name = "Long ', 1))
+    many = validate_many([tmp_path], str(fleet_parquet))
+    engines = {Path(r.path).name: r.validation.engine for r in many.runs if r.validation is not None}
+    assert engines == {"long.toml": "compiled", "v214.toml": "duckdb"}
+    assert "1 rules counted in one scan" in many.notices[0] and "long.toml" in many.notices[0]

@@ -6,7 +6,9 @@ as ``harness.validation.scope`` decides). What is shared is the corpus: a file, 
 documents a caller hands in, is read once into a list; a generated profile is generated
 once per catalogue (the scenarios it runs are the catalogue's, so two catalogues are two
 corpora; the fleet's background without a catalogue is one). A Parquet corpus stays a path,
-so that DuckDB scans it as it does for one rule.
+and the single-event rules that run in a SQL engine are counted together in one scan of it
+(:class:`harness.validation.table_scan.TableScan`: a ``count_if`` per rule); a sequence, or
+a rule the engine cannot express, runs alone, and the run's notices say which.
 
 A rule that cannot be loaded, set up or run is reported as that rule's error; the others
 still run.
@@ -19,15 +21,20 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.app.corpora import Corpus, Notice
 from harness.app.setup import RuleSetup, prepare_rule
 from harness.app.validation import CorpusInput, Validation, validate
+from harness.eql import parse_statement
 from harness.errors import HarnessError
 from harness.rule_paths import expand_rule_paths
 from harness.validation.reports.many import RuleReport
+from harness.validation.sequences import is_multi_event
 from harness.vocabulary import Engine, Profile
+
+if TYPE_CHECKING:
+    from harness.validation.table_scan import TableScan
 
 __all__ = ["ManyValidations", "RuleRun", "validate_many"]
 
@@ -54,7 +61,7 @@ class ManyValidations:
 
     runs: tuple[RuleRun, ...]
     corpus: str
-    corpus_seconds: float
+    corpus_seconds: float  # reading or generating the corpus, and the one scan of a SQL table
     notices: tuple[str, ...] = field(default=())
 
     @property
@@ -90,16 +97,17 @@ class _SharedCorpus:
         self.seconds = 0.0
         self._documents: dict[str | None, list[dict[str, Any]]] = {}
 
-    def for_rule(self, setup: RuleSetup) -> Corpus:
+    def for_rule(self, setup: RuleSetup, in_rows: bool = False) -> Corpus:
+        """The corpus for ``setup``; ``in_rows`` when the rule runs in a row engine, not in SQL."""
         spec = self.spec
-        if spec.is_parquet:
+        if spec.is_parquet and not in_rows:
             return spec
         if spec.generated:
             if setup.catalogue is None and spec.profile != Profile.FLEET:
                 return spec  # judged on its derived scenarios alone, or refused, as for one rule
             key: str | None = None if setup.catalogue is None else setup.catalogue.name
         else:
-            key = None  # a file or documents: the same for every catalogue
+            key = None  # a file or documents: the same for every catalogue; Parquet read as rows once
         if key not in self._documents:
             started = time.perf_counter()
             self._documents[key] = self._read(setup)
@@ -145,17 +153,64 @@ def validate_many(
     rules = expand_rule_paths(paths)
     spec = Corpus.of(corpus)  # documents handed in as an iterator are read once, by _SharedCorpus
     shared = _SharedCorpus(spec, notice)
+    prepared = [_prepare(path, catalogue) for path in rules]
+    scan = _scan_for(spec, engine, [setup for setup in prepared if isinstance(setup, RuleSetup)])
     runs = []
-    for done, path in enumerate(rules, start=1):
-        runs.append(_run_rule(path, shared, catalogue, engine, mapping, spark_master, derived, notice))
+    for done, (path, setup) in enumerate(zip(rules, prepared, strict=True), start=1):
+        if isinstance(setup, HarnessError):
+            runs.append(RuleRun(str(path), None, setup, 0.0))
+        else:
+            runs.append(
+                _run_rule(
+                    path, setup, shared, scan, catalogue, engine, mapping, spark_master, derived, notice
+                )
+            )
         if progress is not None:
             progress(done)
-    return ManyValidations(tuple(runs), spec.describe(), shared.seconds)
+    seconds = shared.seconds + (0.0 if scan is None else scan.seconds)
+    return ManyValidations(tuple(runs), spec.describe(), seconds, _scan_notices(scan, runs))
+
+
+def _prepare(path: Path, catalogue: str | None) -> RuleSetup | HarnessError:
+    try:
+        return prepare_rule(path, catalogue=catalogue)
+    except HarnessError as error:
+        return error
+
+
+def _scan_for(spec: Corpus, engine: Engine | str, setups: list[RuleSetup]) -> TableScan | None:
+    """One scan for the single-event rules, when the corpus is a table a SQL engine reads."""
+    chosen = Engine(engine)
+    if spec.path is None or chosen in (Engine.REFERENCE, Engine.COMPILED):
+        return None
+    if not (spec.is_parquet or chosen == Engine.SPARK):
+        return None
+    from harness.validation.table_scan import TableScan
+
+    return TableScan(
+        setup.rule.query for setup in setups if not is_multi_event(parse_statement(setup.rule.query))
+    )
+
+
+def _scan_notices(scan: TableScan | None, runs: list[RuleRun]) -> tuple[str, ...]:
+    if scan is None or not scan.counted:
+        return ()
+    scanned = set(scan.scanned)
+    alone = [
+        run.path
+        for run in runs
+        if run.validation is not None and run.validation.setup.rule.query not in scanned
+    ]
+    counted = len(runs) - len(alone) - sum(run.validation is None for run in runs)
+    rest = f"; ran alone: {', '.join(alone)}" if alone else ""
+    return (f"{counted} rules counted in one scan of the corpus ({scan.seconds:.2f} s){rest}",)
 
 
 def _run_rule(
     path: Path,
+    setup: RuleSetup,
     shared: _SharedCorpus,
+    scan: TableScan | None,
     catalogue: str | None,
     engine: Engine | str,
     mapping: str | None,
@@ -163,11 +218,13 @@ def _run_rule(
     derived: bool,
     notice: Notice | None,
 ) -> RuleRun:
-    try:
-        setup = prepare_rule(path, catalogue=catalogue)
-    except HarnessError as error:
-        return RuleRun(str(path), None, error, 0.0)
-    given = shared.for_rule(setup)  # the corpus's errors are no rule's: they end the run
+    # A sequence, or a rule the scan could not count, reads the Parquet corpus as rows: once for all.
+    in_rows = scan is not None and (
+        is_multi_event(parse_statement(setup.rule.query))
+        or (scan.counted and setup.rule.query not in scan.scanned)
+    )
+    given = shared.for_rule(setup, in_rows)  # the corpus's errors are no rule's: they end the run
+    scanned_before = 0.0 if scan is None else scan.seconds
     started = time.perf_counter()
     try:
         run = validate(
@@ -180,9 +237,12 @@ def _run_rule(
             spark_master=spark_master,
             notice=notice,
             derived=derived,
+            scan=scan,
         )
     except HarnessError as error:
         return RuleRun(str(path), None, error, time.perf_counter() - started)
     if run.result.corpus_run and given.documents is not None:
         run.result.corpus = shared.spec.describe()  # the shared documents are this corpus, read once
-    return RuleRun(str(path), run, None, time.perf_counter() - started)
+    # The shared scan is the run's, not the rule's that happened to start it.
+    shared_seconds = 0.0 if scan is None else scan.seconds - scanned_before
+    return RuleRun(str(path), run, None, time.perf_counter() - started - shared_seconds)

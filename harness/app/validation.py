@@ -33,6 +33,7 @@ from harness.vocabulary import Engine, Profile
 
 if TYPE_CHECKING:
     from harness.validation.derived import DerivedResult
+    from harness.validation.table_scan import TableScan
     from harness.validation.tables import EventTable
 
 __all__ = ["Diff", "Validation", "diff", "validate"]
@@ -103,8 +104,12 @@ def validate(
     spark_master: str = "local[*]",
     notice: Notice | None = None,
     derived: bool = True,
+    scan: TableScan | None = None,
 ) -> Validation:
     """Run ``rule`` over ``corpus`` (default: its catalogue's scenarios) against its expectations.
+
+    ``scan``, when the run is in a SQL engine, counts this rule with others in one scan of
+    the table (``validate_many`` gives one); a rule it did not count runs alone.
 
     With ``derived`` (the default) the scenarios derived from the query are judged too,
     apart from the corpus; a rule no catalogue covers is then judged on them alone (or
@@ -129,6 +134,17 @@ def validate(
     def in_sql(table: EventTable) -> ValidationResult:
         from harness.validation.columnar_runner import validate_table
 
+        if scan is not None:
+            counted = scan.validate(
+                setup.rule.query,
+                table,
+                setup.expectations,
+                rule_name=setup.rule.name,
+                rule_version=setup.rule.version,
+                scope=setup.scope,
+            )
+            if counted is not None:
+                return counted
         return validate_table(
             parse_query(setup.rule.query),
             table,

@@ -49,6 +49,7 @@ def report_many(many: app.ManyValidations, fmt: str, detail: bool, output: str |
         notice([f"{run.path}: {message}" for message in (run.validation.notices if run.validation else [])])
         if run.error is not None:
             tell(f"error: {run.path}: {run.error}")
+    notice(list(many.notices))
     reports = many.reports()
     if fmt == "table" and output is None:
         console = console_for_reports()

@@ -9,6 +9,7 @@ which the differential tests hold to the reference evaluator's answers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pyarrow as pa
@@ -29,12 +30,26 @@ from harness.validation.runner import (
 from harness.validation.scope import RuleScope, source_name
 from harness.validation.tables import DuckDbTable, EventTable
 
-__all__ = ["alerts_statement", "diff_parquet", "diff_table", "validate_parquet", "validate_table"]
+__all__ = [
+    "alerts_statement",
+    "condition_for",
+    "diff_parquet",
+    "diff_table",
+    "field_sql",
+    "fill_cells",
+    "find_examples",
+    "index_sql",
+    "note_spans",
+    "read_filter",
+    "stamp_sql",
+    "validate_parquet",
+    "validate_table",
+]
 
 _LABELS = ("scenario", "source", "intent", "role")
 
 
-def _field(table: EventTable, *path: str) -> str:
+def field_sql(table: EventTable, *path: str) -> str:
     """``path`` in the table's dialect, or a typed NULL when the schema has no such field."""
     column, _ = field_column(table.schema, path)
     return render(exp.cast(exp.null(), "varchar") if column is None else column, table.engine)
@@ -44,38 +59,40 @@ def _string(table: EventTable, text: str) -> str:
     return render(exp.Literal.string(text), table.engine)
 
 
-def _condition(table: EventTable, query: Query) -> str:
+def condition_for(table: EventTable, query: Query) -> str:
     return condition_sql(query, table.schema, engine=table.engine)
 
 
-def _stamp(table: EventTable) -> str:
+def stamp_sql(table: EventTable) -> str:
     """``@timestamp`` for min/max: a typed column as epoch milliseconds computed by the engine (UTC)."""
     _, dtype = field_column(table.schema, ("@timestamp",))
     if dtype is not None and pa.types.is_temporal(dtype):
-        column = _field(table, "@timestamp")
+        column = field_sql(table, "@timestamp")
         return f"epoch_ms({column})" if table.engine == "duckdb" else f"unix_millis({column})"
-    return _field(table, "@timestamp")
+    return field_sql(table, "@timestamp")
 
 
-def _index(table: EventTable) -> str:
+def index_sql(table: EventTable) -> str:
     """A row's index as :func:`harness.indices.document_index` reads it: ``_index``, label, data stream."""
-    parts = [f"nullif({_field(table, 'data_stream', key)}, '')" for key in ("type", "dataset", "namespace")]
+    parts = [
+        f"nullif({field_sql(table, 'data_stream', key)}, '')" for key in ("type", "dataset", "namespace")
+    ]
     present = " AND ".join(f"{part} IS NOT NULL" for part in parts)
     joined = " || '-' || ".join(parts)
     stream = f"CASE WHEN {present} THEN {joined} END"
-    given, labelled = _field(table, "_index"), _field(table, "labels", "index")
+    given, labelled = field_sql(table, "_index"), field_sql(table, "labels", "index")
     return f"coalesce(nullif({given}, ''), nullif({labelled}, ''), {stream})"
 
 
-def _read_filter(table: EventTable, scope: RuleScope, indices: set[str | None]) -> str:
+def read_filter(table: EventTable, scope: RuleScope, indices: set[str | None]) -> str:
     """A condition true on the rows of the indices ``scope`` reads (``TRUE`` when it reads them all)."""
     read = scope.indices.read_indices(indices)
     if read == indices:
         return "TRUE"
     named = ", ".join(_string(table, index) for index in sorted(i for i in read if i is not None))
-    clauses = [f"{_index(table)} IN ({named})"] if named else []
+    clauses = [f"{index_sql(table)} IN ({named})"] if named else []
     if None in read:
-        clauses.append(f"{_index(table)} IS NULL")
+        clauses.append(f"{index_sql(table)} IS NULL")
     return f"({' OR '.join(clauses)})" if clauses else "FALSE"
 
 
@@ -86,7 +103,7 @@ def alerts_statement(table: EventTable, condition: str) -> str:
     version 214 than ``count_if`` over every row, 8x on version 220) and each partition
     aggregates before anything moves: only per-group counts are shuffled.
     """
-    grouped = ", ".join(_field(table, "labels", key) for key in _LABELS)
+    grouped = ", ".join(field_sql(table, "labels", key) for key in _LABELS)
     return f"SELECT {grouped}, count(*) FROM {table.name} WHERE {condition} GROUP BY {grouped}"
 
 
@@ -101,13 +118,15 @@ def validate_table(
 ) -> ValidationResult:
     """``query`` judged, in the engine, on the events of ``table`` that ``scope`` reads."""
     scope = scope or RuleScope()
-    grouped = ", ".join([*(_field(table, "labels", key) for key in _LABELS), _index(table)])
+    grouped = ", ".join([*(field_sql(table, "labels", key) for key in _LABELS), index_sql(table)])
     counted = table.rows(
         f"SELECT {grouped}, count(*) FROM {table.name} GROUP BY {grouped}", "events per scenario and source"
     )
     result = ValidationResult(rule_name, rule_version, str(query), table.location, expectations, scope=scope)
-    read = _read_filter(table, scope, {row[4] for row in counted})
-    condition = _condition(table, query) if read == "TRUE" else f"{read} AND ({_condition(table, query)})"
+    read = read_filter(table, scope, {row[4] for row in counted})
+    condition = (
+        condition_for(table, query) if read == "TRUE" else f"{read} AND ({condition_for(table, query)})"
+    )
     alerts_by_group = {
         row[:-1]: row[-1]
         for row in table.rows(
@@ -115,11 +134,34 @@ def validate_table(
             "alerts per scenario and source",
         )
     }
-    rows = [
-        (*group, events, alerts_by_group.get(group, 0))
-        for *labels, events in counted
-        for group in [tuple(labels)]
-    ]
+    fill_cells(
+        result,
+        [
+            (*group, events, alerts_by_group.get(group, 0))
+            for *labels, events in counted
+            for group in [tuple(labels)]
+        ],
+    )
+    host, stamp = field_sql(table, "host", "name"), stamp_sql(table)
+    # Hosts and the time span in one scan: a row per host, however many events it has.
+    only_read = "" if read == "TRUE" else f" WHERE {read}"
+    note_spans(
+        result,
+        table.rows(
+            f"SELECT {host}, min({stamp}), max({stamp}) FROM {table.name}{only_read} GROUP BY {host}",
+            "hosts and time span",
+        ),
+    )
+    find_examples(result, table, condition)
+    return result
+
+
+def fill_cells(result: ValidationResult, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Count groups of (scenario, source, intent, role, index, events, alerts) into ``result``'s cells.
+
+    A group's events are noted under its source first; a group the rule does not read counts nowhere else.
+    """
+    scope, expectations = result.scope, result.expectations
     for name, src, kind, part, index, events, alerts in rows:
         if not _seen(result, src, index, events):
             continue
@@ -146,22 +188,24 @@ def validate_table(
         cell.alerts += alerts
         if name == BACKGROUND_SCENARIO:
             result.background_events += events
-    host, stamp = _field(table, "host", "name"), _stamp(table)
-    # Hosts and the time span in one scan: a row per host, however many events it has.
-    only_read = "" if read == "TRUE" else f" WHERE {read}"
-    spans = table.rows(
-        f"SELECT {host}, min({stamp}), max({stamp}) FROM {table.name}{only_read} GROUP BY {host}",
-        "hosts and time span",
-    )
-    result.hosts = {name for name, _, _ in spans if isinstance(name, str)}
+
+
+def note_spans(result: ValidationResult, spans: Iterable[tuple[Any, Any, Any]]) -> None:
+    """The hosts and the time span of (host, first, last) rows: those of the events the rule reads."""
+    spans = list(spans)
+    result.hosts |= {name for name, _, _ in spans if isinstance(name, str)}
     firsts = [ms for _, first, _ in spans if (ms := epoch_ms(first)) is not None]
     lasts = [ms for _, _, last in spans if (ms := epoch_ms(last)) is not None]
     result.first_ms, result.last_ms = min(firsts, default=None), max(lasts, default=None)
+
+
+def find_examples(result: ValidationResult, table: EventTable, condition: str) -> None:
+    """The documents a report shows, fetched only where they are needed: a few rows each."""
     if result.unlabelled_alert_count:
         # What the rule fires on in unlabelled (real) telemetry: the first alerts by the key
         # fields an analyst reads, so every engine lists the same ones.
-        order = ", ".join(f"{_field(table, *name.split('.'))} ASC NULLS LAST" for name in KEY_FIELDS)
-        unlabelled = f"{_field(table, 'labels', 'scenario')} IS NULL AND ({condition})"
+        order = ", ".join(f"{field_sql(table, *name.split('.'))} ASC NULLS LAST" for name in KEY_FIELDS)
+        unlabelled = f"{field_sql(table, 'labels', 'scenario')} IS NULL AND ({condition})"
         result.unlabelled_alerts = table.documents(unlabelled, limit=EXAMPLES, order_by=order)
     for cell in [c for c in result.cells.values() if c.wrong and c.expectation.status == "expected"]:
         wanted = "NOT " if cell.expectation.verdict == "alert" else ""
@@ -170,7 +214,6 @@ def validate_table(
             cell.example_silent = example
         else:
             cell.example_alert = example
-    return result
 
 
 def _seen(result: ValidationResult, source: Any, index: Any, events: int) -> bool:
@@ -179,7 +222,7 @@ def _seen(result: ValidationResult, source: Any, index: Any, events: int) -> boo
 
 
 def _example(table: EventTable, scenario: str, source: str, condition: str) -> dict[str, Any] | None:
-    scenario_field, source_field, _, role = (_field(table, "labels", key) for key in _LABELS)
+    scenario_field, source_field, _, role = (field_sql(table, "labels", key) for key in _LABELS)
     found = table.documents(
         f"{scenario_field} = {_string(table, scenario)} AND {source_field} = {_string(table, source)} "
         f"AND coalesce({role}, 'target') = 'target' AND {condition}",
@@ -200,8 +243,8 @@ def diff_table(
     new_scope: RuleScope | None = None,
 ) -> DiffResult:
     """How verdicts change from ``old`` to ``new`` on ``table``, per scenario and source."""
-    scenario, source, intent, role = (_field(table, "labels", key) for key in _LABELS)
-    index = _index(table)
+    scenario, source, intent, role = (field_sql(table, "labels", key) for key in _LABELS)
+    index = index_sql(table)
     target = f"{scenario} IS NOT NULL AND coalesce({role}, 'target') = 'target'"
     grouped = f"{scenario}, {source}, {intent}, {index}"
     counted = table.rows(
@@ -217,10 +260,10 @@ def diff_table(
     )
     indices = {row[3] for row in counted}
     before, after = (
-        _condition(table, query) if read == "TRUE" else f"{read} AND ({_condition(table, query)})"
+        condition_for(table, query) if read == "TRUE" else f"{read} AND ({condition_for(table, query)})"
         for query, read in (
-            (old, _read_filter(table, result.old_scope, indices)),
-            (new, _read_filter(table, result.new_scope, indices)),
+            (old, read_filter(table, result.old_scope, indices)),
+            (new, read_filter(table, result.new_scope, indices)),
         )
     )
     # Events per group in one cheap pass; the verdicts only where either version alerts.

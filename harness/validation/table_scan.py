@@ -1,0 +1,114 @@
+"""Many rules counted in one scan of a table: a ``count_if`` per rule, not a query per rule.
+
+The scan groups the table by scenario, source, intent, role, index and host, and computes,
+per group, the events, their first and last ``@timestamp`` and one alert count per rule.
+Each rule's result is then built from those rows as :func:`validate_table` builds it: the
+groups of the indices its scope reads counted into its cells, the hosts and time span of
+those groups. What the rows cannot give, the example documents a report shows, is fetched
+per rule, and only where a cell is wrong or the rule alerts on unlabelled telemetry.
+
+Grouping by index lets one scan serve rules that read different indices: each rule's
+read filter is applied to the rows, in Python, rather than to the table.
+
+A rule the engine cannot express (:class:`EqlUnsupportedError` when its condition is
+rendered) is left out of the scan, and :meth:`TableScan.validate` returns None for it: its
+caller runs it alone, falling back as for one rule.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from harness.eql import parse_query
+from harness.errors import EqlUnsupportedError
+from harness.validation.columnar_runner import (
+    condition_for,
+    field_sql,
+    fill_cells,
+    find_examples,
+    index_sql,
+    note_spans,
+    read_filter,
+    stamp_sql,
+)
+from harness.validation.expectations import Expectations
+from harness.validation.runner import ValidationResult
+from harness.validation.scope import RuleScope
+from harness.validation.tables import EventTable
+
+__all__ = ["TableScan"]
+
+_LABELS = ("scenario", "source", "intent", "role")
+_GROUP = 6  # the labels, the index and the host: the columns each row starts with
+
+
+class TableScan:
+    """The queries given, counted together on the first table :meth:`validate` is asked about."""
+
+    def __init__(self, queries: Iterable[str]) -> None:
+        self.queries = list(dict.fromkeys(queries))  # one count per distinct query text
+        self.scanned: list[str] = []  # the queries the engine counted; the rest run alone
+        self.seconds = 0.0  # the scan's, once it has run
+        self._rows: list[tuple[Any, ...]] | None = None
+
+    @property
+    def counted(self) -> bool:
+        """Whether the scan has run (on the first rule that asked)."""
+        return self._rows is not None
+
+    def validate(
+        self,
+        query_text: str,
+        table: EventTable,
+        expectations: Expectations,
+        *,
+        rule_name: str,
+        rule_version: int | None = None,
+        scope: RuleScope | None = None,
+    ) -> ValidationResult | None:
+        """``query_text`` judged from the scan's rows, as ``validate_table`` would; None if not scanned."""
+        rows = self._scan(table)
+        if query_text not in self.scanned:
+            return None
+        column = _GROUP + 3 + self.scanned.index(query_text)  # after events, first and last
+        query = parse_query(query_text)
+        result = ValidationResult(
+            rule_name, rule_version, str(query), table.location, expectations, scope=scope or RuleScope()
+        )
+        indices = {row[4] for row in rows}
+        read = result.scope.indices.read_indices(indices)
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for row in rows:
+            counts = groups.setdefault(row[:5], [0, 0])
+            counts[0] += row[_GROUP]
+            counts[1] += row[column]
+        fill_cells(result, [(*group, events, alerts) for group, (events, alerts) in groups.items()])
+        note_spans(result, [(row[5], row[_GROUP + 1], row[_GROUP + 2]) for row in rows if row[4] in read])
+        reads = read_filter(table, result.scope, indices)
+        condition = condition_for(table, query)
+        find_examples(result, table, condition if reads == "TRUE" else f"{reads} AND ({condition})")
+        return result
+
+    def _scan(self, table: EventTable) -> list[tuple[Any, ...]]:
+        if self._rows is None:
+            started = time.perf_counter()
+            conditions = []
+            for text in self.queries:
+                try:
+                    conditions.append(condition_for(table, parse_query(text)))
+                except EqlUnsupportedError:
+                    continue  # runs alone, and falls back to a row engine as one rule would
+                self.scanned.append(text)
+            labels = [field_sql(table, "labels", key) for key in _LABELS]
+            grouped = ", ".join([*labels, index_sql(table), field_sql(table, "host", "name")])
+            stamp = stamp_sql(table)
+            counts = "".join(f", count_if({condition})" for condition in conditions)
+            self._rows = table.rows(
+                f"SELECT {grouped}, count(*), min({stamp}), max({stamp}){counts} "
+                f"FROM {table.name} GROUP BY {grouped}",
+                f"events and alerts of {len(conditions)} rules",
+            )
+            self.seconds = time.perf_counter() - started
+        return self._rows
