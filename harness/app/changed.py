@@ -20,7 +20,7 @@ from pathlib import Path
 from harness.app.corpora import Notice
 from harness.app.many import ManyValidations, validate_many
 from harness.app.validation import CorpusInput, Diff, diff
-from harness.errors import HarnessError
+from harness.errors import HarnessError, UsageError
 from harness.git_changes import RuleChange, changed_rules, old_text, repository_root, tracked_at
 from harness.validation.reports.changed import ChangedReport, RuleDiffReport
 from harness.vocabulary import Engine
@@ -91,11 +91,14 @@ def diff_changed_since(
     spark_master: str = "local[*]",
     notice: Notice | None = None,
     derived: bool = True,
-    start: str | os.PathLike[str] = ".",
 ) -> ChangedSince:
-    """Every rule under ``paths`` changed since ``ref`` in the git checkout holding ``start``."""
-    root = repository_root(start)
-    limits = tuple(os.path.relpath(Path(p).resolve(), root) for p in (paths or (".",)))
+    """Every rule under ``paths`` (default: the current folder) changed since ``ref``.
+
+    The git checkout is the one holding the first path; a path outside it is a UsageError.
+    """
+    paths = paths or (".",)
+    root = repository_root(paths[0])
+    limits = tuple(_inside(root, p) for p in paths)
     commit, changes = changed_rules(root, ref, limits)
     added = [root / c.path for c in changes if c.kind == "added"]
     removed = tuple(c for c in changes if c.kind == "removed")
@@ -140,6 +143,13 @@ def diff_changed_since(
             notice=notice,
         )
     return ChangedSince(ref, commit, tuple(runs), many, removed, notices)
+
+
+def _inside(root: Path, path: str) -> str:
+    resolved = Path(path).resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise UsageError(f"{path} is outside the git checkout at {root}: give paths inside one checkout")
+    return os.path.relpath(resolved, root.resolve())
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -1,4 +1,4 @@
-"""``harness diff --changed-since``: one report of the changed rules' diffs, the added rules, the removed ones."""
+"""`harness diff --changed-since`: one report of changed rules' diffs, added rules, removed ones."""
 
 from __future__ import annotations
 
