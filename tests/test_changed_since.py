@@ -164,3 +164,19 @@ def test_mixing_old_new_needs_two_paths_and_junit_written_atomically(repo: Path)
         '<testcase classname="removed" name="rules/sequence.toml"><skipped/>'
         in (repo / "out.xml").read_text()
     )
+
+
+def test_old_version_comes_from_the_lock_at_ref(repo: Path) -> None:
+    rule = repo / "rules" / "iis_appcmd_password_dumped_v220.toml"
+    text = rule.read_text()
+    rule_id = re.search(r'rule_id = "([^"]+)"', text)
+    assert rule_id is not None
+    rule.write_text(re.sub(r"(?m)^version = \d+\n", "", text))
+    lock = repo / "version.lock.json"
+    lock.write_text(json.dumps({rule_id.group(1): {"version": 7}}))
+    commit(repo, "versions in the lock")
+    lock.write_text(json.dumps({rule_id.group(1): {"version": 8}}))
+    with_query(rule, query_of(RULES / "iis_appcmd_password_dumped_v214.toml"))
+    result = diff_changed_since("HEAD", (str(repo),))
+    diff = result.changed[0].diff
+    assert diff is not None and (diff.old.rule.version, diff.new.rule.version) == (7, 8)
