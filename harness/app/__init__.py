@@ -12,6 +12,7 @@ lookup live here and nowhere else.
 """
 
 from harness.app.analysis import Proposals, Scheduled, mutate, propose, simulate
+from harness.app.changed import ChangedRun, ChangedSince, diff_changed_since
 from harness.app.corpora import Corpus
 from harness.app.derived import derived_result, derived_suite
 from harness.app.many import ManyValidations, RuleRun, validate_many
@@ -20,6 +21,8 @@ from harness.app.setup import RuleSetup, find_catalogue, prepare_rule
 from harness.app.validation import Diff, Validation, diff, validate
 
 __all__ = [
+    "ChangedRun",
+    "ChangedSince",
     "Corpus",
     "Diff",
     "ManyValidations",
@@ -33,6 +36,7 @@ __all__ = [
     "derived_result",
     "derived_suite",
     "diff",
+    "diff_changed_since",
     "find_catalogue",
     "mutate",
     "prepare_rule",

@@ -119,8 +119,14 @@ def validate(
 
 
 @click.command()
-@click.argument("old_path", metavar="OLD")
-@click.argument("new_path", metavar="NEW")
+@click.argument("paths", metavar="OLD NEW | [PATH...]", nargs=-1)
+@click.option(
+    "--changed-since",
+    "changed_since",
+    metavar="REF",
+    help="Diff every rule under PATH (default: .) changed since git REF, validate the added ones, "
+    "list the removed ones.",
+)
 @corpus_options
 @expect_option("NEW's expectations (default: NEW's .expect.toml).")
 @catalogue_option
@@ -135,15 +141,20 @@ def validate(
     help="Leave out the events derived from the queries: the corpus diff alone, as before.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown", "junit"]),
+    default="table",
+    show_default=True,
+    help="junit: with --changed-since only.",
 )
 @_output
 @mapping_option
 @engine_option(spark=True)
 @labels_option
 def diff(
-    old_path: str,
-    new_path: str,
+    paths: tuple[str, ...],
+    changed_since: str | None,
     corpus_path: str | None,
     profile: str | None,
     events: int | None,
@@ -163,13 +174,41 @@ def diff(
 
     Exit 1 on a corpus regression NEW's expectations do not accept, or on a derived event
     OLD alerts on and NEW does not that no [diff.lost] entry of them accepts.
+
+    With --changed-since REF, the rules under PATH... added, changed or removed since git
+    REF (the work tree against REF; the old text read with git show): one report, the same
+    exit codes.
     """
     from harness.validation.reports.diff import print_report, report_json, report_markdown
 
+    corpus = corpus_from(corpus_path, profile, events, seed, labels_path)
+    if changed_since is not None:
+        from harness.cli.changed import diff_changed
+
+        if expect_path is not None:
+            raise UsageError("--expect names one rule's expectations: leave it out with --changed-since")
+        many = app.diff_changed_since(
+            changed_since,
+            paths or (".",),
+            corpus,
+            catalogue=catalogue,
+            no_catalogue=no_catalogue,
+            engine=engine,
+            mapping=mapping,
+            spark_master=spark_master,
+            notice=tell,
+            derived=not no_derived,
+        )
+        diff_changed(many, fmt, output)
+    if len(paths) != 2:
+        raise UsageError("give OLD and NEW, or --changed-since REF [PATH...] (not both)")
+    if fmt == "junit":
+        raise UsageError("--format junit is for --changed-since: give table, json or markdown")
+    old_path, new_path = paths
     run = app.diff(
         old_path,
         new_path,
-        corpus_from(corpus_path, profile, events, seed, labels_path),
+        corpus,
         expect=expect_path,
         catalogue=catalogue,
         engine=engine,
