@@ -1,5 +1,12 @@
 """The pytest plugin: ``pytest --rule RULE [--expect FILE]`` runs the standard battery on any EQL rule.
 
+``--rules PATH`` (a file, a folder or a glob; repeatable) runs the same battery on every rule
+the paths name, each item named ``NAME::test`` where NAME is the rule file's stem, or, when
+two rules share a stem, the shortest path suffix that tells them apart (``a/x`` and
+``b/x``; ``x.toml`` and ``x.md`` in one folder). Each rule reads its own ``.expect.toml``
+(``--expect`` is for one rule). A rule that does not load is one failing test naming its
+file, so the other rules still run. The fixtures below need exactly one rule.
+
 The battery, added to whatever else pytest collected:
 
 * one test per witness and near miss derived from the rule's query, in each source the
@@ -42,6 +49,13 @@ _BUDGET_EVENTS = 50_000
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("detection-harness", "validate an EQL detection rule")
     group.addoption("--rule", metavar="PATH", help="Rule to validate (TOML, Markdown page or .eql).")
+    group.addoption(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="Rules to validate: a file, a folder or a glob (repeatable); one battery per rule.",
+    )
     group.addoption("--expect", metavar="PATH", help="Expectations (default: the rule's .expect.toml).")
     group.addoption(
         "--catalogue", metavar="NAME", help="Scenario catalogue (default: the one the expectations name)."
@@ -75,24 +89,18 @@ def pytest_configure(config: pytest.Config) -> None:
 class _Context:
     """What the battery needs, loaded once per session."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, rule_path: Path, expect: str | None) -> None:
         from harness.app import derived_result, derived_suite, prepare_rule
         from harness.eql import Query, Searcher, compile_query, compile_statement, parse_statement
-        from harness.errors import HarnessError
 
-        rule_path = config.getoption("--rule")
+        self.path = rule_path
         derived = not config.getoption("--no-derived")
-        try:
-            self.setup = prepare_rule(
-                rule_path, expect=config.getoption("--expect"), catalogue=config.getoption("--catalogue")
-            )
-            if not derived:
-                self.setup.require_catalogue("the pytest battery")
-            self.catalogue = self.setup.catalogue
-            # Judged once, through the application layer: each test reports one case in one source.
-            self.derived = derived_result(self.setup, derived_suite(self.setup)) if derived else None
-        except HarnessError as error:
-            raise pytest.UsageError(str(error)) from error
+        self.setup = prepare_rule(rule_path, expect=expect, catalogue=config.getoption("--catalogue"))
+        if not derived:
+            self.setup.require_catalogue("the pytest battery")
+        self.catalogue = self.setup.catalogue
+        # Judged once, through the application layer: each test reports one case in one source.
+        self.derived = derived_result(self.setup, derived_suite(self.setup)) if derived else None
         self.rule = self.setup.rule
         self.expectations = self.setup.expectations
         statement = parse_statement(self.rule.query)
@@ -109,15 +117,72 @@ class _Context:
         self.budget_events = int(config.getoption("--rule-budget-events"))
 
 
-_CONTEXT_KEY = pytest.StashKey[_Context]()
+_CONTEXTS_KEY = pytest.StashKey["dict[str, _Context | str]"]()
+
+
+def _wants_battery(config: pytest.Config) -> bool:
+    return bool(config.getoption("--rule") or config.getoption("--rules"))
+
+
+def _rule_files(config: pytest.Config) -> list[Path]:
+    """``--rule`` and every rule ``--rules`` names, each once, in the order given then sorted."""
+    from harness.errors import HarnessError
+    from harness.rule_paths import expand_rule_paths
+
+    single = config.getoption("--rule")
+    files = [Path(str(single))] if single else []
+    try:
+        many = expand_rule_paths(config.getoption("--rules"))
+    except HarnessError as error:  # a path naming no rule: nothing to run for it, said before any test
+        raise pytest.UsageError(f"--rules: {error}") from error
+    seen = {path.resolve() for path in files}
+    return files + [path for path in many if path.resolve() not in seen]
+
+
+def rule_names(paths: list[Path]) -> list[str]:
+    """Each rule's test-id prefix: its stem, or the shortest path suffix no other rule shares."""
+    names = [path.stem for path in paths]
+    for depth in range(max((len(path.parts) for path in paths), default=0) + 1):
+        clashing = {n for n in names if names.count(n) > 1}
+        if not clashing:
+            break
+        # A clash is told apart by the file's suffix first, then by one more folder each round.
+        names = [
+            "/".join((*path.parts[len(path.parts) - 1 - depth : -1], path.name)) if name in clashing else name
+            for name, path in zip(names, paths, strict=True)
+        ]
+    return names
+
+
+def _contexts(config: pytest.Config) -> dict[str, _Context | str]:
+    """Each rule's loaded battery, or for a rule that does not load the error saying why."""
+    from harness.errors import HarnessError
+
+    if _CONTEXTS_KEY not in config.stash:
+        files = _rule_files(config)
+        one = len(files) == 1
+        loaded: dict[str, _Context | str] = {}
+        for name, path in zip(rule_names(files), files, strict=True):
+            try:
+                loaded[name] = _Context(config, path, config.getoption("--expect") if one else None)
+            except HarnessError as error:
+                if not config.getoption("--rules"):
+                    raise pytest.UsageError(str(error)) from error  # one rule: stop, as the CLI does
+                loaded[name] = f"{path}: {error}"
+        config.stash[_CONTEXTS_KEY] = loaded
+    return config.stash[_CONTEXTS_KEY]
 
 
 def _context(config: pytest.Config) -> _Context:
-    if _CONTEXT_KEY not in config.stash:
-        if not config.getoption("--rule"):
-            pytest.skip("needs --rule PATH")
-        config.stash[_CONTEXT_KEY] = _Context(config)
-    return config.stash[_CONTEXT_KEY]
+    """The one rule the fixtures are about."""
+    if not _wants_battery(config):
+        pytest.skip("needs --rule PATH")
+    contexts = list(_contexts(config).values())
+    if len(contexts) != 1:
+        pytest.skip(f"the rule fixtures need one rule; --rules named {len(contexts)}")
+    if isinstance(contexts[0], str):
+        pytest.skip(contexts[0])
+    return contexts[0]
 
 
 class BatteryError(Exception):
@@ -125,10 +190,13 @@ class BatteryError(Exception):
 
 
 class _BatteryItem(pytest.Item):
-    def __init__(self, *, check: Callable[[], None], description: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *, check: Callable[[], None], description: str, rule_path: Path, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.check = check
         self.description = description
+        self.rule_path = rule_path
         self.add_marker("rule_battery")
 
     def runtest(self) -> None:
@@ -140,52 +208,66 @@ class _BatteryItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return Path(str(self.config.getoption("--rule"))), 0, self.description
+        return self.rule_path, 0, self.description
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    if not config.getoption("--rule"):
+    if not _wants_battery(config):
         return
-    context = _context(config)
-    name = Path(str(config.getoption("--rule"))).stem
+    files = dict(zip(rule_names(_rule_files(config)), _rule_files(config), strict=True))
+    for name, context in _contexts(config).items():
+        if isinstance(context, str):
+            items.append(
+                _BatteryItem.from_parent(
+                    session,
+                    name=f"{name}::load",
+                    description="load the rule",
+                    rule_path=files[name],
+                    check=partial(_load_failed, context),
+                )
+            )
+        else:
+            items += _battery(session, name, context)
+
+
+def _load_failed(error: str) -> None:
+    raise BatteryError(f"the rule does not load: {error}")
+
+
+def _battery(session: pytest.Session, name: str, context: _Context) -> list[pytest.Item]:
+    """One rule's battery: the same items whether it came from ``--rule`` or ``--rules``."""
+    item = partial(_BatteryItem.from_parent, session, rule_path=context.path)
+    items: list[pytest.Item] = []
     if context.derived is not None:
         for outcome in context.derived.outcomes:
             key = f"{outcome.case.key}-{outcome.source}"
             items.append(
-                _BatteryItem.from_parent(
-                    session,
+                item(
                     name=f"{name}::derived[{key}]",
                     description=f"derived {outcome.case.kind} {outcome.case.key} in {outcome.source}",
                     check=partial(_derived_check, context, outcome),
                 )
             )
     if context.catalogue is None:
-        return
+        return items
     for scenario in context.catalogue.scenarios.values():
         items.append(
-            _BatteryItem.from_parent(
-                session,
+            item(
                 name=f"{name}::scenario[{scenario.id}]",
                 description=f"scenario {scenario.id}",
                 check=_scenario_check(context, scenario.id),
             )
         )
     items.append(
-        _BatteryItem.from_parent(
-            session,
-            name=f"{name}::golden-corpus",
-            description="golden corpus",
-            check=lambda: _golden_check(context),
+        item(
+            name=f"{name}::golden-corpus", description="golden corpus", check=partial(_golden_check, context)
         )
     )
-    items.append(
-        _BatteryItem.from_parent(
-            session, name=f"{name}::budgets", description="budgets", check=lambda: _budget_check(context)
-        )
-    )
+    items.append(item(name=f"{name}::budgets", description="budgets", check=partial(_budget_check, context)))
+    return items
 
 
 def _derived_check(context: _Context, outcome: Any) -> None:
