@@ -218,8 +218,9 @@ def _run_rule(
     derived: bool,
     notice: Notice | None,
 ) -> RuleRun:
-    # A sequence, or a rule the scan could not count, reads the Parquet corpus as rows: once for all.
-    in_rows = scan is not None and (
+    # A rule a row engine runs (every rule without a scan; with one, a sequence or a rule the scan
+    # could not count) reads a Parquet corpus as rows: once for all of them.
+    in_rows = scan is None or (
         is_multi_event(parse_statement(setup.rule.query))
         or (scan.counted and setup.rule.query not in scan.scanned)
     )
