@@ -218,9 +218,10 @@ def pytest_collection_modifyitems(
     if not _wants_battery(config):
         return
     files = dict(zip(rule_names(_rule_files(config)), _rule_files(config), strict=True))
+    battery: list[pytest.Item] = []
     for name, context in _contexts(config).items():
         if isinstance(context, str):
-            items.append(
+            battery.append(
                 _BatteryItem.from_parent(
                     session,
                     name=f"{name}::load",
@@ -230,7 +231,14 @@ def pytest_collection_modifyitems(
                 )
             )
         else:
-            items += _battery(session, name, context)
+            battery += _battery(session, name, context)
+    items += battery
+    # The battery is made after pytest collected the files, so its items reach the terminal's
+    # count ("collected N items", --collect-only) only through a collect report of their own.
+    report = pytest.CollectReport(
+        "", "passed", None, list[pytest.Item | pytest.Collector](battery), sections=[]
+    )
+    session.ihook.pytest_collectreport(report=report)
 
 
 def _load_failed(error: str) -> None:

@@ -64,3 +64,17 @@ def test_a_path_naming_no_rule_stops_the_run_saying_which(pytester: pytest.Pytes
     result = pytester.runpytest_subprocess("--rules", "nowhere/*.toml", *FAST)
     assert result.ret != 0
     result.stderr.fnmatch_lines(["*--rules: nowhere/[*].toml: no rule file matches this path*"])
+
+
+def test_collect_only_counts_the_battery_and_k_selects_within_it(pytester: pytest.Pytester) -> None:
+    _copy_rule("iis_appcmd_password_dumped_v220", pytester.path / "rules", "one")
+    _copy_rule("iis_appcmd_password_dumped_v214", pytester.path / "rules", "two")
+    listed = pytester.runpytest_subprocess("--rules", "rules", "--no-derived", "--collect-only", "-q", *FAST)
+    names = [line for line in listed.stdout.lines if "::" in line]
+    assert len(names) == 2 * len([n for n in names if "one::" in n]) > 0
+    listed.stdout.fnmatch_lines([f"{len(names)} tests collected*"])
+    assert listed.ret == 0
+    chosen = pytester.runpytest_subprocess(
+        "--rules", "rules", "--no-derived", "--collect-only", "-q", "-k", "budgets", *FAST
+    )
+    chosen.stdout.fnmatch_lines([f"2/{len(names)} tests collected ({len(names) - 2} deselected)*"])
