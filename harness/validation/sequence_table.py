@@ -12,8 +12,9 @@ attribution), the whole document for the first sequences and the examples.
 
 The candidates are every row that can change the state machine's answer: a row that no
 stage, missing-event stage or ``until`` selects is never a hit, and a selected row whose
-join key is missing joins nothing, as in the row runner. Elasticsearch's
-``TumblingWindow`` likewise fetches per stage only the documents of that stage's criterion.
+join key is missing joins nothing, as in the row runner. Elasticsearch does the same: each
+stage, missing-event stage and ``until`` is a ``SequenceCriterion`` with a query of its own
+(``BoxedQueryRequest``), and ``TumblingWindow`` runs the state machine over those hits only.
 
 Positions are the row runner's: the rows in the order pyarrow's dataset reads them (its
 files in order, each file's rows in order), which is also the implicit tiebreaker and a
