@@ -72,7 +72,7 @@ def validate_sequence_table(
     scope = scope or RuleScope()
     scan = plan_scan(statement, table.schema, engine="duckdb")
     reader = _Reader(table, statement)
-    indices = {row[0] for row in table.rows(f"SELECT DISTINCT {index_sql(table)} FROM {table.name}")}
+    indices = {row[0] for row in table.rows(f"SELECT DISTINCT {index_sql(table)} FROM {_NUMBERED}")}
     reads = read_filter(table, scope, indices)
     relation = _NUMBERED if reads == "TRUE" else f"(SELECT * FROM {_NUMBERED} WHERE {reads}) AS read_rows"
     candidates = table.rows(scan.sql(relation), "candidates of every stage")
@@ -190,11 +190,12 @@ class _Reader:
                 f"WHEN {_quoted(name)} THEN {offset}" for name, offset in zip(files, offsets, strict=True)
             )
             position = f"(CASE filename {cases} END) + file_row_number"
-        # The view reads the files as the table's own view does (read_parquet's defaults), in the
-        # dataset's order, so that a row's number is its place in the row runner's stream.
+        # The files pyarrow's dataset reads (it skips ``_`` and ``.`` files a glob would take), in
+        # its order, without hive partition columns it would not add: a row's number is its place
+        # in the row runner's stream, and its document is the one the row runner reads.
         table.connection.execute(
-            f"CREATE OR REPLACE TEMP VIEW {_NUMBERED} AS "
-            f"SELECT *, {position} AS {_POSITION} FROM read_parquet([{sources}])"
+            f"CREATE OR REPLACE TEMP VIEW {_NUMBERED} AS SELECT *, {position} AS {_POSITION} "
+            f"FROM read_parquet([{sources}], hive_partitioning = false)"
         )
 
     def wanted(self, positions: Sequence[int]) -> _Registered:
