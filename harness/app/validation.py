@@ -181,27 +181,65 @@ def _validate_by_search(
     mapping: str | None,
     notice: Notice | None,
 ) -> tuple[ValidationResult, str, list[str]]:
-    """A sequence, sample or piped rule: one search over the corpus in a row engine; each sequence counts."""
-    notices = _row_engine_for_search(chosen, opened, mapping)
-    searcher = compile_statement(setup.rule.query, mapping=load_mapping(mapping), engine=row_engine(chosen))
-    with opened.placing_errors():
-        result = run_sequence_validation(
-            searcher,
-            opened.documents(setup.catalogue, notice),
+    """A sequence, sample or piped rule: one search over the corpus; each sequence counts.
+
+    On Parquet (auto or ``--engine duckdb``) DuckDB selects each stage's candidates and the
+    state machine runs over those only; otherwise, or for a stage DuckDB cannot filter on
+    (with a notice), the row engine searches every document.
+    """
+    statement = parse_statement(setup.rule.query)
+
+    def in_sql(table: EventTable) -> ValidationResult:
+        from harness.validation.sequence_table import validate_sequence_table
+        from harness.validation.tables import DuckDbTable
+
+        assert isinstance(table, DuckDbTable)  # _table_for_search hands out no other
+        return validate_sequence_table(
+            statement,
+            table,
             setup.expectations,
             rule_name=setup.rule.name,
             rule_version=setup.rule.version,
-            corpus=spec.describe(),
             scope=setup.scope,
         )
-    return result, row_engine(chosen), notices
+
+    def in_rows() -> ValidationResult:
+        searcher = compile_statement(
+            setup.rule.query, mapping=load_mapping(mapping), engine=row_engine(chosen)
+        )
+        with opened.placing_errors():
+            return run_sequence_validation(
+                searcher,
+                opened.documents(setup.catalogue, notice),
+                setup.expectations,
+                rule_name=setup.rule.name,
+                rule_version=setup.rule.version,
+                corpus=spec.describe(),
+                scope=setup.scope,
+            )
+
+    return _run(chosen, _table_for_search(chosen, opened, mapping), in_sql, in_rows)
+
+
+def _table_for_search(chosen: Engine, opened: Opened, mapping: str | None) -> EventTable | None:
+    """The Parquet table DuckDB searches a sequence in (auto or asked for), or None for the row engines.
+
+    Spark, and DuckDB on a corpus that is not Parquet, are refused by name.
+    """
+    if chosen == Engine.SPARK or (chosen.is_sql and not opened.corpus.is_parquet):
+        raise UsageError(
+            f"--engine {chosen} judges single-event rules here; a sequence, sample or piped rule is "
+            "searched by DuckDB on a Parquet corpus, else in the row engines (leave out --engine, or "
+            "give --engine compiled)"
+        )
+    return sql_table(chosen, opened, mapping, "local[*]")
 
 
 def _row_engine_for_search(chosen: Engine, opened: Opened, mapping: str | None) -> list[str]:
-    """Validation searches sequences in a row engine; a SQL engine asked for by name is refused."""
+    """A diff searches sequences in a row engine; a SQL engine asked for by name is refused."""
     if chosen.is_sql:
         raise UsageError(
-            f"--engine {chosen} judges single-event rules; a sequence, sample or piped rule is validated "
+            f"--engine {chosen} judges single-event rules; a sequence, sample or piped rule is diffed "
             "in the row engines (leave out --engine, or give --engine compiled)"
         )
     if sql_table(chosen, opened, mapping, "local[*]") is None:

@@ -39,7 +39,7 @@ from harness.errors import EqlUnsupportedError
 from harness.sql.dialects import render
 from harness.sql.sqltree import build_condition, field_column
 
-__all__ = ["ROW", "CandidateScan", "StageCondition", "plan_scan"]
+__all__ = ["ROW", "CandidateScan", "Positions", "StageCondition", "plan_scan"]
 
 ROW = "__harness_row"
 """The column holding each event's position in the input: the implicit tiebreaker."""
@@ -47,6 +47,9 @@ ROW = "__harness_row"
 Event = Mapping[str, Any]
 Fetch = Callable[[list[int]], Seq[Event]]
 """The full documents at these positions, in the order asked."""
+Kind = Literal["events", "sequences", "samples"]
+Positions = tuple[list[int | None], tuple[Any, ...]]
+"""A result as positions: its events' rows in stage order (None for a missing event), its join key."""
 
 
 @dataclass(frozen=True)
@@ -121,24 +124,11 @@ class CandidateScan:
         self, rows: Seq[Seq[Any]], fetch: Fetch, *, size: int, max_samples_per_key: int = 1
     ) -> SearchResult:
         """What the EQL search API returns, from the scan's ``rows``; ``fetch`` reads the documents."""
-        check_size(size)
-        hits = self._hits(rows, fetch)
-        inner = self.statement.query if isinstance(self.statement, Piped) else self.statement
-        kind: Literal["sequences", "samples"]
-        match inner:
-            case Query():
-                ranked = sorted(hits[0], key=lambda hit: hit.ordinal)
-                positions = [hit.row for hit in limit_results(self.statement, ranked, size)]
-                return SearchResult(events=tuple(_documents(fetch, positions)))
-            case Sequence():
-                count = len(inner.stages)
-                until = hits[count] if inner.until is not None else []
-                found = SequenceMachine(inner).match(hits[:count], until)
-                kind = "sequences"
-            case Sample():
-                found = SampleMachine(inner).match(hits, max_samples_per_key=max_samples_per_key)
-                kind = "samples"
-        kept = limit_results(self.statement, found, size)
+        kind, kept = self.found(rows, fetch, size=size, max_samples_per_key=max_samples_per_key)
+        if kind == "events":
+            return SearchResult(
+                events=tuple(_documents(fetch, [row for (row,), _ in kept if row is not None]))
+            )
         wanted = sorted({row for rows, _ in kept for row in rows if row is not None})
         by_row = dict(zip(wanted, _documents(fetch, wanted), strict=True))
         return SearchResult(
@@ -148,6 +138,31 @@ class CandidateScan:
             ),
             kind=kind,
         )
+
+    def found(
+        self, rows: Seq[Seq[Any]], fetch: Fetch, *, size: int, max_samples_per_key: int = 1
+    ) -> tuple[Kind, list[Positions]]:
+        """The results as positions, for a caller that reads only some of their documents: each
+        sequence's or sample's rows in stage order (None for a missing event) and its join key; an
+        event query's events one row each, with no key. ``fetch`` is asked only for residual stages."""
+        check_size(size)
+        hits = self._hits(rows, fetch)
+        inner = self.statement.query if isinstance(self.statement, Piped) else self.statement
+        kind: Kind
+        match inner:
+            case Query():
+                ranked = sorted(hits[0], key=lambda hit: hit.ordinal)
+                events = limit_results(self.statement, ranked, size)
+                return "events", [([hit.row], ()) for hit in events]
+            case Sequence():
+                count = len(inner.stages)
+                until = hits[count] if inner.until is not None else []
+                found = SequenceMachine(inner).match(hits[:count], until)
+                kind = "sequences"
+            case Sample():
+                found = SampleMachine(inner).match(hits, max_samples_per_key=max_samples_per_key)
+                kind = "samples"
+        return kind, [(list(rows), tuple(key)) for rows, key in limit_results(self.statement, found, size)]
 
     def _hits(self, rows: Seq[Seq[Any]], fetch: Fetch) -> list[list[StageHit]]:
         width = len(self.key_fields)

@@ -40,6 +40,7 @@ __all__ = [
     "in_sequence",
     "is_multi_event",
     "run_sequence_validation",
+    "statement_kind",
 ]
 
 ALL = 2**63 - 1
@@ -196,10 +197,11 @@ def run_sequence_validation(
         scope=scope,
     )
     result.sequences = tally
-    result.statement_kind = _kind(searcher.statement)
+    result.statement_kind = statement_kind(searcher.statement)
     return result
 
 
-def _kind(statement: Statement) -> str:
+def statement_kind(statement: Statement) -> str:
+    """What a result calls the statement: ``sequence``, ``sample`` or ``query`` (pipes looked through)."""
     inner = statement.query if isinstance(statement, Piped) else statement
     return type(inner).__name__.lower()

@@ -1,0 +1,242 @@
+"""Sequence, sample and piped rules on Parquet: DuckDB's candidate scan, the row runner's result.
+
+The row runner decodes every document to search it; here DuckDB reads every row only to
+aggregate it. Three statements run over the whole table: the indices present (the rule's
+read filter needs them), the candidate scan of :mod:`harness.sql.stages` (the rows any
+stage's or ``until``'s condition selects, among those the rule's indices read) and, once
+the state machine has picked the sequences from the candidates, one aggregate per
+scenario, source, intent, role, index and host: events, time span, how many are in a found
+sequence, and the first row in and out of one (the examples the row runner keeps). Only
+the documents a result shows are decoded: the labels of every event in a sequence (its
+attribution), the whole document for the first sequences and the examples.
+
+The candidates are every row that can change the state machine's answer: a row that no
+stage, missing-event stage or ``until`` selects is never a hit, and a selected row whose
+join key is missing joins nothing, as in the row runner. Elasticsearch does the same: each
+stage, missing-event stage and ``until`` is a ``SequenceCriterion`` with a query of its own
+(``BoxedQueryRequest``), and ``TumblingWindow`` runs the state machine over those hits only.
+
+Positions are the row runner's: the rows in the order pyarrow's dataset reads them (its
+files in order, each file's rows in order), which is also the implicit tiebreaker and a
+sample's document order. The result equals :func:`run_sequence_validation`'s on the same
+file, examples included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from harness.eql.ast import Statement
+from harness.errors import EqlUnsupportedError
+from harness.sql.stages import ROW, Positions, plan_scan
+from harness.validation.columnar_runner import (
+    field_sql,
+    fill_cells,
+    index_sql,
+    note_spans,
+    read_filter,
+    stamp_sql,
+)
+from harness.validation.expectations import Expectations
+from harness.validation.runner import EXAMPLES, ValidationResult
+from harness.validation.scope import RuleScope
+from harness.validation.sequences import ALL, SequenceTally, statement_kind
+from harness.validation.tables import DuckDbTable
+
+__all__ = ["validate_sequence_table"]
+
+_LABELS = ("scenario", "source", "intent", "role")
+_NUMBERED = "__harness_numbered"
+_WANTED = "__harness_wanted"
+_POSITION = f'"{ROW}"'
+
+
+def validate_sequence_table(
+    statement: Statement,
+    table: DuckDbTable,
+    expectations: Expectations,
+    *,
+    rule_name: str,
+    rule_version: int | None = None,
+    scope: RuleScope | None = None,
+) -> ValidationResult:
+    """``statement`` searched once over the rows of ``table`` that ``scope`` reads; every event
+    judged by whether it is in a found sequence, every sequence counted.
+
+    Raises :class:`~harness.errors.EqlUnsupportedError` for a stage DuckDB cannot filter on
+    (the caller falls back to the row runner).
+    """
+    scope = scope or RuleScope()
+    scan = plan_scan(statement, table.schema, engine="duckdb")
+    reader = _Reader(table, statement)
+    indices = {row[0] for row in table.rows(f"SELECT DISTINCT {index_sql(table)} FROM {_NUMBERED}")}
+    reads = read_filter(table, scope, indices)
+    relation = _NUMBERED if reads == "TRUE" else f"(SELECT * FROM {_NUMBERED} WHERE {reads}) AS read_rows"
+    candidates = table.rows(scan.sql(relation), "candidates of every stage")
+    _, groups = scan.found(candidates, reader.documents, size=ALL)
+    members = sorted({row for rows, _ in groups for row in rows if row is not None})
+
+    result = ValidationResult(
+        rule_name, rule_version, str(statement), table.location, expectations, scope=scope
+    )
+    firsts = _count(result, reader, members, scope.indices.read_indices(indices))
+    labelled: dict[int, Mapping[str, Any]] = dict(zip(members, reader.labels(members), strict=True))
+    unlabelled = [row for row in members if _scenario(labelled[row]) is None][:EXAMPLES]
+    shown = _shown(groups, firsts, unlabelled)
+    documents = dict(zip(shown, reader.documents(shown), strict=True))
+    labelled |= documents
+    tally = SequenceTally()
+    for rows, key in groups:
+        tally.count(tuple(None if row is None else labelled[row] for row in rows), key, scope)
+    for cell_key, (alerting, silent) in firsts.items():
+        cell = result.cells[cell_key]
+        cell.example_alert = None if alerting is None else dict(documents[alerting])
+        cell.example_silent = None if silent is None else dict(documents[silent])
+    result.unlabelled_alerts = [dict(documents[row]) for row in unlabelled]
+    result.sequences = tally
+    result.statement_kind = statement_kind(statement)
+    return result
+
+
+def _count(
+    result: ValidationResult, reader: _Reader, members: list[int], read: set[str | None]
+) -> dict[tuple[str, str], tuple[int | None, int | None]]:
+    """Every row counted into ``result`` (cells, sources, hosts, time span) in one aggregate; per
+    cell, the first row in a found sequence and the first one in none."""
+    table = reader.table
+    labels = [field_sql(table, "labels", key) for key in _LABELS]
+    grouped = ", ".join([*labels, index_sql(table), field_sql(table, "host", "name")])
+    stamp, member = stamp_sql(table), f"{_WANTED}.p"
+    position = f"{_NUMBERED}.{_POSITION}"
+    with reader.wanted(members):
+        rows = table.rows(
+            f"SELECT {grouped}, count(*), min({stamp}), max({stamp}), count({member}), "
+            f"min(CASE WHEN {member} IS NOT NULL THEN {position} END), "
+            f"min(CASE WHEN {member} IS NULL THEN {position} END) "
+            f"FROM {_NUMBERED} LEFT JOIN {_WANTED} ON {position} = {member} GROUP BY {grouped}",
+            "events, and those in a found sequence",
+        )
+    totals: dict[tuple[Any, ...], list[int]] = {}
+    for row in rows:
+        counts = totals.setdefault(row[:5], [0, 0])
+        counts[0] += row[6]
+        counts[1] += row[9]
+    fill_cells(result, [(*group, events, alerts) for group, (events, alerts) in totals.items()])
+    note_spans(result, [(row[5], row[7], row[8]) for row in rows if row[4] in read])
+    firsts: dict[tuple[str, str], tuple[int | None, int | None]] = {}
+    for name, src, kind, part, index, *_, alerting, silent in rows:
+        if index not in read or name is None or part not in (None, "target"):
+            continue
+        if not result.scope.owns(str(name), str(kind or "benign")):
+            continue
+        key = (str(name), str(src or "unknown"))  # the cell fill_cells counted this group into
+        known = firsts.get(key, (None, None))
+        firsts[key] = (_least(known[0], alerting), _least(known[1], silent))
+    return firsts
+
+
+def _least(known: int | None, row: int | None) -> int | None:
+    return row if known is None else known if row is None else min(known, row)
+
+
+def _shown(
+    groups: list[Positions],
+    firsts: Mapping[tuple[str, str], tuple[int | None, int | None]],
+    unlabelled: list[int],
+) -> list[int]:
+    """The rows whose whole document a result shows: the first sequences' events, the examples."""
+    rows = {row for events, _ in groups[:EXAMPLES] for row in events if row is not None}
+    rows |= {row for pair in firsts.values() for row in pair if row is not None}
+    rows |= set(unlabelled)
+    return sorted(rows)
+
+
+def _scenario(document: Mapping[str, Any]) -> Any:
+    """The scenario label, None for an unlabelled event: the SQL runners' ``labels.scenario IS NULL``."""
+    labels = document.get("labels")
+    return labels.get("scenario") if isinstance(labels, Mapping) else None
+
+
+class _Reader:
+    """The table's rows numbered as the row runner reads them, and documents fetched by position."""
+
+    def __init__(self, table: DuckDbTable, statement: Statement) -> None:
+        import pyarrow.dataset as ds
+
+        self.table = table
+        shadowed = sorted({"filename", "file_row_number"} & set(table.schema.names))
+        if shadowed:
+            # A column of that name hides DuckDB's virtual column: the rows could not be numbered.
+            raise EqlUnsupportedError(
+                f"the corpus has a column {shadowed[0]!r}, which hides the row numbers DuckDB "
+                "reads a sequence's order by",
+                source=statement.source,
+                offset=0,
+            )
+        dataset = ds.dataset(table.location, format="parquet")
+        files: list[str] = list(dataset.files)
+        offsets, start = [], 0
+        for fragment in dataset.get_fragments():
+            offsets.append(start)
+            start += fragment.count_rows()
+        sources = ", ".join(_quoted(name) for name in files)
+        if len(files) == 1:
+            position = "file_row_number"
+        else:
+            cases = " ".join(
+                f"WHEN {_quoted(name)} THEN {offset}" for name, offset in zip(files, offsets, strict=True)
+            )
+            position = f"(CASE filename {cases} END) + file_row_number"
+        # The files pyarrow's dataset reads (it skips ``_`` and ``.`` files a glob would take), in
+        # its order, without hive partition columns it would not add: a row's number is its place
+        # in the row runner's stream, and its document is the one the row runner reads.
+        table.connection.execute(
+            f"CREATE OR REPLACE TEMP VIEW {_NUMBERED} AS SELECT *, {position} AS {_POSITION} "
+            f"FROM read_parquet([{sources}], hive_partitioning = false)"
+        )
+
+    def wanted(self, positions: Sequence[int]) -> _Registered:
+        return _Registered(self.table, pa.table({"p": pa.array(positions, pa.int64())}))
+
+    def documents(self, positions: list[int]) -> list[dict[str, Any]]:
+        """The whole documents at ``positions``, in that order, as the row runner reads them."""
+        return self._fetch(positions, f"* EXCLUDE ({_POSITION})")
+
+    def labels(self, positions: list[int]) -> list[dict[str, Any]]:
+        """Only the ``labels`` of the documents at ``positions``: all an attribution reads."""
+        if "labels" not in self.table.schema.names:
+            return [{} for _ in positions]
+        return self._fetch(positions, "labels")
+
+    def _fetch(self, positions: list[int], columns: str) -> list[dict[str, Any]]:
+        if not positions:
+            return []
+        position = f"{_NUMBERED}.{_POSITION}"
+        with self.wanted(sorted(set(positions))):
+            found = self.table.connection.sql(
+                f"SELECT {position} AS __harness_at, {columns} FROM {_NUMBERED} "
+                f"WHERE {position} IN (SELECT p FROM {_WANTED})"
+            ).to_arrow_table()
+        rows = found.drop_columns(["__harness_at"]).to_pylist()
+        at = dict(zip(found.column("__harness_at").to_pylist(), rows, strict=True))
+        return [at[position] for position in positions]
+
+
+class _Registered:
+    """An Arrow table of positions registered on the table's connection for one statement."""
+
+    def __init__(self, table: DuckDbTable, data: pa.Table) -> None:
+        self.table, self.data = table, data
+
+    def __enter__(self) -> None:
+        self.table.connection.register(_WANTED, self.data)
+
+    def __exit__(self, *_: object) -> None:
+        self.table.connection.unregister(_WANTED)
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
