@@ -16,6 +16,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import IO, Any, TypeAlias
 
 import numpy as np
@@ -32,7 +33,20 @@ from generators.sources import SOURCES, Source
 from generators.sources.common import defend_entity, defend_parent_entity, ingest_lag_ms
 from generators.sources.template import PartSlot, Template
 
-__all__ = ["fleet_chunks", "overlapped_writes", "write_fleet_ndjson"]
+__all__ = [
+    "FleetChunk",
+    "Pools",
+    "Rows",
+    "background_groups",
+    "chunk_order",
+    "fleet_chunks",
+    "fleet_plan_chunks",
+    "overlapped",
+    "overlapped_writes",
+    "row_number",
+    "row_text",
+    "write_fleet_ndjson",
+]
 
 _CHUNK = 50_000  # lines joined at once: bounds memory, and keeps string offsets far below 2 GiB
 _HEX = np.array([f"{i:02X}".encode() for i in range(256)], dtype="S2")
@@ -79,7 +93,7 @@ def _guids(hi: np.ndarray, lo: np.ndarray, reverse: bool) -> pa.Array:
     return pa.array(np.ascontiguousarray(out).view("S38").ravel(), type=pa.binary()).cast(pa.string())
 
 
-class _Pools:
+class Pools:
     """The pooled objects a background line's parts stand on, by role, and each part's column of blocks."""
 
     def __init__(self, fleet: Fleet, pools: BackgroundPools) -> None:
@@ -111,6 +125,10 @@ class _Pools:
             self.users.append(user)
         return index
 
+    def items(self, role: str) -> Sequence[Any]:
+        """The pooled objects of ``role``, in the order :meth:`Rows.index` counts them."""
+        return self._roles[role]
+
     def column(self, slot: PartSlot) -> pa.Array:
         """The part's block for every pooled object of its role, built once (again when users join)."""
         items = self._roles[slot.role]
@@ -122,16 +140,16 @@ class _Pools:
         return column
 
 
-class _Chunk:
+class Rows:
     """The background rows of one chunk of a day, as columns."""
 
-    def __init__(self, day: BackgroundDay, rows: np.ndarray, records: np.ndarray, pools: _Pools) -> None:
+    def __init__(self, day: BackgroundDay, rows: np.ndarray, records: np.ndarray, pools: Pools) -> None:
         fleet = pools.fleet
-        self.ts = day.timestamps[rows]
-        self.spec = day.spec[rows]
-        self.host = day.host[rows]
-        self.pid = day.pid[rows]
-        self.ppid = day.parent_pid[rows]
+        self.ts: np.ndarray = day.timestamps[rows]
+        self.spec: np.ndarray = day.spec[rows]
+        self.host: np.ndarray = day.host[rows]
+        self.pid: np.ndarray = day.pid[rows]
+        self.ppid: np.ndarray = day.parent_pid[rows]
         self.hi = day.entity[rows, 0]
         self.lo = day.entity[rows, 1]
         self.records = records
@@ -165,19 +183,27 @@ def _take(column: pa.Array, index: np.ndarray) -> pa.Array:
     return column.take(pa.array(index))
 
 
-def _row(c: _Chunk, hosts: Sequence[Host], name: str) -> list[Piece]:
-    """The column of one of ``template.ROW_VALUES`` for a chunk, as its renderers format it."""
+def row_number(c: Rows, name: str) -> np.ndarray | None:
+    """The column of a numeric one of ``template.ROW_VALUES`` (None for one written as text)."""
+    if name == "timestamp:ms":
+        return c.ts // 1_000_000
+    if name in ("record", "record:str"):
+        return c.records
+    if name == "pid":
+        return c.pid
+    if name == "parent.pid":
+        return c.ppid
+    return None
+
+
+def row_text(c: Rows, hosts: Sequence[Host], name: str) -> list[Piece]:
+    """The column of one of ``template.ROW_VALUES`` for a chunk as text, as its renderers format it."""
     kind, _, digits = name.partition(":")
     if kind in ("timestamp", "ingested") and digits.isdigit():
         return [_iso(c.ts if kind == "timestamp" else c.ingested, int(digits)), "Z"]
-    if name == "timestamp:ms":
-        return [_numbers(c.ts // 1_000_000)]
-    if name in ("record", "record:str"):
-        return [_numbers(c.records)]
-    if name == "pid":
-        return [_numbers(c.pid)]
-    if name == "parent.pid":
-        return [_numbers(c.ppid)]
+    number = row_number(c, name)
+    if number is not None:
+        return [_numbers(number)]
     if name == "parent.pid:hex":
         return [pa.array([hex(p) for p in c.ppid.tolist()])]
     if name in ("entity:guid", "parent.entity:guid"):
@@ -191,7 +217,7 @@ def _row(c: _Chunk, hosts: Sequence[Host], name: str) -> list[Piece]:
     raise KeyError(f"no column for the row value {name!r}")
 
 
-def _pieces(pools: _Pools, c: _Chunk, template: Template) -> list[Piece]:
+def _pieces(pools: Pools, c: Rows, template: Template) -> list[Piece]:
     """A source's template filled for a chunk: constants, pooled blocks taken per row, row columns."""
     rows: dict[str, list[Piece]] = {}
     pieces: list[Piece] = []
@@ -202,53 +228,38 @@ def _pieces(pools: _Pools, c: _Chunk, template: Template) -> list[Piece]:
             pieces.append(_take(pools.column(piece), c.index(piece.role)))
         else:
             if piece.name not in rows:
-                rows[piece.name] = _row(c, pools.fleet.hosts, piece.name)
+                rows[piece.name] = row_text(c, pools.fleet.hosts, piece.name)
             pieces.extend(rows[piece.name])
     return pieces
 
 
-def _background_lines(
-    pools: _Pools,
-    day: BackgroundDay,
-    rows: np.ndarray,
-    records: np.ndarray,
-    host_source: np.ndarray,
-    templates: list[Template],
-) -> pa.Array:
-    """The lines of background ``rows`` (in that order), each source's joined in one go."""
-    if len(rows) == 0:  # a chunk of scenario events only (a high attack rate)
-        return pa.array([], type=pa.string())
-    parts: list[pa.Array] = []
-    positions: list[np.ndarray] = []
-    sources = host_source[day.host[rows]]
-    for s in np.unique(sources).tolist():
-        mine = np.flatnonzero(sources == s)
-        chunk = _Chunk(day, rows[mine], records[mine], pools)
-        pieces = _pieces(pools, chunk, templates[s])
-        parts.append(pc.binary_join_element_wise(*pieces, ""))
-        positions.append(mine)
-    joined = pa.concat_arrays(parts)
-    inverse = np.empty(len(rows), dtype=np.int64)
-    inverse[np.concatenate(positions)] = np.arange(len(rows))
-    return joined.take(pa.array(inverse))
+@dataclass(frozen=True)
+class FleetChunk:
+    """One chunk of a fleet corpus in time order: which rows are background, which are scenario events.
+
+    ``background`` holds the chunk's background rows (in order) with their record numbers;
+    ``injected`` the scenario launches with their positions in the chunk, record numbers set.
+    """
+
+    day: BackgroundDay
+    length: int
+    is_background: np.ndarray  # per position of the chunk
+    rows: np.ndarray  # the background rows' indices into the day
+    records: np.ndarray  # the background rows' record numbers
+    injected: list[tuple[Launch, Source]]
 
 
-def fleet_chunks(
-    options: CorpusOptions,
-    count: Callable[[str, str, int], None],
-    render_injected: Callable[[Launch, Source], bytes],
-    *,
-    columnar: bool = False,
-) -> Iterator[tuple[memoryview, int]]:
-    """A fleet or mixed corpus as NDJSON text, chunk by chunk in time order, with each chunk's line count.
+def fleet_plan_chunks(
+    options: CorpusOptions, count: Callable[[str, str, int], None]
+) -> Iterator[tuple[FleetChunk, Pools, np.ndarray]]:
+    """A fleet or mixed corpus chunk by chunk in time order, with the pools and each host's source index.
 
-    ``render_injected`` renders the few scenario events; ``columnar`` spells Endgame's
-    fields the way a Parquet column can hold them.
+    Every event is counted through ``count`` as its chunk is handed out; both fast writers
+    (NDJSON lines, Arrow columns) fill the same chunks.
     """
     plan = fleet_plan(options)
-    pools = _Pools(plan.fleet, plan.pools)
+    pools = Pools(plan.fleet, plan.pools)
     names = list(SOURCES)
-    templates = [SOURCES[name].template(columnar) for name in names]
     host_source = np.array([names.index(plan.sources[id(h)].name) for h in plan.fleet.hosts], dtype=np.int64)
     host_index = {id(h): i for i, h in enumerate(plan.fleet.hosts)}
     counters: dict[int, int] = {}
@@ -267,27 +278,64 @@ def fleet_chunks(
             part = order[start : start + _CHUNK]
             part_records = records[start : start + _CHUNK]
             is_background = part < n
-            lines = _background_lines(
-                pools, day, part[is_background], part_records[is_background], host_source, templates
-            )
-            extra = []
+            injected = []
             for position in np.flatnonzero(~is_background).tolist():
                 launch, src = todays[int(part[position]) - n]
                 launch.record_id = int(part_records[position])
-                extra.append(render_injected(launch, src).decode() + "\n")
+                injected.append((launch, src))
                 count(src.name, launch.label.intent, 1)
-            if extra:
-                merged = pa.concat_arrays([lines, pa.array(extra, type=pa.string())])
-                slot = np.empty(len(part), dtype=np.int64)
-                slot[np.flatnonzero(is_background)] = np.arange(len(lines))
-                slot[np.flatnonzero(~is_background)] = len(lines) + np.arange(len(extra))
-                lines = merged.take(pa.array(slot))
             tallies = np.bincount(host_source[day.host[part[is_background]]], minlength=len(names))
             for s, tally in enumerate(tallies.tolist()):
                 if tally:
                     count(names[s], BACKGROUND.intent, tally)
             written += len(part)
-            yield _text(lines), len(part)
+            chunk = FleetChunk(
+                day, len(part), is_background, part[is_background], part_records[is_background], injected
+            )
+            yield chunk, pools, host_source
+
+
+def background_groups(
+    chunk: FleetChunk, pools: Pools, host_source: np.ndarray
+) -> Iterator[tuple[int, np.ndarray, Rows]]:
+    """A chunk's background rows source by source: the source's index, the rows' positions, their columns."""
+    sources = host_source[chunk.day.host[chunk.rows]]
+    for s in np.unique(sources).tolist():
+        mine = np.flatnonzero(sources == s)
+        yield s, mine, Rows(chunk.day, chunk.rows[mine], chunk.records[mine], pools)
+
+
+def chunk_order(chunk: FleetChunk, background: np.ndarray) -> np.ndarray:
+    """Where each position of ``chunk`` is found in its background rows (in ``background`` order) and then its
+    injected events appended after them."""
+    inverse = np.empty(chunk.length, dtype=np.int64)
+    places = np.flatnonzero(chunk.is_background)
+    inverse[places[background]] = np.arange(len(background))
+    inverse[np.flatnonzero(~chunk.is_background)] = len(background) + np.arange(len(chunk.injected))
+    return inverse
+
+
+def fleet_chunks(
+    options: CorpusOptions,
+    count: Callable[[str, str, int], None],
+    render_injected: Callable[[Launch, Source], bytes],
+) -> Iterator[tuple[memoryview, int]]:
+    """A fleet or mixed corpus as NDJSON text, chunk by chunk in time order, with each chunk's line count.
+
+    ``render_injected`` renders the few scenario events.
+    """
+    templates = [source.template() for source in SOURCES.values()]
+    for chunk, pools, host_source in fleet_plan_chunks(options, count):
+        parts: list[pa.Array] = []
+        positions: list[np.ndarray] = []
+        for s, mine, columns in background_groups(chunk, pools, host_source):
+            parts.append(pc.binary_join_element_wise(*_pieces(pools, columns, templates[s]), ""))
+            positions.append(mine)
+        extra = [render_injected(launch, src).decode() + "\n" for launch, src in chunk.injected]
+        parts.append(pa.array(extra, type=pa.string()))
+        background = np.concatenate(positions) if positions else np.empty(0, dtype=np.int64)
+        lines = pa.concat_arrays(parts).take(pa.array(chunk_order(chunk, background)))
+        yield _text(lines), chunk.length
 
 
 def write_fleet_ndjson(
@@ -309,10 +357,17 @@ def write_fleet_ndjson(
 
 @contextmanager
 def overlapped_writes(stream: IO[bytes]) -> Iterator[Callable[[Any], None]]:
-    """Write in a second thread, so that making the next chunk overlaps writing (or gzipping) this one.
+    """Write in a second thread, so that making the next chunk overlaps writing (or gzipping) this one."""
+    with overlapped(stream.write) as write:
+        yield write
 
-    At most two chunks wait; an error in the writer is raised in the caller at its next
-    write or on exit, and an error in the caller stops the writer.
+
+@contextmanager
+def overlapped(consume: Callable[[Any], object]) -> Iterator[Callable[[Any], None]]:
+    """Hand items to ``consume`` in a second thread, so that making the next overlaps consuming this one.
+
+    At most two items wait; an error in ``consume`` is raised in the caller at its next
+    hand-over or on exit, and an error in the caller stops the consumer.
     """
     pending: queue.Queue[Any] = queue.Queue(maxsize=2)
     failures: list[BaseException] = []
@@ -324,7 +379,7 @@ def overlapped_writes(stream: IO[bytes]) -> Iterator[Callable[[Any], None]]:
                 return
             if not failures:
                 try:
-                    stream.write(item)
+                    consume(item)
                 except BaseException as error:  # handed to the caller, never lost
                     failures.append(error)
 
