@@ -193,9 +193,16 @@ class _Build:
 
     def struct(self, values: list[Value], type: pa.DataType, where: str) -> pa.Array:
         """The struct column at ``where`` from what each group holds there; null where it holds nothing."""
+        if all(v is None for v in values):
+            return pa.nulls(self.length, type)
         children, valid = self.children(values, type, where)
-        validity = pc.fill_null(self.column(valid, pa.bool_(), where), False)
-        mask = None if pc.all(validity).as_py() else pc.invert(validity)
+        present = np.zeros(self.length, dtype=bool)
+        for group, value in zip(self.groups, valid, strict=True):
+            if isinstance(value, Gathered):
+                present[group.positions] = value.values.to_numpy(zero_copy_only=False)[value.index]
+            elif value is not None:
+                present[group.positions] = True
+        mask = None if present.all() else pa.array(~present)
         return pa.StructArray.from_arrays(children, fields=list(type), mask=mask)
 
     def children(
@@ -236,6 +243,8 @@ class _Build:
         """The column at ``where`` from what each group holds there: one ``take`` in the chunk's order."""
         if pa.types.is_struct(type):
             return self.struct(values, type, where)
+        if all(v is None for v in values):
+            return pa.nulls(self.length, type)
         pools: list[pa.Array] = []
         index = np.zeros(self.length, dtype=np.int64)
         offset = 0

@@ -24,13 +24,14 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from generators.background import BACKGROUND, BackgroundDay, BackgroundPools, user_for
+from generators.background import BACKGROUND, BackgroundDay, BackgroundPools, user_choices
+from generators.columns import base64_column, guid_column, iso_column
 from generators.fleet import Fleet
 from generators.images import image
 from generators.model import Host, Launch, Parent, User
 from generators.profiles import CorpusOptions, fleet_plan, record_numbers
 from generators.sources import SOURCES, Source
-from generators.sources.common import defend_entity, defend_parent_entity, ingest_lag_ms
+from generators.sources.common import ingest_lag_ms
 from generators.sources.template import PartSlot, Template
 
 __all__ = [
@@ -49,7 +50,6 @@ __all__ = [
 ]
 
 _CHUNK = 50_000  # lines joined at once: bounds memory, and keeps string offsets far below 2 GiB
-_HEX = np.array([f"{i:02X}".encode() for i in range(256)], dtype="S2")
 Piece: TypeAlias = Any  # an Arrow string column, or a str repeated on every row
 
 
@@ -62,35 +62,8 @@ def _members(mapping: dict[str, Any]) -> str:
     return _json(mapping)[1:-1]
 
 
-def _iso(ns: np.ndarray, digits: int) -> pa.Array:
-    """Vectorized ``common.iso`` without the ``Z``: truncated, not rounded, like the renderers."""
-    instants = ns.astype("datetime64[ns]")
-    if digits == 0:
-        return pa.array(np.datetime_as_string(instants.astype("datetime64[s]"), unit="s"))
-    return pa.array(np.datetime_as_string(instants, unit="ns").astype(f"<U{20 + digits}"))
-
-
 def _numbers(values: np.ndarray) -> pa.Array:
     return pa.array(values).cast(pa.string())
-
-
-def _guids(hi: np.ndarray, lo: np.ndarray, reverse: bool) -> pa.Array:
-    """Vectorized ``entity_guid(entity_hex(hi, lo))`` (``reverse``: of the reversed hex string)."""
-    raw = np.empty((len(hi), 2), dtype=">u8")
-    raw[:, 0], raw[:, 1] = hi, lo
-    digits = _HEX[raw.view(np.uint8).reshape(len(hi), 16)].view("S1").reshape(len(hi), 32)
-    if reverse:
-        digits = digits[:, ::-1]
-    out = np.full((len(hi), 38), b"-", dtype="S1")
-    out[:, 0], out[:, 37] = b"{", b"}"
-    out[:, 1:9], out[:, 10:14], out[:, 15:19], out[:, 20:24], out[:, 25:37] = (
-        digits[:, 0:8],
-        digits[:, 8:12],
-        digits[:, 12:16],
-        digits[:, 16:20],
-        digits[:, 20:32],
-    )
-    return pa.array(np.ascontiguousarray(out).view("S38").ravel(), type=pa.binary()).cast(pa.string())
 
 
 class Pools:
@@ -104,8 +77,26 @@ class Pools:
         self.variant_base = np.cumsum([0] + [len(v) for v in fleet.variants[:-1]])
         options = [per_variant for per_spec in pools.parents for per_variant in per_spec]
         self.parent_base = np.cumsum([0] + [len(o) for o in options[:-1]])
-        # The kind of account of each flattened variant.
-        self.user_kinds = [v.user for vs in fleet.variants for v in vs]
+        # The kind of account of each flattened variant, numbered.
+        kinds = [v.user for vs in fleet.variants for v in vs]
+        self._kinds = sorted(set(kinds))
+        self.variant_kind = np.array([self._kinds.index(k) for k in kinds], dtype=np.int64)
+        # Every account a background process may run as, each once, and per (kind, host) where its
+        # choices start among ``_choices`` (user indices) and how many: the user pool is whole from
+        # the start, so its blocks are converted once.
+        hosts = len(fleet.hosts)
+        self._choice_start = np.zeros(len(self._kinds) * hosts, dtype=np.int64)
+        self._choice_count = np.zeros(len(self._kinds) * hosts, dtype=np.int64)
+        choices: list[int] = []
+        for k, kind in enumerate(self._kinds):
+            for h in range(hosts):
+                accounts = user_choices(fleet, kind, h)
+                self._choice_start[k * hosts + h], self._choice_count[k * hosts + h] = (
+                    len(choices),
+                    len(accounts),
+                )
+                choices.extend(self.user_index(user) for user in accounts)
+        self._choices = np.array(choices, dtype=np.int64)
         # A parent as a part sees it: its pid and entity id are per row, never read there.
         parents = [Parent(image(key), args, line, 0, "") for o in options for key, args, line in o]
         self._roles: dict[str, Sequence[Any]] = {
@@ -124,6 +115,14 @@ class Pools:
             index = self._user_index[id(user)] = len(self.users)
             self.users.append(user)
         return index
+
+    def users_of(self, variant: np.ndarray, host: np.ndarray, pick: np.ndarray) -> np.ndarray:
+        """Vectorized ``user_for``: each row's account as an index into the user pool."""
+        key = self.variant_kind[variant] * len(self.fleet.hosts) + host
+        # pick * count truncated, in doubles: user_for's int(pick * len(choices)), row by row.
+        chosen = self._choice_start[key] + (pick * self._choice_count[key]).astype(np.int64)
+        users: np.ndarray = self._choices[chosen]
+        return users
 
     def items(self, role: str) -> Sequence[Any]:
         """The pooled objects of ``role``, in the order :meth:`Rows.index` counts them."""
@@ -144,7 +143,6 @@ class Rows:
     """The background rows of one chunk of a day, as columns."""
 
     def __init__(self, day: BackgroundDay, rows: np.ndarray, records: np.ndarray, pools: Pools) -> None:
-        fleet = pools.fleet
         self.ts: np.ndarray = day.timestamps[rows]
         self.spec: np.ndarray = day.spec[rows]
         self.host: np.ndarray = day.host[rows]
@@ -155,15 +153,7 @@ class Rows:
         self.records = records
         self.variant = pools.variant_base[self.spec] + day.variant[rows]
         self.parent = pools.parent_base[self.variant] + day.parent[rows]
-        picks = day.user_pick[rows].tolist()
-        kinds = pools.user_kinds
-        self.user = np.array(
-            [
-                pools.user_index(user_for(fleet, kinds[v], h, p))
-                for v, h, p in zip(self.variant.tolist(), self.host.tolist(), picks, strict=True)
-            ],
-            dtype=np.int64,
-        )
+        self.user = pools.users_of(self.variant, self.host, day.user_pick[rows])
         self.ingested = self.ts + ingest_lag_ms(self.pid, records, self.ts) * 1_000_000
 
     def index(self, role: str) -> np.ndarray:
@@ -200,7 +190,7 @@ def row_text(c: Rows, hosts: Sequence[Host], name: str) -> list[Piece]:
     """The column of one of ``template.ROW_VALUES`` for a chunk as text, as its renderers format it."""
     kind, _, digits = name.partition(":")
     if kind in ("timestamp", "ingested") and digits.isdigit():
-        return [_iso(c.ts if kind == "timestamp" else c.ingested, int(digits)), "Z"]
+        return [iso_column(c.ts if kind == "timestamp" else c.ingested, int(digits)), "Z"]
     number = row_number(c, name)
     if number is not None:
         return [_numbers(number)]
@@ -208,12 +198,14 @@ def row_text(c: Rows, hosts: Sequence[Host], name: str) -> list[Piece]:
         return [pa.array([hex(p) for p in c.ppid.tolist()])]
     if name in ("entity:guid", "parent.entity:guid"):
         # A background parent's entity id is its child's reversed (background_launches).
-        return [_guids(c.hi, c.lo, reverse=name.startswith("parent."))]
+        return [guid_column(c.hi, c.lo, reverse=name.startswith("parent."))]
     if name in ("entity:defend", "parent.entity:defend"):
-        entity = defend_parent_entity if name.startswith("parent.") else defend_entity
-        pids = c.ppid if name.startswith("parent.") else c.pid
-        rows = zip(c.host.tolist(), pids.tolist(), c.ts.tolist(), strict=True)
-        return [pa.array([entity(hosts[h], p, t) for h, p, t in rows])]
+        # Vectorized common.defend_entity and defend_parent_entity (the parent started a second before).
+        parent = name.startswith("parent.")
+        pids, started = (c.ppid, c.ts - 1_000_000_000) if parent else (c.pid, c.ts)
+        ids = pa.array([h.id for h in hosts], type=pa.string()).take(pa.array(c.host))
+        text = pc.binary_join_element_wise(ids, "-", _numbers(pids), "-", _numbers(started // 100), "")
+        return [base64_column(text)]
     raise KeyError(f"no column for the row value {name!r}")
 
 
@@ -363,13 +355,13 @@ def overlapped_writes(stream: IO[bytes]) -> Iterator[Callable[[Any], None]]:
 
 
 @contextmanager
-def overlapped(consume: Callable[[Any], object]) -> Iterator[Callable[[Any], None]]:
+def overlapped(consume: Callable[[Any], object], depth: int = 2) -> Iterator[Callable[[Any], None]]:
     """Hand items to ``consume`` in a second thread, so that making the next overlaps consuming this one.
 
-    At most two items wait; an error in ``consume`` is raised in the caller at its next
+    At most ``depth`` items wait; an error in ``consume`` is raised in the caller at its next
     hand-over or on exit, and an error in the caller stops the consumer.
     """
-    pending: queue.Queue[Any] = queue.Queue(maxsize=2)
+    pending: queue.Queue[Any] = queue.Queue(maxsize=depth)
     failures: list[BaseException] = []
 
     def drain() -> None:

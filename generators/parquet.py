@@ -119,7 +119,8 @@ def write_parquet(
     tables = _column_tables(options, schema, stats) if fast else json_tables(options, schema, stats)
     with (
         pq.ParquetWriter(stream, schema, compression="zstd", write_statistics=True) as writer,
-        overlapped(writer.write_table) as write,
+        # A row group is some 100 MB in memory: one waits while another is written.
+        overlapped(writer.write_table, depth=1) as write,
     ):
         pending: list[pa.Table] = []
         held = 0
