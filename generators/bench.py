@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,6 +29,8 @@ from generators.scenarios import Catalogue
 
 __all__ = ["GenerateRow", "generate_bench"]
 
+_Run: TypeAlias = tuple[float, float, int | None, int]  # wall and processor seconds, peak RSS and Arrow bytes
+
 
 @dataclass(frozen=True)
 class GenerateRow:
@@ -37,6 +40,8 @@ class GenerateRow:
     events: int
     seconds: float
     ratio_to_floor: float  # the floor's time over this one's: 1.0 for the floor itself
+    cpu_seconds: float  # every thread's processor time: on a loaded machine, what wall time hides
+    cpu_ratio_to_floor: float
     peak_rss_bytes: int | None  # resident memory added at the peak of the run (None off Linux)
     peak_arrow_bytes: int  # Arrow's allocations at their peak during the run
 
@@ -73,31 +78,32 @@ def generate_bench(
                 table, floor_path, compression="zstd", write_statistics=True, row_group_size=ROW_GROUP
             ),
         )
-    floor = written[0]
     return [
-        GenerateRow(
-            "harness generate --out X.parquet",
-            table.num_rows,
-            generated[0],
-            floor / generated[0],
-            *generated[1:],
-        ),
-        GenerateRow("pq.write_table of the finished table", table.num_rows, floor, 1.0, *written[1:]),
+        _row("harness generate --out X.parquet", table.num_rows, generated, written),
+        _row("pq.write_table of the finished table", table.num_rows, written, written),
     ]
 
 
-def _best(repeat: int, run: Callable[[], object]) -> tuple[float, int | None, int]:
-    """The fastest of ``repeat`` runs, with the highest peaks of memory any run added."""
-    best, rss, arrow = float("inf"), None, 0
+def _row(name: str, events: int, run: _Run, floor: _Run) -> GenerateRow:
+    seconds, cpu, rss, arrow = run
+    return GenerateRow(
+        name, events, seconds, floor[0] / seconds, cpu, floor[1] / cpu if cpu else 1.0, rss, arrow
+    )
+
+
+def _best(repeat: int, run: Callable[[], object]) -> _Run:
+    """The fastest of ``repeat`` runs (wall and processor time), and the highest peaks of memory added."""
+    best, cpu, rss, arrow = float("inf"), float("inf"), None, 0
     for _ in range(repeat):
         with _peaks() as peaks:
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             run()
             best = min(best, time.perf_counter() - began)
+            cpu = min(cpu, time.process_time() - began_cpu)
         if peaks.rss is not None:
             rss = max(rss or 0, peaks.rss)
         arrow = max(arrow, peaks.arrow)
-    return best, rss, arrow
+    return best, cpu, rss, arrow
 
 
 @dataclass

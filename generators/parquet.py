@@ -129,10 +129,9 @@ def write_parquet(
             held += table.num_rows
             while held >= ROW_GROUP:
                 combined = pa.concat_tables(pending)
-                # One chunk per column: a row group's pages do not depend on how its rows were made.
-                write(combined.slice(0, ROW_GROUP).combine_chunks())
+                write(combined.slice(0, ROW_GROUP))
                 pending, held = [combined.slice(ROW_GROUP)], held - ROW_GROUP
             if on_progress:
                 on_progress(stats.events)
         if held:
-            write(pa.concat_tables(pending).combine_chunks())
+            write(pa.concat_tables(pending))
