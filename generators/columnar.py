@@ -157,7 +157,7 @@ class TableBuilder:
         return pa.Table.from_arrays(columns, schema=self.schema)
 
     def pool(self, slot: PartSlot, type: pa.DataType, where: str) -> tuple[pa.Array, frozenset[str]]:
-        """The part's block for every pooled object of its role in ``type`` (again when users join), and
+        """The part's block for every pooled object of its role in ``type`` (again if the pool grew), and
         the keys its blocks hold."""
         items = self.pools.items(slot.role)
         cached = self._blocks.get((slot, type))
