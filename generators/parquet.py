@@ -129,9 +129,10 @@ def write_parquet(
             held += table.num_rows
             while held >= ROW_GROUP:
                 combined = pa.concat_tables(pending)
-                write(combined.slice(0, ROW_GROUP))
+                # One chunk per column: where pages end must not depend on how the rows were made.
+                write(combined.slice(0, ROW_GROUP).combine_chunks())
                 pending, held = [combined.slice(ROW_GROUP)], held - ROW_GROUP
             if on_progress:
                 on_progress(stats.events)
         if held:
-            write(pa.concat_tables(pending))
+            write(pa.concat_tables(pending).combine_chunks())
