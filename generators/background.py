@@ -7,7 +7,7 @@ calls Faker: the pools were filled when the fleet was built.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +26,7 @@ __all__ = [
     "background_pools",
     "day_weights",
     "draw_background",
+    "user_choices",
     "user_for",
 ]
 
@@ -200,19 +201,22 @@ def background_launches(fleet: Fleet, pools: BackgroundPools, day: BackgroundDay
 
 def user_for(fleet: Fleet, kind: str, host_index: int, pick: float) -> User:
     """Who runs a process of this kind on this host (``pick`` in [0, 1) chooses among several)."""
+    choices = user_choices(fleet, kind, host_index)
+    return choices[int(pick * len(choices))]
+
+
+def user_choices(fleet: Fleet, kind: str, host_index: int) -> Sequence[User]:
+    """The accounts that may run a process of this kind on this host, in the order a pick chooses from."""
     if kind == "system":
-        return fleet.system
+        return (fleet.system,)
     if kind == "local-service":
-        return fleet.local_service
+        return (fleet.local_service,)
     if kind == "network-service":
-        return fleet.network_service
-    if kind == "person":
-        if fleet.hosts[host_index].role == "workstation":
-            return fleet.people[fleet.owners[host_index]]
-        return fleet.admins[int(pick * len(fleet.admins))]
-    if kind == "admin":
-        return fleet.admins[int(pick * len(fleet.admins))]
+        return (fleet.network_service,)
+    if kind == "person" and fleet.hosts[host_index].role == "workstation":
+        return (fleet.people[fleet.owners[host_index]],)
+    if kind in ("person", "admin"):
+        return fleet.admins
     if kind == "apppool" and host_index in fleet.iis:
-        users = fleet.iis[host_index].pool_users
-        return users[int(pick * len(users))]
-    return fleet.services[int(pick * len(fleet.services))]
+        return fleet.iis[host_index].pool_users
+    return fleet.services

@@ -4,27 +4,20 @@ The same options give the same bytes: the fleet and every draw come from the see
 time starts at a fixed instant unless told otherwise, gzip headers carry no time
 stamp or file name, and Parquet files no creation time.
 
-Parquet holds one type per column, so the fields that Endgame spells differently
-are written in its columnar spelling (``Source.dumps(columnar=True)``): ``@timestamp``
-always an ISO-8601 string, ``event.category`` and ``event.type`` always lists.
-Elasticsearch indexes both spellings identically.
+Parquet files are written by ``generators.parquet``.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import pyarrow as pa
-import pyarrow.json as pa_json
-import pyarrow.parquet as pq
-
-from generators.fastpath import fleet_chunks, write_fleet_ndjson
+from generators.fastpath import write_fleet_ndjson
 from generators.model import Launch
+from generators.parquet import write_parquet
 from generators.profiles import CorpusOptions, corpus_launches, scenario_sources
 from generators.scenarios import Catalogue
 from generators.sources import Source
@@ -34,7 +27,6 @@ __all__ = ["FORMATS", "CorpusStats", "corpus_format", "iter_documents", "write_c
 
 FORMATS = ("ndjson", "ndjson.gz", "parquet")
 _BATCH = 20_000
-_ROW_GROUP = 65_536
 
 
 @dataclass
@@ -89,7 +81,7 @@ def write_corpus(
     stats = CorpusStats()
     with atomic_writer(path) as stream:
         if fmt == "parquet":
-            _write_parquet(options, stream, stats, on_progress, reference)
+            write_parquet(options, stream, stats, on_progress, reference)
         elif fmt == "ndjson.gz":
             # Level 1 compresses twice as fast as the default 6 for 1.5 times the size: corpora
             # are regenerated from a seed, not archived, so time matters more than bytes.
@@ -123,73 +115,6 @@ def _write_ndjson(
         stream.write(b"\n".join(lines) + b"\n")
     if on_progress:
         on_progress(stats.events)
-
-
-def _parquet_line(launch: Launch, src: Source) -> bytes:
-    return src.dumps(launch, columnar=True)
-
-
-def parquet_schema(catalogue: Catalogue | None) -> pa.Schema:
-    """One schema for every source: inferred from every scenario of ``catalogue`` in every source.
-
-    Without a catalogue, from a sample of fleet background (every source, every host role).
-    """
-    if catalogue is not None:
-        sample = CorpusOptions("scenarios", seed=0, catalogue=catalogue)
-    else:
-        sample = CorpusOptions("fleet", events=5_000, seed=0)
-    lines = [_parquet_line(launch, src) for launch, src in corpus_launches(sample)]
-    table = pa_json.read_json(
-        io.BytesIO(b"\n".join(lines)), read_options=pa_json.ReadOptions(use_threads=False)
-    )
-    return table.schema
-
-
-def _write_parquet(
-    options: CorpusOptions,
-    stream: IO[bytes],
-    stats: CorpusStats,
-    on_progress: Callable[[int], None] | None,
-    reference: bool,
-) -> None:
-    schema = parquet_schema(options.catalogue)
-    parse = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
-    read = pa_json.ReadOptions(block_size=1 << 26)
-    pending: list[pa.Table] = []
-    held = 0
-    with pq.ParquetWriter(stream, schema, compression="zstd", write_statistics=True) as writer:
-        # Row groups of a fixed size, whatever the chunks: the same corpus gives the same file
-        # whichever writer made the chunks.
-        for chunk, _ in _parquet_chunks(options, stats, reference):
-            table = pa_json.read_json(pa.BufferReader(chunk), read_options=read, parse_options=parse)
-            pending.append(table.select(schema.names).cast(schema))
-            held += table.num_rows
-            while held >= _ROW_GROUP:
-                combined = pa.concat_tables(pending)
-                writer.write_table(combined.slice(0, _ROW_GROUP))
-                pending, held = [combined.slice(_ROW_GROUP)], held - _ROW_GROUP
-            if on_progress:
-                on_progress(stats.events)
-        if held:
-            writer.write_table(pa.concat_tables(pending))
-
-
-def _parquet_chunks(options: CorpusOptions, stats: CorpusStats, reference: bool) -> Iterator[tuple[Any, int]]:
-    """NDJSON text in Parquet's spelling, chunk by chunk."""
-    if options.profile != "scenarios" and not reference:
-        for chunk, count in fleet_chunks(options, stats.tally, _parquet_line, columnar=True):
-            stats.events += count
-            yield chunk, count
-        return
-    lines: list[bytes] = []
-    for launch, src in corpus_launches(options):
-        lines.append(_parquet_line(launch, src))
-        stats.count(launch, src)
-        if len(lines) == _BATCH:
-            yield b"\n".join(lines), len(lines)
-            lines.clear()
-    if lines:
-        yield b"\n".join(lines), len(lines)
 
 
 def catalogue_rows(catalogue: Catalogue) -> list[dict[str, str]]:
