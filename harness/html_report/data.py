@@ -18,7 +18,16 @@ from harness.validation import Expectations, ValidationResult, run_validation
 from harness.validation.scope import RuleScope
 from harness.validation.sequences import found_groups, run_sequence_validation
 
-__all__ = ["Noise", "ReportData", "VersionInput", "VersionReport", "build_report"]
+__all__ = [
+    "Noise",
+    "ReportData",
+    "VersionInput",
+    "VersionReport",
+    "build_report",
+    "corpus_days",
+    "corpus_version",
+    "version_labels",
+]
 
 
 @dataclass(frozen=True)
@@ -73,14 +82,13 @@ def build_report(
     generated_at: str | None,
 ) -> ReportData:
     """Each version over its scenarios (heatmap) and the one fleet corpus (noise, schedule)."""
-    times = [event_time_ms(document, "@timestamp") for document in fleet]
-    labels = _labels([v.rule for v in versions])
+    labels = version_labels([v.rule for v in versions])
     return ReportData(
         versions=tuple(_version(label, version) for label, version in zip(labels, versions, strict=True)),
         seed=seed,
         scenario_corpus=describe_corpus(None, "scenarios", None, seed),
         fleet_corpus=describe_corpus(None, "fleet", fleet_events, seed),
-        fleet_days=tuple(sorted({_day(ms) for ms in times if ms is not None})),
+        fleet_days=corpus_days(fleet),
         generated_at=generated_at,
     )
 
@@ -90,37 +98,24 @@ def _version(label: str, version: VersionInput) -> VersionReport:
     matcher = compile_query(rule.query, engine="compiled")
     if not matcher.single_event:
         return _searched_version(label, version)
-    scenarios = run_validation(
-        matcher,
-        version.scenarios,
-        version.expectations,
-        rule_name=rule.name,
-        rule_version=rule.version,
-        scope=version.scope,
+    scenarios, fleet_result = (
+        run_validation(
+            matcher,
+            documents,
+            version.expectations,
+            rule_name=rule.name,
+            rule_version=rule.version,
+            scope=version.scope,
+        )
+        for documents in (version.scenarios, version.fleet)
     )
-    fleet_result = run_validation(
-        matcher,
-        version.fleet,
-        version.expectations,
-        rule_name=rule.name,
-        rule_version=rule.version,
-        scope=version.scope,
+    return corpus_version(
+        label, rule, scenarios, fleet_result, version.fleet, version.scope, version.mutation
     )
-    per_day = Counter(
-        _day(ms)
-        for document in version.fleet
-        if (ms := event_time_ms(document, "@timestamp")) is not None and matcher.matches(document)
-    )
-    noise = Noise(
-        dict(sorted(per_day.items())), fleet_result.alerts, fleet_result.false_positives_per_million
-    )
-    simulation = simulate_rule(rule, matcher, version.fleet)  # Kibana's defaults where the rule has none
-    return VersionReport(label, rule, scenarios, noise, simulation, version.mutation)
 
 
 def _searched_version(label: str, version: VersionInput) -> VersionReport:
-    """A sequence, sample or piped rule: one search per corpus, an alert per sequence, each per the day of
-    its last event (when the sequence completes and an execution can find it)."""
+    """A sequence, sample or piped rule: one search per corpus, an alert per sequence."""
     rule = version.rule
     searcher = compile_statement(rule.query, engine="compiled")
     scenarios, fleet_result = (
@@ -134,19 +129,59 @@ def _searched_version(label: str, version: VersionInput) -> VersionReport:
         )
         for documents in (version.scenarios, version.fleet)
     )
-    per_day: Counter[str] = Counter()
-    for events, _ in found_groups(searcher, version.fleet, version.scope):
-        times = [ms for e in events if e is not None and (ms := event_time_ms(e, "@timestamp")) is not None]
-        if times:
-            per_day[_day(max(times))] += 1
+    return corpus_version(
+        label, rule, scenarios, fleet_result, version.fleet, version.scope, version.mutation
+    )
+
+
+def corpus_version(
+    label: str,
+    rule: Rule,
+    scenarios: ValidationResult,
+    fleet_result: ValidationResult,
+    fleet: Sequence[Mapping[str, Any]],
+    scope: RuleScope,
+    mutation: Mapping[str, Any] | None = None,
+) -> VersionReport:
+    """A version whose validations are done: its alerts per day and schedule on ``fleet`` added.
+
+    ``fleet`` holds the documents ``scope`` reads; the totals are ``fleet_result``'s, so the page's
+    alert count and false positives per million are the validation's own.
+    """
+    matcher = compile_query(rule.query, engine="compiled")
+    simulation: Simulation | SequenceSimulation
+    per_day: Counter[str]
+    if matcher.single_event:
+        per_day = Counter(
+            _day(ms)
+            for document in fleet
+            if (ms := event_time_ms(document, "@timestamp")) is not None and matcher.matches(document)
+        )
+        simulation = simulate_rule(rule, matcher, fleet)  # Kibana's defaults where the rule has none
+    else:
+        # An alert per sequence, on the day of its last event (when an execution can find it).
+        searcher = compile_statement(rule.query, engine="compiled")
+        per_day = Counter()
+        for events, _ in found_groups(searcher, fleet, scope):
+            times = [
+                ms for e in events if e is not None and (ms := event_time_ms(e, "@timestamp")) is not None
+            ]
+            if times:
+                per_day[_day(max(times))] += 1
+        simulation = simulate_rule_search(rule, searcher, fleet)
     noise = Noise(
         dict(sorted(per_day.items())), fleet_result.alerts, fleet_result.false_positives_per_million
     )
-    simulation = simulate_rule_search(rule, searcher, version.fleet)
-    return VersionReport(label, rule, scenarios, noise, simulation, version.mutation)
+    return VersionReport(label, rule, scenarios, noise, simulation, mutation)
 
 
-def _labels(rules: Sequence[Rule]) -> list[str]:
+def corpus_days(documents: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """Every UTC day the documents span, so quiet days show as zero."""
+    times = [event_time_ms(document, "@timestamp") for document in documents]
+    return tuple(sorted({_day(ms) for ms in times if ms is not None}))
+
+
+def version_labels(rules: Sequence[Rule]) -> list[str]:
     """``v214`` or the file's stem; a repeated one gets ``#2``, ``#3``, so columns stay apart."""
     labels: list[str] = []
     for rule in rules:

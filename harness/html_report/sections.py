@@ -85,6 +85,8 @@ def _mutation(version: VersionReport) -> str:
     result = version.mutation
     if result is None:
         return f'{title}<p class="muted">Mutation testing: not run.</p>'
+    if "not_run" in result:  # asked for, but the rule cannot be mutation-tested: say why
+        return f'{title}<p class="muted">Mutation testing: not run ({escape(str(result["not_run"]))}).</p>'
     # Read leniently: the producer may add keys, or leave some out.
     score = result.get("score")
     summary = (
