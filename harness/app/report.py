@@ -82,10 +82,11 @@ def report(
 def compares_versions(paths: Sequence[str | os.PathLike[str]]) -> bool:
     """Whether ``paths`` are versions of one rule, for the version page: rule files (no folder,
     no glob), one of them or all loading with one ``rule_id``. Anything else is a repository."""
+    from harness.rule_paths import names_one_rule
     from harness.rules import load_rule
 
     if not all(Path(path).is_file() for path in paths):
-        return len(paths) == 1 and not Path(paths[0]).is_dir()  # a missing file: its error, as before
+        return names_one_rule([os.fspath(path) for path in paths])  # a missing file: its error, as before
     if len(paths) == 1:
         return True
     try:
@@ -106,6 +107,7 @@ def report_repository(
     derived: bool = True,
     mutations: bool = True,
     generated_at: str | None = None,
+    timings: bool = False,
     notice: Notice | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> RepositoryReport:
@@ -142,6 +144,7 @@ def report_repository(
         mutations=mutations,
         notices=many.notices,
         generated_at=generated_at,
+        timings=timings,
     )
 
 

@@ -400,6 +400,7 @@ def _report_repository(
             progress=advance,
             **run,
         )
+    notice(list(data.notices))
     for row in data.reports:
         if row.error is not None:
             tell(f"error: {row.path}: {row.error}")
@@ -427,6 +428,11 @@ def _report_repository(
 )
 @click.option("--no-mutations", "no_mutations", is_flag=True, help="Leave mutation testing out.")
 @click.option(
+    "--timings",
+    is_flag=True,
+    help="Repository page: each rule's seconds in the summary (the page then differs run to run).",
+)
+@click.option(
     "--corpus",
     "corpus_path",
     metavar="PATH",
@@ -449,6 +455,7 @@ def report(
     events: int,
     generated_at: str | None,
     no_mutations: bool,
+    timings: bool,
     corpus_path: str | None,
     profile: str | None,
     labels_path: str | None,
@@ -476,6 +483,7 @@ def report(
             "--mapping": mapping,
             "--engine": None if engine == Engine.AUTO else engine,
             "--no-derived": no_derived or None,
+            "--timings": timings or None,
         }
         given = [name for name, value in repository_only.items() if value is not None]
         if given:
@@ -503,6 +511,7 @@ def report(
             "mapping": mapping,
             "spark_master": spark_master,
             "derived": not no_derived,
+            "timings": timings,
         }
         page = _report_repository(rule_paths, corpus, run, not no_mutations, generated_at)
     with atomic_writer(html_path) as stream:

@@ -43,8 +43,9 @@ class RepositoryReport:
     corpus: str
     seed: int
     mutations: bool  # whether mutation testing ran
-    notices: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()  # the run's (for the caller to tell: they may hold seconds)
     generated_at: str | None = None
+    timings: bool = False  # each rule's seconds in the summary; off, the same inputs give the same bytes
 
 
 def page_order(reports: Sequence[RuleReport]) -> list[RuleReport]:
@@ -60,6 +61,7 @@ def build_repository(
     mutations: bool,
     notices: Sequence[str] = (),
     generated_at: str | None = None,
+    timings: bool = False,
 ) -> RepositoryReport:
     """Group ``rules`` by ``rule_id`` and order the summary and the drill-downs alike."""
     ordered = page_order([rule.report for rule in rules])
@@ -76,7 +78,7 @@ def build_repository(
             seen.add(key)
             groups.append(_group(members[key], corpus, seed, generated_at))
     return RepositoryReport(
-        tuple(ordered), tuple(groups), corpus, seed, mutations, tuple(notices), generated_at
+        tuple(ordered), tuple(groups), corpus, seed, mutations, tuple(notices), generated_at, timings
     )
 
 
