@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness.app import Corpus, validate_many
-from harness.app.report import compares_versions, report_repository
+from harness.app.report import SURVIVORS_SHOWN, compares_versions, report_repository
 from harness.cli import main
 from harness.eql import parse_statement
 from harness.html_report.repository import RepositoryReport
@@ -294,3 +294,26 @@ def test_elastic_rules_with_their_sequences_render() -> None:
     assert len(searched) == 10  # nine sequences and a sample
     assert all(isinstance(version.simulation, SequenceSimulation) for version in searched)
     assert page.count("sequences, ") >= 10
+
+
+def test_mutations_list_a_few_survivors_and_count_the_rest() -> None:
+    data = report_repository([V220], SCENARIOS)
+    (group,) = data.groups
+    assert group.versions is not None
+    mutation = group.versions.versions[0].mutation
+    assert mutation is not None
+    survivors, left_out = mutation["survivors"], mutation["survivors_left_out"]
+    assert len(survivors) == min(SURVIVORS_SHOWN, mutation["total"] - mutation["killed"])
+    assert len(survivors) + left_out == mutation["total"] - mutation["killed"]
+    page = render_repository_html(data)
+    assert ("more: harness mutate lists every one." in page) is (left_out > 0)
+    assert "mutants killed" in page
+
+
+def test_a_rule_that_cannot_be_mutation_tested_says_why(rules: RepositoryReport) -> None:
+    (group, *_) = [g for g in rules.groups if g.versions is not None]
+    assert group.versions is not None
+    version = replace(group.versions.versions[0], mutation={"not_run": "no <catalogue>"})
+    changed = replace(group, versions=replace(group.versions, versions=(version,)))
+    page = render_repository_html(replace(rules, groups=(changed,)))
+    assert "Mutation testing: not run (no &lt;catalogue&gt;)." in page

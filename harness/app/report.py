@@ -96,6 +96,9 @@ def compares_versions(paths: Sequence[str | os.PathLike[str]]) -> bool:
     return len(ids) == 1 and None not in ids
 
 
+SURVIVORS_SHOWN = 5  # per rule on the repository page; `harness mutate RULE` lists every one
+
+
 def report_repository(
     paths: Iterable[str | os.PathLike[str]],
     corpus: CorpusInput = None,
@@ -195,9 +198,14 @@ def _repository_rule(
 def _repository_mutation(path: str, catalogue: str | None, seed: int, derived: bool) -> dict[str, Any]:
     """The rule's mutation score as ``harness mutate`` gives it, or why it could not be run."""
     try:
-        return _mutation_summary(mutate(path, catalogue=catalogue, seed=seed, derived=derived))
+        summary = _mutation_summary(mutate(path, catalogue=catalogue, seed=seed, derived=derived))
     except HarnessError as error:
         return {"not_run": str(error)}
+    # Each survivor carries its whole query: a long rule's dozens of them would make most of the page.
+    survivors = summary["survivors"]
+    summary["survivors"] = survivors[:SURVIVORS_SHOWN]
+    summary["survivors_left_out"] = len(survivors) - len(summary["survivors"])
+    return summary
 
 
 def _mutation_summary(result: MutationReport) -> dict[str, Any]:

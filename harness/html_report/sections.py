@@ -102,9 +102,11 @@ def _mutation(version: VersionReport) -> str:
         f"<td>{escape(_text(s, 'note'))}</td></tr>"
         for s in survivors
     )
+    left_out = result.get("survivors_left_out") or 0
+    more = f'<p class="muted">{left_out:,} more: harness mutate lists every one.</p>' if left_out else ""
     return (
         f'{title}{summary}<table class="survivors"><thead><tr><th>surviving mutant</th><th>query</th>'
-        f"<th>note</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<th>note</th></tr></thead><tbody>{rows}</tbody></table>{more}"
     )
 
 
