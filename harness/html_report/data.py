@@ -94,33 +94,17 @@ def build_report(
 
 
 def _version(label: str, version: VersionInput) -> VersionReport:
+    """A version over both corpora: a single-event rule matched event by event; a sequence, sample or
+    piped rule searched once per corpus, an alert per sequence."""
     rule = version.rule
     matcher = compile_query(rule.query, engine="compiled")
+    judge: object = matcher
+    validation: Any = run_validation  # the two runners take the same arguments
     if not matcher.single_event:
-        return _searched_version(label, version)
+        judge, validation = compile_statement(rule.query, engine="compiled"), run_sequence_validation
     scenarios, fleet_result = (
-        run_validation(
-            matcher,
-            documents,
-            version.expectations,
-            rule_name=rule.name,
-            rule_version=rule.version,
-            scope=version.scope,
-        )
-        for documents in (version.scenarios, version.fleet)
-    )
-    return corpus_version(
-        label, rule, scenarios, fleet_result, version.fleet, version.scope, version.mutation
-    )
-
-
-def _searched_version(label: str, version: VersionInput) -> VersionReport:
-    """A sequence, sample or piped rule: one search per corpus, an alert per sequence."""
-    rule = version.rule
-    searcher = compile_statement(rule.query, engine="compiled")
-    scenarios, fleet_result = (
-        run_sequence_validation(
-            searcher,
+        validation(
+            judge,
             documents,
             version.expectations,
             rule_name=rule.name,
