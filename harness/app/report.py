@@ -190,8 +190,9 @@ def _repository_rule(
         version = VersionReport("", setup.rule, result, Noise({}, 0, None), None, mutation)
         return RepositoryRule(row, version, (), setup.rule.rule_id)
     documents, days = rows.of(setup)
-    read = [document for document in documents if setup.scope.reads(document)]
-    version = corpus_version("", setup.rule, result, result, read, setup.scope, mutation)
+    scope = setup.scope  # a property that builds the scope: once, not per document
+    read = [document for document in documents if scope.reads(document)]
+    version = corpus_version("", setup.rule, result, result, read, scope, mutation)
     return RepositoryRule(row, version, days, setup.rule.rule_id)
 
 

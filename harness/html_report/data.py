@@ -136,12 +136,17 @@ def corpus_version(
     simulation: Simulation | SequenceSimulation
     per_day: Counter[str]
     if matcher.single_event:
-        per_day = Counter(
-            _day(ms)
-            for document in fleet
-            if (ms := event_time_ms(document, "@timestamp")) is not None and matcher.matches(document)
-        )
-        simulation = simulate_rule(rule, matcher, fleet)  # Kibana's defaults where the rule has none
+        per_day = Counter()
+
+        def counted(document: Mapping[str, Any]) -> bool:
+            """The rule's verdict, each match counted on its day: one matching pass for both."""
+            if not matcher.matches(document):
+                return False
+            if (ms := event_time_ms(document, "@timestamp")) is not None:
+                per_day[_day(ms)] += 1
+            return True
+
+        simulation = simulate_rule(rule, counted, fleet)  # Kibana's defaults where the rule has none
     else:
         # An alert per sequence, on the day of its last event (when an execution can find it).
         searcher = compile_statement(rule.query, engine="compiled")
