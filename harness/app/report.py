@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.app.analysis import scenario_documents
-from harness.app.corpora import Corpus, open_for_rule
-from harness.app.setup import RuleInput, prepare_rule
-from harness.vocabulary import DEFAULT_SEED, Profile
+from harness.app.analysis import mutate, scenario_documents
+from harness.app.corpora import Corpus, Notice, open_for_rule
+from harness.app.many import RuleRun, validate_many
+from harness.app.setup import RuleInput, RuleSetup, prepare_rule
+from harness.app.validation import CorpusInput
+from harness.errors import HarnessError
+from harness.vocabulary import DEFAULT_SEED, Engine, Profile
 
 if TYPE_CHECKING:
     from harness.bench import BenchRow
     from harness.html_report import ReportData
+    from harness.html_report.repository import RepositoryReport, RepositoryRule
     from harness.mutation import MutationReport
     from harness.rules import Rule
+    from harness.validation.reports.many import RuleReport
 
-__all__ = ["bench", "bench_parquet", "report"]
+__all__ = ["bench", "bench_parquet", "compares_versions", "report", "report_repository"]
 
 
 def report(
@@ -71,6 +77,136 @@ def report(
             )
         )
     return build_report(versions, fleet, seed=seed, fleet_events=fleet_events, generated_at=generated_at)
+
+
+def compares_versions(paths: Sequence[str | os.PathLike[str]]) -> bool:
+    """Whether ``paths`` are versions of one rule, for the version page: rule files (no folder,
+    no glob), one of them or all loading with one ``rule_id``. Anything else is a repository."""
+    from harness.rule_paths import names_one_rule
+    from harness.rules import load_rule
+
+    if not all(Path(path).is_file() for path in paths):
+        return names_one_rule([os.fspath(path) for path in paths])  # a missing file: its error, as before
+    if len(paths) == 1:
+        return True
+    try:
+        ids = {load_rule(path).rule_id for path in paths}
+    except HarnessError:
+        return False  # the repository page shows that rule's error beside the others
+    return len(ids) == 1 and None not in ids
+
+
+SURVIVORS_SHOWN = 5  # per rule on the repository page; `harness mutate RULE` lists every one
+
+
+def report_repository(
+    paths: Iterable[str | os.PathLike[str]],
+    corpus: CorpusInput = None,
+    *,
+    catalogue: str | None = None,
+    engine: Engine | str = Engine.AUTO,
+    mapping: str | None = None,
+    spark_master: str = "local[*]",
+    derived: bool = True,
+    mutations: bool = True,
+    generated_at: str | None = None,
+    timings: bool = False,
+    notice: Notice | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RepositoryReport:
+    """Every rule ``paths`` name, validated together (:func:`validate_many`), then each one's drill-down.
+
+    The corpus defaults to the fleet profile: one corpus for detection, noise and the schedule, so a
+    rule's drill-down and its summary row count the same alerts. ``progress`` hears the steps done:
+    a validation per rule, then a drill-down per rule (twice the number of rules in all).
+    """
+    from harness.html_report.repository import build_repository
+
+    spec = Corpus.of(corpus).with_profile(Profile.FLEET)
+    many = validate_many(
+        paths,
+        spec,
+        catalogue=catalogue,
+        engine=engine,
+        mapping=mapping,
+        spark_master=spark_master,
+        derived=derived,
+        notice=notice,
+        progress=progress,
+    )
+    rows = _CorpusRows(spec)
+    rules = []
+    for done, (run, row) in enumerate(zip(many.runs, many.reports(), strict=True), start=1):
+        rules.append(_repository_rule(run, row, rows, catalogue, spec.seed, derived, mutations))
+        if progress is not None:
+            progress(len(many.runs) + done)
+    return build_repository(
+        rules,
+        corpus=many.corpus,
+        seed=spec.seed,
+        mutations=mutations,
+        notices=many.notices,
+        generated_at=generated_at,
+        timings=timings,
+    )
+
+
+class _CorpusRows:
+    """The corpus's documents for the drill-downs, read once (once per catalogue when generated)."""
+
+    def __init__(self, spec: Corpus) -> None:
+        self.spec = spec
+        self._read: dict[str | None, tuple[list[dict[str, Any]], tuple[str, ...]]] = {}
+
+    def of(self, setup: RuleSetup) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        """The documents, and the UTC days they span."""
+        from harness.html_report.data import corpus_days
+
+        key = setup.catalogue.name if self.spec.generated and setup.catalogue is not None else None
+        if key not in self._read:
+            documents = list(open_for_rule(self.spec).documents(setup.catalogue))
+            self._read[key] = (documents, corpus_days(documents))
+        return self._read[key]
+
+
+def _repository_rule(
+    run: RuleRun,
+    row: RuleReport,
+    rows: _CorpusRows,
+    catalogue: str | None,
+    seed: int,
+    derived: bool,
+    mutations: bool,
+) -> RepositoryRule:
+    from harness.html_report.data import Noise, VersionReport, corpus_version
+    from harness.html_report.repository import RepositoryRule
+
+    if run.validation is None:
+        return RepositoryRule(row, None)
+    setup = run.validation.setup
+    result = run.validation.result
+    mutation = _repository_mutation(run.path, catalogue, seed, derived) if mutations else None
+    if not result.corpus_run:  # judged on its derived scenarios alone: no corpus to count alerts on
+        version = VersionReport("", setup.rule, result, Noise({}, 0, None), None, mutation)
+        return RepositoryRule(row, version, (), setup.rule.rule_id)
+    documents, days = rows.of(setup)
+    scope = setup.scope  # a property that builds the scope: once, not per document
+    read = [document for document in documents if scope.reads(document)]
+    version = corpus_version("", setup.rule, result, result, read, scope, mutation)
+    return RepositoryRule(row, version, days, setup.rule.rule_id)
+
+
+def _repository_mutation(path: str, catalogue: str | None, seed: int, derived: bool) -> dict[str, Any]:
+    """The rule's mutation score as ``harness mutate`` gives it, or why it could not be run."""
+    try:
+        summary = _mutation_summary(mutate(path, catalogue=catalogue, seed=seed, derived=derived))
+    except HarnessError as error:
+        return {"not_run": str(error)}
+    # Each survivor carries its whole query: a long rule's dozens of them would make most of the page.
+    survivors = summary["survivors"]
+    summary["survivors"] = survivors[:SURVIVORS_SHOWN]
+    summary["survivors_left_out"] = len(survivors) - len(summary["survivors"])
+    return summary
 
 
 def _mutation_summary(result: MutationReport) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 import orjson
+from click.core import ParameterSource
 
 from harness import app
 from harness.cli.many import report_many, validate_many
@@ -375,6 +376,37 @@ def _print_proposals(run: app.Proposals) -> None:
     console_for_reports().print(table)
 
 
+def _report_repository(
+    rule_paths: tuple[str, ...],
+    corpus: app.Corpus,
+    run: dict[str, Any],
+    mutations: bool,
+    generated_at: str | None,
+) -> str:
+    """The repository page, with a progress bar over the rules (validated, then drilled down)."""
+    from harness.app.report import report_repository
+    from harness.cli.options import progress
+    from harness.html_report.repository_page import render_repository_html
+    from harness.rule_paths import expand_rule_paths
+
+    rules = expand_rule_paths(rule_paths)  # a path naming nothing is refused before any work
+    with progress(2 * len(rules), "reporting on rules") as advance:
+        data = report_repository(
+            rules,
+            corpus,
+            mutations=mutations,
+            generated_at=generated_at,
+            notice=tell,
+            progress=advance,
+            **run,
+        )
+    notice(list(data.notices))
+    for row in data.reports:
+        if row.error is not None:
+            tell(f"error: {row.path}: {row.error}")
+    return render_repository_html(data)
+
+
 @click.command()
 @click.argument("rule_paths", nargs=-1, required=True, metavar="RULE...")
 @output_option("--html", "html_path", required=True, help="Write the page here (atomically).")
@@ -385,7 +417,8 @@ def _print_proposals(run: app.Proposals) -> None:
     type=click.IntRange(1, MAX_EVENTS),
     default=100_000,
     show_default=True,
-    help="Size of the fleet corpus for noise and the schedule simulation.",
+    help="Size of the fleet corpus for noise and the schedule simulation (of a generated corpus, on "
+    "the repository page).",
 )
 @click.option(
     "--generated-at",
@@ -393,6 +426,27 @@ def _print_proposals(run: app.Proposals) -> None:
     help="A time to print in the header; without it the page holds no clock, so the same inputs give "
     "the same bytes.",
 )
+@click.option("--no-mutations", "no_mutations", is_flag=True, help="Leave mutation testing out.")
+@click.option(
+    "--timings",
+    is_flag=True,
+    help="Repository page: each rule's seconds in the summary (the page then differs run to run).",
+)
+@click.option(
+    "--corpus",
+    "corpus_path",
+    metavar="PATH",
+    help="Repository page: NDJSON (plain or gzip), JSON array, EVTX or Parquet corpus.",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(choices(Profile)),
+    help="Repository page: generate the corpus on the fly (default: fleet).",
+)
+@labels_option
+@mapping_option
+@engine_option(spark=True)
+@derived_option("Repository page: leave out the scenarios derived from each rule's query.")
 def report(
     rule_paths: tuple[str, ...],
     html_path: str,
@@ -400,15 +454,68 @@ def report(
     seed: int,
     events: int,
     generated_at: str | None,
+    no_mutations: bool,
+    timings: bool,
+    corpus_path: str | None,
+    profile: str | None,
+    labels_path: str | None,
+    mapping: str | None,
+    engine: str,
+    spark_master: str,
+    no_derived: bool,
 ) -> None:
-    """One self-contained HTML page comparing RULE versions: detection heatmap, noise, schedule, mutations."""
+    """One self-contained HTML page: RULE versions compared, or a whole rule repository.
+
+    Versions of one rule (rule files sharing one rule_id, or one file) get the comparison page:
+    detection heatmap on the scenarios, noise and schedule on a fleet, mutations. A folder, a glob
+    or rules with different rule_ids get the repository page: every rule validated on one corpus
+    (default: a fleet of --events), a summary row per rule, failing first, each linking to its
+    drill-down (heatmap, noise, schedule, mutations; versions of one rule side by side).
+    """
+    from harness.app.report import compares_versions
     from harness.html_report import render_html
 
-    data = app.report(
-        rule_paths, seed=seed, fleet_events=events, generated_at=generated_at, catalogue=catalogue
-    )
+    if compares_versions(rule_paths):
+        repository_only = {
+            "--corpus": corpus_path,
+            "--profile": profile,
+            "--labels": labels_path,
+            "--mapping": mapping,
+            "--engine": None if engine == Engine.AUTO else engine,
+            "--no-derived": no_derived or None,
+            "--timings": timings or None,
+        }
+        given = [name for name, value in repository_only.items() if value is not None]
+        if given:
+            raise UsageError(
+                f"{', '.join(given)}: for the repository page (a folder, a glob, or several rule_ids); "
+                "the version page runs the catalogue's scenarios and a fleet of --events"
+            )
+        data = app.report(
+            rule_paths,
+            seed=seed,
+            fleet_events=events,
+            generated_at=generated_at,
+            catalogue=catalogue,
+            mutations=not no_mutations,
+        )
+        page = render_html(data)
+    else:
+        # A scenarios profile is one round of the catalogue unless --events asks for more.
+        asked = click.get_current_context().get_parameter_source("events") != ParameterSource.DEFAULT
+        whole = corpus_path is not None or (profile == Profile.SCENARIOS and not asked)
+        corpus = corpus_from(corpus_path, profile, None if whole else events, seed, labels_path)
+        run = {
+            "catalogue": catalogue,
+            "engine": engine,
+            "mapping": mapping,
+            "spark_master": spark_master,
+            "derived": not no_derived,
+            "timings": timings,
+        }
+        page = _report_repository(rule_paths, corpus, run, not no_mutations, generated_at)
     with atomic_writer(html_path) as stream:
-        stream.write(render_html(data).encode())
+        stream.write(page.encode())
 
 
 @click.command()

@@ -18,7 +18,16 @@ from harness.validation import Expectations, ValidationResult, run_validation
 from harness.validation.scope import RuleScope
 from harness.validation.sequences import found_groups, run_sequence_validation
 
-__all__ = ["Noise", "ReportData", "VersionInput", "VersionReport", "build_report"]
+__all__ = [
+    "Noise",
+    "ReportData",
+    "VersionInput",
+    "VersionReport",
+    "build_report",
+    "corpus_days",
+    "corpus_version",
+    "version_labels",
+]
 
 
 @dataclass(frozen=True)
@@ -73,59 +82,29 @@ def build_report(
     generated_at: str | None,
 ) -> ReportData:
     """Each version over its scenarios (heatmap) and the one fleet corpus (noise, schedule)."""
-    times = [event_time_ms(document, "@timestamp") for document in fleet]
-    labels = _labels([v.rule for v in versions])
+    labels = version_labels([v.rule for v in versions])
     return ReportData(
         versions=tuple(_version(label, version) for label, version in zip(labels, versions, strict=True)),
         seed=seed,
         scenario_corpus=describe_corpus(None, "scenarios", None, seed),
         fleet_corpus=describe_corpus(None, "fleet", fleet_events, seed),
-        fleet_days=tuple(sorted({_day(ms) for ms in times if ms is not None})),
+        fleet_days=corpus_days(fleet),
         generated_at=generated_at,
     )
 
 
 def _version(label: str, version: VersionInput) -> VersionReport:
+    """A version over both corpora: a single-event rule matched event by event; a sequence, sample or
+    piped rule searched once per corpus, an alert per sequence."""
     rule = version.rule
     matcher = compile_query(rule.query, engine="compiled")
+    judge: object = matcher
+    validation: Any = run_validation  # the two runners take the same arguments
     if not matcher.single_event:
-        return _searched_version(label, version)
-    scenarios = run_validation(
-        matcher,
-        version.scenarios,
-        version.expectations,
-        rule_name=rule.name,
-        rule_version=rule.version,
-        scope=version.scope,
-    )
-    fleet_result = run_validation(
-        matcher,
-        version.fleet,
-        version.expectations,
-        rule_name=rule.name,
-        rule_version=rule.version,
-        scope=version.scope,
-    )
-    per_day = Counter(
-        _day(ms)
-        for document in version.fleet
-        if (ms := event_time_ms(document, "@timestamp")) is not None and matcher.matches(document)
-    )
-    noise = Noise(
-        dict(sorted(per_day.items())), fleet_result.alerts, fleet_result.false_positives_per_million
-    )
-    simulation = simulate_rule(rule, matcher, version.fleet)  # Kibana's defaults where the rule has none
-    return VersionReport(label, rule, scenarios, noise, simulation, version.mutation)
-
-
-def _searched_version(label: str, version: VersionInput) -> VersionReport:
-    """A sequence, sample or piped rule: one search per corpus, an alert per sequence, each per the day of
-    its last event (when the sequence completes and an execution can find it)."""
-    rule = version.rule
-    searcher = compile_statement(rule.query, engine="compiled")
+        judge, validation = compile_statement(rule.query, engine="compiled"), run_sequence_validation
     scenarios, fleet_result = (
-        run_sequence_validation(
-            searcher,
+        validation(
+            judge,
             documents,
             version.expectations,
             rule_name=rule.name,
@@ -134,19 +113,64 @@ def _searched_version(label: str, version: VersionInput) -> VersionReport:
         )
         for documents in (version.scenarios, version.fleet)
     )
-    per_day: Counter[str] = Counter()
-    for events, _ in found_groups(searcher, version.fleet, version.scope):
-        times = [ms for e in events if e is not None and (ms := event_time_ms(e, "@timestamp")) is not None]
-        if times:
-            per_day[_day(max(times))] += 1
+    return corpus_version(
+        label, rule, scenarios, fleet_result, version.fleet, version.scope, version.mutation
+    )
+
+
+def corpus_version(
+    label: str,
+    rule: Rule,
+    scenarios: ValidationResult,
+    fleet_result: ValidationResult,
+    fleet: Sequence[Mapping[str, Any]],
+    scope: RuleScope,
+    mutation: Mapping[str, Any] | None = None,
+) -> VersionReport:
+    """A version whose validations are done: its alerts per day and schedule on ``fleet`` added.
+
+    ``fleet`` holds the documents ``scope`` reads; the totals are ``fleet_result``'s, so the page's
+    alert count and false positives per million are the validation's own.
+    """
+    matcher = compile_query(rule.query, engine="compiled")
+    simulation: Simulation | SequenceSimulation
+    per_day: Counter[str]
+    if matcher.single_event:
+        per_day = Counter()
+
+        def counted(document: Mapping[str, Any]) -> bool:
+            """The rule's verdict, each match counted on its day: one matching pass for both."""
+            if not matcher.matches(document):
+                return False
+            if (ms := event_time_ms(document, "@timestamp")) is not None:
+                per_day[_day(ms)] += 1
+            return True
+
+        simulation = simulate_rule(rule, counted, fleet)  # Kibana's defaults where the rule has none
+    else:
+        # An alert per sequence, on the day of its last event (when an execution can find it).
+        searcher = compile_statement(rule.query, engine="compiled")
+        per_day = Counter()
+        for events, _ in found_groups(searcher, fleet, scope):
+            times = [
+                ms for e in events if e is not None and (ms := event_time_ms(e, "@timestamp")) is not None
+            ]
+            if times:
+                per_day[_day(max(times))] += 1
+        simulation = simulate_rule_search(rule, searcher, fleet)
     noise = Noise(
         dict(sorted(per_day.items())), fleet_result.alerts, fleet_result.false_positives_per_million
     )
-    simulation = simulate_rule_search(rule, searcher, version.fleet)
-    return VersionReport(label, rule, scenarios, noise, simulation, version.mutation)
+    return VersionReport(label, rule, scenarios, noise, simulation, mutation)
 
 
-def _labels(rules: Sequence[Rule]) -> list[str]:
+def corpus_days(documents: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """Every UTC day the documents span, so quiet days show as zero."""
+    times = [event_time_ms(document, "@timestamp") for document in documents]
+    return tuple(sorted({_day(ms) for ms in times if ms is not None}))
+
+
+def version_labels(rules: Sequence[Rule]) -> list[str]:
     """``v214`` or the file's stem; a repeated one gets ``#2``, ``#3``, so columns stay apart."""
     labels: list[str] = []
     for rule in rules:

@@ -13,9 +13,9 @@ from harness.html_report.data import ReportData
 from harness.html_report.heatmap import STATUS_MARKERS, render_heatmap
 from harness.html_report.sections import render_mutations, render_noise, render_schedule, render_summary
 
-__all__ = ["render_html"]
+__all__ = ["CSS", "heatmap_legend", "render_html", "version_sections"]
 
-_CSS = """
+CSS = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #111; }
 h1 { font-size: 20px; } h2 { font-size: 17px; margin-top: 32px; } h3 { font-size: 15px; }
 table { border-collapse: collapse; margin: 8px 0; }
@@ -48,28 +48,44 @@ def render_html(data: ReportData) -> str:
             '<html lang="en">',
             '<head><meta charset="utf-8">',
             f"<title>{escape(title)}</title>",
-            f"<style>{_CSS}</style></head>",
+            f"<style>{CSS}</style></head>",
             "<body>",
             f"<h1>{escape(title)}</h1>",
             _header(data),
-            "<h2>Detection on the scenarios corpus</h2>",
-            render_summary(data.versions),
-            _heatmap_legend(),
-            render_heatmap(data.versions),
-            "<h2>Noise on the fleet corpus</h2>",
-            f"<p>{escape(data.fleet_corpus)}: matching events per UTC day.</p>",
-            render_noise(data),
-            "<h2>Schedule simulation on the fleet corpus</h2>",
-            "<p>Each version run on its own interval, look-back and max_signals, as the detection engine "
-            "would.</p>",
-            render_schedule(data.versions),
-            "<h2>Mutation testing</h2>",
-            render_mutations(data.versions),
+            *version_sections(data),
             "</body>",
             "</html>",
             "",
         ]
     )
+
+
+def version_sections(
+    data: ReportData, *, level: int = 2, corpora: tuple[str, str] | None = None
+) -> list[str]:
+    """Detection, noise, schedule and mutations of ``data``'s versions, side by side.
+
+    ``level`` is the headings' (``h2`` on the version page, deeper in a drill-down); ``corpora``
+    names the detection and the noise corpus in the headings (default: the scenarios and the
+    fleet corpus, the version page's two), and the heatmap's legend comes with the default only.
+    """
+    h = f"h{level}"
+    detection, noise = corpora or ("the scenarios corpus", "the fleet corpus")
+    return [
+        f"<{h}>Detection on {escape(detection)}</{h}>",
+        render_summary(data.versions),
+        *([heatmap_legend()] if corpora is None else []),
+        render_heatmap(data.versions),
+        f"<{h}>Noise on {escape(noise)}</{h}>",
+        f"<p>{escape(data.fleet_corpus)}: matching events per UTC day.</p>",
+        render_noise(data),
+        f"<{h}>Schedule simulation on {escape(noise)}</{h}>",
+        "<p>Each version run on its own interval, look-back and max_signals, as the detection engine "
+        "would.</p>",
+        render_schedule(data.versions),
+        f"<{h}>Mutation testing</{h}>",
+        render_mutations(data.versions),
+    ]
 
 
 def _header(data: ReportData) -> str:
@@ -92,7 +108,7 @@ def _header(data: ReportData) -> str:
     )
 
 
-def _heatmap_legend() -> str:
+def heatmap_legend() -> str:
     meanings = {
         "expected": "as the expectations say",
         "known-gap": "missed, and accepted as a known gap",

@@ -85,6 +85,8 @@ def _mutation(version: VersionReport) -> str:
     result = version.mutation
     if result is None:
         return f'{title}<p class="muted">Mutation testing: not run.</p>'
+    if "not_run" in result:  # asked for, but the rule cannot be mutation-tested: say why
+        return f'{title}<p class="muted">Mutation testing: not run ({escape(str(result["not_run"]))}).</p>'
     # Read leniently: the producer may add keys, or leave some out.
     score = result.get("score")
     summary = (
@@ -100,9 +102,11 @@ def _mutation(version: VersionReport) -> str:
         f"<td>{escape(_text(s, 'note'))}</td></tr>"
         for s in survivors
     )
+    left_out = result.get("survivors_left_out") or 0
+    more = f'<p class="muted">{left_out:,} more: harness mutate lists every one.</p>' if left_out else ""
     return (
         f'{title}{summary}<table class="survivors"><thead><tr><th>surviving mutant</th><th>query</th>'
-        f"<th>note</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<th>note</th></tr></thead><tbody>{rows}</tbody></table>{more}"
     )
 
 
