@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import orjson
@@ -37,15 +37,7 @@ class NdjsonBench:
         return self.floor_seconds / self.validate_seconds
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "rule": self.rule,
-            "corpus": self.corpus,
-            "events": self.events,
-            "alerts": self.alerts,
-            "floor_seconds": self.floor_seconds,
-            "validate_seconds": self.validate_seconds,
-            "ratio": self.ratio,
-        }
+        return {**asdict(self), "ratio": self.ratio}
 
 
 def bench_ndjson(

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from harness.eql.fields import field_values
-from harness.timestamps import epoch_ms
 from harness.validation.derived import DerivedResult
 from harness.validation.expectations import Expectation, Expectations
 from harness.validation.scope import OTHER_TECHNIQUE, RuleScope, SourceSeen, source_name, source_of
+from harness.validation.time_span import TimeSpan
 
 if TYPE_CHECKING:
     from harness.validation.sequences import SequenceTally
@@ -381,13 +381,13 @@ def run_validation(
     result = ValidationResult(
         rule_name, rule_version, str(matcher.query), corpus, expectations, scope=scope or RuleScope()
     )
-    cells, matches, scope = result.cells, matcher.matches, result.scope
+    cells, matches, scope, times = result.cells, matcher.matches, result.scope, TimeSpan()
     for doc in documents:
         labels = doc.get("labels")  # read once: it gives the source, the index and the standing
         if not result.count_source(*_source_of(doc, labels), 1):
             continue  # an index the rule does not search: listed in result.sources, counted nowhere else
         alerted = matches(doc)
-        _note_time_and_host(result, doc)
+        _note_time_and_host(result, times, doc)
         kind, scenario, source = _standing(labels, scope)
         if kind == "unlabelled":
             result.unlabelled_events += 1
@@ -418,6 +418,7 @@ def run_validation(
                 cell.example_alert = whole(doc)
         elif cell.example_silent is None:
             cell.example_silent = whole(doc)
+    result.first_ms, result.last_ms = times.first, times.last
     return result
 
 
@@ -434,18 +435,12 @@ def whole(doc: Mapping[str, Any]) -> dict[str, Any]:
     return doc.whole() if isinstance(doc, Partial) else dict(doc)
 
 
-def _note_time_and_host(result: ValidationResult, doc: Mapping[str, Any]) -> None:
+def _note_time_and_host(result: ValidationResult, times: TimeSpan, doc: Mapping[str, Any]) -> None:
     host = doc.get("host")
     name = host.get("name") if isinstance(host, Mapping) else doc.get("host.name")
     if isinstance(name, str):
         result.hosts.add(name)
-    ms = epoch_ms(doc.get("@timestamp"))
-    if ms is not None:
-        # Compared, not min()/max(): this runs once per document of the corpus.
-        if result.first_ms is None or ms < result.first_ms:
-            result.first_ms = ms
-        if result.last_ms is None or ms > result.last_ms:
-            result.last_ms = ms
+    times.note(doc.get("@timestamp"))
 
 
 def _source_of(doc: Mapping[str, Any], labels: object) -> tuple[str, str | None]:
