@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError, InputError
-from harness.events import read_events
+from harness.events import EventRecord, read_events
 from harness.vocabulary import DEFAULT_SEED, Profile
 
 if TYPE_CHECKING:
     from generators.scenarios import Catalogue
 
-__all__ = ["Placed", "check_parquet_folder", "describe_corpus", "open_corpus"]
+__all__ = ["Placed", "as_document", "check_parquet_folder", "describe_corpus", "open_corpus"]
 
 
 def open_corpus(
@@ -46,22 +46,31 @@ def open_corpus(
         return Placed(f"{path}: row", enumerate(_parquet(path), start=1))
     if path.lower().endswith(".evtx"):
         return Placed(f"{path}: mapped record", enumerate(_evtx(path, notice), start=1))
+    return Placed(f"{path}:", _indexed(read_events([path])))
+
+
+def as_document(record: EventRecord) -> dict[str, Any]:
+    """The document a corpus file holds as ``record``: a raw Winlogbeat line mapped as its ingest
+    pipeline would, a search hit's ``_source`` placed in the hit's ``_index``."""
     from harness.ingest import as_indexed
 
+    return _document(record, as_indexed)
+
+
+def _indexed(records: Iterator[EventRecord]) -> Iterator[tuple[int, dict[str, Any]]]:
+    from harness.ingest import as_indexed
+
+    for record in records:
+        yield record.line, _document(record, as_indexed)
+
+
+def _document(record: EventRecord, as_indexed: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    event = record.event
+    # Only a line with a ``winlog`` block is a Winlogbeat event to map: the rest pass as they are.
+    document = as_indexed(event) if "winlog" in event else event
     # A search hit's _index says where the event lives (harness.indices reads it); a _source never
     # holds the key itself, since Elasticsearch refuses metadata fields inside a document.
-    return Placed(
-        f"{path}:",
-        (
-            (
-                record.line,
-                as_indexed(record.event)
-                if record.index is None
-                else {**as_indexed(record.event), "_index": record.index},
-            )
-            for record in read_events([path])
-        ),
-    )
+    return document if record.index is None else {**document, "_index": record.index}
 
 
 class Placed(Iterator[dict[str, Any]]):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from harness.eql.fields import field_values
-from harness.timestamps import epoch_ms
 from harness.validation.derived import DerivedResult
 from harness.validation.expectations import Expectation, Expectations
-from harness.validation.scope import OTHER_TECHNIQUE, RuleScope, SourceSeen, source_of
+from harness.validation.scope import OTHER_TECHNIQUE, RuleScope, SourceSeen, source_name, source_of
+from harness.validation.time_span import TimeSpan
 
 if TYPE_CHECKING:
     from harness.validation.sequences import SequenceTally
@@ -27,12 +27,14 @@ __all__ = [
     "BudgetCheck",
     "Cell",
     "Judge",
+    "Partial",
     "Standing",
     "ValidationResult",
     "Violation",
     "alert_summary",
     "run_validation",
     "standing",
+    "whole",
 ]
 
 BACKGROUND_SCENARIO = "fleet-background"
@@ -349,7 +351,11 @@ class Standing(NamedTuple):
 
 def standing(doc: Mapping[str, Any], scope: RuleScope) -> Standing:
     """``doc``'s standing: only target events of the rule's scenarios (and benign ones) are judged."""
-    labels = doc.get("labels")
+    return _standing(doc.get("labels"), scope)
+
+
+def _standing(labels: object, scope: RuleScope) -> Standing:
+    """The standing of a document whose ``labels`` value is ``labels``."""
     if not isinstance(labels, Mapping) or "scenario" not in labels:
         return Standing("unlabelled")
     if labels.get("role") not in (None, "target"):  # a missing or null role is "target", as in SQL
@@ -375,19 +381,20 @@ def run_validation(
     result = ValidationResult(
         rule_name, rule_version, str(matcher.query), corpus, expectations, scope=scope or RuleScope()
     )
-    cells = result.cells
+    cells, matches, scope, times = result.cells, matcher.matches, result.scope, TimeSpan()
     for doc in documents:
-        if not result.see(doc):
+        labels = doc.get("labels")  # read once: it gives the source, the index and the standing
+        if not result.count_source(*_source_of(doc, labels), 1):
             continue  # an index the rule does not search: listed in result.sources, counted nowhere else
-        alerted = matcher.matches(doc)
-        _note_time_and_host(result, doc)
-        kind, scenario, source = standing(doc, result.scope)
+        alerted = matches(doc)
+        _note_time_and_host(result, times, doc)
+        kind, scenario, source = _standing(labels, scope)
         if kind == "unlabelled":
             result.unlabelled_events += 1
             if alerted:
                 result.unlabelled_alert_count += 1
                 if len(result.unlabelled_alerts) < EXAMPLES:  # a real corpus may alert millions of times
-                    result.unlabelled_alerts.append(dict(doc))
+                    result.unlabelled_alerts.append(whole(doc))
             continue
         if kind == "context":
             result.context_events += 1
@@ -408,18 +415,39 @@ def run_validation(
         if alerted:
             cell.alerts += 1
             if cell.example_alert is None:
-                cell.example_alert = dict(doc)
+                cell.example_alert = whole(doc)
         elif cell.example_silent is None:
-            cell.example_silent = dict(doc)
+            cell.example_silent = whole(doc)
+    result.first_ms, result.last_ms = times.first, times.last
     return result
 
 
-def _note_time_and_host(result: ValidationResult, doc: Mapping[str, Any]) -> None:
+@runtime_checkable
+class Partial(Protocol):
+    """A document holding only the fields its reader kept (``harness.projection``), which can give
+    the whole document back: examples in reports are shown whole."""
+
+    def whole(self) -> dict[str, Any]: ...
+
+
+def whole(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """``doc`` as a report shows it: a copy, or the whole document a projected one was cut from."""
+    return doc.whole() if isinstance(doc, Partial) else dict(doc)
+
+
+def _note_time_and_host(result: ValidationResult, times: TimeSpan, doc: Mapping[str, Any]) -> None:
     host = doc.get("host")
     name = host.get("name") if isinstance(host, Mapping) else doc.get("host.name")
     if isinstance(name, str):
         result.hosts.add(name)
-    ms = epoch_ms(doc.get("@timestamp"))
-    if ms is not None:
-        result.first_ms = ms if result.first_ms is None else min(result.first_ms, ms)
-        result.last_ms = ms if result.last_ms is None else max(result.last_ms, ms)
+    times.note(doc.get("@timestamp"))
+
+
+def _source_of(doc: Mapping[str, Any], labels: object) -> tuple[str, str | None]:
+    """``source_of(doc)``, the labels already read: a generated document's ``labels.index`` is its
+    index unless a search hit's ``_index`` says otherwise (``document_index``'s order)."""
+    if type(labels) is dict and "_index" not in doc:
+        index = labels.get("index")
+        if type(index) is str and index:
+            return source_name(labels.get("source"), index), index
+    return source_of(doc)
