@@ -80,14 +80,15 @@ def copy_rules(rules: list[Path], count: int, folder: Path) -> list[Path]:
 
 
 def _write_copy(source: Path, target: Path, number: int) -> None:
+    if source.suffix not in (".eql", ".toml"):
+        raise UsageError(f"{source}: copies are made of TOML and .eql rules only; leave it out of --rules")
     rule = load_rule(source)
     query = distinct_query(rule.query, number)
     if source.suffix == ".eql":
         target.write_text(query + "\n", encoding="utf-8")
-    elif source.suffix == ".toml":
-        target.write_text(_toml_copy(source, source.read_text(encoding="utf-8"), query, number), "utf-8")
     else:
-        raise UsageError(f"{source}: copies are made of TOML and .eql rules only; leave it out of --rules")
+        rule_id = uuid.uuid5(_COPIES, f"{rule.rule_id or source.name}/{number}")
+        target.write_text(_toml_copy(source, query, number, rule_id), "utf-8")
     copied = load_rule(target)
     if copied.query.strip() != query or (source.suffix == ".toml" and copied.rule_id == rule.rule_id):
         raise UsageError(f"{source}: its copy {target} did not read back as a distinct rule")
@@ -98,15 +99,17 @@ def _write_copy(source: Path, target: Path, number: int) -> None:
         target.with_name(target.name.rsplit(".", 1)[0] + ".expect.toml").write_text(named, "utf-8")
 
 
-def _toml_copy(source: Path, text: str, query: str, number: int) -> str:
+def _toml_copy(source: Path, query: str, number: int, rule_id: uuid.UUID) -> str:
     """The rule's TOML with the copy's name, rule_id and query in its ``[rule]`` table."""
+    text = source.read_text(encoding="utf-8")
     table = _RULE_TABLE.search(text)
-    if table is None or "'''" in query:
+    if table is None:
         raise UsageError(f"{source}: no [rule] table written as detection-rules writes it, so no copy")
+    if "'''" in query:  # a literal string cannot hold its own delimiter
+        raise UsageError(f"{source}: its query holds ''', which a copy's TOML literal string cannot")
     after = _NEXT_TABLE.search(text, table.end())
     end = len(text) if after is None else after.start()
     body = text[table.end() : end]
-    rule_id = uuid.uuid5(_COPIES, f"{load_rule(source).rule_id or source.name}/{number}")
     body, named = re.subn(
         r'^name[ \t]*=[ \t]*"(.*)"[ \t]*$',
         lambda found: f'name = "{found[1]} (bench copy {number})"',
