@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from test_cli import run
 
 from harness import app
 from harness.app.benchmarks import bench_rules, rule_set_sizes
 from harness.app.rule_copies import copy_rules, distinct_query
 from harness.bench_plot import rules_bench_svg
 from harness.bench_rules import RulesBench, RuleSetRun, rules_bench_json
-from harness.cli import main
 from harness.corpus import open_corpus
 from harness.eql import compile_query, parse_statement
 from harness.errors import UsageError
@@ -30,11 +29,6 @@ from shared_rules import ELASTIC_RULES
 RULES = Path(__file__).resolve().parents[1] / "rules"
 V214 = RULES / "iis_appcmd_password_dumped_v214.toml"
 SEQUENCE = RULES / "iis_webshell_appcmd_sequence.toml"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_sizes_read_all_as_the_rules_given_and_always_hold_the_baseline() -> None:
@@ -120,12 +114,12 @@ def test_every_size_runs_on_every_format_with_ratios_to_one_rule(bench: RulesBen
         for rules, kind in ((1, "given"), (2, "given"), (4, "given"), (6, "copies"))
     ]
     assert bench.baseline == str(RULES / "iis_appcmd_password_dumped_v214.eql")  # the first, single-event
-    for run in bench.runs:
-        base = bench.one_rule(run.fmt)
-        assert base is not None and bench.ratio(run) == pytest.approx(run.seconds / base.seconds)
-        assert run.seconds_per_rule == pytest.approx(run.seconds / run.rules)
-        assert 0 <= run.corpus_seconds <= run.seconds
-        assert run.errors == 0
+    for timed in bench.runs:
+        base = bench.one_rule(timed.fmt)
+        assert base is not None and bench.ratio(timed) == pytest.approx(timed.seconds / base.seconds)
+        assert timed.seconds_per_rule == pytest.approx(timed.seconds / timed.rules)
+        assert 0 <= timed.corpus_seconds <= timed.seconds
+        assert timed.errors == 0
     assert bench.events == 600 and bench.seed == 3 and bench.repeat == 1
 
 
