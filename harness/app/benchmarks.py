@@ -61,12 +61,14 @@ def bench_rules(
     repeat: int = 1,
     catalogue: str = "appcmd",
     progress: Callable[[int], None] | None = None,
+    timed: Callable[[RuleSetRun], None] | None = None,
 ) -> RulesBench:
     """Time ``validate_many`` on sets of the rules ``paths`` name, on each corpus format.
 
     ``corpora`` are files to time on (one per format); without them a fleet of ``events`` events
     with ``catalogue``'s scenarios is generated once per format of ``formats``. ``progress``
-    hears the number of timed runs done. Raises :class:`UsageError` for bad input.
+    hears the number of timed runs done, ``timed`` each set's best run as it is known (a long
+    benchmark that is stopped keeps what it measured). Raises :class:`UsageError` for bad input.
     """
     if repeat < 1:
         raise UsageError(f"repeat must be at least 1, not {repeat}")
@@ -87,13 +89,15 @@ def bench_rules(
                 kind, subset = _subset(ordered, copies, count, Path(folder) / "copies")
                 best: tuple[float, ManyValidations] | None = None
                 for _ in range(repeat):
-                    timed = _timed(subset, corpus)
-                    best = timed if best is None or timed[0] < best[0] else best
+                    this = _timed(subset, corpus)
+                    best = this if best is None or this[0] < best[0] else best
                     done += 1
                     if progress is not None:
                         progress(done)
                 assert best is not None  # repeat >= 1
                 runs.append(_run(fmt, count, kind, *best))
+                if timed is not None:
+                    timed(runs[-1])
     return RulesBench(
         str(ordered[0]),
         {fmt: str(path) for fmt, path in files.items()} if corpora else {fmt: "generated" for fmt in files},

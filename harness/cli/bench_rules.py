@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from harness.app.benchmarks import ALL, DEFAULT_SIZES, FORMATS, bench_rules, rule_set_sizes
-from harness.cli.options import progress
+from harness.cli.options import progress, tell
 from harness.errors import UsageError
 from harness.events import atomic_writer
 from harness.rule_paths import expand_rule_paths
@@ -73,6 +73,10 @@ def run_bench_rules(
             repeat=repeat,
             catalogue=catalogue or "appcmd",
             progress=advance,
+            timed=lambda run: tell(
+                f"{run.fmt}: {run.rules} rules ({run.kind}) in {run.seconds:.2f} s "
+                f"(corpus {run.corpus_seconds:.2f} s, {run.failed} failed, {run.errors} errors)"
+            ),
         )
     where = ", ".join(result.corpora.values()) if corpora else f"{events:,} fleet events (seed {seed})"
     title = f"validate_many on {given} rules' sets: {where}, best of {repeat}"
