@@ -412,7 +412,7 @@ def report(
 
 
 @click.command()
-@click.argument("rule_path", metavar="RULE", required=False)
+@click.argument("rule_path", metavar="[RULE]", required=False)
 @click.option(
     "--rules",
     "rule_sets",
