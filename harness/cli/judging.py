@@ -519,7 +519,15 @@ def report(
 
 
 @click.command()
-@click.argument("rule_path", metavar="RULE")
+@click.argument("rule_path", metavar="[RULE]", required=False)
+@click.option(
+    "--rules",
+    "rule_sets",
+    metavar="PATH",
+    multiple=True,
+    help="Instead of RULE: time whole validations of the first 1, 10, 50, all and 200 rules these files, "
+    "folders or globs name (copies past those given), on a fleet as Parquet and as NDJSON.",
+)
 @click.option("--events", type=click.IntRange(1, MAX_EVENTS), default=200_000, show_default=True)
 @click.option(
     "--profile",
@@ -529,14 +537,22 @@ def report(
 )
 @catalogue_option
 @seed_option()
-@click.option("--repeat", type=click.IntRange(1, 1000), default=3, show_default=True, help="Best of N runs.")
+@click.option(
+    "--repeat",
+    type=click.IntRange(1, 1000),
+    help="Best of N runs (default: 3 for RULE, 1 for --rules).",
+)
 @click.option(
     "--corpus",
-    "corpus_path",
+    "corpus_paths",
     metavar="PATH",
+    multiple=True,
     help="Time the engines that scan Parquet (DuckDB, and Spark with --engine spark) on these files "
-    "instead of generating events.",
+    "instead of generating events; with --rules, the corpus files to run on (one per format).",
 )
+@click.option("--formats", metavar="LIST", help="With --rules: parquet,ndjson (default both), generated.")
+@click.option("--sizes", metavar="LIST", help="With --rules: rule set sizes (default 1,10,50,all,200).")
+@output_option("--plot", help="With --rules: seconds against rules as an SVG, written atomically.")
 @click.option(
     "--engine",
     type=click.Choice([Engine.AUTO.value, Engine.SPARK.value]),
@@ -547,14 +563,20 @@ def report(
 )
 @spark_master_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
 def bench(
-    rule_path: str,
+    context: click.Context,
+    rule_path: str | None,
+    rule_sets: tuple[str, ...],
     events: int,
     profile: str,
     catalogue: str | None,
     seed: int,
-    repeat: int,
-    corpus_path: str | None,
+    repeat: int | None,
+    corpus_paths: tuple[str, ...],
+    formats: str | None,
+    sizes: str | None,
+    plot: str | None,
     engine: str,
     spark_master: str,
     as_json: bool,
@@ -563,9 +585,42 @@ def bench(
 
     A sequence or sample rule is searched by every engine (reference, compiled, DuckDB, and Spark
     with --engine spark): events per second of the input stream, and the sequences each found.
+
+    With --rules PATH... instead of RULE: whole validations of 1, 10, 50, all and 200 rules timed
+    on the same corpus files, each as a ratio to the one-rule run.
     """
     from harness.bench_report import bench_json, print_bench
+    from harness.cli.bench_rules import one_rule_options_refused, run_bench_rules
 
+    if (rule_path is None) == (not rule_sets):
+        raise UsageError("give RULE, or --rules PATH... to time many rules: one of them")
+
+    def given(name: str) -> bool:
+        return context.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+
+    if rule_sets:
+        one_rule_options_refused({"--profile": given("profile"), "--engine": given("engine")})
+        run_bench_rules(
+            rule_sets,
+            events=events,
+            seed=seed,
+            corpora=corpus_paths,
+            formats_text=formats,
+            sizes_text=sizes,
+            repeat=repeat or 1,
+            catalogue=catalogue,
+            as_json=as_json,
+            plot=plot,
+        )
+        return
+    assert rule_path is not None  # one of them, checked above
+    one_rule_options_refused(
+        {"--formats": formats is not None, "--sizes": sizes is not None, "--plot": plot is not None}
+    )
+    if len(corpus_paths) > 1:
+        raise UsageError("bench RULE times one --corpus; give --rules PATH to time several formats")
+    corpus_path = corpus_paths[0] if corpus_paths else None
+    repeat = repeat or 3
     master = spark_master if engine == Engine.SPARK else None
     rule = app.prepare_rule(rule_path, catalogue=catalogue).rule
     if corpus_path is not None:
