@@ -55,6 +55,9 @@ def _odd(doc: dict[str, Any], n: int) -> list[dict[str, Any]]:
             **{k: v for k, v in unlabelled.items() if k not in ("@timestamp", "host")},
             "host.name": f"flat-{n}",
         },
+        # Another category (the pass tests it once for every query of a category), then both.
+        {**copy.deepcopy(doc), "event": {**doc.get("event", {}), "category": "file"}},
+        {**copy.deepcopy(doc), "event": {**doc.get("event", {}), "category": ["file", "process"]}},
     ]
     return variants
 

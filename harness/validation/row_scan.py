@@ -10,7 +10,8 @@ alerting and the first silent document of each cell, the first :data:`EXAMPLES` 
 alerts, in corpus order.
 
 A query is evaluated only on the indices some rule with that text reads, as the runner
-evaluates it only on those. A query that cannot be compiled, or whose evaluation fails on a
+evaluates it only on those, and a document's event category is read once for every query
+of a category (both engines answer False before the condition on another category). A query that cannot be compiled, or whose evaluation fails on a
 document (:class:`EqlEvaluationError`, a Java error Elasticsearch would fail the search on),
 stops being evaluated; a rule reading the failing document's index gets the error as the
 runner would raise it, naming the document, and :meth:`RowScan.validate` returns None for
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from harness.eql import compile_query
+from harness.eql.getters import compile_getter
 from harness.eql.mapping import FieldMapping
 from harness.errors import EqlEvaluationError, HarnessError
 from harness.indices import IndexSelection
@@ -39,6 +41,7 @@ Found = tuple[int, Mapping[str, Any]]  # a document and its place in the corpus 
 
 # What a document's labels make of it, before a rule's catalogue is asked: no labels, a chain's
 # context, or a target event's (scenario, source, intent), spelled as the runner's ``standing``.
+_CATEGORIES = compile_getter(("event", "category"))  # compile_query's category field
 _UNLABELLED = ("unlabelled",)
 _CONTEXT = ("context",)
 
@@ -57,12 +60,24 @@ def _host_name(doc: Mapping[str, Any]) -> object:
     return host.get("name") if isinstance(host, Mapping) else doc.get("host.name")
 
 
+class _Bucket:
+    """The queries of one event category (None: any, or read through a mapping) judged on a group."""
+
+    __slots__ = ("category", "noted", "tests")
+
+    def __init__(self, category: str | None, tests: list[tuple[int, Test]]) -> None:
+        self.category = category
+        self.tests = tests  # (slot, test)
+        self.noted = False  # a document of another category has been noted as each query's silent one
+
+
 class _Group:
     """The documents of one source, index and labelling: their count, hosts, time span, verdicts."""
 
     __slots__ = (
         "alerted",
         "alerts",
+        "buckets",
         "events",
         "first_ms",
         "hosts",
@@ -71,7 +86,6 @@ class _Group:
         "last_ms",
         "silent",
         "source",
-        "tests",
     )
 
     def __init__(
@@ -80,14 +94,14 @@ class _Group:
         index: str | None,
         labels: tuple[str, ...],
         slots: int,
-        tests: list[tuple[int, Test]],
+        buckets: list[_Bucket],
     ) -> None:
         self.source, self.index, self.labels = source, index, labels
         self.events = 0
         self.hosts: set[str] = set()
         self.first_ms: int | None = None
         self.last_ms: int | None = None
-        self.tests = tests  # (slot, test) of the queries some rule evaluates on this index
+        self.buckets = buckets  # the queries some rule evaluates on this index, by event category
         self.alerted: list[list[Found]] = [[] for _ in range(slots)]  # the first few, in order
         self.silent: list[Found | None] = [None] * slots
         self.alerts = [0] * slots
@@ -104,6 +118,7 @@ class _Query:
         self.error: EqlEvaluationError | None = None  # as the runner raises it, naming the document
         self.cause: EqlEvaluationError | None = None
         self.failed_index: str | None = None  # the index of the document evaluation failed on
+        self.category: str | None = None  # tested once per document for every query of it
 
     def reads_index(self, index: str | None) -> bool:
         return any(selection.reads(index) for selection in self.reads)
@@ -181,6 +196,9 @@ class RowScan:
             except HarnessError:
                 continue  # runs alone, and fails there with the rule's own error
             query.test, query.printed = matcher.matches, str(matcher.query)
+            # Both engines answer False before the condition when the category is not the event's
+            # (``field_values`` of event.category, which the getter equals); a mapping may retype it.
+            query.category = matcher.query.category if self._mapping is None else None
         return list(self._queries.values())
 
     def _pass(self, documents: Sequence[Mapping[str, Any]]) -> None:
@@ -193,12 +211,8 @@ class RowScan:
             labels = _labelled(doc)
             group = groups.get((source, index, labels))
             if group is None:
-                tests = [
-                    (slot, q.test)
-                    for slot, q in enumerate(queries)
-                    if q.test is not None and q.error is None and q.reads_index(index)
-                ]
-                group = groups[(source, index, labels)] = _Group(source, index, labels, len(queries), tests)
+                buckets = self._buckets(queries, index)
+                group = groups[(source, index, labels)] = _Group(source, index, labels, len(queries), buckets)
             group.events += 1
             name = _host_name(doc)
             if isinstance(name, str):
@@ -212,23 +226,43 @@ class RowScan:
             self._judge(group, at, doc, queries)
         self.seconds = time.perf_counter() - started
 
+    @staticmethod
+    def _buckets(queries: list[_Query], index: str | None) -> list[_Bucket]:
+        by_category: dict[str | None, list[tuple[int, Test]]] = {}
+        for slot, query in enumerate(queries):
+            if query.test is not None and query.error is None and query.reads_index(index):
+                by_category.setdefault(query.category, []).append((slot, query.test))
+        return [_Bucket(category, tests) for category, tests in by_category.items()]
+
     def _judge(self, group: _Group, at: int, doc: Mapping[str, Any], queries: list[_Query]) -> None:
         """Every query's verdict on ``doc``: counted, and kept as an example while one is wanted."""
         alerts, alerted, silent = group.alerts, group.alerted, group.silent
         keep = EXAMPLES if group.labels is _UNLABELLED else 1
-        for slot, test in group.tests:
-            try:
-                hit = test(doc)
-            except EqlEvaluationError as error:
-                self._fail(queries[slot], slot, at, group.index, error)
-                continue
-            if hit:
-                alerts[slot] += 1
-                found = alerted[slot]
-                if len(found) < keep:
-                    found.append((at, doc))
-            elif silent[slot] is None:
-                silent[slot] = (at, doc)
+        categories = None
+        for bucket in group.buckets:
+            if bucket.category is not None:
+                if categories is None:
+                    categories = _CATEGORIES(doc)
+                if bucket.category not in categories:
+                    if not bucket.noted:  # silent for every query of the bucket, as its test would say
+                        for slot, _ in bucket.tests:
+                            if silent[slot] is None:
+                                silent[slot] = (at, doc)
+                        bucket.noted = True
+                    continue
+            for slot, test in bucket.tests:
+                try:
+                    hit = test(doc)
+                except EqlEvaluationError as error:
+                    self._fail(queries[slot], slot, at, group.index, error)
+                    continue
+                if hit:
+                    alerts[slot] += 1
+                    found = alerted[slot]
+                    if len(found) < keep:
+                        found.append((at, doc))
+                elif silent[slot] is None:
+                    silent[slot] = (at, doc)
 
     def _fail(self, query: _Query, slot: int, at: int, index: str | None, error: EqlEvaluationError) -> None:
         """Stop evaluating ``query``: the runner raises on this document, naming it."""
@@ -236,7 +270,8 @@ class RowScan:
         query.cause = error
         query.failed_index = index
         for group in self._groups.values():
-            group.tests = [(s, test) for s, test in group.tests if s != slot]
+            for bucket in group.buckets:
+                bucket.tests = [(s, test) for s, test in bucket.tests if s != slot]
 
     # -- one rule's result ---------------------------------------------------------------
 
