@@ -225,3 +225,13 @@ def test_a_rule_sharing_a_failed_query_but_not_its_index_runs_alone(
     assert _shown(b.result) == _shown(app.validate(rules[1], documents, derived=False).result)
     assert run.notices[0].startswith("1 rules evaluated in one pass over the corpus (")
     assert run.notices[0].endswith(f"; ran alone: {rules[1]}")
+
+
+def test_a_query_that_does_not_parse_is_its_rule_s_error(tmp_path: Path) -> None:
+    broken = _rule(tmp_path, "broken", "logs-*", "process where (")
+    fine = _rule(tmp_path, "fine", "logs-*", 'process where process.title == "1"')
+    run = validate_many([broken, fine], [_process("logs-b-x", "1")], derived=False, catalogue=None)
+    assert run.runs[0].error is not None and "broken.toml" not in run.notices[0]
+    assert run.runs[1].validation is not None and run.runs[1].validation.result.alerts == 1
+    (notice,) = run.notices
+    assert re.fullmatch(r"1 rules evaluated in one pass over the corpus \(\d+\.\d\d s\)", notice)

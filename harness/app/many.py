@@ -228,9 +228,16 @@ def _row_scans(
     queries: dict[str | None, list[tuple[str, Any]]] = {}
     for setup in setups:
         given, key = shared.key(setup, in_rows=True)
-        if given and not is_multi_event(parse_statement(setup.rule.query)):
+        if given and _single_event(setup):
             queries.setdefault(key, []).append((setup.rule.query, setup.scope.indices))
     return {key: RowScan(rules, engine=row_engine(chosen), mapping=fields) for key, rules in queries.items()}
+
+
+def _single_event(setup: RuleSetup) -> bool:
+    try:
+        return not is_multi_event(parse_statement(setup.rule.query))
+    except HarnessError:
+        return False  # a query that does not parse runs alone: its error is the rule's
 
 
 def _row_scan_for(

@@ -11,9 +11,11 @@ alerts, in corpus order.
 
 A query is evaluated only on the indices some rule with that text reads, as the runner
 evaluates it only on those, and a document's event category is read once for every query
-of a category (both engines answer False before the condition on another category). A query that cannot be compiled, or whose evaluation fails on a
-document (:class:`EqlEvaluationError`, a Java error Elasticsearch would fail the search on),
-stops being evaluated; a rule reading the failing document's index gets the error as the
+of a category (both engines answer False before the condition on another category).
+
+A query that cannot be compiled, or whose evaluation fails on a document
+(:class:`EqlEvaluationError`, a Java error Elasticsearch would fail the search on), stops
+being evaluated; a rule reading the failing document's index gets the error as the
 runner would raise it, naming the document, and :meth:`RowScan.validate` returns None for
 the others with that text: their caller runs them alone.
 """
