@@ -8,7 +8,11 @@ once per catalogue (the scenarios it runs are the catalogue's, so two catalogues
 corpora; the fleet's background without a catalogue is one). A Parquet corpus stays a path,
 and the single-event rules that run in a SQL engine are counted together in one scan of it
 (:class:`harness.validation.table_scan.TableScan`: a ``count_if`` per rule); a sequence, or
-a rule the engine cannot express, runs alone, and the run's notices say which.
+a rule the engine cannot express, runs alone, and the run's notices say which. On documents a
+row engine reads, the single-event rules are judged in one pass over them
+(:class:`harness.validation.row_scan.RowScan`: each document's source, labels, host and time
+read once, every query's verdict taken on it), per catalogue's corpus; so are they, the same
+way, with the notices saying which rules ran alone.
 
 A rule that cannot be loaded, set up or run is reported as that rule's error; the others
 still run.
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.app.corpora import Corpus, Notice
+from harness.app.corpora import Corpus, Notice, load_mapping, row_engine
 from harness.app.setup import RuleSetup, prepare_rule
 from harness.app.validation import CorpusInput, Validation, validate
 from harness.eql import parse_statement
@@ -34,6 +38,7 @@ from harness.validation.sequences import is_multi_event
 from harness.vocabulary import Engine, Profile
 
 if TYPE_CHECKING:
+    from harness.validation.row_scan import RowScan
     from harness.validation.table_scan import TableScan
 
 __all__ = ["ManyValidations", "RuleRun", "validate_many"]
@@ -97,17 +102,23 @@ class _SharedCorpus:
         self.seconds = 0.0
         self._documents: dict[str | None, list[dict[str, Any]]] = {}
 
-    def for_rule(self, setup: RuleSetup, in_rows: bool = False) -> Corpus:
-        """The corpus for ``setup``; ``in_rows`` when the rule runs in a row engine, not in SQL."""
+    def key(self, setup: RuleSetup, in_rows: bool = False) -> tuple[bool, str | None]:
+        """Whether ``setup`` is given shared documents, and which (``in_rows``: a row engine runs it)."""
         spec = self.spec
         if spec.is_parquet and not in_rows:
-            return spec
+            return False, None
         if spec.generated:
             if setup.catalogue is None and spec.profile != Profile.FLEET:
-                return spec  # judged on its derived scenarios alone, or refused, as for one rule
-            key: str | None = None if setup.catalogue is None else setup.catalogue.name
-        else:
-            key = None  # a file or documents: the same for every catalogue; Parquet read as rows once
+                return False, None  # judged on its derived scenarios alone, or refused, as for one rule
+            return True, None if setup.catalogue is None else setup.catalogue.name
+        return True, None  # a file or documents: the same for every catalogue; Parquet read as rows once
+
+    def for_rule(self, setup: RuleSetup, in_rows: bool = False) -> Corpus:
+        """The corpus for ``setup``; ``in_rows`` when the rule runs in a row engine, not in SQL."""
+        shared, key = self.key(setup, in_rows)
+        if not shared:
+            return self.spec
+        spec = self.spec
         if key not in self._documents:
             started = time.perf_counter()
             self._documents[key] = self._read(setup)
@@ -154,21 +165,30 @@ def validate_many(
     spec = Corpus.of(corpus)  # documents handed in as an iterator are read once, by _SharedCorpus
     shared = _SharedCorpus(spec, notice)
     prepared = [_prepare(path, catalogue) for path in rules]
-    scan = _scan_for(spec, engine, [setup for setup in prepared if isinstance(setup, RuleSetup)])
-    runs = []
+    setups = [setup for setup in prepared if isinstance(setup, RuleSetup)]
+    scan = _scan_for(spec, engine, setups)
+    passes = {} if scan is not None else _row_scans(spec, engine, mapping, shared, setups)
+    runs, in_pass = [], []
     for done, (path, setup) in enumerate(zip(rules, prepared, strict=True), start=1):
         if isinstance(setup, HarnessError):
             runs.append(RuleRun(str(path), None, setup, 0.0))
+            in_pass.append(False)
         else:
-            runs.append(
-                _run_rule(
-                    path, setup, shared, scan, catalogue, engine, mapping, spark_master, derived, notice
-                )
+            row_scan = _row_scan_for(passes, shared, setup)
+            run = _run_rule(
+                path, setup, shared, scan, row_scan, catalogue, engine, mapping, spark_master, derived, notice
+            )
+            runs.append(run)
+            in_pass.append(
+                run.validation is not None and row_scan is not None and setup.rule.query in row_scan.evaluated
             )
         if progress is not None:
             progress(done)
-    seconds = shared.seconds + (0.0 if scan is None else scan.seconds)
-    return ManyValidations(tuple(runs), spec.describe(), seconds, _scan_notices(scan, runs))
+    seconds = (
+        shared.seconds + (0.0 if scan is None else scan.seconds) + sum(p.seconds for p in passes.values())
+    )
+    notices = _scan_notices(scan, runs) + _pass_notices(list(passes.values()), runs, in_pass)
+    return ManyValidations(tuple(runs), spec.describe(), seconds, notices)
 
 
 def _prepare(path: Path, catalogue: str | None) -> RuleSetup | HarnessError:
@@ -192,6 +212,56 @@ def _scan_for(spec: Corpus, engine: Engine | str, setups: list[RuleSetup]) -> Ta
     )
 
 
+def _row_scans(
+    spec: Corpus, engine: Engine | str, mapping: str | None, shared: _SharedCorpus, setups: list[RuleSetup]
+) -> dict[str | None, RowScan]:
+    """One pass per shared list of documents for the single-event rules a row engine runs on it."""
+    chosen = Engine(engine)
+    if chosen.is_sql or spec.labels is not None:
+        return {}  # a SQL engine asked for by name refuses documents; a sidecar labels them per rule
+    try:
+        fields = load_mapping(mapping)
+    except HarnessError:
+        return {}  # each rule runs alone and reports the mapping's error as its own
+    from harness.validation.row_scan import RowScan
+
+    queries: dict[str | None, list[tuple[str, Any]]] = {}
+    for setup in setups:
+        given, key = shared.key(setup, in_rows=True)
+        if given and _single_event(setup):
+            queries.setdefault(key, []).append((setup.rule.query, setup.scope.indices))
+    return {key: RowScan(rules, engine=row_engine(chosen), mapping=fields) for key, rules in queries.items()}
+
+
+def _single_event(setup: RuleSetup) -> bool:
+    try:
+        return not is_multi_event(parse_statement(setup.rule.query))
+    except HarnessError:
+        return False  # a query that does not parse runs alone: its error is the rule's
+
+
+def _row_scan_for(
+    passes: dict[str | None, RowScan], shared: _SharedCorpus, setup: RuleSetup
+) -> RowScan | None:
+    given, key = shared.key(setup, in_rows=True)
+    return passes.get(key) if given else None
+
+
+def _pass_notices(passes: list[RowScan], runs: list[RuleRun], in_pass: list[bool]) -> tuple[str, ...]:
+    counted = [scan for scan in passes if scan.counted]
+    if not counted:
+        return ()
+    alone = [
+        run.path
+        for run, passed in zip(runs, in_pass, strict=True)
+        if run.validation is not None and not passed
+    ]
+    rest = f"; ran alone: {', '.join(alone)}" if alone else ""
+    over = "the corpus" if len(counted) == 1 else f"each of {len(counted)} corpora"
+    seconds = sum(scan.seconds for scan in counted)
+    return (f"{sum(in_pass)} rules evaluated in one pass over {over} ({seconds:.2f} s){rest}",)
+
+
 def _scan_notices(scan: TableScan | None, runs: list[RuleRun]) -> tuple[str, ...]:
     if scan is None or not scan.counted:
         return ()
@@ -211,6 +281,7 @@ def _run_rule(
     setup: RuleSetup,
     shared: _SharedCorpus,
     scan: TableScan | None,
+    row_scan: RowScan | None,
     catalogue: str | None,
     engine: Engine | str,
     mapping: str | None,
@@ -225,7 +296,7 @@ def _run_rule(
         or (scan.counted and setup.rule.query not in scan.scanned)
     )
     given = shared.for_rule(setup, in_rows)  # the corpus's errors are no rule's: they end the run
-    scanned_before = 0.0 if scan is None else scan.seconds
+    scanned_before = (0.0 if scan is None else scan.seconds) + (0.0 if row_scan is None else row_scan.seconds)
     started = time.perf_counter()
     try:
         run = validate(
@@ -239,11 +310,13 @@ def _run_rule(
             notice=notice,
             derived=derived,
             scan=scan,
+            row_scan=row_scan,
         )
     except HarnessError as error:
         return RuleRun(str(path), None, error, time.perf_counter() - started)
     if run.result.corpus_run and given.documents is not None:
         run.result.corpus = shared.spec.describe()  # the shared documents are this corpus, read once
-    # The shared scan is the run's, not the rule's that happened to start it.
-    shared_seconds = 0.0 if scan is None else scan.seconds - scanned_before
+    # The shared scan or pass is the run's, not the rule's that happened to start it.
+    scanned = (0.0 if scan is None else scan.seconds) + (0.0 if row_scan is None else row_scan.seconds)
+    shared_seconds = scanned - scanned_before
     return RuleRun(str(path), run, None, time.perf_counter() - started - shared_seconds)

@@ -33,6 +33,7 @@ from harness.vocabulary import Engine, Profile
 
 if TYPE_CHECKING:
     from harness.validation.derived import DerivedResult
+    from harness.validation.row_scan import RowScan
     from harness.validation.table_scan import TableScan
     from harness.validation.tables import EventTable
 
@@ -93,6 +94,25 @@ def _run(
     return in_rows(), row_engine(chosen), []
 
 
+def _from_row_scan(
+    row_scan: RowScan, setup: RuleSetup, spec: Corpus, opened: Opened, chosen: Engine
+) -> ValidationResult | None:
+    """The rule as the one pass over many rules judged it; None when it runs alone."""
+    documents = spec.documents
+    # The pass read the documents handed in, unlabelled by a sidecar, in the engine this run asks for.
+    if row_scan.engine != row_engine(chosen) or opened.sidecar is not None or not isinstance(documents, list):
+        return None
+    return row_scan.validate(
+        setup.rule.query,
+        documents,
+        setup.expectations,
+        rule_name=setup.rule.name,
+        rule_version=setup.rule.version,
+        corpus=spec.describe(),
+        scope=setup.scope,
+    )
+
+
 def validate(
     rule: RuleInput,
     corpus: CorpusInput = None,
@@ -105,11 +125,13 @@ def validate(
     notice: Notice | None = None,
     derived: bool = True,
     scan: TableScan | None = None,
+    row_scan: RowScan | None = None,
 ) -> Validation:
     """Run ``rule`` over ``corpus`` (default: its catalogue's scenarios) against its expectations.
 
     ``scan``, when the run is in a SQL engine, counts this rule with others in one scan of
-    the table (``validate_many`` gives one); a rule it did not count runs alone.
+    the table (``validate_many`` gives one); a rule it did not count runs alone. ``row_scan``
+    does the same in a row engine, on the documents ``corpus`` hands in (one pass for many rules).
 
     With ``derived`` (the default) the scenarios derived from the query are judged too,
     apart from the corpus; a rule no catalogue covers is then judged on them alone (or
@@ -155,6 +177,9 @@ def validate(
         )
 
     def in_rows() -> ValidationResult:
+        passed = None if row_scan is None else _from_row_scan(row_scan, setup, spec, opened, chosen)
+        if passed is not None:
+            return passed
         matcher = compile_query(setup.rule.query, mapping=fields, engine=row_engine(chosen))
         with opened.placing_errors():
             return run_validation(

@@ -1,0 +1,349 @@
+"""Many single-event rules judged in one pass over a list of documents: each document read once.
+
+:func:`harness.validation.runner.run_validation` reads every document per rule: its source,
+its labels, its host and time stamp, then the verdict. Here each document's group (its
+source and index, what its labels make of it) and its host and time stamp are read once,
+and each distinct query's verdict is taken on it; a rule's result is then counted from the
+groups its scope reads, as :class:`~harness.validation.table_scan.TableScan` counts one from
+a table's rows. The examples a report shows are the ones the runner keeps: the first
+alerting and the first silent document of each cell, the first :data:`EXAMPLES` unlabelled
+alerts, in corpus order.
+
+A query is evaluated only on the indices some rule with that text reads, as the runner
+evaluates it only on those, and a document's event category is read once for every query
+of a category (both engines answer False before the condition on another category).
+
+A query that cannot be compiled, or whose evaluation fails on a document
+(:class:`EqlEvaluationError`, a Java error Elasticsearch would fail the search on), stops
+being evaluated; a rule reading the failing document's index gets the error as the
+runner would raise it, naming the document, and :meth:`RowScan.validate` returns None for
+the others with that text: their caller runs them alone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from harness.eql import compile_query
+from harness.eql.getters import compile_getter
+from harness.eql.mapping import FieldMapping
+from harness.errors import EqlEvaluationError, HarnessError
+from harness.indices import IndexSelection
+from harness.timestamps import epoch_ms
+from harness.validation.expectations import Expectations
+from harness.validation.runner import BACKGROUND_SCENARIO, EXAMPLES, Cell, ValidationResult
+from harness.validation.scope import RuleScope, source_of
+
+__all__ = ["RowScan"]
+
+Test = Callable[[Mapping[str, Any]], bool]
+Found = tuple[int, Mapping[str, Any]]  # a document and its place in the corpus (0-based)
+
+# What a document's labels make of it, before a rule's catalogue is asked: no labels, a chain's
+# context, or a target event's (scenario, source, intent), spelled as the runner's ``standing``.
+_CATEGORIES = compile_getter(("event", "category"))  # compile_query's category field
+_UNLABELLED = ("unlabelled",)
+_CONTEXT = ("context",)
+
+
+def _labelled(doc: Mapping[str, Any]) -> tuple[str, ...]:
+    labels = doc.get("labels")
+    if not isinstance(labels, Mapping) or "scenario" not in labels:
+        return _UNLABELLED
+    if labels.get("role") not in (None, "target"):  # a missing or null role is "target"
+        return _CONTEXT
+    return str(labels["scenario"]), str(labels.get("source", "unknown")), str(labels.get("intent", "benign"))
+
+
+def _host_name(doc: Mapping[str, Any]) -> object:
+    host = doc.get("host")
+    return host.get("name") if isinstance(host, Mapping) else doc.get("host.name")
+
+
+class _Bucket:
+    """The queries of one event category (None: any, or read through a mapping) judged on a group."""
+
+    __slots__ = ("category", "noted", "tests")
+
+    def __init__(self, category: str | None, tests: list[tuple[int, Test]]) -> None:
+        self.category = category
+        self.tests = tests  # (slot, test)
+        self.noted = False  # a document of another category has been noted as each query's silent one
+
+
+class _Group:
+    """The documents of one source, index and labelling: their count, hosts, time span, verdicts."""
+
+    __slots__ = (
+        "alerted",
+        "alerts",
+        "buckets",
+        "events",
+        "first_ms",
+        "hosts",
+        "index",
+        "labels",
+        "last_ms",
+        "silent",
+        "source",
+    )
+
+    def __init__(
+        self,
+        source: str,
+        index: str | None,
+        labels: tuple[str, ...],
+        slots: int,
+        buckets: list[_Bucket],
+    ) -> None:
+        self.source, self.index, self.labels = source, index, labels
+        self.events = 0
+        self.hosts: set[str] = set()
+        self.first_ms: int | None = None
+        self.last_ms: int | None = None
+        self.buckets = buckets  # the queries some rule evaluates on this index, by event category
+        self.alerted: list[list[Found]] = [[] for _ in range(slots)]  # the first few, in order
+        self.silent: list[Found | None] = [None] * slots
+        self.alerts = [0] * slots
+
+
+class _Query:
+    """One distinct query text: its test, the indices the rules with that text read, its failure."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.printed = ""
+        self.test: Test | None = None
+        self.reads: list[IndexSelection] = []
+        self.error: EqlEvaluationError | None = None  # as the runner raises it, naming the document
+        self.cause: EqlEvaluationError | None = None
+        self.failed_index: str | None = None  # the index of the document evaluation failed on
+        self.category: str | None = None  # tested once per document for every query of it
+
+    def reads_index(self, index: str | None) -> bool:
+        return any(selection.reads(index) for selection in self.reads)
+
+
+class RowScan:
+    """The single-event queries given, judged together on the first documents :meth:`validate` is given.
+
+    ``engine`` and ``mapping`` are the row engine's, as ``compile_query`` takes them: the ones
+    each rule would run alone with.
+    """
+
+    def __init__(
+        self,
+        rules: Iterable[tuple[str, IndexSelection]],
+        *,
+        engine: str = "compiled",
+        mapping: FieldMapping | None = None,
+        place: str = "document",
+    ) -> None:
+        self.engine = engine
+        self._mapping = mapping
+        self._place = place  # how an error names a document: "document N", as a caller's documents are named
+        self._queries: dict[str, _Query] = {}
+        for text, selection in rules:
+            self._queries.setdefault(text, _Query(text)).reads.append(selection)
+        self.seconds = 0.0  # the pass's, once it has run
+        self._documents: Sequence[Mapping[str, Any]] | None = None
+        self._groups: dict[tuple[str, str | None, tuple[str, ...]], _Group] = {}
+
+    @property
+    def counted(self) -> bool:
+        """Whether the pass has run (on the first rule that asked)."""
+        return self._documents is not None
+
+    @property
+    def evaluated(self) -> list[str]:
+        """The query texts judged in the pass to the end; the rest run alone."""
+        return [q.text for q in self._queries.values() if q.test is not None and q.error is None]
+
+    def validate(
+        self,
+        query_text: str,
+        documents: Sequence[Mapping[str, Any]],
+        expectations: Expectations,
+        *,
+        rule_name: str,
+        rule_version: int | None = None,
+        corpus: str = "",
+        scope: RuleScope | None = None,
+    ) -> ValidationResult | None:
+        """``query_text`` judged from the pass, as ``run_validation`` judges it; None to run it alone.
+
+        Raises the evaluation error the runner would raise on ``documents`` for this rule.
+        """
+        if self._documents is None:
+            self._pass(documents)
+        query = self._queries.get(query_text)
+        if documents is not self._documents or query is None or query.test is None:
+            return None
+        scope = scope or RuleScope()
+        if query.error is not None:
+            if scope.indices.reads(query.failed_index):
+                raise query.error from query.cause
+            return None  # its evaluation stopped on a document this rule does not read
+        slot = list(self._queries).index(query_text)
+        return self._result(slot, query.printed, expectations, rule_name, rule_version, corpus, scope)
+
+    # -- the pass --------------------------------------------------------------------
+
+    def _compile(self) -> list[_Query]:
+        for query in self._queries.values():
+            try:
+                matcher = compile_query(query.text, mapping=self._mapping, engine=self.engine)
+            except HarnessError:
+                continue  # runs alone, and fails there with the rule's own error
+            query.test, query.printed = matcher.matches, str(matcher.query)
+            # Both engines answer False before the condition when the category is not the event's
+            # (``field_values`` of event.category, which the getter equals); a mapping may retype it.
+            query.category = matcher.query.category if self._mapping is None else None
+        return list(self._queries.values())
+
+    def _pass(self, documents: Sequence[Mapping[str, Any]]) -> None:
+        started = time.perf_counter()
+        self._documents = documents
+        queries = self._compile()
+        groups = self._groups
+        for at, doc in enumerate(documents):
+            source, index = source_of(doc)
+            labels = _labelled(doc)
+            group = groups.get((source, index, labels))
+            if group is None:
+                buckets = self._buckets(queries, index)
+                group = groups[(source, index, labels)] = _Group(source, index, labels, len(queries), buckets)
+            group.events += 1
+            name = _host_name(doc)
+            if isinstance(name, str):
+                group.hosts.add(name)
+            ms = epoch_ms(doc.get("@timestamp"))
+            if ms is not None:
+                if group.first_ms is None or ms < group.first_ms:
+                    group.first_ms = ms
+                if group.last_ms is None or ms > group.last_ms:
+                    group.last_ms = ms
+            self._judge(group, at, doc, queries)
+        self.seconds = time.perf_counter() - started
+
+    @staticmethod
+    def _buckets(queries: list[_Query], index: str | None) -> list[_Bucket]:
+        by_category: dict[str | None, list[tuple[int, Test]]] = {}
+        for slot, query in enumerate(queries):
+            if query.test is not None and query.error is None and query.reads_index(index):
+                by_category.setdefault(query.category, []).append((slot, query.test))
+        return [_Bucket(category, tests) for category, tests in by_category.items()]
+
+    def _judge(self, group: _Group, at: int, doc: Mapping[str, Any], queries: list[_Query]) -> None:
+        """Every query's verdict on ``doc``: counted, and kept as an example while one is wanted."""
+        alerts, alerted, silent = group.alerts, group.alerted, group.silent
+        keep = EXAMPLES if group.labels is _UNLABELLED else 1
+        categories = None
+        for bucket in group.buckets:
+            if bucket.category is not None:
+                if categories is None:
+                    categories = _CATEGORIES(doc)
+                if bucket.category not in categories:
+                    if not bucket.noted:  # silent for every query of the bucket, as its test would say
+                        for slot, _ in bucket.tests:
+                            if silent[slot] is None:
+                                silent[slot] = (at, doc)
+                        bucket.noted = True
+                    continue
+            for slot, test in bucket.tests:
+                try:
+                    hit = test(doc)
+                except EqlEvaluationError as error:
+                    self._fail(queries[slot], slot, at, group.index, error)
+                    continue
+                if hit:
+                    alerts[slot] += 1
+                    found = alerted[slot]
+                    if len(found) < keep:
+                        found.append((at, doc))
+                elif silent[slot] is None:
+                    silent[slot] = (at, doc)
+
+    def _fail(self, query: _Query, slot: int, at: int, index: str | None, error: EqlEvaluationError) -> None:
+        """Stop evaluating ``query``: the runner raises on this document, naming it."""
+        query.error = EqlEvaluationError(f"{self._place} {at + 1}: {error}")
+        query.cause = error
+        query.failed_index = index
+        for group in self._groups.values():
+            for bucket in group.buckets:
+                bucket.tests = [(s, test) for s, test in bucket.tests if s != slot]
+
+    # -- one rule's result ---------------------------------------------------------------
+
+    def _result(
+        self,
+        slot: int,
+        printed: str,
+        expectations: Expectations,
+        rule_name: str,
+        rule_version: int | None,
+        corpus: str,
+        scope: RuleScope,
+    ) -> ValidationResult:
+        result = ValidationResult(rule_name, rule_version, printed, corpus, expectations, scope=scope)
+        cells = result.cells
+        unlabelled: list[Found] = []
+        examples: dict[tuple[str, str], tuple[Found | None, Found | None]] = {}
+        for group in self._groups.values():  # in the order of each group's first document
+            if not result.count_source(group.source, group.index, group.events):
+                continue
+            _note_span(result, group)
+            events, alerts = group.events, group.alerts[slot]
+            if group.labels is _UNLABELLED:
+                result.unlabelled_events += events
+                result.unlabelled_alert_count += alerts
+                unlabelled += group.alerted[slot]
+                continue
+            if group.labels is _CONTEXT:
+                result.context_events += events
+                result.context_alerts += alerts
+                continue
+            scenario, source, intent = group.labels
+            if not scope.owns(scenario, intent):
+                result.other_technique_events += events
+                result.other_technique_alerts += alerts
+                continue
+            cell = cells.get((scenario, source))
+            if cell is None:
+                cell = cells[(scenario, source)] = Cell(
+                    scenario, source, intent, expectations.expect(scenario, source, intent)
+                )
+            cell.events += events
+            cell.alerts += alerts
+            if scenario == BACKGROUND_SCENARIO:
+                result.background_events += events
+            first_alert, first_silent = examples.get((scenario, source), (None, None))
+            alert = group.alerted[slot][0] if group.alerted[slot] else None
+            examples[(scenario, source)] = (
+                _earlier(first_alert, alert),
+                _earlier(first_silent, group.silent[slot]),
+            )
+        for key, (alert, silent) in examples.items():
+            cells[key].example_alert = None if alert is None else dict(alert[1])
+            cells[key].example_silent = None if silent is None else dict(silent[1])
+        unlabelled.sort(key=lambda found: found[0])
+        result.unlabelled_alerts = [dict(doc) for _, doc in unlabelled[:EXAMPLES]]
+        return result
+
+
+def _earlier(one: Found | None, other: Found | None) -> Found | None:
+    if one is None:
+        return other
+    if other is None:
+        return one
+    return one if one[0] < other[0] else other
+
+
+def _note_span(result: ValidationResult, group: _Group) -> None:
+    result.hosts |= group.hosts
+    if group.first_ms is not None:
+        result.first_ms = group.first_ms if result.first_ms is None else min(result.first_ms, group.first_ms)
+    if group.last_ms is not None:
+        result.last_ms = group.last_ms if result.last_ms is None else max(result.last_ms, group.last_ms)

@@ -1,0 +1,237 @@
+"""Many single-event rules judged in one pass over row documents: each rule's result as if run alone."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generators.catalogues import get_catalogue
+from harness import app
+from harness.app import validate_many
+from harness.app.derived import derived_suite
+from harness.app.setup import prepare_rule
+from harness.corpus import open_corpus
+from harness.eql import parse_statement
+from harness.errors import EqlEvaluationError, HarnessError
+from harness.rule_paths import expand_rule_paths
+from harness.rules import load_rule
+from harness.validation import ValidationResult, run_validation
+from harness.validation.runner import EXAMPLES
+from harness.validation.sequences import is_multi_event
+
+from shared_rules import ELASTIC_RULES
+
+RULES = Path(__file__).resolve().parents[1] / "rules"
+
+
+def _flat(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``doc`` with dotted keys, as some shippers write it: ``process.name`` instead of nesting."""
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        if isinstance(value, dict) and value:
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _odd(doc: dict[str, Any], n: int) -> list[dict[str, Any]]:
+    """Variants of a labelled attack that the runner counts apart, or not at all."""
+    labels = doc["labels"]
+    unlabelled = {k: v for k, v in copy.deepcopy(doc).items() if k != "labels"}
+    variants = [
+        unlabelled,
+        {**copy.deepcopy(doc), "labels": {**labels, "role": "context"}},
+        {**copy.deepcopy(doc), "labels": {**labels, "scenario": f"elsewhere-{n % 2}", "intent": "malicious"}},
+        {**copy.deepcopy(doc), "labels": {"scenario": labels["scenario"]}},  # no source, intent or role
+        {**copy.deepcopy(doc), "_index": "logs-unread.events-default"},  # an index no rule reads
+        _flat(copy.deepcopy(doc)),  # labels.scenario as a dotted key: no labels to the runner
+        {
+            **{k: v for k, v in unlabelled.items() if k not in ("@timestamp", "host")},
+            "host.name": f"flat-{n}",
+        },
+        # Another category (the pass tests it once for every query of a category), then both.
+        {**copy.deepcopy(doc), "event": {**doc.get("event", {}), "category": "file"}},
+        {**copy.deepcopy(doc), "event": {**doc.get("event", {}), "category": ["file", "process"]}},
+    ]
+    return variants
+
+
+def _witnesses(paths: list[Path]) -> list[dict[str, Any]]:
+    """A few derived witnesses and near misses of each rule, so that every rule alerts and stays silent."""
+    found = []
+    for path in paths:
+        suite = derived_suite(prepare_rule(path))
+        for case in suite.cases[:6]:
+            found += [copy.deepcopy(r.document) for r in case.renderings[:3] if r.document is not None]
+    return found
+
+
+def _corpus() -> list[dict[str, Any]]:
+    """A fleet with the catalogue's attacks mixed in, derived cases and odd documents spread through it."""
+    documents = [
+        dict(d) for d in open_corpus(profile="mixed", events=3000, seed=11, catalogue=get_catalogue("appcmd"))
+    ]
+    attacks = [d for d in documents if d.get("labels", {}).get("intent") == "malicious"]
+    assert len(attacks) >= 10  # why: the odd documents are variants of alerting ones
+    out: list[dict[str, Any]] = []
+    step = len(documents) // len(attacks)
+    for n, doc in enumerate(documents):
+        out.append(doc)
+        if n % step == 0:
+            out.extend(_odd(attacks[(n // step) % len(attacks)], n))
+    # Each derived document labelled (its case's scenario), unlabelled, and in an index no rule reads.
+    for n, doc in enumerate(_witnesses(RULE_PATHS)):
+        at = (n * 7919) % len(out)
+        out[at:at] = [doc, *_odd(doc, n)[::3]]
+    return out
+
+
+def _single_event_rules() -> list[Path]:
+    found = []
+    for path in [
+        *expand_rule_paths([RULES]),
+        *(expand_rule_paths([ELASTIC_RULES]) if ELASTIC_RULES.is_dir() else []),
+    ]:
+        try:
+            rule = load_rule(path)
+            if rule.language == "eql" and not is_multi_event(parse_statement(rule.query)):
+                found.append(path)
+        except HarnessError:
+            continue  # a rule the loader refuses is no rule of this comparison
+    return found
+
+
+RULE_PATHS = _single_event_rules()
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[dict[str, Any]]:
+    return _corpus()
+
+
+@pytest.fixture(scope="module")
+def many(corpus: list[dict[str, Any]]) -> dict[str, ValidationResult]:
+    run = validate_many(RULE_PATHS, corpus, derived=False)
+    assert not [r.error for r in run.runs if r.error is not None]
+    (notice,) = run.notices
+    pattern = rf"{len(RULE_PATHS)} rules evaluated in one pass over the corpus \(\d+\.\d\d s\)"
+    assert re.fullmatch(pattern, notice)
+    return {r.path: r.validation.result for r in run.runs if r.validation is not None}
+
+
+def _shown(result: ValidationResult) -> dict[str, Any]:
+    """Every field of the result, and the order of its cells and sources (reports list them so)."""
+    fields = dict(vars(result))
+    fields["cell order"] = list(result.cells)
+    fields["source order"] = list(result.sources)
+    return fields
+
+
+@pytest.mark.parametrize("path", RULE_PATHS, ids=lambda p: p.name)
+def test_each_rule_of_the_pass_is_judged_as_alone(
+    many: dict[str, ValidationResult], corpus: list[dict[str, Any]], path: Path
+) -> None:
+    alone = app.validate(path, corpus, derived=False).result
+    assert _shown(many[str(path)]) == _shown(alone)
+
+
+def test_the_corpus_exercises_what_the_pass_keeps(many: dict[str, ValidationResult]) -> None:
+    """The comparison above is not vacuous: examples, the cap, unread and odd documents all occur."""
+    results = list(many.values())
+    assert any(r.unlabelled_alert_count > EXAMPLES for r in results)
+    assert any(c.example_alert and c.example_silent for r in results for c in r.cells.values())
+    assert any(r.context_alerts for r in results) and any(r.other_technique_alerts for r in results)
+    assert sum(r.alerts > 0 for r in results) > len(results) // 2  # the derived cases make most rules alert
+    assert any(not s.read and s.events for r in results for s in r.sources.values())
+
+
+def test_single_event_rules_are_not_run_row_by_row_each(
+    monkeypatch: pytest.MonkeyPatch, corpus: list[dict[str, Any]]
+) -> None:
+    calls: list[str] = []
+
+    def counted(*args: Any, **kwargs: Any) -> ValidationResult:
+        calls.append(kwargs["rule_name"])
+        return run_validation(*args, **kwargs)
+
+    monkeypatch.setattr("harness.app.validation.run_validation", counted)
+    run = validate_many([RULES], corpus, derived=False)
+    assert calls == []  # why: every single-event rule came from the one pass
+    sequences = [
+        r.path for r in run.runs if r.validation is not None and r.validation.result.sequences is not None
+    ]
+    assert sequences and run.notices[0].endswith(f"; ran alone: {', '.join(sequences)}")
+
+
+def test_the_pass_runs_in_the_engine_asked_for(corpus: list[dict[str, Any]]) -> None:
+    paths = [p for p in RULE_PATHS if p.parent == RULES]
+    run = validate_many(paths, corpus[:1500], engine="reference", derived=False)
+    for rule in run.runs:
+        assert rule.validation is not None and rule.validation.engine == "reference"
+        alone = app.validate(rule.path, corpus[:1500], engine="reference", derived=False)
+        assert _shown(rule.validation.result) == _shown(alone.result)
+
+
+# -- a query whose evaluation fails ---------------------------------------------------------
+
+
+def _rule(folder: Path, name: str, index: str, query: str) -> Path:
+    path = folder / f"{name}.toml"
+    path.write_text(
+        f'[rule]\nname = "{name}"\nlanguage = "eql"\ntype = "eql"\nindex = ["{index}"]\n'
+        f"query = '''\n{query}\n'''\n"
+    )
+    return path
+
+
+def _process(index: str, title: str) -> dict[str, Any]:
+    return {"_index": index, "event": {"category": "process"}, "process": {"title": title}}
+
+
+@pytest.fixture
+def failing(tmp_path: Path) -> Iterator[tuple[list[Path], list[dict[str, Any]]]]:
+    number = "process where number(process.title) == 1"
+    rules = [
+        _rule(tmp_path, "a", "logs-a-*", number),  # reads the document number() fails on
+        _rule(tmp_path, "b", "logs-b-*", number),  # the same text, on an index without it
+        _rule(tmp_path, "c", "logs-*", 'process where process.title == "x"'),
+    ]
+    yield rules, [_process("logs-b-x", "1"), _process("logs-a-x", "x"), _process("logs-b-x", "1")]
+
+
+def test_an_evaluation_error_is_the_rule_s_as_alone(failing: tuple[list[Path], list[dict[str, Any]]]) -> None:
+    rules, documents = failing
+    run = validate_many(rules, documents, derived=False, catalogue=None)
+    with pytest.raises(EqlEvaluationError) as alone:
+        app.validate(rules[0], documents, derived=False)
+    assert str(run.runs[0].error) == str(alone.value)
+    assert str(alone.value).startswith("document 2: ")
+
+
+def test_a_rule_sharing_a_failed_query_but_not_its_index_runs_alone(
+    failing: tuple[list[Path], list[dict[str, Any]]],
+) -> None:
+    rules, documents = failing
+    run = validate_many(rules, documents, derived=False, catalogue=None)
+    b, c = (r.validation for r in run.runs[1:])
+    assert b is not None and c is not None
+    assert b.result.alerts == 2 and c.result.alerts == 1
+    assert _shown(b.result) == _shown(app.validate(rules[1], documents, derived=False).result)
+    assert run.notices[0].startswith("1 rules evaluated in one pass over the corpus (")
+    assert run.notices[0].endswith(f"; ran alone: {rules[1]}")
+
+
+def test_a_query_that_does_not_parse_is_its_rule_s_error(tmp_path: Path) -> None:
+    broken = _rule(tmp_path, "broken", "logs-*", "process where (")
+    fine = _rule(tmp_path, "fine", "logs-*", 'process where process.title == "1"')
+    run = validate_many([broken, fine], [_process("logs-b-x", "1")], derived=False, catalogue=None)
+    assert run.runs[0].error is not None and "broken.toml" not in run.notices[0]
+    assert run.runs[1].validation is not None and run.runs[1].validation.result.alerts == 1
+    (notice,) = run.notices
+    assert re.fullmatch(r"1 rules evaluated in one pass over the corpus \(\d+\.\d\d s\)", notice)
