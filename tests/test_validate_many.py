@@ -267,3 +267,18 @@ def test_a_rule_the_sql_engine_cannot_express_runs_alone(fleet_parquet: Path, tm
     engines = {Path(r.path).name: r.validation.engine for r in many.runs if r.validation is not None}
     assert engines == {"long.toml": "compiled", "v214.toml": "duckdb"}
     assert "1 rules counted in one scan" in many.notices[0] and "long.toml" in many.notices[0]
+
+
+def test_a_sequence_on_parquet_is_searched_by_duckdb_not_read_as_rows(
+    fleet_parquet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import harness.corpus
+
+    def no_rows(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the Parquet corpus was read as rows")
+
+    monkeypatch.setattr(harness.corpus, "open_corpus", no_rows)
+    many = validate_many([RULES / "iis_webshell_appcmd_sequence.toml", V214], str(fleet_parquet))
+    engines = {Path(r.path).name: None if r.validation is None else r.validation.engine for r in many.runs}
+    # why: the sequence's candidate scan reads the file in DuckDB; decoding every row is what it avoids
+    assert engines == {"iis_webshell_appcmd_sequence.toml": "duckdb", V214.name: "duckdb"}

@@ -7,8 +7,9 @@ documents a caller hands in, is read once into a list; a generated profile is ge
 once per catalogue (the scenarios it runs are the catalogue's, so two catalogues are two
 corpora; the fleet's background without a catalogue is one). A Parquet corpus stays a path,
 and the single-event rules that run in a SQL engine are counted together in one scan of it
-(:class:`harness.validation.table_scan.TableScan`: a ``count_if`` per rule); a sequence, or
-a rule the engine cannot express, runs alone, and the run's notices say which. On documents a
+(:class:`harness.validation.table_scan.TableScan`: a ``count_if`` per rule); a sequence is
+searched alone (by DuckDB's candidate scan of the file), a rule the engine cannot express runs
+alone in a row engine, and the run's notices say which. On documents a
 row engine reads, the single-event rules are judged in one pass over them
 (:class:`harness.validation.row_scan.RowScan`: each document's source, labels, host and time
 read once, every query's verdict taken on it), per catalogue's corpus; so are they, the same
@@ -289,11 +290,15 @@ def _run_rule(
     derived: bool,
     notice: Notice | None,
 ) -> RuleRun:
-    # A rule a row engine runs (every rule without a scan; with one, a sequence or a rule the scan
-    # could not count) reads a Parquet corpus as rows: once for all of them.
+    # Without a scan every rule runs in a row engine, and reads a Parquet corpus as rows once for
+    # all. With DuckDB's scan, so does a single-event rule it could not count; a sequence keeps the
+    # path, searched by DuckDB's candidate scan (decoding every row for it is what that avoids).
+    # Spark's path may be one only Spark reads: a rule Spark cannot count falls back as alone.
     in_rows = scan is None or (
-        is_multi_event(parse_statement(setup.rule.query))
-        or (scan.counted and setup.rule.query not in scan.scanned)
+        Engine(engine) != Engine.SPARK
+        and not is_multi_event(parse_statement(setup.rule.query))
+        and scan.counted
+        and setup.rule.query not in scan.scanned
     )
     given = shared.for_rule(setup, in_rows)  # the corpus's errors are no rule's: they end the run
     scanned_before = (0.0 if scan is None else scan.seconds) + (0.0 if row_scan is None else row_scan.seconds)
