@@ -317,3 +317,16 @@ def test_a_rule_that_cannot_be_mutation_tested_says_why(rules: RepositoryReport)
     changed = replace(group, versions=replace(group.versions, versions=(version,)))
     page = render_repository_html(replace(rules, groups=(changed,)))
     assert "Mutation testing: not run (no &lt;catalogue&gt;)." in page
+
+
+def test_cli_writes_the_page_and_exits_2_when_a_rule_cannot_run(tmp_path: Path) -> None:
+    shutil.copy(V214, tmp_path / "v214.toml")
+    (tmp_path / "broken.toml").write_text("[rule\nname = ", encoding="utf-8")
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(
+        main,
+        ["report", str(tmp_path), "--html", str(out), "--events", "300", "--no-mutations", "--no-derived"],
+    )
+    assert result.exit_code == 2, result.output
+    assert "broken.toml" in result.output
+    assert len(_parse(out.read_text(encoding="utf-8")).rows) == 2

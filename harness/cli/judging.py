@@ -382,8 +382,8 @@ def _report_repository(
     run: dict[str, Any],
     mutations: bool,
     generated_at: str | None,
-) -> str:
-    """The repository page, with a progress bar over the rules (validated, then drilled down)."""
+) -> tuple[str, bool]:
+    """The repository page, with a progress bar over the rules; whether a rule could not be run."""
     from harness.app.report import report_repository
     from harness.cli.options import progress
     from harness.html_report.repository_page import render_repository_html
@@ -401,10 +401,10 @@ def _report_repository(
             **run,
         )
     notice(list(data.notices))
-    for row in data.reports:
-        if row.error is not None:
-            tell(f"error: {row.path}: {row.error}")
-    return render_repository_html(data)
+    errors = [row for row in data.reports if row.error is not None]
+    for row in errors:
+        tell(f"error: {row.path}: {row.error}")
+    return render_repository_html(data), bool(errors)
 
 
 @click.command()
@@ -499,7 +499,7 @@ def report(
             catalogue=catalogue,
             mutations=not no_mutations,
         )
-        page = render_html(data)
+        page, errored = render_html(data), False
     else:
         # A scenarios profile is one round of the catalogue unless --events asks for more.
         asked = click.get_current_context().get_parameter_source("events") != ParameterSource.DEFAULT
@@ -513,9 +513,11 @@ def report(
             "derived": not no_derived,
             "timings": timings,
         }
-        page = _report_repository(rule_paths, corpus, run, not no_mutations, generated_at)
+        page, errored = _report_repository(rule_paths, corpus, run, not no_mutations, generated_at)
     with atomic_writer(html_path) as stream:
         stream.write(page.encode())
+    if errored:
+        sys.exit(2)  # the page shows every rule, but one could not be run: bad input, as for validate
 
 
 @click.command()
