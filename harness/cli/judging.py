@@ -556,6 +556,12 @@ def report(
 @click.option("--sizes", metavar="LIST", help="With --rules: rule set sizes (default 1,10,50,all,200).")
 @output_option("--plot", help="With --rules: seconds against rules as an SVG, written atomically.")
 @click.option(
+    "--generate",
+    is_flag=True,
+    help="Instead of RULE: time `harness generate --out X.parquet` of --events against pyarrow writing "
+    "the finished table of the same rows.",
+)
+@click.option(
     "--engine",
     type=click.Choice([Engine.AUTO.value, Engine.SPARK.value]),
     default=Engine.AUTO.value,
@@ -579,6 +585,7 @@ def bench(
     formats: str | None,
     sizes: str | None,
     plot: str | None,
+    generate: bool,
     engine: str,
     spark_master: str,
     as_json: bool,
@@ -589,16 +596,41 @@ def bench(
     with --engine spark): events per second of the input stream, and the sequences each found.
 
     With --rules PATH... instead of RULE: whole validations of 1, 10, 50, all and 200 rules timed
-    on the same corpus files, each as a ratio to the one-rule run.
+    on the same corpus files, each as a ratio to the one-rule run. With --corpus X.ndjson, RULE's
+    validation of the file against a plain orjson.loads loop over it; with --generate, writing a
+    generated Parquet corpus against pyarrow writing the finished table.
     """
     from harness.bench_report import bench_json, print_bench
+    from harness.cli.bench_floors import is_ndjson, run_generate_bench, run_ndjson_bench
     from harness.cli.bench_rules import one_rule_options_refused, run_bench_rules
-
-    if (rule_path is None) == (not rule_sets):
-        raise UsageError("give RULE, or --rules PATH... to time many rules: one of them")
 
     def given(name: str) -> bool:
         return context.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+
+    if generate:
+        if rule_path is not None or rule_sets:
+            raise UsageError("--generate times the corpus generator: give no RULE and no --rules")
+        one_rule_options_refused(
+            {
+                "--corpus": bool(corpus_paths),
+                "--formats": formats is not None,
+                "--sizes": sizes is not None,
+                "--plot": plot is not None,
+                "--engine": given("engine"),
+            }
+        )
+        profile_name = profile if given("profile") else Profile.FLEET.value
+        run_generate_bench(
+            events=events,
+            seed=seed,
+            profile=profile_name,
+            catalogue=catalogue,
+            repeat=repeat or 1,
+            as_json=as_json,
+        )
+        return
+    if (rule_path is None) == (not rule_sets):
+        raise UsageError("give RULE, --rules PATH... to time many rules, or --generate: one of them")
 
     if rule_sets:
         one_rule_options_refused({"--profile": given("profile"), "--engine": given("engine")})
@@ -623,6 +655,10 @@ def bench(
         raise UsageError("bench RULE times one --corpus; give --rules PATH to time several formats")
     corpus_path = corpus_paths[0] if corpus_paths else None
     repeat = repeat or 3
+    if corpus_path is not None and is_ndjson(corpus_path):
+        one_rule_options_refused({"--engine": given("engine")})
+        run_ndjson_bench(rule_path, corpus_path, repeat=repeat, as_json=as_json)
+        return
     master = spark_master if engine == Engine.SPARK else None
     rule = app.prepare_rule(rule_path, catalogue=catalogue).rule
     if corpus_path is not None:
