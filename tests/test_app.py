@@ -164,6 +164,24 @@ def test_another_techniques_attacks_are_neither_detections_nor_misses() -> None:
     assert result_dict(result)["metrics"]["other_technique_events"] == 2
 
 
+def test_without_a_catalogue_a_known_catalogues_attacks_are_another_techniques(tmp_path: Path) -> None:
+    rule = tmp_path / "bare.toml"  # no expectations beside it: no catalogue
+    shutil.copy(V214, rule)
+    dump = ["appcmd", "list", "apppool", "/text:*"]
+    documents = [
+        _labelled("appcmd-list-apppool-text-star", "malicious", dump),  # the appcmd catalogue's
+        _labelled("appcmd-at-t", "malicious", ["appcmd", "list", "apppool", "/@t:*"]),  # ditto, silent
+        _labelled("my-own-dump", "malicious", dump),  # a label no catalogue holds: the rule's
+    ]
+    result = validate(rule, Corpus(documents=documents)).result
+    # why: a generated corpus carries one catalogue's attacks; a rule of no catalogue (another
+    # technique) was being scored as missing them; only labels of the corpus's own are its own
+    assert (result.other_technique_events, result.other_technique_alerts) == (2, 1)
+    assert (result.true_positives, result.false_negatives) == (1, 0)
+    named = validate(rule, Corpus(documents=documents), catalogue="appcmd").result
+    assert named.other_technique_events == 1 and named.false_negatives == 1  # my-own-dump; appcmd-at-t
+
+
 def test_a_fleet_without_a_catalogue_is_background_only() -> None:
     from generators.profiles import CorpusOptions, corpus_launches
 

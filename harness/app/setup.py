@@ -7,6 +7,7 @@ rule without a catalogue is never scored against another rule's scenarios.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,14 @@ def known_names() -> KnownNames:
     return KnownNames(list(SOURCES), scenarios_of)
 
 
+@functools.cache
+def _catalogued_scenarios() -> frozenset[str]:
+    """Every scenario id a known catalogue holds (the registry is fixed for a process)."""
+    from generators.catalogues import catalogue_names, get_catalogue
+
+    return frozenset(scenario for name in catalogue_names() for scenario in get_catalogue(name).scenarios)
+
+
 @dataclass(frozen=True)
 class RuleSetup:
     rule: Rule
@@ -59,13 +68,16 @@ class RuleSetup:
 
     @property
     def scope(self) -> RuleScope:
-        """The rule's indices, and its catalogue's scenarios (None without one: all are the rule's)."""
+        """The rule's indices, and its catalogue's scenarios.
+
+        Without a catalogue, a labelled attack is the rule's unless a known catalogue holds its
+        scenario: that is another technique's, generated for another rule (``--catalogue``
+        names the one a rule is judged on).
+        """
         catalogue = self.catalogue
-        return RuleScope.of(
-            self.rule.indices,
-            None if catalogue is None else catalogue.name,
-            None if catalogue is None else list(catalogue.scenarios),
-        )
+        if catalogue is None:
+            return RuleScope.of(self.rule.indices, foreign=_catalogued_scenarios())
+        return RuleScope.of(self.rule.indices, catalogue.name, list(catalogue.scenarios))
 
     @property
     def notices(self) -> list[str]:

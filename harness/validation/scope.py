@@ -23,11 +23,14 @@ OTHER_TECHNIQUE = "other-technique"
 
 @dataclass(frozen=True)
 class RuleScope:
-    """A rule's indices, and its catalogue (name and scenario ids; None: every scenario is the rule's)."""
+    """A rule's indices, and its catalogue (name and scenario ids; None: every scenario but ``foreign``)."""
 
     indices: IndexSelection = field(default_factory=lambda: IndexSelection(None))
     catalogue: str | None = None
     scenarios: frozenset[str] | None = None
+    # Without a catalogue: the scenarios the known catalogues hold, each another rule's technique.
+    # A generated corpus labels its attacks with them; a rule of no catalogue is not judged on them.
+    foreign: frozenset[str] = frozenset()
 
     @classmethod
     def of(
@@ -35,11 +38,13 @@ class RuleScope:
         indices: Collection[str] | None,
         catalogue: str | None = None,
         scenarios: Collection[str] | None = None,
+        foreign: Collection[str] = (),
     ) -> RuleScope:
         return cls(
             IndexSelection.of(list(indices) if indices else None),
             catalogue,
             None if scenarios is None else frozenset(scenarios),
+            frozenset(foreign) if scenarios is None else frozenset(),
         )
 
     def reads(self, document: Mapping[str, Any]) -> bool:
@@ -47,8 +52,10 @@ class RuleScope:
 
     def owns(self, scenario: str, intent: str) -> bool:
         """Whether a labelled event of ``scenario`` is judged as this rule's: benign always is."""
-        if self.scenarios is None or intent == Intent.BENIGN or scenario == BackgroundScenario.FLEET:
+        if intent == Intent.BENIGN or scenario == BackgroundScenario.FLEET:
             return True
+        if self.scenarios is None:
+            return scenario not in self.foreign  # a label of the corpus's own, not a catalogue's
         return scenario in self.scenarios
 
 
