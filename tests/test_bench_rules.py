@@ -190,8 +190,8 @@ def test_the_cli_runs_on_corpus_files_given(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([str(V214), "--rules", str(RULES)], "give RULE, or --rules PATH"),
-        ([], "give RULE, or --rules PATH"),
+        ([str(V214), "--rules", str(RULES)], "give RULE, --rules PATH"),
+        ([], "give RULE, --rules PATH"),
         (["--rules", str(RULES), "--profile", "fleet"], "--profile: not an option"),
         ([str(V214), "--plot", "x.svg"], "--plot: not an option"),
         ([str(V214), "--corpus", "a.parquet", "--corpus", "b.parquet"], "one --corpus"),
