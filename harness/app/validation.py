@@ -181,16 +181,7 @@ def validate(
         if passed is not None:
             return passed
         matcher = compile_query(setup.rule.query, mapping=fields, engine=row_engine(chosen))
-        with opened.placing_errors():
-            return run_validation(
-                matcher,
-                opened.documents(setup.catalogue, notice),
-                setup.expectations,
-                rule_name=setup.rule.name,
-                rule_version=setup.rule.version,
-                corpus=spec.describe(),
-                scope=setup.scope,
-            )
+        return _judge_rows(run_validation, matcher, setup, spec, opened, notice)
 
     result, used, notices = _run(chosen, sql_table(chosen, opened, mapping, spark_master), in_sql, in_rows)
     result.derived = derived_run
@@ -232,16 +223,7 @@ def _validate_by_search(
         searcher = compile_statement(
             setup.rule.query, mapping=load_mapping(mapping), engine=row_engine(chosen)
         )
-        with opened.placing_errors():
-            return run_sequence_validation(
-                searcher,
-                opened.documents(setup.catalogue, notice),
-                setup.expectations,
-                rule_name=setup.rule.name,
-                rule_version=setup.rule.version,
-                corpus=spec.describe(),
-                scope=setup.scope,
-            )
+        return _judge_rows(run_sequence_validation, searcher, setup, spec, opened, notice)
 
     return _run(chosen, _table_for_search(chosen, opened, mapping), in_sql, in_rows)
 
@@ -258,6 +240,27 @@ def _table_for_search(chosen: Engine, opened: Opened, mapping: str | None) -> Ev
             "give --engine compiled)"
         )
     return sql_table(chosen, opened, mapping, "local[*]")
+
+
+def _judge_rows(
+    runner: Callable[..., ValidationResult],
+    judge: object,
+    setup: RuleSetup,
+    spec: Corpus,
+    opened: Opened,
+    notice: Notice | None,
+) -> ValidationResult:
+    """``runner`` (the single-event or the sequence runner) over the corpus's documents, read in rows."""
+    with opened.placing_errors():
+        return runner(
+            judge,
+            opened.documents(setup.catalogue, notice),
+            setup.expectations,
+            rule_name=setup.rule.name,
+            rule_version=setup.rule.version,
+            corpus=spec.describe(),
+            scope=setup.scope,
+        )
 
 
 def _row_engine_for_search(chosen: Engine, opened: Opened, mapping: str | None) -> list[str]:
