@@ -23,14 +23,14 @@ from harness import app
 from harness.app.derived import derived_suite
 from harness.app.setup import prepare_rule
 from harness.cli import main
-from harness.eql import Query, parse_statement
+from harness.eql import Query, parse_query, parse_statement
 from harness.errors import UsageError
 from harness.rule_paths import expand_rule_paths
 from harness.rules import Rule, load_rule
 from harness.timestamps import epoch_ms
 from harness.validation import sequence_table
 
-from shared_rules import multi_event_rules
+from shared_rules import multi_event_rules, single_event_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = [
@@ -251,3 +251,70 @@ def test_a_column_that_hides_duckdbs_row_numbers_falls_back(tmp_path: Path) -> N
     assert validation.engine == "compiled"
     assert any("'filename'" in notice for notice in validation.notices)
     assert validation.result.sequences is not None and validation.result.sequences.found == 1
+
+
+def _partly_sql(corpus: Path) -> list[Path]:
+    """Elastic's single-event rules DuckDB holds only in part on this corpus (``length``, ``substring``)."""
+    from harness.errors import EqlUnsupportedError
+    from harness.validation.columnar_runner import condition_for
+    from harness.validation.tables import DuckDbTable
+
+    table, found = DuckDbTable(str(corpus)), []
+    for path in single_event_rules():
+        try:
+            condition_for(table, parse_query(load_rule(path).query))
+        except EqlUnsupportedError:
+            found.append(path)
+    return found
+
+
+@pytest.mark.skipif(not ELASTIC, reason="Elastic's rules (../shared) are not on this machine")
+def test_single_event_rules_duckdb_holds_in_part_get_the_row_runners_result(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    partly = _partly_sql(corpus)
+    # why: the sample's three (length() and substring() are scripts in Elasticsearch, not SQL)
+    assert {path.stem for path in partly} >= {
+        "defense_evasion_dll_hijack",
+        "defense_evasion_suspicious_msiexec_execution",
+        "persistence_via_hidden_run_key_valuename",
+    }
+    searched = [app.validate(path, str(corpus), derived=False, engine="compiled") for path in partly]
+
+    def refused(*_: Any) -> Any:
+        raise AssertionError("the corpus was read row by row")
+
+    monkeypatch.setattr(harness.corpus, "_parquet", refused)
+    for path, alone in zip(partly, searched, strict=True):
+        scanned = app.validate(path, str(corpus), derived=False)
+        assert scanned.engine == "duckdb" and scanned.result.sequences is None
+        assert scanned.result == alone.result
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'process where process.name : ("cmd.exe", "appcmd.exe") and length(process.command_line) > 30',
+        'process where process.name : "appcmd.exe" and not length(process.command_line) > 30',
+        'process where process.name : "appcmd.exe" and (length(process.command_line) < 20 or '
+        'process.args : "list")',
+    ],
+    ids=["residual", "negated", "residual-disjunct"],
+)
+def test_a_single_event_condition_sql_holds_in_part_is_judged_on_its_candidates(
+    query: str, corpus: Path, tmp_path: Path
+) -> None:
+    scanned, searched = _both(_rule(tmp_path, "part", query), corpus)
+    assert scanned.engine == "duckdb" and scanned.result.sequences is None
+    assert 0 < scanned.result.alerts < scanned.result.events
+    # why: every field, examples and unlabelled alerts included, is the row runner's
+    assert scanned.result == searched.result
+
+
+def test_a_single_event_condition_sql_holds_nothing_of_falls_back_with_a_notice(
+    corpus: Path, tmp_path: Path
+) -> None:
+    rule = _rule(tmp_path, "long", "process where length(process.command_line) > 30")
+    fallen = app.validate(rule, str(corpus), derived=False)
+    assert fallen.engine == "compiled"
+    assert any("SQL engine cannot run this query" in notice for notice in fallen.notices)

@@ -257,16 +257,31 @@ def test_parquet_rules_are_counted_in_one_scan_with_each_rules_own_result(
         assert result_dict(ran.validation.result) == result_dict(alone.result)
 
 
-def test_a_rule_the_sql_engine_cannot_express_runs_alone(fleet_parquet: Path, tmp_path: Path) -> None:
+def test_a_rule_the_sql_engine_holds_in_part_is_searched_on_its_candidates(
+    fleet_parquet: Path, tmp_path: Path
+) -> None:
     shutil.copy(V214, tmp_path / "v214.toml")
-    text = V214.read_text().replace(
-        'process.args : "list"', 'length(process.command_line) > 0 and process.args : "list"'
-    )
-    (tmp_path / "long.toml").write_text(text.replace('name = "', 'name = "Long ', 1))
+    text = V214.read_text()
+    query = text[text.index("query = ") : text.index("'''", text.index("query = ") + 12) + 3]
+    long = text.replace('process.args : "list"', 'length(process.command_line) > 0 and process.args : "list"')
+    (tmp_path / "long.toml").write_text(long.replace('name = "', 'name = "Long ', 1))
+    # A condition SQL holds nothing of: every row would be a candidate, so the row engine reads them.
+    only = text.replace(query, "query = '''\nprocess where length(process.command_line) > 40\n'''")
+    (tmp_path / "only.toml").write_text(only.replace('name = "', 'name = "Only ', 1))
     many = validate_many([tmp_path], str(fleet_parquet))
     engines = {Path(r.path).name: r.validation.engine for r in many.runs if r.validation is not None}
-    assert engines == {"long.toml": "compiled", "v214.toml": "duckdb"}
-    assert "1 rules counted in one scan" in many.notices[0] and "long.toml" in many.notices[0]
+    # why: the conjuncts DuckDB expresses select the candidates, the compiled engine judges them
+    assert engines == {"long.toml": "duckdb", "only.toml": "compiled", "v214.toml": "duckdb"}
+    assert "1 rules counted in one scan" in many.notices[0]
+    assert "long.toml" in many.notices[0] and "only.toml" in many.notices[0]
+    for ran in many.runs:
+        assert ran.validation is not None
+        if ran.path.endswith("v214.toml"):
+            continue  # counted in the scan: its examples are the SQL engines' (the test above)
+        alone = app.validate(ran.path, str(fleet_parquet), engine="compiled")
+        # why: the candidates' verdicts, examples included, are the row engine's over every row
+        assert result_dict(ran.validation.result) == result_dict(alone.result)
+        assert ran.validation.result.alerts > 0
 
 
 def test_a_sequence_on_parquet_is_searched_by_duckdb_not_read_as_rows(

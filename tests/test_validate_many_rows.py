@@ -235,3 +235,40 @@ def test_a_query_that_does_not_parse_is_its_rule_s_error(tmp_path: Path) -> None
     assert run.runs[1].validation is not None and run.runs[1].validation.result.alerts == 1
     (notice,) = run.notices
     assert re.fullmatch(r"1 rules evaluated in one pass over the corpus \(\d+\.\d\d s\)", notice)
+
+
+def test_a_json_file_is_read_once_cut_to_the_fields_the_rules_read(
+    corpus: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import orjson
+
+    import harness.projection
+
+    path = tmp_path / "corpus.ndjson"
+    # A document with an index of its own is a search hit, as an export writes one.
+    lines = [
+        {"_index": doc["_index"], "_source": {k: v for k, v in doc.items() if k != "_index"}}
+        if "_index" in doc
+        else doc
+        for doc in corpus
+    ]
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    kept: list[int] = []
+    projected = harness.projection.read_projected
+
+    def counted(*args: Any, **kwargs: Any) -> Iterator[harness.projection.Projected]:
+        for document in projected(*args, **kwargs):
+            kept.append(len(orjson.dumps(document)))
+            yield document
+
+    monkeypatch.setattr(harness.projection, "read_projected", counted)
+    every = [*RULE_PATHS, *(p for p in expand_rule_paths([RULES]) if p not in RULE_PATHS)]
+    run = validate_many(every, str(path), derived=False)
+    assert len(kept) == len(corpus)  # why: one read of the file, for single-event rules and sequences
+    assert sum(kept) < path.stat().st_size / 2  # what the rules read is a fraction of each document
+    monkeypatch.setattr(harness.projection, "read_projected", projected)
+    for ran in run.runs:
+        assert ran.validation is not None, ran.error
+        alone = app.validate(ran.path, str(path), derived=False).result
+        # why: the cut documents give every verdict the whole ones give; examples are shown whole
+        assert _shown(ran.validation.result) == _shown(alone)

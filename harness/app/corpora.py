@@ -93,10 +93,16 @@ class Opened:
         self, catalogue: Catalogue | None, notice: Notice | None = None
     ) -> Iterator[dict[str, Any]]:
         from harness.corpus import Placed, open_corpus
+        from harness.validation.runner import Partial
 
         corpus = self.corpus
         if corpus.documents is not None:
-            stream = Placed("document", enumerate((dict(doc) for doc in corpus.documents), start=1))
+            # Copied, but a projected document (harness.projection) stays one: it gives itself whole.
+            kept = (
+                doc if isinstance(doc, dict) and isinstance(doc, Partial) else dict(doc)
+                for doc in corpus.documents
+            )
+            stream = Placed("document", enumerate(kept, start=1))
         else:
             stream = open_corpus(
                 corpus.path,

@@ -8,8 +8,9 @@ once per catalogue (the scenarios it runs are the catalogue's, so two catalogues
 corpora; the fleet's background without a catalogue is one). A Parquet corpus stays a path,
 and the single-event rules that run in a SQL engine are counted together in one scan of it
 (:class:`harness.validation.table_scan.TableScan`: a ``count_if`` per rule); a sequence is
-searched alone (by DuckDB's candidate scan of the file), a rule the engine cannot express runs
-alone in a row engine, and the run's notices say which. On documents a
+searched alone (by DuckDB's candidate scan of the file), and so is a single-event rule DuckDB
+holds only in part (the conjuncts it expresses select the candidates, the compiled engine judges
+them); a rule SQL holds nothing of runs alone in a row engine, and the run's notices say which. On documents a
 row engine reads, the single-event rules are judged in one pass over them
 (:class:`harness.validation.row_scan.RowScan`: each document's source, labels, host and time
 read once, every query's verdict taken on it), per catalogue's corpus; so are they, the same
@@ -21,6 +22,7 @@ still run.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -32,10 +34,12 @@ from harness.app.corpora import Corpus, Notice, load_mapping, row_engine
 from harness.app.setup import RuleSetup, prepare_rule
 from harness.app.validation import CorpusInput, Validation, validate
 from harness.eql import parse_statement
+from harness.eql.read_fields import read_fields
 from harness.errors import HarnessError
+from harness.events import STDIN
 from harness.rule_paths import expand_rule_paths
 from harness.validation.reports.many import RuleReport
-from harness.validation.sequences import is_multi_event
+from harness.validation.sequences import EXAMPLE_FIELDS, is_multi_event
 from harness.vocabulary import Engine, Profile
 
 if TYPE_CHECKING:
@@ -97,9 +101,10 @@ class ManyValidations:
 class _SharedCorpus:
     """The corpus each rule is given: read or generated on first use, then the same documents."""
 
-    def __init__(self, spec: Corpus, notice: Notice | None) -> None:
+    def __init__(self, spec: Corpus, notice: Notice | None, fields: frozenset[str] = frozenset()) -> None:
         self.spec = spec
         self.notice = notice
+        self.fields = fields  # what the rules read of a document: all an NDJSON file's documents keep
         self.seconds = 0.0
         self._documents: dict[str | None, list[dict[str, Any]]] = {}
 
@@ -122,7 +127,14 @@ class _SharedCorpus:
         spec = self.spec
         if key not in self._documents:
             started = time.perf_counter()
-            self._documents[key] = self._read(setup)
+            collecting = gc.isenabled()
+            # A list of a million new dicts makes every collection walk them all, for no garbage.
+            gc.disable()
+            try:
+                self._documents[key] = self._read(setup)
+            finally:
+                if collecting:
+                    gc.enable()
             self.seconds += time.perf_counter() - started
         return Corpus(documents=self._documents[key], labels=spec.labels)
 
@@ -132,6 +144,11 @@ class _SharedCorpus:
         spec = self.spec
         if spec.documents is not None:
             return [dict(document) for document in spec.documents]
+        if self._projects():
+            from harness.projection import read_projected
+
+            assert spec.path is not None
+            return list(read_projected(spec.path, self.fields))
         return list(
             open_corpus(
                 spec.path,
@@ -142,6 +159,29 @@ class _SharedCorpus:
                 notice=self.notice,
             )
         )
+
+    def _projects(self) -> bool:
+        """Whether the documents are cut down to the rules' fields: a JSON file, labelled in itself.
+
+        A label sidecar finds its events by fields no rule need read, and Parquet, EVTX and
+        generated documents are built whole; the row runners show examples whole either way.
+        """
+        path, spec = self.spec.path, self.spec
+        if not self.fields or path is None or path == STDIN or spec.labels is not None:
+            return False
+        return not (spec.is_parquet or path.lower().endswith(".evtx"))
+
+
+def _fields_read(setups: list[RuleSetup]) -> frozenset[str]:
+    """Every field some rule reads, and those a found sequence's example shows; empty when a query
+    does not parse (its rule's error), so that nothing it reads is cut from the documents."""
+    fields = set(EXAMPLE_FIELDS)
+    for setup in setups:
+        try:
+            fields |= read_fields(parse_statement(setup.rule.query))
+        except HarnessError:
+            return frozenset()
+    return frozenset(fields)
 
 
 def validate_many(
@@ -164,9 +204,9 @@ def validate_many(
     """
     rules = expand_rule_paths(paths)
     spec = Corpus.of(corpus)  # documents handed in as an iterator are read once, by _SharedCorpus
-    shared = _SharedCorpus(spec, notice)
     prepared = [_prepare(path, catalogue) for path in rules]
     setups = [setup for setup in prepared if isinstance(setup, RuleSetup)]
+    shared = _SharedCorpus(spec, notice, _fields_read(setups))
     scan = _scan_for(spec, engine, setups)
     passes = {} if scan is not None else _row_scans(spec, engine, mapping, shared, setups)
     runs, in_pass = [], []
@@ -291,15 +331,10 @@ def _run_rule(
     notice: Notice | None,
 ) -> RuleRun:
     # Without a scan every rule runs in a row engine, and reads a Parquet corpus as rows once for
-    # all. With DuckDB's scan, so does a single-event rule it could not count; a sequence keeps the
-    # path, searched by DuckDB's candidate scan (decoding every row for it is what that avoids).
-    # Spark's path may be one only Spark reads: a rule Spark cannot count falls back as alone.
-    in_rows = scan is None or (
-        Engine(engine) != Engine.SPARK
-        and not is_multi_event(parse_statement(setup.rule.query))
-        and scan.counted
-        and setup.rule.query not in scan.scanned
-    )
+    # all. With one, a rule it did not count keeps the path: a sequence, or a single-event rule
+    # DuckDB holds in part, is searched by DuckDB's candidate scan (decoding every row for it is
+    # what that avoids), and a rule SQL holds nothing of falls back alone, as one rule would.
+    in_rows = scan is None
     given = shared.for_rule(setup, in_rows)  # the corpus's errors are no rule's: they end the run
     scanned_before = (0.0 if scan is None else scan.seconds) + (0.0 if row_scan is None else row_scan.seconds)
     started = time.perf_counter()

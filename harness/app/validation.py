@@ -24,7 +24,7 @@ from harness.app.corpora import (
 from harness.app.derived_diff import derived_diff
 from harness.app.setup import RuleInput, RuleSetup, prepare_rule
 from harness.eql import compile_query, compile_statement, parse_query, parse_statement
-from harness.errors import UsageError
+from harness.errors import EqlUnsupportedError, UsageError
 from harness.validation import DiffResult, ValidationResult, diff_rules, run_validation
 from harness.validation.derived_diff import DerivedDiff
 from harness.validation.runner import Judge
@@ -155,6 +155,8 @@ def validate(
 
     def in_sql(table: EventTable) -> ValidationResult:
         from harness.validation.columnar_runner import validate_table
+        from harness.validation.sequence_table import validate_sequence_table
+        from harness.validation.tables import DuckDbTable
 
         if scan is not None:
             counted = scan.validate(
@@ -167,14 +169,26 @@ def validate(
             )
             if counted is not None:
                 return counted
-        return validate_table(
-            parse_query(setup.rule.query),
-            table,
-            setup.expectations,
-            rule_name=setup.rule.name,
-            rule_version=setup.rule.version,
-            scope=setup.scope,
-        )
+        query = parse_query(setup.rule.query)
+
+        def judged(judge: Callable[..., ValidationResult]) -> ValidationResult:
+            return judge(
+                query,
+                table,
+                setup.expectations,
+                rule_name=setup.rule.name,
+                rule_version=setup.rule.version,
+                scope=setup.scope,
+            )
+
+        try:
+            return judged(validate_table)
+        except EqlUnsupportedError:
+            if not isinstance(table, DuckDbTable):
+                raise
+        # Some conjuncts SQL cannot hold: those it can select the candidates, the compiled engine
+        # judges the whole query on them (a condition with none is refused again: the row engine's).
+        return judged(validate_sequence_table)
 
     def in_rows() -> ValidationResult:
         passed = None if row_scan is None else _from_row_scan(row_scan, setup, spec, opened, chosen)

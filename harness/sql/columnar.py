@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from harness.eql.ast import Query
-from harness.sql.dialects import condition_sql, render
+from harness.sql.dialects import condition_sql, render, render_value
 from harness.sql.sqltree import build_condition
 
 __all__ = ["ColumnarMatcher", "prune", "translate"]
@@ -65,7 +65,8 @@ class ColumnarMatcher:
         self.query = query
         self.schema = schema
         built = build_condition(query, schema, category_field=category_field)
-        self.condition = render(built.tree, "duckdb")
+        self.condition = render(built.tree, "duckdb")  # a filter
+        self.value = render_value(built.tree, "duckdb")  # the same, computed for every row
         self.paths = built.paths
         self.connection = duckdb.connect()
         # Rows come back in table order: verdicts line up with the events.
@@ -76,7 +77,7 @@ class ColumnarMatcher:
         self.connection.register("events", prune(table, self.paths))
         try:
             # One NumPy column back, not a Python tuple per row.
-            column = self.connection.execute(f"SELECT {self.condition} AS verdict FROM events").fetchnumpy()
+            column = self.connection.execute(f"SELECT {self.value} AS verdict FROM events").fetchnumpy()
         finally:
             self.connection.unregister("events")
         return [bool(v) for v in column["verdict"].tolist()]

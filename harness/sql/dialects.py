@@ -29,7 +29,7 @@ from sqlglot.generators.spark import SparkGenerator
 from harness.eql.ast import Query
 from harness.sql.sqltree import AnyElement, Element, FieldPath, FullMatch, build_condition
 
-__all__ = ["ENGINES", "condition_sql", "render"]
+__all__ = ["ENGINES", "condition_sql", "render", "render_value", "short_circuited"]
 
 _ELEMENT = "x"
 
@@ -88,9 +88,15 @@ ENGINES: dict[str, type[DuckDB] | type[Spark]] = {"duckdb": HarnessDuckDB, "spar
 
 
 def condition_sql(
-    query: Query, schema: pa.Schema, *, engine: str, category_field: str = "event.category"
+    query: Query,
+    schema: pa.Schema,
+    *,
+    engine: str,
+    category_field: str = "event.category",
+    as_value: bool = False,
 ) -> str:
-    """The SQL condition selecting what ``query`` matches in a table with ``schema``, for ``engine``.
+    """The SQL condition selecting what ``query`` matches in a table with ``schema``, for ``engine``;
+    ``as_value`` when it is computed for every row (a column, an aggregate's argument), not a filter.
 
     Raises :class:`EqlUnsupportedError` for what the engine cannot run with the reference's
     answers (also a pattern only that engine's regex library cannot run).
@@ -98,10 +104,53 @@ def condition_sql(
     built = build_condition(query, schema, category_field=category_field)
     if built.refusals.get(engine):
         raise built.refusals[engine][0]
-    return render(built.tree, engine)
+    return render_value(built.tree, engine) if as_value else render(built.tree, engine)
 
 
 def render(tree: exp.Expr, engine: str) -> str:
     """``tree`` as SQL for ``engine`` (``duckdb`` or ``spark``)."""
     text: str = tree.sql(dialect=ENGINES[engine])
     return text
+
+
+def render_value(tree: exp.Expr, engine: str) -> str:
+    """A condition ``tree`` as a value computed for every row, for ``engine``.
+
+    A filter's ``AND`` and ``OR`` are short-circuited by DuckDB (each operand judges only the
+    rows the others left undecided), but in a select list or an aggregate's argument every
+    operand is computed on every row: a rule's regular expressions run on all the table's
+    rows, not only on its category's. ``CASE`` evaluates a branch only on the rows that reach
+    it, so DuckDB is given ``AND`` and ``OR`` as nested ``CASE`` (measured: 45 of Elastic's
+    rules counted in one scan of 200,000 events, 13.3 s as ``AND``/``OR``, 1.1 s as ``CASE``).
+    The answers are the same: every operand is a predicate that is never NULL (``sqltree``).
+    Spark's generated code short-circuits ``AND`` and ``OR`` itself.
+    """
+    return render(short_circuited(tree.copy()) if engine == "duckdb" else tree, engine)
+
+
+def short_circuited(tree: exp.Expr) -> exp.Expr:
+    """``tree`` with each chain of ``AND`` or ``OR`` as a ``CASE`` that computes an operand only
+    where the earlier ones leave the answer open: ``a AND b AND c`` is ``CASE WHEN NOT (a) THEN
+    FALSE WHEN NOT (b) THEN FALSE ELSE c END``, ``a OR b`` is ``CASE WHEN a THEN TRUE ELSE b END``."""
+    if isinstance(tree, exp.Paren):
+        return short_circuited(tree.this)
+    if isinstance(tree, exp.And | exp.Or):
+        *first, last = [short_circuited(operand) for operand in _operands(tree, type(tree))]
+        if isinstance(tree, exp.And):  # the first operand that is false decides
+            ifs = [exp.If(this=exp.Not(this=exp.Paren(this=operand)), true=exp.false()) for operand in first]
+        else:  # the first operand that is true decides
+            ifs = [exp.If(this=operand, true=exp.true()) for operand in first]
+        return exp.Case(ifs=ifs, default=last)
+    if isinstance(tree, exp.Not):
+        return exp.Not(this=exp.Paren(this=short_circuited(tree.this)))
+    return tree
+
+
+def _operands(tree: exp.Expr, kind: type[exp.Expr]) -> list[exp.Expr]:
+    """The operands of a chain of one connective, in order, through parentheses."""
+    while isinstance(tree, exp.Paren):
+        tree = tree.this
+    if not isinstance(tree, kind):
+        return [tree]
+    assert isinstance(tree, exp.Connector)
+    return [*_operands(tree.left, kind), *_operands(tree.right, kind)]

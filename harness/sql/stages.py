@@ -36,7 +36,7 @@ from harness.eql.samples import SampleMachine
 from harness.eql.search import Found, SearchResult, check_size, limit_results
 from harness.eql.sequences import SequenceMachine, StageHit, stage_keys
 from harness.errors import EqlUnsupportedError
-from harness.sql.dialects import render
+from harness.sql.dialects import render, render_value
 from harness.sql.sqltree import build_condition, field_column
 
 __all__ = ["ROW", "CandidateScan", "Positions", "StageCondition", "plan_scan"]
@@ -44,6 +44,7 @@ __all__ = ["ROW", "CandidateScan", "Positions", "StageCondition", "plan_scan"]
 ROW = "__harness_row"
 """The column holding each event's position in the input: the implicit tiebreaker."""
 
+_BATCH = 50_000  # candidates whose documents are held at once, for a residual to judge
 Event = Mapping[str, Any]
 Fetch = Callable[[list[int]], Seq[Event]]
 """The full documents at these positions, in the order asked."""
@@ -81,7 +82,8 @@ def _exact(query: Query, schema: pa.Schema, engine: str, category_field: str) ->
     built = build_condition(query, schema, category_field=category_field)
     if built.refusals.get(engine):
         raise built.refusals[engine][0]
-    return StageCondition(render(built.tree, engine), None, frozenset(built.paths))
+    # A stage's flag is a column of the candidate scan, computed for every row.
+    return StageCondition(render_value(built.tree, engine), None, frozenset(built.paths))
 
 
 def _expresses(query: Query, schema: pa.Schema, engine: str) -> bool:
@@ -196,14 +198,18 @@ class CandidateScan:
         if not judged:
             return rejected
         offset = 3 + width
-        positions = sorted({row[0] for row in rows if any(row[offset + index] for index in judged)})
-        documents = dict(zip(positions, _documents(fetch, positions), strict=True))
-        for index in judged:
-            residual = self.stages[index].residual
-            assert residual is not None
-            for row in rows:
-                if row[offset + index] and not residual(documents[row[0]]):
-                    rejected[index].add(row[0])
+        flagged = [row for row in rows if any(row[offset + index] for index in judged)]
+        # Fetched a batch at a time: a condition SQL holds little of may select most of the table.
+        for start in range(0, len(flagged), _BATCH):
+            batch = flagged[start : start + _BATCH]
+            positions = sorted({row[0] for row in batch})
+            documents = dict(zip(positions, _documents(fetch, positions), strict=True))
+            for index in judged:
+                residual = self.stages[index].residual
+                assert residual is not None
+                for row in batch:
+                    if row[offset + index] and not residual(documents[row[0]]):
+                        rejected[index].add(row[0])
         return rejected
 
 

@@ -59,8 +59,9 @@ def _string(table: EventTable, text: str) -> str:
     return render(exp.Literal.string(text), table.engine)
 
 
-def condition_for(table: EventTable, query: Query) -> str:
-    return condition_sql(query, table.schema, engine=table.engine)
+def condition_for(table: EventTable, query: Query, *, as_value: bool = False) -> str:
+    """``query``'s condition on ``table``; ``as_value`` for a column or an aggregate's argument."""
+    return condition_sql(query, table.schema, engine=table.engine, as_value=as_value)
 
 
 def stamp_sql(table: EventTable) -> str:
@@ -118,15 +119,14 @@ def validate_table(
 ) -> ValidationResult:
     """``query`` judged, in the engine, on the events of ``table`` that ``scope`` reads."""
     scope = scope or RuleScope()
+    matches = condition_for(table, query)  # refused before any scan, for a caller to fall back
     grouped = ", ".join([*(field_sql(table, "labels", key) for key in _LABELS), index_sql(table)])
     counted = table.rows(
         f"SELECT {grouped}, count(*) FROM {table.name} GROUP BY {grouped}", "events per scenario and source"
     )
     result = ValidationResult(rule_name, rule_version, str(query), table.location, expectations, scope=scope)
     read = read_filter(table, scope, {row[4] for row in counted})
-    condition = (
-        condition_for(table, query) if read == "TRUE" else f"{read} AND ({condition_for(table, query)})"
-    )
+    condition = matches if read == "TRUE" else f"{read} AND ({matches})"
     alerts_by_group = {
         row[:-1]: row[-1]
         for row in table.rows(

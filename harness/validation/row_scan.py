@@ -33,7 +33,7 @@ from harness.errors import EqlEvaluationError, HarnessError
 from harness.indices import IndexSelection
 from harness.timestamps import epoch_ms
 from harness.validation.expectations import Expectations
-from harness.validation.runner import BACKGROUND_SCENARIO, EXAMPLES, Cell, ValidationResult
+from harness.validation.runner import BACKGROUND_SCENARIO, EXAMPLES, Cell, ValidationResult, whole
 from harness.validation.scope import RuleScope, source_of
 
 __all__ = ["RowScan"]
@@ -326,10 +326,10 @@ class RowScan:
                 _earlier(first_silent, group.silent[slot]),
             )
         for key, (alert, silent) in examples.items():
-            cells[key].example_alert = None if alert is None else dict(alert[1])
-            cells[key].example_silent = None if silent is None else dict(silent[1])
+            cells[key].example_alert = None if alert is None else whole(alert[1])
+            cells[key].example_silent = None if silent is None else whole(silent[1])
         unlabelled.sort(key=lambda found: found[0])
-        result.unlabelled_alerts = [dict(doc) for _, doc in unlabelled[:EXAMPLES]]
+        result.unlabelled_alerts = [whole(doc) for _, doc in unlabelled[:EXAMPLES]]
         return result
 
 

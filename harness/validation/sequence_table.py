@@ -1,5 +1,10 @@
 """Sequence, sample and piped rules on Parquet: DuckDB's candidate scan, the row runner's result.
 
+A single-event rule whose condition DuckDB holds only in part (``length()``, ``substring``)
+is searched here too, as a one-stage statement: the conjuncts SQL expresses select the
+candidates and the compiled engine judges the whole query on their documents only, where
+the row runner would decode every row of the table.
+
 The row runner decodes every document to search it; here DuckDB reads every row only to
 aggregate it. Three statements run over the whole table: the indices present (the rule's
 read filter needs them), the candidate scan of :mod:`harness.sql.stages` (the rows any
@@ -43,7 +48,7 @@ from harness.validation.columnar_runner import (
 from harness.validation.expectations import Expectations
 from harness.validation.runner import EXAMPLES, ValidationResult
 from harness.validation.scope import RuleScope
-from harness.validation.sequences import ALL, SequenceTally, statement_kind
+from harness.validation.sequences import ALL, SequenceTally, is_multi_event, statement_kind
 from harness.validation.tables import DuckDbTable
 
 __all__ = ["validate_sequence_table"]
@@ -96,8 +101,9 @@ def validate_sequence_table(
         cell.example_alert = None if alerting is None else dict(documents[alerting])
         cell.example_silent = None if silent is None else dict(documents[silent])
     result.unlabelled_alerts = [dict(documents[row]) for row in unlabelled]
-    result.sequences = tally
-    result.statement_kind = statement_kind(statement)
+    if is_multi_event(statement):  # an event query's result has no sequences, as the row runner's
+        result.sequences = tally
+        result.statement_kind = statement_kind(statement)
     return result
 
 

@@ -97,7 +97,7 @@ class TableScan:
             conditions = []
             for text in self.queries:
                 try:
-                    conditions.append(condition_for(table, parse_query(text)))
+                    conditions.append(condition_for(table, parse_query(text), as_value=True))
                 except EqlUnsupportedError:
                     continue  # runs alone, and falls back to a row engine as one rule would
                 self.scanned.append(text)
