@@ -302,8 +302,11 @@ def test_single_event_rules_duckdb_holds_in_part_get_the_row_runners_result(
     ids=["residual", "negated", "residual-disjunct"],
 )
 def test_a_single_event_condition_sql_holds_in_part_is_judged_on_its_candidates(
-    query: str, corpus: Path, tmp_path: Path
+    query: str, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from harness.sql import stages
+
+    monkeypatch.setattr(stages, "_BATCH", 7)  # the candidates' documents fetched a few at a time
     scanned, searched = _both(_rule(tmp_path, "part", query), corpus)
     assert scanned.engine == "duckdb" and scanned.result.sequences is None
     assert 0 < scanned.result.alerts < scanned.result.events
