@@ -384,7 +384,14 @@ def test_a_query_duckdb_cannot_run_falls_back_unless_duckdb_was_asked_for(
     )
     assert json.loads(auto[1])["metrics"] == json.loads(compiled[1])["metrics"]
     assert json.loads(auto[1])["metrics"]["alerts"] > 0
-    code, _, err = _cli("validate", str(rule), "--corpus", str(mixed_parquet), "--engine", "duckdb")
+    # why: DuckDB asked for by name selects the candidates by the conjunct it expresses
+    duckdb = _cli(
+        "validate", str(rule), "--corpus", str(mixed_parquet), "--format", "json", "--engine", "duckdb"
+    )
+    assert json.loads(duckdb[1])["metrics"] == json.loads(compiled[1])["metrics"]
+    nothing = tmp_path / "only-scripted.eql"
+    nothing.write_text("process where length(process.name) == 10\n", encoding="utf-8")
+    code, _, err = _cli("validate", str(nothing), "--corpus", str(mixed_parquet), "--engine", "duckdb")
     assert code == 2
     assert "cannot run in the columnar engine" in err
 
