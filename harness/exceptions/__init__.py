@@ -18,6 +18,7 @@ from harness.exceptions.model import (
     Wildcard,
 )
 from harness.exceptions.values import ValueList
+from harness.exceptions.write import write_ndjson, write_toml
 
 __all__ = [
     "Entry",
@@ -35,4 +36,6 @@ __all__ = [
     "ValueListSource",
     "Wildcard",
     "load_exceptions",
+    "write_ndjson",
+    "write_toml",
 ]
