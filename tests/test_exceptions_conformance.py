@@ -60,7 +60,10 @@ def _write_case(case: Case, folder: Path) -> Path:
     for list_id, spec in raw.get("lists", {}).items():
         values = list(spec["values"])
         values += [f"filler-{n}" for n in range(spec.get("filler", 0))]
-        values += [f"10.9.{n // 250}.{n % 250}-10.9.{n // 250}.{n % 250 + 1}" for n in range(spec.get("dash_filler", 0))]
+        values += [
+            f"10.9.{n // 250}.{n % 250}-10.9.{n // 250}.{n % 250 + 1}"
+            for n in range(spec.get("dash_filler", 0))
+        ]
         (folder / list_id).write_text("".join(f"{v}\n" for v in values), encoding="utf-8")
     path = folder / "export.ndjson"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
@@ -103,4 +106,6 @@ def test_exception_conformance(case: Case, tmp_path: Path) -> None:
         with pytest.raises(getattr(harness.errors, raw["error"])):
             exceptions.excludes(event)
         return
-    assert exceptions.excludes(event) is raw["excluded"], f"{case.why}\nitems: {exceptions.items}\nevent: {event}"
+    assert exceptions.excludes(event) is raw["excluded"], (
+        f"{case.why}\nitems: {exceptions.items}\nevent: {event}"
+    )

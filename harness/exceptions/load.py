@@ -87,7 +87,9 @@ def _load_ndjson(
             elif "attributes" not in obj:  # an action connector: nothing of the exceptions
                 rules.append((number, obj))
         except SchemaError as error:
-            raise InputError(str(path), number, f"{error}; fix the line or re-export it from Kibana") from error
+            raise InputError(
+                str(path), number, f"{error}; fix the line or re-export it from Kibana"
+            ) from error
     known = {(exc_list.list_id, exc_list.namespace_type) for _, exc_list in lists}
     warnings = [
         f"{path}:{number}: item {item.name!r} names list {item.list_id!r}, which has no line in the file"
@@ -96,13 +98,21 @@ def _load_ndjson(
     ]
     if not rules:
         if rule_id is not None:
-            raise UsageError(f"{path}: no rule lines (an exception list export); drop the rule id {rule_id!r}")
+            raise UsageError(
+                f"{path}: no rule lines (an exception list export); drop the rule id {rule_id!r}"
+            )
         return tuple(x for _, x in lists), tuple(x for _, x in items), warnings
     number, rule = _pick_rule(path, rules, rule_id)
     wanted = _references(path, number, rule)
     for list_id, namespace in sorted(wanted - known):
-        note = " (Kibana's rule export leaves the Endpoint Security list out)" if list_id == ENDPOINT_LIST_ID else ""
-        warnings.append(f"{path}:{number}: the rule references list {list_id!r} ({namespace}), not in the file{note}")
+        note = (
+            " (Kibana's rule export leaves the Endpoint Security list out)"
+            if list_id == ENDPOINT_LIST_ID
+            else ""
+        )
+        warnings.append(
+            f"{path}:{number}: the rule references list {list_id!r} ({namespace}), not in the file{note}"
+        )
     return (
         tuple(x for _, x in lists if (x.list_id, x.namespace_type) in wanted),
         tuple(x for _, x in items if (x.list_id, x.namespace_type) in wanted),
@@ -115,7 +125,7 @@ def _objects(path: Path) -> list[tuple[int, Mapping[str, Any]]]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise HarnessError(f"{path}: cannot read the exceptions file: {error}") from error
-    out = []
+    out: list[tuple[int, Mapping[str, Any]]] = []
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue  # Kibana's stream drops empty lines too
@@ -123,7 +133,10 @@ def _objects(path: Path) -> list[tuple[int, Mapping[str, Any]]]:
             obj = json.loads(line)
         except json.JSONDecodeError as error:
             raise InputError(
-                str(path), number, f"not JSON ({error.msg}); each line must be one JSON object", column=error.colno
+                str(path),
+                number,
+                f"not JSON ({error.msg}); each line must be one JSON object",
+                column=error.colno,
             ) from error
         if not isinstance(obj, dict):
             raise InputError(str(path), number, "expected a JSON object per line")
@@ -141,19 +154,24 @@ def _pick_rule(
                 return found
         raise UsageError(f"{path}: no rule with rule_id {rule_id!r}; the file has {', '.join(ids)}")
     if len(rules) > 1:
-        raise UsageError(f"{path}: the export holds {len(rules)} rules ({', '.join(ids)}); pick one by its rule_id")
+        raise UsageError(
+            f"{path}: the export holds {len(rules)} rules ({', '.join(ids)}); pick one by its rule_id"
+        )
     return rules[0]
 
 
 def _references(path: Path, number: int, rule: Mapping[str, Any]) -> set[tuple[str, str]]:
     refs = rule.get("exceptions_list", [])
     if not isinstance(refs, list):
-        raise InputError(str(path), number, "exceptions_list: expected an array of {id, list_id, type, namespace_type}")
+        raise InputError(
+            str(path), number, "exceptions_list: expected an array of {id, list_id, type, namespace_type}"
+        )
     wanted = set()
     for index, ref in enumerate(refs):
         if not isinstance(ref, Mapping) or not isinstance(ref.get("list_id"), str) or not ref["list_id"]:
-            raise InputError(str(path), number, f"exceptions_list[{index}]: expected an object with a list_id")
+            raise InputError(
+                str(path), number, f"exceptions_list[{index}]: expected an object with a list_id"
+            )
         namespace = ref.get("namespace_type", "single")
         wanted.add((ref["list_id"], str(namespace)))
     return wanted
-

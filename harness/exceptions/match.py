@@ -164,7 +164,9 @@ def _phrase(value: str, name: str, kind: str, indexed: list[Any]) -> bool:
         return _in_ranges([_network(value, name)], indexed)
     constant = _typed(value, kind)
     if constant is None:
-        raise HarnessError(f"exception entry on {name!r}: {value!r} is not a valid {kind}; Elasticsearch fails the search")
+        raise HarnessError(
+            f"exception entry on {name!r}: {value!r} is not a valid {kind}; Elasticsearch fails the search"
+        )
     return constant in indexed
 
 
@@ -225,4 +227,3 @@ def _objects(document: Mapping[str, Any], path: str) -> list[Mapping[str, Any]]:
                 elif rest.startswith(f"{key}."):
                     stack.append((child, rest[len(key) + 1 :]))
     return out
-

@@ -117,7 +117,7 @@ class ExceptionItem:
     expire_time: str | None = None
 
     def expired_at(self, ms: int) -> bool:
-        """Whether the item expired before ``ms`` (``removeExpiredExceptions``: ``expire_time < startedAt``)."""
+        """Whether the item expired before ``ms`` (``removeExpiredExceptions``: expire_time < startedAt)."""
         if self.expire_time is None:
             return False
         expiry = epoch_ms(self.expire_time)

@@ -65,7 +65,9 @@ def _file_of(list_id: str, base: Path, files: Mapping[str, Path | str] | None) -
             )
         return Path(files[list_id])
     if "/" in list_id or "\\" in list_id or list_id in (".", ".."):
-        raise HarnessError(f"value list id {list_id!r} cannot name a file; give the lists as a mapping of id to file")
+        raise HarnessError(
+            f"value list id {list_id!r} cannot name a file; give the lists as a mapping of id to file"
+        )
     file = base / list_id
     if not file.is_file():
         raise HarnessError(

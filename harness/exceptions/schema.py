@@ -67,7 +67,10 @@ def _keys(obj: Mapping[str, Any], where: str, required: tuple[str, ...], optiona
         _fail(where, f"missing required key {missing[0]!r} (Kibana's import requires {', '.join(required)})")
     unknown = sorted(set(obj) - set(required) - optional)
     if unknown:
-        _fail(f"{where}.{unknown[0]}".lstrip("."), "unknown key: Kibana's import refuses keys outside its schema")
+        _fail(
+            f"{where}.{unknown[0]}".lstrip("."),
+            "unknown key: Kibana's import refuses keys outside its schema",
+        )
 
 
 def _text(obj: Mapping[str, Any], key: str, where: str, *, empty: bool = False) -> str:
@@ -86,7 +89,9 @@ def _choice(obj: Mapping[str, Any], key: str, where: str, allowed: tuple[str, ..
     return cast(str, value)
 
 
-def _strings(obj: Mapping[str, Any], key: str, where: str, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+def _strings(
+    obj: Mapping[str, Any], key: str, where: str, allowed: tuple[str, ...] | None = None
+) -> tuple[str, ...]:
     value = obj.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         _fail(f"{where}.{key}".lstrip("."), "expected an array of strings")
@@ -186,13 +191,20 @@ def _entry(obj: Mapping[str, Any], where: str, *, allowed: tuple[str, ...] = tup
         values = obj["value"]
         if not isinstance(values, list) or not values:
             _fail(f"{where}.value", "match_any needs a non-empty array of values")
-        return MatchAny(field, tuple(_text({"value": v}, "value", f"{where}.value[{i}]") for i, v in enumerate(values)), operator)
+        return MatchAny(
+            field,
+            tuple(_text({"value": v}, "value", f"{where}.value[{i}]") for i, v in enumerate(values)),
+            operator,
+        )
     reference = obj["list"]
     if not isinstance(reference, Mapping):
         _fail(f"{where}.list", "expected {id, type}")
     _keys(reference, f"{where}.list", ("id", "type"), frozenset())
     return ListEntry(
-        field, _text(reference, "id", f"{where}.list"), _choice(reference, "type", f"{where}.list", LIST_TYPES, ""), operator
+        field,
+        _text(reference, "id", f"{where}.list"),
+        _choice(reference, "type", f"{where}.list", LIST_TYPES, ""),
+        operator,
     )
 
 

@@ -64,7 +64,9 @@ def load_toml(path: Path) -> tuple[tuple[ExceptionList, ...], tuple[ExceptionIte
     headers = _header_lines(text)
     unknown = sorted(set(data) - _TOP)
     if unknown:
-        raise InputError(str(path), _line_of(text, unknown[0]), f"unknown key {unknown[0]!r}; use [list] and [[item]]")
+        raise InputError(
+            str(path), _line_of(text, unknown[0]), f"unknown key {unknown[0]!r}; use [list] and [[item]]"
+        )
     stem = path.name.removesuffix(TOML_SUFFIX).removesuffix(".toml")
     raw_list = dict(data.get("list", {}))
     raw_list.setdefault("list_id", stem)
@@ -81,7 +83,9 @@ def load_toml(path: Path) -> tuple[tuple[ExceptionList, ...], tuple[ExceptionIte
         try:
             items.append(parse_item(toml_item(raw, exception_list), f"item[{index}]"))
         except SchemaError as error:
-            raise InputError(str(path), line, f"{error}; see the TOML form in harness/exceptions/toml_form.py") from error
+            raise InputError(
+                str(path), line, f"{error}; see the TOML form in harness/exceptions/toml_form.py"
+            ) from error
     if not items:
         raise InputError(str(path), 1, "no [[item]]: an exceptions file needs at least one item")
     return (exception_list,), tuple(items)

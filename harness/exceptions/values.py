@@ -73,9 +73,7 @@ class ValueList:
                     ranges.append((_as_int(ipaddress.ip_address(low)), _as_int(ipaddress.ip_address(high))))
                 else:
                     network: Network = ipaddress.ip_network(value, strict=False)
-                    ranges.append(
-                        (_as_int(network.network_address), _as_int(network.broadcast_address))
-                    )
+                    ranges.append((_as_int(network.network_address), _as_int(network.broadcast_address)))
             except ValueError:
                 bad.add(value)
         return ranges, bad
@@ -96,7 +94,9 @@ def ip_as_int(address: Address) -> int:
 def read_value_list(path: Path, list_id: str, list_type: str) -> ValueList:
     """Read a value list file: one value per line, blank lines and surrounding whitespace ignored."""
     if list_type not in LIST_TYPES:
-        raise HarnessError(f"value list {list_id!r}: unknown type {list_type!r}; use one of {', '.join(LIST_TYPES)}")
+        raise HarnessError(
+            f"value list {list_id!r}: unknown type {list_type!r}; use one of {', '.join(LIST_TYPES)}"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:

@@ -35,7 +35,11 @@ __all__ = ["item_json", "ndjson_text", "toml_text", "write_ndjson", "write_toml"
 def entry_json(entry: Entry) -> dict[str, Any]:
     """One entry in Kibana's JSON shape."""
     if isinstance(entry, Nested):
-        return {"entries": [entry_json(child) for child in entry.entries], "field": entry.field, "type": "nested"}
+        return {
+            "entries": [entry_json(child) for child in entry.entries],
+            "field": entry.field,
+            "type": "nested",
+        }
     out: dict[str, Any] = {"field": entry.field, "operator": entry.operator}
     if isinstance(entry, Match):
         out |= {"type": "match", "value": entry.value}
@@ -126,7 +130,7 @@ def ndjson_text(exceptions: ExceptionSet) -> str:
 
 
 def write_ndjson(exceptions: ExceptionSet, path: str | Path) -> None:
-    """Write ``exceptions`` as Kibana-importable NDJSON (``POST /api/exception_lists/_import``), atomically."""
+    """Write ``exceptions`` as NDJSON for ``POST /api/exception_lists/_import``, atomically."""
     with atomic_writer(path) as stream:
         stream.write(ndjson_text(exceptions).encode("utf-8"))
 
