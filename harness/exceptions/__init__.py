@@ -17,6 +17,7 @@ from harness.exceptions.model import (
     Operator,
     Wildcard,
 )
+from harness.exceptions.sql import exceptions_condition
 from harness.exceptions.values import ValueList
 from harness.exceptions.write import write_ndjson, write_toml
 
@@ -35,6 +36,7 @@ __all__ = [
     "ValueList",
     "ValueListSource",
     "Wildcard",
+    "exceptions_condition",
     "load_exceptions",
     "write_ndjson",
     "write_toml",

@@ -42,7 +42,7 @@ from harness.exceptions.model import (
 from harness.exceptions.values import ValueList, ip_as_int
 from harness.timestamps import epoch_ms
 
-__all__ = ["entry_matches", "item_matches"]
+__all__ = ["entry_kind", "entry_matches", "item_matches", "java_lower", "lowercases", "mapped_kind"]
 
 _STRINGS = frozenset({"keyword", "constant_keyword", "wildcard"})
 _NUMBERS = frozenset(
@@ -87,7 +87,7 @@ def entry_matches(
         )
     name = prefix + entry.field
     # A ``*.caseless`` field is a multi-field: it indexes its parent's ``_source`` value.
-    read = entry.field.removesuffix(".caseless") if _lowercases(entry.field) else entry.field
+    read = entry.field.removesuffix(".caseless") if lowercases(entry.field) else entry.field
     values = field_values(document, tuple(read.split(".")))
     found = _included(entry, name, values, mapping, value_lists)
     # ``buildExclusionClause``: ``excluded`` is must_not, true for an event without the field.
@@ -97,7 +97,7 @@ def entry_matches(
 def _included(
     entry: Entry, name: str, values: list[Scalar], mapping: FieldMapping, value_lists: Mapping[str, ValueList]
 ) -> bool:
-    kind = _kind(mapping, name)
+    kind = mapped_kind(mapping, name)
     if isinstance(entry, Exists):
         return bool(values) if kind in _TEXT else bool(_indexed(mapping, name, kind, values))
     if kind in _TEXT:
@@ -128,19 +128,28 @@ def entry_kind(entry: Entry) -> str:
     return names.get(type(entry), "list" if isinstance(entry, ListEntry) else "nested")
 
 
-def _kind(mapping: FieldMapping, name: str) -> str:
+def mapped_kind(mapping: FieldMapping, name: str) -> str:
     """The field's mapped type; a field the mapping lacks (or EQL cannot read) as its raw type or keyword."""
     return mapping.type_of(name) or mapping.types.get(name) or "keyword"
 
 
-def _lowercases(name: str) -> bool:
+def lowercases(name: str) -> bool:
     """Endpoint maps ``*.caseless`` keyword fields with the ``lowercase`` normalizer."""
     return name.endswith(".caseless")
 
 
+def java_lower(text: str) -> str:
+    """Lucene's LowerCaseFilter: ``Character.toLowerCase`` per code point (simple case mapping).
+
+    Python's ``str.lower`` is the full mapping: ``İ`` becomes two code points and a final ``Σ``
+    becomes ``ς``; per code point both agree with Java except ``İ``, whose simple mapping is ``i``.
+    """
+    return "".join("i" if ch == "\u0130" else ch.lower() for ch in text)
+
+
 def _normalized(name: str, text: str) -> str:
-    # The normalizer runs on the query's text as on the indexed value (Lucene's LowerCaseFilter).
-    return text.lower() if _lowercases(name) else text
+    # The normalizer runs on the query's text as on the indexed value.
+    return java_lower(text) if lowercases(name) else text
 
 
 def _indexed(mapping: FieldMapping, name: str, kind: str, values: list[Scalar]) -> list[Any]:
