@@ -299,3 +299,13 @@ def test_an_empty_set_writes_only_the_summary(tmp_path: Path) -> None:
     out = tmp_path / "none.ndjson"
     exc.write_ndjson(exc.ExceptionSet(items=()), out)
     assert json.loads(out.read_text(encoding="utf-8"))["exported_exception_list_count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [([1], r"entries\[0\].value\[0\]: expected a string"), (["a", ""], r"value\[1\]: must be")],
+)
+def test_match_any_values_are_checked_one_by_one(tmp_path: Path, value: list[Any], where: str) -> None:
+    item = {**ITEM, "entries": [{"field": "a", "operator": "included", "type": "match_any", "value": value}]}
+    with pytest.raises(InputError, match=where):
+        load_exceptions(_ndjson(tmp_path / "x.ndjson", LIST, item))

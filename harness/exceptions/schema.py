@@ -73,12 +73,14 @@ def _keys(obj: Mapping[str, Any], where: str, required: tuple[str, ...], optiona
         )
 
 
-def _text(obj: Mapping[str, Any], key: str, where: str, *, empty: bool = False) -> str:
+def _text(obj: Mapping[Any, Any], key: str | int, where: str, *, empty: bool = False) -> str:
+    """A string value; ``NonEmptyString`` (not blank once trimmed) unless ``empty``."""
     value = obj[key]
+    here = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}".lstrip(".")
     if not isinstance(value, str):
-        _fail(f"{where}.{key}".lstrip("."), f"expected a string, got {type(value).__name__}")
+        _fail(here, f"expected a string, got {type(value).__name__}")
     if not empty and not value.strip():
-        _fail(f"{where}.{key}".lstrip("."), "must be a non-empty string")
+        _fail(here, "must be a non-empty string")
     return value
 
 
@@ -193,7 +195,7 @@ def _entry(obj: Mapping[str, Any], where: str, *, allowed: tuple[str, ...] = tup
             _fail(f"{where}.value", "match_any needs a non-empty array of values")
         return MatchAny(
             field,
-            tuple(_text({"value": v}, "value", f"{where}.value[{i}]") for i, v in enumerate(values)),
+            tuple(_text(dict(enumerate(values)), i, f"{where}.value") for i in range(len(values))),
             operator,
         )
     reference = obj["list"]
