@@ -309,3 +309,9 @@ def test_match_any_values_are_checked_one_by_one(tmp_path: Path, value: list[Any
     item = {**ITEM, "entries": [{"field": "a", "operator": "included", "type": "match_any", "value": value}]}
     with pytest.raises(InputError, match=where):
         load_exceptions(_ndjson(tmp_path / "x.ndjson", LIST, item))
+
+
+def test_a_list_entry_without_its_list_says_how_to_load_it() -> None:
+    item = exc.ExceptionItem("i", "l", "by hand", "", (exc.ListEntry("user.name", "users.txt", "keyword"),))
+    with pytest.raises(HarnessError, match=r"value list 'users\.txt' was not loaded"):
+        exc.ExceptionSet(items=(item,)).excludes({"user": {"name": "bob"}})

@@ -118,6 +118,11 @@ def _included(
         glob = lucene_wildcard(_normalized(name, entry.value), False)
         return any(glob.matches(value) for value in indexed)
     if isinstance(entry, ListEntry):
+        if entry.list_id not in value_lists:
+            raise HarnessError(
+                f"list exception entry on {name!r}: value list {entry.list_id!r} was not loaded; "
+                "read the exceptions with load_exceptions, which reads the lists they name"
+            )
         return _in_list(value_lists[entry.list_id], name, kind, indexed)
     raise TypeError(f"no handler for exception entry {entry!r}")
 

@@ -119,7 +119,9 @@ class _Builder:
                 column, dtype, lambda x: indexed(FullMatch(this=x, expression=exp.Literal.string(pattern)), x)
             )
         if isinstance(entry, ListEntry):
-            values_list = self.exceptions.value_lists[entry.list_id]
+            values_list = self.exceptions.value_lists.get(entry.list_id)
+            if values_list is None:
+                raise self.refuse(entry, item, f"value list {entry.list_id!r}, not loaded,")
             if kind not in _STRINGS:
                 raise self.refuse(entry, item, f"a {values_list.type} value list on a {kind} field")
             values = list(values_list.values)
