@@ -24,7 +24,7 @@ from harness.eql import compile_statement
 from harness.errors import RuleLoadError
 from harness.html_report import render_html
 from harness.rules import AlertSuppression, load_rule
-from harness.schedule import Simulation, print_simulation, simulate, simulate_search
+from harness.schedule import SequenceSimulation, Simulation, print_simulation, simulate, simulate_search
 from harness.schedule.suppression import (
     Candidate,
     Facet,
@@ -397,3 +397,17 @@ def test_app_simulate_takes_the_rules_own_suppression(tmp_path: Path) -> None:
     run = app.simulate(rule, Corpus(profile=Profile.FLEET, events=20_000))
     assert run.result.suppression is not None and run.result.suppression.settings == HOST
     assert any("suppressed by host.name per rule execution" in notice for notice in run.notices)
+
+
+def test_app_simulate_suppresses_a_sequence_rule_and_says_from_which_version() -> None:
+    run = app.simulate(
+        RULES / "iis_webshell_appcmd_sequence.toml",
+        Corpus(profile=Profile.FLEET, events=100_000),
+        suppression=HOST,
+    )
+    result = run.result
+    assert isinstance(result, SequenceSimulation) and result.suppression is not None
+    assert result.suppression.alerts_before == result.sequence_alerts >= 1
+    # The sequence's events share their host, so its shell alert keeps host.name.
+    assert all(host is not None for host, *_ in result.suppression.per_host)
+    assert any("from 8.18" in notice for notice in run.notices)

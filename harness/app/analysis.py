@@ -109,6 +109,9 @@ def simulate(
                         "duplicates free no slots in a sequence, sample or piped rule's search: "
                         "Kibana's EQL executor makes one search per execution"
                     )
+                if suppression is not None:
+                    # eql.ts: bulkCreateSuppressedSequencesInMemory, behind an experimental flag before 8.18.
+                    notices.append("Kibana suppresses a sequence or sample rule's alerts from 8.18 on")
                 searcher = compile_statement(setup.rule.query, engine="compiled")
                 result = simulate_rule_search(
                     setup.rule, searcher, documents, first_run=first_run, suppression=suppression
