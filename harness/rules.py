@@ -20,11 +20,15 @@ __all__ = [
     "DEFAULT_FROM",
     "DEFAULT_INTERVAL",
     "DEFAULT_MAX_SIGNALS",
+    "DEFAULT_MISSING_FIELDS_STRATEGY",
+    "MISSING_FIELDS_STRATEGIES",
     "SUPPORTED_SUFFIXES",
+    "AlertSuppression",
     "Rule",
     "Schedule",
     "Technique",
     "Threat",
+    "check_alert_suppression",
     "check_max_signals",
     "check_query",
     "load_rule",
@@ -40,6 +44,9 @@ _MAX_SCHEDULE_S = 36_500 * 86_400
 _SCHEDULE = {
     "interval": (re.compile(r"([1-9][0-9]*)([smhd])"), "a duration like '5m' (units s, m, h, d)"),
     "from": (re.compile(r"now-([1-9][0-9]*)([smhd])"), "date math like 'now-9m' (units s, m, h, d)"),
+    # Alert suppression's duration: AlertSuppressionDuration in Kibana's common_attributes.gen.ts
+    # (value an integer >= 1, unit 's' | 'm' | 'h'; no days).
+    "duration": (re.compile(r"([1-9][0-9]*)([smh])"), "a duration like '1h' (value >= 1, units s, m, h)"),
 }
 
 
@@ -94,6 +101,62 @@ class Schedule:
         return seconds
 
 
+# Kibana's alert suppression (common_attributes.gen.ts, AlertSuppressionMissingFieldsStrategy; the
+# default is DEFAULT_SUPPRESSION_MISSING_FIELDS_STRATEGY in common/detection_engine/constants.ts).
+MISSING_FIELDS_STRATEGIES = ("suppress", "doNotSuppress")
+DEFAULT_MISSING_FIELDS_STRATEGY = "suppress"
+_GROUP_BY_MAX = 3  # AlertSuppressionGroupBy: z.array(z.string()).min(1).max(3)
+
+
+@dataclass(frozen=True)
+class AlertSuppression:
+    """A rule's ``alert_suppression``: the fields alerts are grouped by, for how long, missing fields.
+
+    ``duration`` keeps the rule's form (``"1h"``); None suppresses per rule execution only, as
+    Kibana does when the rule gives no duration. Checked at construction, as Kibana's schema checks.
+    """
+
+    group_by: tuple[str, ...]
+    duration: str | None = None
+    missing_fields_strategy: str = DEFAULT_MISSING_FIELDS_STRATEGY
+
+    def __post_init__(self) -> None:
+        check_alert_suppression(self.group_by, self.duration, self.missing_fields_strategy, "")
+
+    @property
+    def duration_s(self) -> int | None:
+        """The duration in seconds; None: per rule execution."""
+        return schedule_seconds("duration", self.duration, "")
+
+    @property
+    def suppresses_missing(self) -> bool:
+        """Whether events missing a group-by field are suppressed together (their value null)."""
+        return self.missing_fields_strategy == "suppress"
+
+
+def check_alert_suppression(
+    fields: tuple[str, ...], duration: str | None, strategy: str, path: str, line: int | None = None
+) -> None:
+    """Kibana's schema for ``alert_suppression``: 1 to 3 distinct non-empty group-by fields, a
+    duration of ``s``, ``m`` or ``h``, a known missing-fields strategy."""
+    if not 1 <= len(fields) <= _GROUP_BY_MAX:
+        raise RuleLoadError(
+            path, f"alert_suppression.group_by has {len(fields)} fields; Kibana accepts 1 to 3", line=line
+        )
+    if any(not field.strip() for field in fields) or len(set(fields)) < len(fields):
+        raise RuleLoadError(
+            path, "alert_suppression.group_by must name distinct, non-empty fields", line=line
+        )
+    schedule_seconds("duration", duration, path, line)
+    if strategy not in MISSING_FIELDS_STRATEGIES:
+        raise RuleLoadError(
+            path,
+            f"alert_suppression.missing_fields_strategy is {strategy!r}; "
+            "Kibana accepts 'suppress' (the default) or 'doNotSuppress'",
+            line=line,
+        )
+
+
 @dataclass(frozen=True)
 class Rule:
     """An EQL detection rule: its query and the settings that decide where and when it runs.
@@ -120,6 +183,7 @@ class Rule:
     building_block: bool = False
     threat: tuple[Threat, ...] = ()
     references: tuple[str, ...] = ()
+    alert_suppression: AlertSuppression | None = None
 
     def __post_init__(self) -> None:
         schedule_seconds("interval", self.interval, self.path)
@@ -321,7 +385,47 @@ def _load_toml(path: str, text: str) -> Rule:
         building_block=toml.text(rule, "building_block_type") is not None,
         threat=tuple(_toml_threat(toml, item) for item in toml.tables(rule, "threat", "rule")),
         references=toml.texts(rule, "references"),
+        alert_suppression=_toml_suppression(toml, rule.get("alert_suppression")),
     )
+
+
+def _toml_suppression(toml: _Toml, table: object) -> AlertSuppression | None:
+    """``[rule.alert_suppression]``: group_by, ``duration = {value, unit}``, missing_fields_strategy."""
+    if table is None:
+        return None
+    line = toml._find(r"\[rule\.alert_suppression\]", 0) or toml.rule_line
+    where = "[rule.alert_suppression]"
+
+    def fail(message: str) -> RuleLoadError:
+        return RuleLoadError(toml.path, f"{where}: {message}", line=line)
+
+    if not isinstance(table, dict):
+        raise fail("alert_suppression must be a table")
+    unknown = sorted(set(table) - {"group_by", "duration", "missing_fields_strategy"})
+    if unknown:
+        raise fail(f"unknown key {unknown[0]!r}; Kibana takes group_by, duration, missing_fields_strategy")
+    group_by = table.get("group_by")
+    if not isinstance(group_by, list) or not all(isinstance(field, str) for field in group_by):
+        raise fail("group_by must be a list of 1 to 3 field names, as Kibana accepts")
+    duration = table.get("duration")
+    text = None
+    if duration is not None:
+        value = duration.get("value") if isinstance(duration, dict) else None
+        unit = duration.get("unit") if isinstance(duration, dict) else None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise fail(
+                f"duration.value is {value!r}; Kibana accepts an integer >= 1 "
+                '(duration = {value = 1, unit = "h"})'
+            )
+        if unit not in ("s", "m", "h"):
+            raise fail(f"duration.unit is {unit!r}; Kibana accepts 's', 'm' or 'h'")
+        text = f"{value}{unit}"
+    strategy = table.get("missing_fields_strategy", DEFAULT_MISSING_FIELDS_STRATEGY)
+    if not isinstance(strategy, str):
+        raise fail("missing_fields_strategy must be 'suppress' or 'doNotSuppress'")
+    # Checked here first, so that the error names the file and line, not only the value.
+    check_alert_suppression(tuple(group_by), text, strategy, toml.path, line)
+    return AlertSuppression(tuple(group_by), text, strategy)
 
 
 def _toml_threat(toml: _Toml, item: Mapping[str, object]) -> Threat:

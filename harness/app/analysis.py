@@ -18,6 +18,7 @@ from harness.vocabulary import DEFAULT_SEED, Profile
 if TYPE_CHECKING:
     from harness.mutation import MutationReport
     from harness.proposals import Proposal
+    from harness.rules import AlertSuppression
     from harness.schedule import SequenceSimulation, Simulation
 
 __all__ = ["Proposals", "Scheduled", "mutate", "propose", "scenario_documents", "simulate"]
@@ -60,12 +61,15 @@ def simulate(
     first_run: datetime | None = None,
     duplicates_take_slots: bool = True,
     notice: Notice | None = None,
+    suppression: AlertSuppression | None = None,
 ) -> Scheduled:
     """Run ``rule`` on its schedule over a timestamped corpus (default: the fleet profile).
 
     A sequence, sample or piped rule runs as Kibana's EQL executor runs it: one search per
     execution over its window (``harness.schedule.simulate_search``); ``duplicates_take_slots``
-    does not apply to it (a notice says so when it is turned off).
+    does not apply to it (a notice says so when it is turned off). ``suppression`` (default: the
+    rule's own ``alert_suppression``, if any) suppresses the alerts as Kibana does, and the result
+    carries them before and after.
     """
     from harness.schedule import simulate_rule, simulate_rule_search
 
@@ -73,6 +77,9 @@ def simulate(
     defaulted = setup.rule.schedule.defaulted
     spec = Corpus.of(corpus).with_profile(Profile.FLEET)
     notices = []
+    suppression = suppression or setup.rule.alert_suppression
+    if suppression is not None:
+        notices.append(_suppression_notice(setup.rule.path, suppression))
     if defaulted:
         schedule = setup.rule.schedule
         notices.append(
@@ -94,6 +101,7 @@ def simulate(
                     documents,
                     first_run=first_run,
                     duplicates_take_slots=duplicates_take_slots,
+                    suppression=suppression,
                 )
             else:
                 if not duplicates_take_slots:
@@ -101,12 +109,26 @@ def simulate(
                         "duplicates free no slots in a sequence, sample or piped rule's search: "
                         "Kibana's EQL executor makes one search per execution"
                     )
+                if suppression is not None:
+                    # eql.ts: bulkCreateSuppressedSequencesInMemory, behind an experimental flag before 8.18.
+                    notices.append("Kibana suppresses a sequence or sample rule's alerts from 8.18 on")
                 searcher = compile_statement(setup.rule.query, engine="compiled")
-                result = simulate_rule_search(setup.rule, searcher, documents, first_run=first_run)
+                result = simulate_rule_search(
+                    setup.rule, searcher, documents, first_run=first_run, suppression=suppression
+                )
     except ValueError as error:  # the schedule's own checks: an event's time no window can be placed at
         where = None if opened.placed is None else opened.placed.where
         raise UsageError(f"{where or setup.rule.path}: {error}") from error
     return Scheduled(result, setup, setup.notices + notices + opened.unused_label_notices())
+
+
+def _suppression_notice(path: str, suppression: AlertSuppression) -> str:
+    """What the suppression is, and what Kibana needs for it (``get_is_alert_suppression_active.ts``)."""
+    window = f"within {suppression.duration}" if suppression.duration else "per rule execution"
+    return (
+        f"{path}: alerts suppressed by {', '.join(suppression.group_by)} {window}, missing fields "
+        f"{suppression.missing_fields_strategy}; Kibana applies it with a Platinum license or higher"
+    )
 
 
 def mutate(

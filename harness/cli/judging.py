@@ -28,9 +28,10 @@ from harness.cli.options import (
     tell,
     write_report,
 )
-from harness.errors import UsageError
+from harness.errors import RuleLoadError, UsageError
 from harness.events import atomic_writer
 from harness.rule_paths import names_one_rule
+from harness.rules import AlertSuppression
 from harness.vocabulary import MAX_EVENTS, Engine, Profile, choices
 
 __all__ = ["COMMANDS", "atomic_writer"]
@@ -244,6 +245,25 @@ def diff(
     help="Already-alerted events do not take one of the max_signals results (query rules page past "
     "them; EQL rules make one search, so by default they do).",
 )
+@click.option(
+    "--suppress-by",
+    "suppress_by",
+    multiple=True,
+    metavar="FIELD",
+    help="Suppress alerts as Kibana does, grouped by FIELD (repeat for up to 3; instead of the rule's own).",
+)
+@click.option(
+    "--suppress-for",
+    "suppress_for",
+    metavar="DURATION",
+    help="With --suppress-by: across executions within DURATION (e.g. 1h, 30m, 45s); default per execution.",
+)
+@click.option(
+    "--suppress-missing/--no-suppress-missing",
+    default=True,
+    show_default=True,
+    help="With --suppress-by: events missing a field are suppressed together, or each alerted on.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @output_option("--output", "-o", help="Write the JSON here (atomically).")
 @labels_option
@@ -256,6 +276,9 @@ def simulate(
     catalogue: str | None,
     first_run: Any,
     duplicates_free_slots: bool,
+    suppress_by: tuple[str, ...],
+    suppress_for: str | None,
+    suppress_missing: bool,
     as_json: bool,
     output: str | None,
     labels_path: str | None,
@@ -267,7 +290,8 @@ def simulate(
     cap and what they lost, alerts per day and per 1,000 hosts, delays from attack to
     alert, and time no window covers. A sequence, sample or piped rule makes one EQL
     search per execution: an alert per sequence and a building-block alert per event in
-    it, counted apart, and the sequences no execution alerted.
+    it, counted apart, and the sequences no execution alerted. With alert suppression (the
+    rule's own, or --suppress-by), the alerts before and after it, per day and per host.
     """
     from harness.schedule import print_simulation
     from harness.validation.reports.table import console_for_reports
@@ -279,12 +303,26 @@ def simulate(
         first_run=first_run.replace(tzinfo=UTC) if first_run is not None else None,
         duplicates_take_slots=not duplicates_free_slots,
         notice=tell,
+        suppression=_suppression(suppress_by, suppress_for, suppress_missing),
     )
     notice(run.notices)
     if as_json or output is not None:
         write_report(_json(run.result.as_dict()), output)
         return
     print_simulation(run.result, console_for_reports())
+
+
+def _suppression(by: tuple[str, ...], for_: str | None, missing: bool) -> AlertSuppression | None:
+    """The command line's alert suppression, checked by the same rules as a rule file's."""
+    if not by:
+        if for_ is not None or not missing:
+            raise UsageError("--suppress-for and --no-suppress-missing need --suppress-by FIELD")
+        return None
+    try:
+        return AlertSuppression(by, for_, "suppress" if missing else "doNotSuppress")
+    except RuleLoadError as error:
+        flag = "--suppress-for" if "duration" in error.message else "--suppress-by"
+        raise UsageError(f"{flag}: {error.message.replace('alert_suppression.', '')}") from error
 
 
 @click.command()

@@ -72,8 +72,12 @@ def render_schedule(versions: Sequence[VersionReport]) -> str:
         ("delay to alert: min / median / max", on(_delays)),
         ("events no window covers: in gaps / before the first run", on(_uncovered)),
         ("events without a usable timestamp (left out)", on(lambda s: f"{s.untimed_events:,}")),
+        ("alert suppression (the rule's alert_suppression)", on(_suppression)),
+        ("alerts before / after suppression", on(_suppressed_counts)),
+        ("suppressed alerts (docs_count) / lost to the cap", on(_suppressed_docs)),
     ]
-    return _metric_table(versions, rows)
+    details = "".join(_suppression_details(v) for v in versions)
+    return _metric_table(versions, rows) + details
 
 
 def render_mutations(versions: Sequence[VersionReport]) -> str:
@@ -165,6 +169,57 @@ def _number(value: float | None) -> str:
 
 def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f} s"
+
+
+def _suppression(sim: AnySimulation) -> str:
+    if sim.suppression is None:
+        return "none"
+    settings = sim.suppression.settings
+    window = f"within {settings.duration}" if settings.duration else "per rule execution"
+    return f"by {', '.join(settings.group_by)} {window}, missing fields {settings.missing_fields_strategy}"
+
+
+def _suppressed_counts(sim: AnySimulation) -> str:
+    supp = sim.suppression
+    return "-" if supp is None else f"{supp.alerts_before:,} / {supp.alerts_after:,}"
+
+
+def _suppressed_docs(sim: AnySimulation) -> str:
+    supp = sim.suppression
+    return "-" if supp is None else f"{supp.suppressed_docs:,} / {supp.lost_to_cap:,}"
+
+
+_LISTED_HOSTS = 20  # the busiest hosts; the JSON of harness simulate lists every one
+
+
+def _suppression_details(version: VersionReport) -> str:
+    """A suppressed version's alerts before and after, per day of the execution and per host."""
+    supp = None if version.simulation is None else version.simulation.suppression
+    if supp is None:
+        return ""
+    days = "".join(
+        f"<tr><td>{escape(day)}</td><td>{before:,}</td><td>{after:,}</td></tr>"
+        for day, before, after in supp.per_day
+    )
+    busiest = sorted(supp.per_host, key=lambda row: (-row[1], row[0] is None, row[0] or ""))
+    hosts = "".join(
+        f"<tr><td>{escape(host or '(no host.name)')}</td><td>{before:,}</td><td>{after:,}</td>"
+        f"<td>{docs:,}</td></tr>"
+        for host, before, after, docs in busiest[:_LISTED_HOSTS]
+    )
+    more = len(supp.per_host) - _LISTED_HOSTS
+    note = (
+        f'<p class="muted">{more:,} more hosts: harness simulate --json lists every one.</p>'
+        if more > 0
+        else ""
+    )
+    return (
+        f"<h3>{escape(version.label)}: alerts before and after suppression</h3>"
+        '<table class="suppression-days"><thead><tr><th>day (UTC)</th><th>before</th><th>after</th></tr>'
+        f"</thead><tbody>{days}</tbody></table>"
+        '<table class="suppression-hosts"><thead><tr><th>host.name</th><th>before</th><th>after</th>'
+        f"<th>suppressed</th></tr></thead><tbody>{hosts}</tbody></table>{note}"
+    )
 
 
 def _uncovered(sim: AnySimulation) -> str:

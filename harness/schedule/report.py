@@ -10,6 +10,7 @@ from rich.table import Table
 from harness.schedule.executions import SequenceExecution
 from harness.schedule.result import Delays, Simulation
 from harness.schedule.search_result import SequenceSimulation
+from harness.schedule.suppression import Suppression
 
 __all__ = ["print_simulation"]
 
@@ -52,6 +53,7 @@ def print_simulation(sim: Simulation | SequenceSimulation, console: Console, *, 
             )
         console.print(table)
     _print_gaps(sim, console, max_rows)
+    _print_suppression(sim.suppression, console, max_rows, "alerts")
 
 
 def _print_search_simulation(sim: SequenceSimulation, console: Console, max_rows: int) -> None:
@@ -113,6 +115,46 @@ def _print_search_simulation(sim: SequenceSimulation, console: Console, max_rows
             )
         console.print(table)
     _print_gaps(sim, console, max_rows)
+    _print_suppression(sim.suppression, console, max_rows, f"{what} alerts")
+
+
+def _print_suppression(supp: Suppression | None, console: Console, max_rows: int, what: str) -> None:
+    """Alerts before and after suppression: in total, per day of the execution, per host."""
+    if supp is None:
+        return
+    settings = supp.settings
+    window = f"within {settings.duration}" if settings.duration else "per rule execution"
+    summary = Table(
+        title=f"Alert suppression by {', '.join(settings.group_by)} {window} "
+        f"(missing fields: {settings.missing_fields_strategy})",
+        show_header=False,
+    )
+    summary.add_column("what")
+    summary.add_column("value", justify="right")
+    summary.add_row(f"{what} before / after", f"{supp.alerts_before:,} / {supp.alerts_after:,}")
+    summary.add_row("suppressed (docs_count on the alerts)", f"{supp.suppressed_docs:,}")
+    summary.add_row(
+        "lost to the cap / suppressed by an earlier execution",
+        f"{supp.lost_to_cap:,} / {supp.already_suppressed:,}",
+    )
+    summary.add_row(
+        "executions truncated (max_signals, or 5 x max_signals with suppressed)",
+        f"{supp.truncated_executions:,}",
+    )
+    console.print(summary)
+    days = Table(title=f"{what} per day (UTC), before and after suppression")
+    for heading in ("day", "before", "after"):
+        days.add_column(heading, justify="left" if heading == "day" else "right")
+    for day, before, after in supp.per_day[:max_rows]:
+        days.add_row(day, f"{before:,}", f"{after:,}")
+    console.print(days)
+    hosts = Table(title=f"{what} per host, before and after suppression ({len(supp.per_host):,} hosts)")
+    for heading in ("host.name", "before", "after", "suppressed"):
+        hosts.add_column(heading, justify="left" if heading == "host.name" else "right")
+    busiest = sorted(supp.per_host, key=lambda row: (-row[1], row[0] is None, row[0] or ""))
+    for host, before, after, docs in busiest[:max_rows]:
+        hosts.add_row(host or "(no host.name)", f"{before:,}", f"{after:,}", f"{docs:,}")
+    console.print(hosts)
 
 
 def _print_gaps(sim: Simulation | SequenceSimulation, console: Console, max_rows: int) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from harness.schedule.executions import Execution, ExecutionRun, Executions, SequenceExecution
 from harness.schedule.gaps import Gap, UncoveredGaps
+from harness.schedule.suppression import Suppression
 from harness.timestamps import from_ms
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "per_1000_hosts",
     "per_day",
     "span_days",
+    "suppression_dict",
 ]
 
 _DAY_MS = 86_400_000
@@ -107,6 +109,7 @@ class Simulation:
     malicious_delays: Delays
     uncovered_gaps: UncoveredGaps
     before_first_window: Gap | None
+    suppression: Suppression | None = None  # alerts before and after, when suppression was asked for
 
     @property
     def alerts(self) -> int:
@@ -181,8 +184,13 @@ class Simulation:
                 if self.before_first_window is None
                 else gap_dict(self.before_first_window),
             },
+            "suppression": suppression_dict(self.suppression),
             **executions_dict(self.executions),
         }
+
+
+def suppression_dict(suppression: Suppression | None) -> dict[str, Any] | None:
+    return None if suppression is None else suppression.as_dict(LISTED_AT_MOST)
 
 
 def executions_dict(executions: Executions) -> dict[str, Any]:

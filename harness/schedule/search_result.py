@@ -17,7 +17,9 @@ from harness.schedule.result import (
     per_1000_hosts,
     per_day,
     span_days,
+    suppression_dict,
 )
+from harness.schedule.suppression import Suppression
 
 __all__ = ["SearchKind", "SequenceSimulation"]
 
@@ -59,6 +61,7 @@ class SequenceSimulation:
     malicious_delays: Delays
     uncovered_gaps: UncoveredGaps
     before_first_window: Gap | None
+    suppression: Suppression | None = None  # shell alerts before and after, when asked for
 
     @property
     def sequence_alerts(self) -> int:
@@ -125,6 +128,7 @@ class SequenceSimulation:
                 if self.before_first_window is None
                 else gap_dict(self.before_first_window),
             },
+            "suppression": suppression_dict(self.suppression),
             **executions_dict(self.executions),
         }
 

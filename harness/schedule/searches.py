@@ -26,6 +26,14 @@ Only documents that some stage (or ``until``) of the statement matches can chang
 returns, so only they are kept, and a window's search is run once for each change of the set it
 holds: the executions in between search the same documents, find the same sequences and alert on
 none (``Schedule.content_changes``).
+
+With ``suppression`` the alerts are suppressed as Kibana's EQL executor does (``eql.ts``): a piped
+event query's hits as single events (``bulkCreateSuppressedAlertsInMemory``), each sequence or
+sample by its shell alert (``bulkCreateSuppressedSequencesInMemory``, the executor's path for
+``hits.sequences``, which samples share), whose terms are its events' common values and whose
+``suppression.start`` is its own time, the execution's; a suppressed shell's building blocks are
+not written. Kibana suppresses sequences from 8.18 (before, behind an experimental flag); the
+harness applies it to every statement, as the newest executor does.
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ from typing import Any
 
 from harness.eql import FieldMapping, Matcher, Piped, Query, Searcher, Statement
 from harness.eql.ast import Sample, Sequence
-from harness.rules import DEFAULT_MAX_SIGNALS, Rule
+from harness.rules import DEFAULT_MAX_SIGNALS, AlertSuppression, Rule
 from harness.schedule.executions import ExecutionRun, Executions, SequenceExecution
 from harness.schedule.result import delays_of
 from harness.schedule.search_result import SearchKind, SequenceSimulation
@@ -51,6 +59,7 @@ from harness.schedule.simulation import (
     count_in,
     place_schedule,
 )
+from harness.schedule.suppression import Candidate, Suppression, event_facet, sequence_facet, suppress
 from harness.schedule.timestamps import DEFAULT_TIMESTAMP, event_time_ms
 from harness.schedule.windows import Schedule
 from harness.timestamps import to_ms
@@ -75,6 +84,7 @@ def simulate_search(
     category_field: str = "event.category",
     mapping: FieldMapping | None = None,
     first_run: datetime | None = None,
+    suppression: AlertSuppression | None = None,
 ) -> SequenceSimulation:
     """Run ``searcher``'s statement over ``documents`` on a schedule, as Kibana's EQL executor does.
 
@@ -134,7 +144,40 @@ def simulate_search(
         ),
         uncovered_gaps=schedule.gaps(corpus.all_times or (), times),
         before_first_window=None if before is None else count_in(before, corpus.all_times, times),
+        suppression=None
+        if suppression is None
+        else _suppressed(
+            replay.alerted_at,
+            kept,
+            suppression,
+            _kind(searcher.statement) == "events",
+            lookback_s * 1000,
+            max_signals,
+            time_of,
+        ),
     )
+
+
+def _suppressed(
+    alerted_at: dict[Identity, int],
+    kept: dict[int, Event],
+    settings: AlertSuppression,
+    hits: bool,
+    lookback_ms: int,
+    max_signals: int,
+    time_of: dict[int, int],
+) -> Suppression:
+    """Each alert in the order its execution's search returned it; the kept documents give the values."""
+    group_by = settings.group_by
+
+    def candidate(identity: Identity, now: int) -> Candidate:
+        if hits:  # a piped event query's hit: a single event, its own time
+            seq = identity[0]
+            return Candidate(now, now - lookback_ms, time_of[seq], event_facet(kept[seq], group_by))
+        facet = sequence_facet([kept[seq] for seq in identity], group_by)
+        return Candidate(now, now - lookback_ms, now, facet)  # a shell's start: its own time
+
+    return suppress((candidate(identity, now) for identity, now in alerted_at.items()), settings, max_signals)
 
 
 def simulate_rule_search(
@@ -146,8 +189,10 @@ def simulate_rule_search(
     search_timestamp_field: str = DEFAULT_TIMESTAMP,
     tiebreaker_field: str | None = None,
     category_field: str = "event.category",
+    suppression: AlertSuppression | None = None,
 ) -> SequenceSimulation:
-    """:func:`simulate_search` with a :class:`~harness.rules.Rule`'s schedule, cap and timestamp override."""
+    """:func:`simulate_search` with a :class:`~harness.rules.Rule`'s schedule, cap and timestamp override;
+    ``suppression`` defaults to the rule's own ``alert_suppression``."""
     schedule = rule.schedule
     return simulate_search(
         searcher,
@@ -160,6 +205,7 @@ def simulate_rule_search(
         tiebreaker_field=tiebreaker_field,
         category_field=category_field,
         first_run=first_run,
+        suppression=suppression or rule.alert_suppression,
     )
 
 

@@ -32,9 +32,10 @@ from typing import Any
 
 from harness.eql.fields import field_values
 from harness.eql.matcher import Matcher
-from harness.rules import DEFAULT_MAX_SIGNALS, Rule
+from harness.rules import DEFAULT_MAX_SIGNALS, AlertSuppression, Rule
 from harness.schedule.gaps import Gap
 from harness.schedule.result import Delays, Simulation, delays_of
+from harness.schedule.suppression import Candidate, Facet, Suppression, event_facet, suppress
 from harness.schedule.timestamps import DEFAULT_TIMESTAMP, event_time_ms
 from harness.schedule.windows import Schedule
 from harness.timestamps import to_ms
@@ -68,8 +69,12 @@ def simulate(
     timestamp_field: str = DEFAULT_TIMESTAMP,
     first_run: datetime | None = None,
     duplicates_take_slots: bool = True,
+    suppression: AlertSuppression | None = None,
 ) -> Simulation:
     """Run ``matcher`` over ``documents`` as the detection engine would on a schedule.
+
+    With ``suppression`` the alerts are then suppressed as Kibana suppresses them
+    (:mod:`harness.schedule.suppression`); only then are each match's group-by values kept.
 
     The first execution is at ``first_run``, or one interval after the earliest event (the rule was
     enabled as the data began). Executions follow every ``interval_s`` for as long as a window can
@@ -84,7 +89,7 @@ def simulate(
         check_time(fixed_first, "the first run")
     # Only then can some time be outside every window; counting the events there needs their times.
     keep_all_times = fixed_first is not None or lookback_s < interval_s
-    corpus = CorpusPass(keep_all_times)
+    corpus = CorpusPass(keep_all_times, suppression)
     for seq, document in enumerate(documents):
         corpus.add(seq, document, event_time_ms(document, timestamp_field), predicate(document))
     schedule = place_schedule(corpus, fixed_first, interval_s * 1000, lookback_s * 1000)
@@ -111,7 +116,26 @@ def simulate(
         # Gaps exist only where every event's time was kept (a look-back shorter than the interval).
         uncovered_gaps=schedule.gaps(corpus.all_times or (), times),
         before_first_window=None if before is None else count_in(before, corpus.all_times, times),
+        suppression=None
+        if suppression is None
+        else _suppressed(matches, alerted_at, corpus.facets, suppression, lookback_s * 1000, max_signals),
     )
+
+
+def _suppressed(
+    matches: list[tuple[int, int, bool]],
+    alerted_at: list[int | None],
+    facets: dict[int, Facet],
+    settings: AlertSuppression,
+    lookback_ms: int,
+    max_signals: int,
+) -> Suppression:
+    """Each alert at the execution that created it, then in the search's (ascending time) order."""
+    order = sorted((at, index) for index, at in enumerate(alerted_at) if at is not None)
+    candidates = (
+        Candidate(at, at - lookback_ms, matches[index][0], facets[matches[index][1]]) for at, index in order
+    )
+    return suppress(candidates, settings, max_signals)
 
 
 def simulate_rule(
@@ -121,10 +145,12 @@ def simulate_rule(
     *,
     first_run: datetime | None = None,
     duplicates_take_slots: bool = True,
+    suppression: AlertSuppression | None = None,
 ) -> Simulation:
     """:func:`simulate` with a :class:`~harness.rules.Rule`'s own schedule, cap and timestamp field.
 
     What the rule leaves out of its schedule runs as Kibana runs it: ``Rule.schedule``'s defaults.
+    ``suppression`` defaults to the rule's own ``alert_suppression``.
     """
     schedule = rule.schedule
     return simulate(
@@ -136,6 +162,7 @@ def simulate_rule(
         timestamp_field=rule.timestamp_override or DEFAULT_TIMESTAMP,
         first_run=first_run,
         duplicates_take_slots=duplicates_take_slots,
+        suppression=suppression or rule.alert_suppression,
     )
 
 
@@ -157,9 +184,12 @@ def check_time(time: int, what: str) -> None:
 
 
 class CorpusPass:
-    """What one pass over the documents keeps: counts, hosts, the time span and the matches."""
+    """What one pass over the documents keeps: counts, hosts, the time span and the matches.
 
-    def __init__(self, keep_all_times: bool) -> None:
+    With ``suppression``, each match's group-by values and host too (``facets``, by document order).
+    """
+
+    def __init__(self, keep_all_times: bool, suppression: AlertSuppression | None = None) -> None:
         self.events = 0
         self.untimed = 0
         self.hosts: set[str] = set()
@@ -167,6 +197,8 @@ class CorpusPass:
         self.last_ms: int | None = None
         self.matches: list[tuple[int, int, bool]] = []
         self.all_times: array[int] | None = array("q") if keep_all_times else None
+        self.group_by = None if suppression is None else suppression.group_by
+        self.facets: dict[int, Facet] = {}
 
     def add(self, seq: int, document: Mapping[str, Any], time: int | None, matched: bool) -> None:
         self.events += 1
@@ -182,6 +214,8 @@ class CorpusPass:
         if matched:
             intents = field_values(document, ("labels", "intent"))
             self.matches.append((time, seq, "malicious" in intents))
+            if self.group_by is not None:
+                self.facets[seq] = event_facet(document, self.group_by)
 
 
 def place_schedule(
