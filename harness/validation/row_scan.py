@@ -29,10 +29,12 @@ from typing import Any
 from harness.eql import compile_query
 from harness.eql.getters import compile_getter
 from harness.eql.mapping import FieldMapping
+from harness.eql.required_values import RequiredValue, required_values
 from harness.errors import EqlEvaluationError, HarnessError
 from harness.indices import IndexSelection
 from harness.timestamps import epoch_ms
 from harness.validation.expectations import Expectations
+from harness.validation.keyed_tests import KeyedTests
 from harness.validation.runner import BACKGROUND_SCENARIO, EXAMPLES, Cell, ValidationResult, whole
 from harness.validation.scope import RuleScope, source_of
 
@@ -63,13 +65,17 @@ def _host_name(doc: Mapping[str, Any]) -> object:
 
 
 class _Bucket:
-    """The queries of one event category (None: any, or read through a mapping) judged on a group."""
+    """The queries of one event category (None: any, or read through a mapping) judged on a group:
+    those without a key run on every document, those with one on the documents holding a value
+    it names (:class:`KeyedTests`)."""
 
-    __slots__ = ("category", "noted", "tests")
+    __slots__ = ("category", "keyed", "noted", "tests", "unseen")
 
-    def __init__(self, category: str | None, tests: list[tuple[int, Test]]) -> None:
+    def __init__(self, category: str | None, tests: list[tuple[int, Test]], keyed: KeyedTests) -> None:
         self.category = category
         self.tests = tests  # (slot, test)
+        self.keyed = keyed
+        self.unseen = set(keyed.tests)  # keyed queries with no silent document noted yet
         self.noted = False  # a document of another category has been noted as each query's silent one
 
 
@@ -121,6 +127,7 @@ class _Query:
         self.cause: EqlEvaluationError | None = None
         self.failed_index: str | None = None  # the index of the document evaluation failed on
         self.category: str | None = None  # tested once per document for every query of it
+        self.key: tuple[RequiredValue, ...] | None = None  # values it cannot match without
 
     def reads_index(self, index: str | None) -> bool:
         return any(selection.reads(index) for selection in self.reads)
@@ -201,6 +208,8 @@ class RowScan:
             # Both engines answer False before the condition when the category is not the event's
             # (``field_values`` of event.category, which the getter equals); a mapping may retype it.
             query.category = matcher.query.category if self._mapping is None else None
+            # The key compares values as they are in the document: a mapping may retype them.
+            query.key = required_values(matcher.query) if self._mapping is None else None
         return list(self._queries.values())
 
     def _pass(self, documents: Sequence[Mapping[str, Any]]) -> None:
@@ -230,11 +239,18 @@ class RowScan:
 
     @staticmethod
     def _buckets(queries: list[_Query], index: str | None) -> list[_Bucket]:
-        by_category: dict[str | None, list[tuple[int, Test]]] = {}
+        by_category: dict[str | None, list[tuple[int, _Query]]] = {}
         for slot, query in enumerate(queries):
             if query.test is not None and query.error is None and query.reads_index(index):
-                by_category.setdefault(query.category, []).append((slot, query.test))
-        return [_Bucket(category, tests) for category, tests in by_category.items()]
+                by_category.setdefault(query.category, []).append((slot, query))
+        return [
+            _Bucket(
+                category,
+                [(slot, q.test) for slot, q in chosen if q.key is None and q.test is not None],
+                KeyedTests((slot, q.test, q.key) for slot, q in chosen if q.key is not None and q.test),
+            )
+            for category, chosen in by_category.items()
+        ]
 
     def _judge(self, group: _Group, at: int, doc: Mapping[str, Any], queries: list[_Query]) -> None:
         """Every query's verdict on ``doc``: counted, and kept as an example while one is wanted."""
@@ -247,12 +263,26 @@ class RowScan:
                     categories = _CATEGORIES(doc)
                 if bucket.category not in categories:
                     if not bucket.noted:  # silent for every query of the bucket, as its test would say
-                        for slot, _ in bucket.tests:
+                        for slot in [*(s for s, _ in bucket.tests), *bucket.keyed.tests]:
                             if silent[slot] is None:
                                 silent[slot] = (at, doc)
                         bucket.noted = True
+                        bucket.unseen.clear()
                     continue
-            for slot, test in bucket.tests:
+            tests: Iterable[tuple[int, Test]] = bucket.tests
+            if bucket.keyed:
+                keyed = bucket.keyed.tests
+                candidates = bucket.keyed.candidates(doc)
+                tests = [
+                    *bucket.tests,
+                    *((slot, keyed[slot]) for slot in sorted(candidates) if slot in keyed),
+                ]
+                if bucket.unseen:  # the keyed queries this document cannot match are silent on it
+                    for slot in [s for s in bucket.unseen if s not in candidates]:
+                        bucket.unseen.discard(slot)
+                        if silent[slot] is None:
+                            silent[slot] = (at, doc)
+            for slot, test in tests:
                 try:
                     hit = test(doc)
                 except EqlEvaluationError as error:
@@ -265,6 +295,7 @@ class RowScan:
                         found.append((at, doc))
                 elif silent[slot] is None:
                     silent[slot] = (at, doc)
+                    bucket.unseen.discard(slot)
 
     def _fail(self, query: _Query, slot: int, at: int, index: str | None, error: EqlEvaluationError) -> None:
         """Stop evaluating ``query``: the runner raises on this document, naming it."""
@@ -274,6 +305,7 @@ class RowScan:
         for group in self._groups.values():
             for bucket in group.buckets:
                 bucket.tests = [(s, test) for s, test in bucket.tests if s != slot]
+                bucket.keyed.drop(slot)
 
     # -- one rule's result ---------------------------------------------------------------
 
