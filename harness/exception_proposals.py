@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from harness.eql.mapping import ECS, FieldMapping
+from harness.errors import UsageError
 from harness.exception_candidates import CANDIDATE_FIELDS, candidate_entries, merge_matches
 from harness.exceptions.match import entry_matches
 from harness.exceptions.model import (
@@ -32,8 +34,20 @@ from harness.exceptions.model import (
     Wildcard,
     content_id,
 )
+from harness.exceptions.toml_form import TOML_SUFFIX
+from harness.exceptions.write import item_json, write_ndjson, write_toml
 
-__all__ = ["ExceptionProposal", "ItemMeasure", "Labelled", "Loss", "propose_exceptions"]
+__all__ = [
+    "ExceptionProposal",
+    "ItemMeasure",
+    "Labelled",
+    "Loss",
+    "describe",
+    "losses_by_scenario",
+    "propose_exceptions",
+    "toml_copy_path",
+    "write_proposal",
+]
 
 
 class Labelled(NamedTuple):
@@ -70,12 +84,11 @@ class ItemMeasure:
         return not self.lost
 
     def as_dict(self) -> dict[str, Any]:
-        from harness.exceptions.write import item_json
-
         return {
             "item": item_json(self.item),
             "false_positives_removed": self.false_positives_removed,
             "look_alikes_removed": self.look_alikes_removed,
+            "detections_lost_by_scenario": list(losses_by_scenario(self.lost)),
             "detections_lost": [
                 {"origin": x.origin, "scenario": x.scenario, "source": x.source, "events": x.events}
                 for x in self.lost
@@ -280,11 +293,11 @@ def _tempting(
 def describe(entry: Entry) -> str:
     """One entry as a reviewer reads it."""
     if isinstance(entry, Match):
-        return f"{entry.field} is {entry.value!r}"
+        return f'{entry.field} is "{entry.value}"'
     if isinstance(entry, MatchAny):
-        return f"{entry.field} is one of {', '.join(repr(v) for v in entry.values)}"
+        return f"{entry.field} is one of " + ", ".join(f'"{v}"' for v in entry.values)
     if isinstance(entry, Wildcard):
-        return f"{entry.field} matches {entry.value!r}"
+        return f'{entry.field} matches "{entry.value}"'
     raise TypeError(f"no description for proposed entry {entry!r}")
 
 
@@ -306,3 +319,33 @@ def _item(
 
 def _list_description(name: str) -> str:
     return f"{name}: items proposed by harness propose --exceptions from the rule's false positives."
+
+
+def toml_copy_path(out: str | Path) -> Path:
+    """Where the TOML copy of ``out`` (``X.ndjson``) goes: ``X.exceptions.toml`` beside it."""
+    path = Path(out)
+    if path.suffix.lower() != ".ndjson":
+        raise UsageError(f"{out}: Kibana's exception list import takes a file named X.ndjson; name it so")
+    return path.with_name(path.name[: -len(".ndjson")] + TOML_SUFFIX)
+
+
+def write_proposal(proposal: ExceptionProposal, out: str | Path) -> Path | None:
+    """The accepted items as importable NDJSON at ``out`` and their TOML copy; None if none were."""
+    toml_path = toml_copy_path(out)
+    if not proposal.exceptions.items:
+        return None
+    write_ndjson(proposal.exceptions, out)
+    write_toml(proposal.exceptions, toml_path)
+    return toml_path
+
+
+def losses_by_scenario(lost: Sequence[Loss]) -> tuple[str, ...]:
+    """``scenario (origin): N events in K sources``, one line a scenario."""
+    grouped: dict[tuple[str, str], list[Loss]] = {}
+    for loss in lost:
+        grouped.setdefault((loss.scenario, loss.origin), []).append(loss)
+    return tuple(
+        f"{scenario} ({origin}): {sum(x.events for x in group)} in {len(group)} "
+        f"source{'s' if len(group) != 1 else ''}"
+        for (scenario, origin), group in sorted(grouped.items())
+    )
