@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -276,3 +278,23 @@ def test_a_sequence_rule_and_the_scenarios_profile_are_refused() -> None:
         propose_exceptions(V214, Corpus(profile=Profile.SCENARIOS))
     with pytest.raises(UsageError, match=r"X\.ndjson"):
         toml_copy_path("out.json")
+
+
+def test_a_labelled_log_on_disk_gives_the_proposal_the_generated_fleet_gives(
+    run: ExceptionProposals, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "fleet.ndjson"
+    made = CliRunner().invoke(
+        main, ["generate", "--profile", "fleet", "--events", str(EVENTS), "-o", str(corpus)]
+    )
+    assert made.exit_code == 0, made.output
+    from_file = propose_exceptions(V214, Corpus(path=str(corpus)))
+    assert from_file.proposal.exceptions.items == run.proposal.exceptions.items
+    assert from_file.proposal.false_positives == run.proposal.false_positives
+
+
+def test_a_full_stdout_is_no_traceback(tmp_path: Path) -> None:
+    line = f"'{sys.executable}' -m harness propose '{V214}' --exceptions --events 300 --json >/dev/full"
+    done = subprocess.run(["bash", "-c", line], check=False, capture_output=True, timeout=300, cwd=ROOT)
+    assert b"Traceback" not in done.stderr
+    assert done.returncode == 2 and b"No space left on device" in done.stderr  # a lost report is an error
