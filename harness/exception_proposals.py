@@ -20,6 +20,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from harness.eql.fields import field_values
 from harness.eql.mapping import ECS, FieldMapping
 from harness.errors import UsageError
 from harness.exception_candidates import CANDIDATE_FIELDS, candidate_entries, merge_matches
@@ -137,7 +138,13 @@ class ExceptionProposal:
 
 
 class _Judge:
-    """Entries and items judged on the three event sets, each entry's verdicts computed once."""
+    """Entries and items judged on the three event sets, each entry's verdicts computed once.
+
+    An entry reads only its own field, so events with the same values on every candidate field
+    get the same verdict from every candidate: each such group is judged once, by its first
+    event. Noise repeats (a monitoring script runs every few minutes), so a real log's thousands
+    of false positives are a few dozen judgements per entry.
+    """
 
     def __init__(
         self,
@@ -148,21 +155,24 @@ class _Judge:
     ) -> None:
         self.sets = (false_positives, look_alikes, guarded)
         self.mapping = mapping
+        self._groups = tuple(_groups(events) for events in self.sets)
         self._hits: dict[Entry, tuple[frozenset[int], ...]] = {}
 
     def hits(self, entry: Entry) -> tuple[frozenset[int], ...]:
         """The indices of the false positives, look-alikes and guarded events ``entry`` matches."""
+        if entry.field not in CANDIDATE_FIELDS:
+            raise ValueError(f"{entry.field!r} is not a candidate field: its events were not grouped by it")
         if entry not in self._hits:
             self._hits[entry] = tuple(
                 frozenset(
-                    i for i, e in enumerate(events) if entry_matches(entry, e.document, self.mapping, {})
+                    i
+                    for members in groups
+                    if entry_matches(entry, events[members[0]].document, self.mapping, {})
+                    for i in members
                 )
-                for events in self.sets
+                for events, groups in zip(self.sets, self._groups, strict=True)
             )
         return self._hits[entry]
-
-    def _matches(self, entry: Entry, event: Labelled) -> bool:
-        return entry_matches(entry, event.document, self.mapping, {})
 
     def item_hits(self, entries: Sequence[Entry]) -> tuple[frozenset[int], ...]:
         """An item's entries ANDed: the events every entry matches."""
@@ -178,6 +188,15 @@ class _Judge:
             losses[key] = losses.get(key, 0) + 1
         lost = tuple(Loss(*key, n) for key, n in sorted(losses.items()))
         return ItemMeasure(item, len(removed), len(looks), lost)
+
+
+def _groups(events: Sequence[Labelled]) -> list[list[int]]:
+    """The indices of ``events``, grouped by their values on every candidate field."""
+    groups: dict[tuple[tuple[object, ...], ...], list[int]] = {}
+    for i, event in enumerate(events):
+        key = tuple(tuple(field_values(event.document, tuple(n.split(".")))) for n in CANDIDATE_FIELDS)
+        groups.setdefault(key, []).append(i)
+    return list(groups.values())
 
 
 def _gain(judge: _Judge, entries: tuple[Entry, ...], left_over: set[int]) -> tuple[int, int]:

@@ -298,3 +298,11 @@ def test_a_full_stdout_is_no_traceback(tmp_path: Path) -> None:
     done = subprocess.run(["bash", "-c", line], check=False, capture_output=True, timeout=300, cwd=ROOT)
     assert b"Traceback" not in done.stderr
     assert done.returncode == 2 and b"No space left on device" in done.stderr  # a lost report is an error
+
+
+def test_repeated_noise_is_judged_once_and_counted_every_time() -> None:
+    # 40 runs of one script and 3 of another: each group judged by its first event, all counted.
+    fps = [_process(["a.exe", "/x:one"], user="u1")] * 40 + [_process(["a.exe", "/x:two"], user="u2")] * 3
+    proposal = _cover(fps, [_process(["a.exe", "/x:three"], user="u1"), _process(["b.exe"], user="u2")])
+    assert proposal.removed == 43 and proposal.accepted[0].false_positives_removed == 43
+    assert proposal.after == 0.0 and proposal.before == 43 / 1000 * 1e6
