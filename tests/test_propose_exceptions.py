@@ -263,7 +263,8 @@ def test_the_cli_writes_both_files_and_prints_the_table(tmp_path: Path) -> None:
         (["--exceptions", "--out", "x.json"], "X.ndjson"),
         (["--events", "10"], "only with --exceptions"),
         (["--exceptions", "--labels", "l.toml"], "--corpus FILE"),
-        (["--exceptions", "--corpus", "c.ndjson", "--events", "5"], "drop it"),
+        (["--exceptions", "--corpus", "c.ndjson", "--events", "5"], "drop them"),
+        (["--exceptions", "--corpus", "c.ndjson", "--profile", "fleet"], "drop them"),
     ],
 )
 def test_bad_input_is_refused_with_what_to_do(args: list[str], message: str, tmp_path: Path) -> None:

@@ -36,6 +36,8 @@ from harness.vocabulary import MAX_EVENTS, Engine, Profile, choices
 
 __all__ = ["COMMANDS", "atomic_writer"]
 
+# The size the noise of a rare look-alike is measured at (45 per million is 9 events in 200,000).
+_EXCEPTIONS_FLEET_EVENTS = 200_000
 _output = output_option("--output", "-o", help="Write the report here (atomically).")
 
 
@@ -409,7 +411,7 @@ def propose(
     --exceptions, exception items that remove its false positives and hide no detection."""
     if exceptions:
         _propose_exceptions(
-            rule_path, expect_path, catalogue, seed, corpus_path, labels_path, events, out, as_json
+            rule_path, expect_path, catalogue, seed, corpus_path, labels_path, profile, events, out, as_json
         )
         return
     given = [
@@ -441,6 +443,7 @@ def _propose_exceptions(
     seed: int,
     corpus_path: str | None,
     labels_path: str | None,
+    profile: str | None,
     events: int | None,
     out: str | None,
     as_json: bool,
@@ -453,10 +456,10 @@ def _propose_exceptions(
         toml_copy_path(out)  # a wrong name is refused before the corpus is read
     if labels_path is not None and corpus_path is None:
         raise UsageError("--labels labels a real log: give it with --corpus FILE")
-    if corpus_path is not None and events is not None:
-        raise UsageError("--events sizes a generated fleet: drop it with --corpus FILE")
+    if corpus_path is not None and (events is not None or profile is not None):
+        raise UsageError("--events and --profile make a generated fleet: drop them with --corpus FILE")
     if corpus_path is None:
-        corpus = app.Corpus(None, Profile.FLEET, events or 200_000, seed)
+        corpus = app.Corpus(None, Profile.FLEET, events or _EXCEPTIONS_FLEET_EVENTS, seed)
     else:
         corpus = app.Corpus(corpus_path, None, None, seed, labels=labels_path)
     run = propose_exceptions(
