@@ -16,12 +16,22 @@ from harness.errors import UsageError
 from harness.vocabulary import DEFAULT_SEED, Profile
 
 if TYPE_CHECKING:
+    from harness.exception_proposals import ExceptionProposal, Labelled
     from harness.mutation import MutationReport
     from harness.proposals import Proposal
     from harness.rules import AlertSuppression
     from harness.schedule import SequenceSimulation, Simulation
 
-__all__ = ["Proposals", "Scheduled", "mutate", "propose", "scenario_documents", "simulate"]
+__all__ = [
+    "ExceptionProposals",
+    "Proposals",
+    "Scheduled",
+    "mutate",
+    "propose",
+    "propose_exceptions",
+    "scenario_documents",
+    "simulate",
+]
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,14 @@ class Proposals:
     proposals: list[Proposal]
     setup: RuleSetup
     seed: int
+
+
+@dataclass(frozen=True)
+class ExceptionProposals:
+    proposal: ExceptionProposal
+    setup: RuleSetup
+    corpus: str
+    notices: list[str] = field(default_factory=list)
 
 
 def read_by(setup: RuleSetup, documents: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -172,3 +190,91 @@ def propose(
     background = list(read_by(setup, open_for_rule(fleet).documents(setup.catalogue)))
     found = make_proposals(setup.rule.query, setup.expectations, scenarios, background, scope=setup.scope)
     return Proposals(found, setup, seed)
+
+
+def propose_exceptions(
+    rule: RuleInput,
+    corpus: CorpusInput = None,
+    *,
+    expect: str | os.PathLike[str] | None = None,
+    catalogue: str | None = None,
+    seed: int = DEFAULT_SEED,
+    notice: Notice | None = None,
+) -> ExceptionProposals:
+    """Exception items that remove ``rule``'s false positives on ``corpus`` (default: the fleet
+    profile) and match no malicious event of its catalogue or the corpus, nor any derived witness."""
+    from harness.app.derived import derived_suite
+    from harness.exception_proposals import Labelled
+    from harness.exception_proposals import propose_exceptions as make_proposal
+    from harness.validation.runner import standing
+    from harness.validation.scope import OTHER_TECHNIQUE
+
+    setup = prepare_rule(rule, expect=expect, catalogue=catalogue)
+    if not isinstance(parse_statement(setup.rule.query), Query):
+        raise UsageError(
+            f"{setup.rule.path}: exceptions are proposed for single-event rules only; a sequence, sample "
+            "or piped rule's alerts are searches, not events an exception item is judged on one by one"
+        )
+    spec = Corpus.of(corpus).with_profile(Profile.FLEET)
+    if spec.profile is Profile.SCENARIOS:
+        raise UsageError(
+            "the scenarios profile holds the catalogue's look-alikes, not everyday noise: propose "
+            "exceptions on --profile fleet or a labelled real log (--corpus FILE --labels FILE)"
+        )
+    matcher = compile_query(setup.rule.query, engine="compiled")
+    guarded_kinds = ("malicious", OTHER_TECHNIQUE)
+    false_positives: list[Labelled] = []
+    guarded: list[Labelled] = []
+    benign = unlabelled = 0
+    opened = open_for_rule(spec)
+    with opened.placing_errors():
+        for document in read_by(setup, opened.documents(setup.catalogue, notice)):
+            seen = standing(document, setup.scope)
+            benign += seen.kind == "benign"
+            if not matcher.matches(document):
+                continue
+            if seen.kind == "benign":
+                false_positives.append(Labelled("corpus", seen.scenario, seen.source, document))
+            elif seen.kind in guarded_kinds:
+                guarded.append(Labelled("corpus", seen.scenario, seen.source, document))
+            elif seen.kind == "unlabelled":
+                unlabelled += 1
+    notices = setup.notices + opened.unused_label_notices()
+    if unlabelled:
+        notices.append(
+            f"{unlabelled} alerts on unlabelled events were not read as false positives: label the "
+            "corpus (--labels FILE) to propose exceptions for them"
+        )
+    look_alikes: list[Labelled] = []
+    if setup.catalogue is None:
+        notices.append(
+            "no scenario catalogue covers this rule: the items are checked on its derived witnesses only"
+        )
+    else:
+        for document in scenario_documents(setup, seed, "proposing exceptions"):
+            seen = standing(document, setup.scope)
+            if not setup.scope.reads(document) or not matcher.matches(document):
+                continue
+            if seen.kind in guarded_kinds:
+                guarded.append(Labelled("catalogue", seen.scenario, seen.source, document))
+            elif seen.kind == "benign":
+                look_alikes.append(Labelled("catalogue", seen.scenario, seen.source, document))
+    for case in derived_suite(setup).cases:
+        if case.intent != "malicious":
+            continue
+        for rendering in case.renderings:
+            guarded.extend(
+                Labelled("derived", case.key, rendering.source, doc)
+                for doc in rendering.events
+                if matcher.matches(doc)
+            )
+    rule_file = setup.rule
+    proposal = make_proposal(
+        false_positives,
+        guarded,
+        look_alikes=look_alikes,
+        benign_events=benign,
+        list_id=f"{rule_file.rule_id or setup.label}-proposed-exceptions",
+        list_name=f"{rule_file.name} (version {rule_file.version}): proposed exceptions",
+    )
+    return ExceptionProposals(proposal, setup, spec.describe(), notices)

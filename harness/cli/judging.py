@@ -36,6 +36,8 @@ from harness.vocabulary import MAX_EVENTS, Engine, Profile, choices
 
 __all__ = ["COMMANDS", "atomic_writer"]
 
+# The size the noise of a rare look-alike is measured at (45 per million is 9 events in 200,000).
+_EXCEPTIONS_FLEET_EVENTS = 200_000
 _output = output_option("--output", "-o", help="Write the report here (atomically).")
 
 
@@ -367,6 +369,29 @@ def mutate(
     show_default=True,
     help="Fleet background events for the noise measurement.",
 )
+@click.option(
+    "--exceptions",
+    "exceptions",
+    is_flag=True,
+    help="Propose exception items that remove the false positives instead of query widenings.",
+)
+@click.option("--corpus", "corpus_path", metavar="FILE", help="With --exceptions: a labelled real log.")
+@labels_option
+@click.option(
+    "--profile",
+    type=click.Choice([Profile.FLEET.value]),
+    help="With --exceptions: generate the fleet (the default without --corpus).",
+)
+@click.option(
+    "--events",
+    type=click.IntRange(1, MAX_EVENTS),
+    help="With --exceptions: fleet events (default 200000).",
+)
+@output_option(
+    "--out",
+    help="With --exceptions: write the proposed items here as Kibana-importable NDJSON (X.ndjson), "
+    "and a TOML copy beside it (X.exceptions.toml).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def propose(
     rule_path: str,
@@ -374,9 +399,34 @@ def propose(
     catalogue: str | None,
     seed: int,
     fleet_events: int,
+    exceptions: bool,
+    corpus_path: str | None,
+    labels_path: str | None,
+    profile: str | None,
+    events: int | None,
+    out: str | None,
     as_json: bool,
 ) -> None:
-    """Candidate changes to RULE from its known gaps, each with its detection rate and noise."""
+    """Candidate changes to RULE from its known gaps, each with its detection rate and noise; with
+    --exceptions, exception items that remove its false positives and hide no detection."""
+    if exceptions:
+        _propose_exceptions(
+            rule_path, expect_path, catalogue, seed, corpus_path, labels_path, profile, events, out, as_json
+        )
+        return
+    given = [
+        name
+        for name, value in (
+            ("--corpus", corpus_path),
+            ("--labels", labels_path),
+            ("--profile", profile),
+            ("--events", events),
+            ("--out", out),
+        )
+        if value is not None
+    ]
+    if given:
+        raise UsageError(f"{', '.join(given)}: only with --exceptions (query widenings use --fleet-events)")
     run = app.propose(
         rule_path, expect=expect_path, catalogue=catalogue, seed=seed, fleet_events=fleet_events
     )
@@ -384,6 +434,45 @@ def propose(
         click.echo(_json([p.as_dict() for p in run.proposals]), nl=False)
         return
     _print_proposals(run)
+
+
+def _propose_exceptions(
+    rule_path: str,
+    expect_path: str | None,
+    catalogue: str | None,
+    seed: int,
+    corpus_path: str | None,
+    labels_path: str | None,
+    profile: str | None,
+    events: int | None,
+    out: str | None,
+    as_json: bool,
+) -> None:
+    from harness.app.analysis import propose_exceptions
+    from harness.cli.exception_tables import print_exception_proposals
+    from harness.exception_proposals import toml_copy_path, write_proposal
+
+    if out is not None:
+        toml_copy_path(out)  # a wrong name is refused before the corpus is read
+    if labels_path is not None and corpus_path is None:
+        raise UsageError("--labels labels a real log: give it with --corpus FILE")
+    if corpus_path is not None and (events is not None or profile is not None):
+        raise UsageError("--events and --profile make a generated fleet: drop them with --corpus FILE")
+    if corpus_path is None:
+        corpus = app.Corpus(None, Profile.FLEET, events or _EXCEPTIONS_FLEET_EVENTS, seed)
+    else:
+        corpus = app.Corpus(corpus_path, None, None, seed, labels=labels_path)
+    run = propose_exceptions(
+        rule_path, corpus, expect=expect_path, catalogue=catalogue, seed=seed, notice=tell
+    )
+    notice(run.notices)
+    if out is not None:
+        written = write_proposal(run.proposal, out)
+        tell(f"no item proposed: {out} not written" if written is None else f"wrote {out} and {written}")
+    if as_json:
+        click.echo(_json(run.proposal.as_dict()), nl=False)
+        return
+    print_exception_proposals(run)
 
 
 def _print_proposals(run: app.Proposals) -> None:
