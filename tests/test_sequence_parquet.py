@@ -298,8 +298,11 @@ def test_single_event_rules_duckdb_holds_in_part_get_the_row_runners_result(
         'process where process.name : "appcmd.exe" and not length(process.command_line) > 30',
         'process where process.name : "appcmd.exe" and (length(process.command_line) < 20 or '
         'process.args : "list")',
+        # an or over the whole condition: each disjunct's expressible part, ORed, picks the candidates
+        'process where (process.name : ("cmd.exe", "appcmd.exe") and length(process.command_line) > 30) '
+        'or process.name : "bench-copy-1.exe"',
     ],
-    ids=["residual", "negated", "residual-disjunct"],
+    ids=["residual", "negated", "residual-disjunct", "widened"],
 )
 def test_a_single_event_condition_sql_holds_in_part_is_judged_on_its_candidates(
     query: str, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

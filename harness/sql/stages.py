@@ -11,7 +11,8 @@ the key fields) and the state machine (:class:`~harness.eql.sequences.SequenceMa
 so every engine shares one definition of each.
 
 A stage condition SQL holds only in part (a conjunct it cannot express: ``cidrMatch``,
-a script function) keeps the conjuncts it can as its filter, a necessary condition, and
+a script function) keeps what it can say of it as its filter, a necessary condition (the
+conjuncts it expresses, and under an ``or`` what each disjunct implies), and
 the compiled row engine judges the whole stage query on each candidate's document. A
 stage with no conjunct SQL can express is refused with
 :class:`~harness.errors.EqlUnsupportedError`, as the single-event path refuses, so the
@@ -28,7 +29,7 @@ from typing import Any, Literal
 import pyarrow as pa
 from sqlglot import exp
 
-from harness.eql.ast import And, Field, Piped, Query, Sample, Sequence, Stage, Statement
+from harness.eql.ast import And, Expr, Field, Or, Piped, Query, Sample, Sequence, Stage, Statement
 from harness.eql.compiled import CompiledEvaluator
 from harness.eql.optimizer import optimize
 from harness.eql.ordinals import join_keys, ordinal
@@ -68,14 +69,27 @@ def stage_condition(query: Query, schema: pa.Schema, *, engine: str, category_fi
     try:
         return _exact(query, schema, engine, category_field)
     except EqlUnsupportedError as refused:
-        condition = optimize(query.condition)
-        conjuncts = condition.operands if isinstance(condition, And) else (condition,)
-        kept = tuple(c for c in conjuncts if _expresses(Query(None, c, query.source), schema, engine))
-        if not kept:
+        kept = _necessary(optimize(query.condition), query, schema, engine)
+        if kept is None:
             raise refused  # every row of the category a candidate: the row engine's job
-        filtered = _exact(Query(query.category, And(kept), query.source), schema, engine, category_field)
+        filtered = _exact(Query(query.category, kept, query.source), schema, engine, category_field)
         residual = CompiledEvaluator(query, category_field=category_field, mapping=None).predicate()
         return StageCondition(filtered.sql, residual, filtered.paths)
+
+
+def _necessary(node: Expr, query: Query, schema: pa.Schema, engine: str) -> Expr | None:
+    """A condition SQL expresses that ``node`` implies, or None: the parts it can say of each
+    conjunct (``a and b`` implies what ``a`` and ``b`` imply), and of every disjunct of an ``or``."""
+    if _expresses(Query(None, node, query.source), schema, engine):
+        return node
+    match node:
+        case And(operands=operands):
+            kept = [part for o in operands if (part := _necessary(o, query, schema, engine)) is not None]
+            return None if not kept else kept[0] if len(kept) == 1 else And(tuple(kept))
+        case Or(operands=operands):
+            parts = [_necessary(o, query, schema, engine) for o in operands]
+            return None if any(part is None for part in parts) else Or(tuple(p for p in parts if p))
+    return None  # a negation or a function: nothing weaker is implied that SQL can say
 
 
 def _exact(query: Query, schema: pa.Schema, engine: str, category_field: str) -> StageCondition:
