@@ -22,7 +22,7 @@ from harness.app.corpora import (
     sql_table,
 )
 from harness.app.derived_diff import derived_diff
-from harness.app.setup import RuleInput, RuleSetup, prepare_rule
+from harness.app.setup import ExceptionsInput, RuleInput, RuleSetup, prepare_rule
 from harness.eql import compile_query, compile_statement, parse_query, parse_statement
 from harness.errors import EqlUnsupportedError, UsageError
 from harness.validation import DiffResult, ValidationResult, diff_rules, run_validation
@@ -32,6 +32,7 @@ from harness.validation.sequences import in_sequence, is_multi_event, run_sequen
 from harness.vocabulary import Engine, Profile
 
 if TYPE_CHECKING:
+    from harness.exceptions import ExceptionSet
     from harness.validation.derived import DerivedResult
     from harness.validation.row_scan import RowScan
     from harness.validation.table_scan import TableScan
@@ -126,6 +127,7 @@ def validate(
     derived: bool = True,
     scan: TableScan | None = None,
     row_scan: RowScan | None = None,
+    exceptions: ExceptionsInput = None,
 ) -> Validation:
     """Run ``rule`` over ``corpus`` (default: its catalogue's scenarios) against its expectations.
 
@@ -136,8 +138,14 @@ def validate(
     With ``derived`` (the default) the scenarios derived from the query are judged too,
     apart from the corpus; a rule no catalogue covers is then judged on them alone (or
     with fleet background, for its noise, when ``corpus`` asks for the fleet profile).
+
+    ``exceptions``: a file (exception list or rule export, or the TOML form) or a set; by default
+    the rule's own ``X.exceptions.toml``; ``NO_EXCEPTIONS`` for none. The rule's alerts are then
+    its matches among the events no item excludes, in every engine; what the items removed is
+    kept beside them (``harness.validation.exception_effect``).
     """
-    setup = prepare_rule(rule, expect=expect, catalogue=catalogue)
+    setup = prepare_rule(rule, expect=expect, catalogue=catalogue, exceptions=exceptions)
+    active = setup.active_exceptions()
     chosen, spec = Engine(engine), Corpus.of(corpus)
     fields = load_mapping(mapping)
     if _derived_alone(setup, spec, derived):
@@ -158,7 +166,7 @@ def validate(
         from harness.validation.sequence_table import validate_sequence_table
         from harness.validation.tables import DuckDbTable
 
-        if scan is not None:
+        if scan is not None and active is None:  # a rule's own exceptions: it runs alone, below
             counted = scan.validate(
                 setup.rule.query,
                 table,
@@ -179,6 +187,7 @@ def validate(
                 rule_name=setup.rule.name,
                 rule_version=setup.rule.version,
                 scope=setup.scope,
+                exceptions=active,
             )
 
         try:
@@ -191,11 +200,12 @@ def validate(
         return judged(validate_sequence_table)
 
     def in_rows() -> ValidationResult:
-        passed = None if row_scan is None else _from_row_scan(row_scan, setup, spec, opened, chosen)
+        shared = row_scan is not None and active is None  # a rule's own exceptions: it runs alone
+        passed = _from_row_scan(row_scan, setup, spec, opened, chosen) if shared and row_scan else None
         if passed is not None:
             return passed
         matcher = compile_query(setup.rule.query, mapping=fields, engine=row_engine(chosen))
-        return _judge_rows(run_validation, matcher, setup, spec, opened, notice)
+        return _judge_rows(run_validation, matcher, setup, spec, opened, notice, active)
 
     result, used, notices = _run(chosen, sql_table(chosen, opened, mapping, spark_master), in_sql, in_rows)
     result.derived = derived_run
@@ -231,13 +241,16 @@ def _validate_by_search(
             rule_name=setup.rule.name,
             rule_version=setup.rule.version,
             scope=setup.scope,
+            exceptions=setup.active_exceptions(),
         )
 
     def in_rows() -> ValidationResult:
         searcher = compile_statement(
             setup.rule.query, mapping=load_mapping(mapping), engine=row_engine(chosen)
         )
-        return _judge_rows(run_sequence_validation, searcher, setup, spec, opened, notice)
+        return _judge_rows(
+            run_sequence_validation, searcher, setup, spec, opened, notice, setup.active_exceptions()
+        )
 
     return _run(chosen, _table_for_search(chosen, opened, mapping), in_sql, in_rows)
 
@@ -263,6 +276,7 @@ def _judge_rows(
     spec: Corpus,
     opened: Opened,
     notice: Notice | None,
+    exceptions: ExceptionSet | None,
 ) -> ValidationResult:
     """``runner`` (the single-event or the sequence runner) over the corpus's documents, read in rows."""
     with opened.placing_errors():
@@ -274,6 +288,7 @@ def _judge_rows(
             rule_version=setup.rule.version,
             corpus=spec.describe(),
             scope=setup.scope,
+            exceptions=exceptions,
         )
 
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from harness.eql import Query
+from harness.exceptions import ExceptionSet, exceptions_condition
 from harness.sql import condition_sql, field_column, render
 from harness.timestamps import epoch_ms
 from harness.validation.diff import Change, DiffResult
@@ -116,28 +117,40 @@ def validate_table(
     rule_name: str,
     rule_version: int | None = None,
     scope: RuleScope | None = None,
+    exceptions: ExceptionSet | None = None,
 ) -> ValidationResult:
-    """``query`` judged, in the engine, on the events of ``table`` that ``scope`` reads."""
+    """``query`` judged, in the engine, on the events of ``table`` that ``scope`` reads.
+
+    With ``exceptions``, the alerts are the rule's matches ``AND NOT`` any item, counted in the
+    same scan as the matches the items remove (one more ``count_if``); an item SQL cannot say
+    is refused here, before any scan, like a query SQL cannot say.
+    """
     scope = scope or RuleScope()
     matches = condition_for(table, query)  # refused before any scan, for a caller to fall back
+    applied = exceptions if exceptions is not None and exceptions.items else None
+    excepted = None if applied is None else exceptions_condition(applied, table.schema, table.engine)
     grouped = ", ".join([*(field_sql(table, "labels", key) for key in _LABELS), index_sql(table)])
     counted = table.rows(
         f"SELECT {grouped}, count(*) FROM {table.name} GROUP BY {grouped}", "events per scenario and source"
     )
     result = ValidationResult(rule_name, rule_version, str(query), table.location, expectations, scope=scope)
     read = read_filter(table, scope, {row[4] for row in counted})
-    condition = matches if read == "TRUE" else f"{read} AND ({matches})"
+    matched = matches if read == "TRUE" else f"{read} AND ({matches})"
+    condition = matched if excepted is None else f"({matched}) AND NOT {excepted}"
+    removed_count = "0" if excepted is None else f"count_if({excepted})"
     alerts_by_group = {
-        row[:-1]: row[-1]
+        tuple(row[:-2]): (row[-2] - row[-1], row[-1])
         for row in table.rows(
-            f"SELECT {grouped}, count(*) FROM {table.name} WHERE {condition} GROUP BY {grouped}",
+            f"SELECT {grouped}, count(*), {removed_count} FROM {table.name} WHERE {matched} "
+            f"GROUP BY {grouped}",
             "alerts per scenario and source",
         )
     }
+    result.exceptions = exceptions
     fill_cells(
         result,
         [
-            (*group, events, alerts_by_group.get(group, 0))
+            (*group, events, *alerts_by_group.get(group, (0, 0)))
             for *labels, events in counted
             for group in [tuple(labels)]
         ],
@@ -153,18 +166,31 @@ def validate_table(
         ),
     )
     find_examples(result, table, condition)
+    if excepted is not None:
+        _removed_examples(result, table, f"({matched}) AND {excepted}")
     return result
 
 
+def _removed_examples(result: ValidationResult, table: EventTable, condition: str) -> None:
+    """The first removed alert of each malicious cell that lost any: the detection a report shows hidden."""
+    for cell in result.cells.values():
+        if cell.removed and cell.intent == "malicious":
+            cell.example_removed = _example(table, cell.scenario, cell.source, condition)
+
+
 def fill_cells(result: ValidationResult, rows: Iterable[tuple[Any, ...]]) -> None:
-    """Count groups of (scenario, source, intent, role, index, events, alerts) into ``result``'s cells.
+    """Count groups of (scenario, source, intent, role, index, events, alerts[, removed]) into ``result``'s
+    cells; ``removed``: the alerts the exceptions removed, counted apart (none when left out).
 
     A group's events are noted under its source first; a group the rule does not read counts nowhere else.
     """
     scope, expectations = result.scope, result.expectations
-    for name, src, kind, part, index, events, alerts in rows:
+    for name, src, kind, part, index, events, alerts, *rest in rows:
+        removed = rest[0] if rest else 0
         if not _seen(result, src, index, events):
             continue
+        if name is None or (part is not None and part != "target"):
+            result.removed_other += removed
         if name is None:
             result.unlabelled_events += events
             result.unlabelled_alert_count += alerts
@@ -175,6 +201,7 @@ def fill_cells(result: ValidationResult, rows: Iterable[tuple[Any, ...]]) -> Non
             continue
         key = (str(name), str(src or "unknown"))
         if not scope.owns(key[0], str(kind or "benign")):
+            result.removed_other += removed
             result.other_technique_events += events
             result.other_technique_alerts += alerts
             continue
@@ -186,6 +213,8 @@ def fill_cells(result: ValidationResult, rows: Iterable[tuple[Any, ...]]) -> Non
             )
         cell.events += events
         cell.alerts += alerts
+        if removed:
+            cell.remove(None, removed)
         if name == BACKGROUND_SCENARIO:
             result.background_events += events
 
