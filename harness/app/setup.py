@@ -164,24 +164,27 @@ def _exceptions_of(rule: Rule, given: ExceptionsInput) -> tuple[ExceptionSet | N
     (a rule export's lists picked by ``rule_id``); nothing given reads the sidecar, if any.
     """
     if isinstance(given, ExceptionSet):
-        return (given if given.items or given.unapplied else None), None
+        if not (given.items or given.unapplied):
+            return None, None
+        return given, (_told(given, given.sources[0]) if given.sources else None)
     if given is not None:
         source = Path(given)
         rule_id = None if source.name.endswith(".toml") else rule.rule_id
         loaded = load_exceptions(source, rule_id=_rule_id_if_export(source, rule_id))
-        items = len(loaded.items)
-        return loaded, f"exceptions: {items} item{'s' * (items != 1)} from {source}"
+        return loaded, _told(loaded, str(source))
     if not rule.path:
         return None, None
     sidecar = sidecar_exceptions_path(rule.path)
     if not sidecar.is_file():
         return None, None
     loaded = load_exceptions(sidecar)
-    items = len(loaded.items)
-    return loaded, (
-        f"exceptions: {items} item{'s' * (items != 1)} from {sidecar}, the rule's own "
-        "(--exceptions FILE for others, --no-exceptions for none)"
-    )
+    why = "the rule's own (--exceptions FILE for others, --no-exceptions for none)"
+    return loaded, _told(loaded, f"{sidecar}, {why}")
+
+
+def _told(exceptions: ExceptionSet, where: str) -> str:
+    items = len(exceptions.items)
+    return f"exceptions: {items} item{'s' * (items != 1)} from {where}"
 
 
 def _rule_id_if_export(source: Path, rule_id: str | None) -> str | None:

@@ -27,7 +27,7 @@ from harness.eql import compile_query, compile_statement, parse_query, parse_sta
 from harness.errors import EqlUnsupportedError, UsageError
 from harness.validation import DiffResult, ValidationResult, diff_rules, run_validation
 from harness.validation.derived_diff import DerivedDiff
-from harness.validation.runner import Judge
+from harness.validation.runner import Judge, excepted
 from harness.validation.sequences import in_sequence, is_multi_event, run_sequence_validation
 from harness.vocabulary import Engine, Profile
 
@@ -364,6 +364,7 @@ def diff(
     notice: Notice | None = None,
     no_catalogue: bool = False,
     derived: bool = True,
+    exceptions: ExceptionsInput = None,
 ) -> Diff:
     """How verdicts change from ``old`` to ``new``, judged by NEW's expectations.
 
@@ -371,10 +372,15 @@ def diff(
     is False, on events derived from the two queries. ``no_catalogue`` binds no catalogue:
     without a corpus the queries alone are compared. So they are, with a notice, when no
     catalogue covers NEW and no corpus was given.
+
+    Each version applies its own exceptions (its ``X.exceptions.toml``), or ``exceptions`` for
+    both (a rule export: each version's lists by its ``rule_id``).
     """
-    old_setup, new_setup = _diff_setups(old, new, expect, catalogue, no_catalogue)
+    old_setup, new_setup = _diff_setups(old, new, expect, catalogue, no_catalogue, exceptions)
     chosen, spec = Engine(engine), Corpus.of(corpus)
-    notices = list(new_setup.notices)
+    # OLD's own exceptions are named too: each version applies its own.
+    told = old_setup.exceptions_notice
+    notices = [*([told] if told and told not in new_setup.notices else []), *new_setup.notices]
 
     def compare_queries() -> DerivedDiff | None:
         return derived_diff(old_setup, new_setup, mapping=load_mapping(mapping)) if derived else None
@@ -411,14 +417,22 @@ def diff(
             **names,
             old_scope=old_setup.scope,
             new_scope=new_setup.scope,
+            old_exceptions=old_setup.active_exceptions(),
+            new_exceptions=new_setup.active_exceptions(),
         )
 
     def in_rows() -> DiffResult:
         fields = load_mapping(mapping)
         with opened.placing_errors():
             return diff_rules(
-                compile_query(old_setup.rule.query, mapping=fields, engine=row_engine(chosen)),
-                compile_query(new_setup.rule.query, mapping=fields, engine=row_engine(chosen)),
+                excepted(
+                    compile_query(old_setup.rule.query, mapping=fields, engine=row_engine(chosen)),
+                    old_setup.active_exceptions(),
+                ),
+                excepted(
+                    compile_query(new_setup.rule.query, mapping=fields, engine=row_engine(chosen)),
+                    new_setup.active_exceptions(),
+                ),
                 opened.documents(new_setup.catalogue, notice),
                 new_setup.expectations,
                 corpus=spec.describe(),
@@ -449,10 +463,13 @@ def _diff_by_search(
         documents = list(opened.documents(new.catalogue, notice))
 
         def judge(setup: RuleSetup) -> Judge:
+            active = setup.active_exceptions()
             if not is_multi_event(parse_statement(setup.rule.query)):
-                return compile_query(setup.rule.query, mapping=fields, engine=engine)
+                return excepted(compile_query(setup.rule.query, mapping=fields, engine=engine), active)
             searcher = compile_statement(setup.rule.query, mapping=fields, engine=engine)
-            return in_sequence(searcher, documents, setup.scope)
+            # Excepted events are removed before the search, as Kibana's filter removes them.
+            kept = documents if active is None else [d for d in documents if not active.excludes(d)]
+            return in_sequence(searcher, kept, setup.scope)
 
         result = diff_rules(
             judge(old),
@@ -474,15 +491,16 @@ def _diff_setups(
     expect: str | os.PathLike[str] | None,
     catalogue: str | None,
     no_catalogue: bool,
+    exceptions: ExceptionsInput,
 ) -> tuple[RuleSetup, RuleSetup]:
     """Both versions set up; OLD is judged on NEW's catalogue: one corpus, one set of scenarios for both."""
     if no_catalogue and catalogue is not None:
         raise UsageError("give --catalogue NAME or --no-catalogue, not both")
-    new_setup = prepare_rule(new, expect=expect, catalogue=catalogue)
+    new_setup = prepare_rule(new, expect=expect, catalogue=catalogue, exceptions=exceptions)
     if no_catalogue:
         new_setup = replace(new_setup, catalogue=None)
     shared = catalogue or (new_setup.catalogue.name if new_setup.catalogue is not None else None)
-    old_setup = prepare_rule(old, catalogue=shared)
+    old_setup = prepare_rule(old, catalogue=shared, exceptions=exceptions)
     if no_catalogue:
         old_setup = replace(old_setup, catalogue=None)
     return old_setup, new_setup

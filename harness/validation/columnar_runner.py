@@ -270,8 +270,13 @@ def diff_table(
     new_name: str,
     old_scope: RuleScope | None = None,
     new_scope: RuleScope | None = None,
+    old_exceptions: ExceptionSet | None = None,
+    new_exceptions: ExceptionSet | None = None,
 ) -> DiffResult:
-    """How verdicts change from ``old`` to ``new`` on ``table``, per scenario and source."""
+    """How verdicts change from ``old`` to ``new`` on ``table``, per scenario and source.
+
+    Each version's alerts are its matches ``AND NOT`` its own exceptions, when it has any.
+    """
     scenario, source, intent, role = (field_sql(table, "labels", key) for key in _LABELS)
     index = index_sql(table)
     target = f"{scenario} IS NOT NULL AND coalesce({role}, 'target') = 'target'"
@@ -289,10 +294,10 @@ def diff_table(
     )
     indices = {row[3] for row in counted}
     before, after = (
-        condition_for(table, query) if read == "TRUE" else f"{read} AND ({condition_for(table, query)})"
-        for query, read in (
-            (old, read_filter(table, result.old_scope, indices)),
-            (new, read_filter(table, result.new_scope, indices)),
+        _kept(table, _read(read, condition_for(table, query)), excepted)
+        for query, read, excepted in (
+            (old, read_filter(table, result.old_scope, indices), old_exceptions),
+            (new, read_filter(table, result.new_scope, indices), new_exceptions),
         )
     )
     # Events per group in one cheap pass; the verdicts only where either version alerts.
@@ -339,6 +344,17 @@ def diff_table(
             )
         result.changes[(change.scenario, change.source)] = change
     return result
+
+
+def _read(read: str, condition: str) -> str:
+    return condition if read == "TRUE" else f"{read} AND ({condition})"
+
+
+def _kept(table: EventTable, condition: str, exceptions: ExceptionSet | None) -> str:
+    """``condition`` on the rows no item of ``exceptions`` excludes."""
+    if exceptions is None or not exceptions.items:
+        return condition
+    return f"({condition}) AND NOT {exceptions_condition(exceptions, table.schema, table.engine)}"
 
 
 def validate_parquet(

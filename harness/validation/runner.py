@@ -27,12 +27,14 @@ __all__ = [
     "KEY_FIELDS",
     "BudgetCheck",
     "Cell",
+    "Excepted",
     "Judge",
     "Partial",
     "Standing",
     "ValidationResult",
     "Violation",
     "alert_summary",
+    "excepted",
     "run_validation",
     "standing",
     "whole",
@@ -475,6 +477,26 @@ def _first_item(exceptions: ExceptionSet | None) -> Callable[[Mapping[str, Any]]
         return None if item is None else item.item_id
 
     return removed_by
+
+
+class Excepted:
+    """A judge whose alerts are its matches among the events no exception item excludes."""
+
+    def __init__(self, judge: Judge, exceptions: ExceptionSet) -> None:
+        self.judge = judge
+        self.exceptions = exceptions
+
+    @property
+    def query(self) -> object:
+        return self.judge.query
+
+    def matches(self, event: Mapping[str, Any]) -> bool:
+        return self.judge.matches(event) and not self.exceptions.excludes(event)
+
+
+def excepted(judge: Judge, exceptions: ExceptionSet | None) -> Judge:
+    """``judge`` with ``exceptions`` applied, or ``judge`` itself when there are none."""
+    return judge if exceptions is None or not exceptions.items else Excepted(judge, exceptions)
 
 
 @runtime_checkable
