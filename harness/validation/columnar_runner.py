@@ -10,6 +10,7 @@ which the differential tests hold to the reference evaluator's answers.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import pyarrow as pa
@@ -137,22 +138,27 @@ def validate_table(
     read = read_filter(table, scope, {row[4] for row in counted})
     matched = matches if read == "TRUE" else f"{read} AND ({matches})"
     condition = matched if excepted is None else f"({matched}) AND NOT {excepted}"
-    removed_count = "0" if excepted is None else f"count_if({excepted})"
+    # Per item, the matches it is the first to exclude (``matching_item``'s order): one count_if each.
+    firsts = [] if applied is None else _first_items(applied, table)
+    removed_counts = "".join(f", count_if({first})" for _, first in firsts)
+    width = len(firsts)
     alerts_by_group = {
-        tuple(row[:-2]): (row[-2] - row[-1], row[-1])
+        tuple(row[: -1 - width]): (row[-1 - width], list(row[len(row) - width :]))
         for row in table.rows(
-            f"SELECT {grouped}, count(*), {removed_count} FROM {table.name} WHERE {matched} "
+            f"SELECT {grouped}, count(*){removed_counts} FROM {table.name} WHERE {matched} "
             f"GROUP BY {grouped}",
             "alerts per scenario and source",
         )
     }
     result.exceptions = exceptions
+    ids = [item_id for item_id, _ in firsts]
     fill_cells(
         result,
         [
-            (*group, events, *alerts_by_group.get(group, (0, 0)))
+            (*group, events, matches_here - sum(removed), sum(removed), dict(zip(ids, removed, strict=True)))
             for *labels, events in counted
             for group in [tuple(labels)]
+            for matches_here, removed in [alerts_by_group.get(group, (0, [0] * width))]
         ],
     )
     host, stamp = field_sql(table, "host", "name"), stamp_sql(table)
@@ -165,28 +171,44 @@ def validate_table(
             "hosts and time span",
         ),
     )
-    find_examples(result, table, condition)
     if excepted is not None:
         _removed_examples(result, table, f"({matched}) AND {excepted}")
+    find_examples(result, table, condition)
     return result
 
 
+def _first_items(exceptions: ExceptionSet, table: EventTable) -> list[tuple[str, str]]:
+    """Each item's id and the condition true where it is the first item to match a row."""
+    conditions = [
+        exceptions_condition(replace(exceptions, items=(item,)), table.schema, table.engine)
+        for item in exceptions.items
+    ]
+    return [
+        (item.item_id, " AND ".join([condition, *(f"NOT {before}" for before in conditions[:at])]))
+        for at, (item, condition) in enumerate(zip(exceptions.items, conditions, strict=True))
+    ]
+
+
 def _removed_examples(result: ValidationResult, table: EventTable, condition: str) -> None:
-    """The first removed alert of each malicious cell that lost any: the detection a report shows hidden."""
+    """The first removed alert of each cell that must alert and lost any: the hidden detection a
+    report shows as the violation's example (so its silent example is not fetched as well)."""
     for cell in result.cells.values():
-        if cell.removed and cell.intent == "malicious":
+        must_alert = cell.expectation.verdict == "alert" and cell.expectation.status == "expected"
+        if cell.removed and cell.wrong and must_alert:
             cell.example_removed = _example(table, cell.scenario, cell.source, condition)
 
 
 def fill_cells(result: ValidationResult, rows: Iterable[tuple[Any, ...]]) -> None:
-    """Count groups of (scenario, source, intent, role, index, events, alerts[, removed]) into ``result``'s
-    cells; ``removed``: the alerts the exceptions removed, counted apart (none when left out).
+    """Count groups of (scenario, source, intent, role, index, events, alerts[, removed[, by item]]) into
+    ``result``'s cells; ``removed``: the alerts the exceptions removed, counted apart (none when left
+    out), and how many of them each item was the first to match.
 
     A group's events are noted under its source first; a group the rule does not read counts nowhere else.
     """
     scope, expectations = result.scope, result.expectations
     for name, src, kind, part, index, events, alerts, *rest in rows:
         removed = rest[0] if rest else 0
+        by: dict[str, int] = rest[1] if len(rest) > 1 else {}
         if not _seen(result, src, index, events):
             continue
         if name is None or (part is not None and part != "target"):
@@ -215,6 +237,9 @@ def fill_cells(result: ValidationResult, rows: Iterable[tuple[Any, ...]]) -> Non
         cell.alerts += alerts
         if removed:
             cell.remove(None, removed)
+            for item_id, count in by.items():
+                if count:
+                    cell.removed_by[item_id] = cell.removed_by.get(item_id, 0) + count
         if name == BACKGROUND_SCENARIO:
             result.background_events += events
 
@@ -237,6 +262,8 @@ def find_examples(result: ValidationResult, table: EventTable, condition: str) -
         unlabelled = f"{field_sql(table, 'labels', 'scenario')} IS NULL AND ({condition})"
         result.unlabelled_alerts = table.documents(unlabelled, limit=EXAMPLES, order_by=order)
     for cell in [c for c in result.cells.values() if c.wrong and c.expectation.status == "expected"]:
+        if cell.example_removed is not None and cell.expectation.verdict == "alert":
+            continue  # a detection the exceptions hid: its example is the removed alert
         wanted = "NOT " if cell.expectation.verdict == "alert" else ""
         example = _example(table, cell.scenario, cell.source, f"{wanted}({condition})")
         if cell.expectation.verdict == "alert":

@@ -209,11 +209,12 @@ class DerivedResult:
 
     @property
     def excepted(self) -> list[str]:
-        """``case/source`` of each witness the rule matches but an exception removes: a detection lost."""
+        """``case/source`` of each witness the rule matches but an exception removes, where the
+        expectations want it to alert: a detection lost (a violation)."""
         return [
             f"{o.case.key}/{o.source}"
             for o in self.outcomes
-            if o.excepted_by is not None and o.case.kind == WITNESS
+            if o.excepted_by is not None and o.case.kind == WITNESS and o.violation
         ]
 
     def source_rows(self) -> list[DerivedSourceRow]:

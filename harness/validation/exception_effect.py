@@ -50,6 +50,8 @@ class ExceptionEffect:
     hidden: tuple[HiddenDetection, ...]
     per_item: tuple[ItemEffect, ...]
     other_removed: int  # unlabelled, context and other-technique alerts removed
+    alerts_before: int
+    alerts_after: int
     derived_lost: tuple[str, ...] = ()  # derived witnesses an exception excludes
 
     @property
@@ -64,6 +66,8 @@ class ExceptionEffect:
     def as_dict(self) -> dict[str, Any]:
         return {
             "items": self.items,
+            "alerts_before": self.alerts_before,
+            "alerts_after": self.alerts_after,
             "false_positives_before": self.false_positives_before,
             "false_positives_after": self.false_positives_after,
             "false_positives_removed": self.false_positives_removed,
@@ -139,5 +143,7 @@ def exception_effect(result: ValidationResult) -> ExceptionEffect | None:
         hidden=hidden,
         per_item=per_item,
         other_removed=result.removed_other,
+        alerts_before=result.alerts + sum(c.removed for c in cells) + result.removed_other,
+        alerts_after=result.alerts,
         derived_lost=() if derived is None else tuple(derived.excepted),
     )
