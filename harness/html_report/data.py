@@ -15,6 +15,7 @@ from harness.rules import Rule
 from harness.schedule import Simulation, event_time_ms, simulate_rule, simulate_rule_search
 from harness.schedule.search_result import SequenceSimulation
 from harness.validation import Expectations, ValidationResult, run_validation
+from harness.validation.exception_effect import ExceptionEffect, exception_effect
 from harness.validation.scope import RuleScope
 from harness.validation.sequences import found_groups, run_sequence_validation
 
@@ -52,6 +53,8 @@ class VersionReport:
     noise: Noise
     simulation: Simulation | SequenceSimulation | None  # None: not simulated (every rule built here is)
     mutation: Mapping[str, Any] | None = None  # None: mutation testing not run
+    # The rule with and without its exceptions on the noise corpus (None: it applies none).
+    fleet_exceptions: ExceptionEffect | None = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,7 @@ def corpus_version(
     noise = Noise(
         dict(sorted(per_day.items())), fleet_result.alerts, fleet_result.false_positives_per_million
     )
-    return VersionReport(label, rule, scenarios, noise, simulation, mutation)
+    return VersionReport(label, rule, scenarios, noise, simulation, mutation, exception_effect(fleet_result))
 
 
 def corpus_days(documents: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
