@@ -107,7 +107,11 @@ def test_an_exception_removes_the_false_positives_and_loses_no_detection(corpora
     assert result.true_positives == without.true_positives  # the same detection
     assert effect.detections_lost == 0 and not effect.hides_detections
     (item,) = effect.per_item
-    assert (item.name, item.false_positives, item.detections) == ("Monitoring scripts", without.false_positives, 0)
+    assert (item.name, item.false_positives, item.detections) == (
+        "Monitoring scripts",
+        without.false_positives,
+        0,
+    )
     assert result.violations == [] or all(v.kind != "hidden by exception" for v in result.violations)
 
 
@@ -132,14 +136,17 @@ def test_an_exception_that_hides_the_dumps_fails_the_run(corpora: dict[str, Path
     assert "| false positives |" in to_markdown(run.result)
 
 
-def test_expectations_that_accept_the_silence_accept_the_exception(tmp_path: Path, corpora: dict[str, Path]) -> None:
+def test_expectations_that_accept_the_silence_accept_the_exception(
+    tmp_path: Path, corpora: dict[str, Path]
+) -> None:
     """A scenario the expectations expect silent (or mark a known gap) may be hidden: shown, not failed."""
     rule = tmp_path / V214.name
     shutil.copy(V214, rule)
     expect = (V214.with_suffix("").with_suffix(".expect.toml")).read_text()
     scenarios = ["appcmd-list-apppool-password"]
     expect += "".join(
-        f'\n[scenarios.{name}]\nexpect = "silent"\nstatus = "known-gap"\nreason = "excepted"\n' for name in scenarios
+        f'\n[scenarios.{name}]\nexpect = "silent"\nstatus = "known-gap"\nreason = "excepted"\n'
+        for name in scenarios
     )
     (tmp_path / "iis_appcmd_password_dumped_v214.expect.toml").write_text(expect)
     run = app.validate(rule, corpora["ndjson"], derived=False, exceptions=corpora["appcmd"])
@@ -150,7 +157,9 @@ def test_expectations_that_accept_the_silence_accept_the_exception(tmp_path: Pat
     assert all(v.scenario not in scenarios for v in run.result.violations)
 
 
-def test_the_sidecar_is_the_rules_own_and_no_exceptions_ignores_it(tmp_path: Path, corpora: dict[str, Path]) -> None:
+def test_the_sidecar_is_the_rules_own_and_no_exceptions_ignores_it(
+    tmp_path: Path, corpora: dict[str, Path]
+) -> None:
     rule = tmp_path / V214.name
     shutil.copy(V214, rule)
     shutil.copy(V214.with_suffix("").with_suffix(".expect.toml"), tmp_path)
@@ -173,7 +182,10 @@ def test_a_rule_export_picks_each_rules_lists_by_rule_id(tmp_path: Path, corpora
 
     rule_id = load_rule(V214).rule_id
     lines = [
-        {"rule_id": "someone-else", "exceptions_list": [{"id": "x", "list_id": "other", "type": "detection"}]},
+        {
+            "rule_id": "someone-else",
+            "exceptions_list": [{"id": "x", "list_id": "other", "type": "detection"}],
+        },
         {"rule_id": rule_id, "exceptions_list": [{"id": "y", "list_id": "v214", "type": "detection"}]},
         {"list_id": "v214", "name": "v214", "description": "d", "type": "detection"},
         {
@@ -182,7 +194,9 @@ def test_a_rule_export_picks_each_rules_lists_by_rule_id(tmp_path: Path, corpora
             "name": "Monitoring scripts",
             "description": "d",
             "type": "simple",
-            "entries": [{"field": "process.args", "type": "match", "operator": "included", "value": "/text:name"}],
+            "entries": [
+                {"field": "process.args", "type": "match", "operator": "included", "value": "/text:name"}
+            ],
         },
         {"list_id": "other", "name": "other", "description": "d", "type": "detection"},
         {
@@ -191,7 +205,9 @@ def test_a_rule_export_picks_each_rules_lists_by_rule_id(tmp_path: Path, corpora
             "name": "Every appcmd",
             "description": "d",
             "type": "simple",
-            "entries": [{"field": "process.name", "type": "match", "operator": "included", "value": "appcmd.exe"}],
+            "entries": [
+                {"field": "process.name", "type": "match", "operator": "included", "value": "appcmd.exe"}
+            ],
         },
         {"exported_count": 6},
     ]
@@ -208,7 +224,9 @@ def test_a_sequence_searched_without_its_excepted_events(corpora: dict[str, Path
     stage_two = load_exceptions(corpora["appcmd"])
     rows = app.validate(SEQUENCE, corpora["ndjson"], engine="compiled", derived=False, exceptions=stage_two)
     auto = app.validate(SEQUENCE, corpora["parquet"], derived=False, exceptions=stage_two)
-    plain = app.validate(SEQUENCE, corpora["ndjson"], engine="compiled", derived=False, exceptions=NO_EXCEPTIONS)
+    plain = app.validate(
+        SEQUENCE, corpora["ndjson"], engine="compiled", derived=False, exceptions=NO_EXCEPTIONS
+    )
     assert plain.result.sequences is not None and plain.result.sequences.found > 0
     assert rows.result.sequences is not None and rows.result.sequences.found == 0
     assert _cells(auto.result) == _cells(rows.result)
@@ -230,7 +248,9 @@ def test_simulate_never_alerts_on_excepted_events(corpora: dict[str, Path]) -> N
 
 def test_diff_applies_each_versions_exceptions(corpora: dict[str, Path]) -> None:
     v220 = ROOT / "rules" / "iis_appcmd_password_dumped_v220.toml"
-    rows = app.diff(V214, v220, corpora["ndjson"], engine="compiled", derived=False, exceptions=corpora["appcmd"])
+    rows = app.diff(
+        V214, v220, corpora["ndjson"], engine="compiled", derived=False, exceptions=corpora["appcmd"]
+    )
     table = app.diff(V214, v220, corpora["parquet"], derived=False, exceptions=corpora["appcmd"])
     assert rows.result is not None and table.result is not None
     assert table.engine == "duckdb"
@@ -241,7 +261,9 @@ def test_diff_applies_each_versions_exceptions(corpora: dict[str, Path]) -> None
     assert shape == {k: (c.old_alerts, c.new_alerts) for k, c in table.result.changes.items()}
 
 
-def test_the_cli_takes_exceptions_and_reports_a_bad_file_where_it_is(tmp_path: Path, corpora: dict[str, Path]) -> None:
+def test_the_cli_takes_exceptions_and_reports_a_bad_file_where_it_is(
+    tmp_path: Path, corpora: dict[str, Path]
+) -> None:
     runner = CliRunner()
     base = ["validate", str(V214), "--corpus", str(corpora["parquet"]), "--no-derived"]
     kept = runner.invoke(main, [*base, "--exceptions", str(corpora["text_name"]), "--format", "json"])
@@ -252,7 +274,9 @@ def test_the_cli_takes_exceptions_and_reports_a_bad_file_where_it_is(tmp_path: P
     hidden = runner.invoke(main, [*base, "--exceptions", str(corpora["appcmd"])])
     assert hidden.exit_code == 1 and "HIDES DETECTIONS" in hidden.stdout
     bad = tmp_path / "bad.exceptions.toml"
-    bad.write_text('[[item]]\nname = "x"\ndescription = "y"\n\n[[item.entry]]\nfield = "process.name"\ntype = "bogus"\n')
+    bad.write_text(
+        '[[item]]\nname = "x"\ndescription = "y"\n\n[[item.entry]]\nfield = "process.name"\ntype = "bogus"\n'
+    )
     broken = runner.invoke(main, [*base, "--exceptions", str(bad)])
     assert broken.exit_code == 2
     assert str(bad) in broken.output
