@@ -104,10 +104,15 @@ def exceptions_cell(result: ValidationResult) -> str:
 
 def print_summary(reports: Sequence[RuleReport], console: Console) -> None:
     table = Table(title=f"{len(reports)} rules")
-    for column in SUMMARY_COLUMNS:
-        table.add_column(column, overflow="fold")
-    for report in reports:
-        row = summary_row(report)
+    rows = [summary_row(report) for report in reports]
+    # The exceptions column only when a rule applies any: a terminal's width is the rules' names'.
+    shown = [
+        i for i, column in enumerate(SUMMARY_COLUMNS) if column != "exceptions" or any(r[i] for r in rows)
+    ]
+    for i in shown:
+        table.add_column(SUMMARY_COLUMNS[i], overflow="fold")
+    for report, full in zip(reports, rows, strict=True):
+        row = [full[i] for i in shown]
         style = {"passed": "green", "failed": "red", "error": "red"}[report.status]
         table.add_row(*row[:-1], f"[{style}]{row[-1]}[/{style}]")
     console.print(table)
