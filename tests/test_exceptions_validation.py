@@ -23,6 +23,7 @@ from harness import app
 from harness.app.setup import NO_EXCEPTIONS
 from harness.cli import main
 from harness.exceptions import load_exceptions
+from harness.schedule import Simulation
 from harness.validation.exception_effect import exception_effect
 from harness.validation.reports import to_json, to_junit, to_markdown
 
@@ -241,6 +242,7 @@ def test_simulate_never_alerts_on_excepted_events(corpora: dict[str, Path]) -> N
     plain = app.simulate(V214, corpora["ndjson"], exceptions=NO_EXCEPTIONS)
     excepted = app.simulate(V214, corpora["ndjson"], exceptions=corpora["appcmd"])
     assert plain.excepted is None and excepted.excepted is not None
+    assert isinstance(plain.result, Simulation) and isinstance(excepted.result, Simulation)
     assert excepted.result.matching_events == plain.result.matching_events - excepted.excepted
     assert excepted.excepted > 0
     assert any("before the schedule" in notice for notice in excepted.notices)
