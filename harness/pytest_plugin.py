@@ -61,6 +61,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--catalogue", metavar="NAME", help="Scenario catalogue (default: the one the expectations name)."
     )
     group.addoption(
+        "--exceptions",
+        metavar="PATH",
+        help="Exception lists to apply (Kibana's export or the TOML form; default: the rule's "
+        "X.exceptions.toml).",
+    )
+    group.addoption(
+        "--no-exceptions", action="store_true", help="Apply no exceptions, not even the rule's own."
+    )
+    group.addoption(
         "--no-derived",
         action="store_true",
         help="Leave out the tests derived from the rule's query (witnesses and near misses).",
@@ -91,11 +100,22 @@ class _Context:
 
     def __init__(self, config: pytest.Config, rule_path: Path, expect: str | None) -> None:
         from harness.app import derived_result, derived_suite, prepare_rule
+        from harness.app.setup import NO_EXCEPTIONS
         from harness.eql import Query, Searcher, compile_query, compile_statement, parse_statement
 
         self.path = rule_path
         derived = not config.getoption("--no-derived")
-        self.setup = prepare_rule(rule_path, expect=expect, catalogue=config.getoption("--catalogue"))
+        given, none = config.getoption("--exceptions"), config.getoption("--no-exceptions")
+        if given and none:
+            raise pytest.UsageError("give --exceptions PATH or --no-exceptions, not both")
+        self.setup = prepare_rule(
+            rule_path,
+            expect=expect,
+            catalogue=config.getoption("--catalogue"),
+            exceptions=NO_EXCEPTIONS if none else given,
+        )
+        # The rule's alerts are its matches among the events no exception item excludes.
+        self.exceptions = self.setup.active_exceptions()
         if not derived:
             self.setup.require_catalogue("the pytest battery")
         self.catalogue = self.setup.catalogue
@@ -319,12 +339,17 @@ def _scenario_check(context: _Context, scenario: str) -> Callable[[], None]:
             labels = event["labels"]
             expected = context.expectations.expect(labels["scenario"], labels["source"], labels["intent"])
             alerted = context.matcher.matches(event)
+            excepted = alerted and context.exceptions is not None and context.exceptions.excludes(event)
+            alerted = alerted and not excepted
             if alerted != (expected.verdict == "alert"):
                 process = event.get("process", {})
                 pe = process.get("pe") or {}
+                did = "alerted" if alerted else "stayed silent"
+                if excepted:
+                    did = "matched, but an exception removed the alert"
                 raise BatteryError(
                     f"{scenario} in {labels['source']}: expected {expected.verdict} ({expected.origin}), "
-                    f"the rule {'alerted' if alerted else 'stayed silent'}\n"
+                    f"the rule {did}\n"
                     f"query: {context.query}\n"
                     f"process.name: {process.get('name')!r}  process.pe.original_file_name: "
                     f"{pe.get('original_file_name')!r}\nprocess.args: {process.get('args')!r}\n"
@@ -348,6 +373,7 @@ def _golden(context: _Context) -> Any:
             expect=context.setup.expectations_path,
             catalogue=_catalogue(context).name,
             derived=False,  # judged by the derived tests, one case each
+            exceptions=_exceptions(context),
         ).result
     return context.golden
 
@@ -387,10 +413,18 @@ def _budget_check(context: _Context) -> None:
         expect=context.setup.expectations_path,
         catalogue=_catalogue(context).name,
         derived=False,
+        exceptions=_exceptions(context),
     ).result
     failed = [c for c in result.budget_checks if not c.passed]
     if failed:
         raise BatteryError("; ".join(f"{c.name}: {c.actual} against a limit of {c.limit}" for c in failed))
+
+
+def _exceptions(context: _Context) -> Any:
+    """The exceptions the session set up, handed on as a set (none: ``NO_EXCEPTIONS``)."""
+    from harness.app.setup import NO_EXCEPTIONS
+
+    return context.setup.exceptions or NO_EXCEPTIONS
 
 
 def _catalogue(context: _Context) -> Any:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from harness.app.corpora import Corpus, Notice, open_for_rule
-from harness.app.setup import RuleInput, RuleSetup, prepare_rule
+from harness.app.setup import ExceptionsInput, RuleInput, RuleSetup, prepare_rule
 from harness.app.validation import CorpusInput
 from harness.eql import Query, compile_query, compile_statement, parse_statement
 from harness.errors import UsageError
@@ -39,6 +39,47 @@ class Scheduled:
     result: Simulation | SequenceSimulation  # the second for a sequence, sample or piped rule
     setup: RuleSetup
     notices: list[str] = field(default_factory=list)
+    # The events the rule's exceptions removed before the schedule (a single-event rule: its
+    # matches; a sequence: every excluded event, before the search); None without exceptions.
+    excepted: int | None = None
+
+
+class _Excepting:
+    """Removes what the exceptions exclude before the rule sees it, counting what it removed."""
+
+    def __init__(self, setup: RuleSetup) -> None:
+        self.exceptions = setup.active_exceptions()
+        self.removed = 0
+
+    def predicate(self, matches: Callable[[Mapping[str, Any]], bool]) -> Callable[[Mapping[str, Any]], bool]:
+        """``matches`` among the events no item excludes (a match some item excludes is no alert)."""
+        exceptions = self.exceptions
+        if exceptions is None:
+            return matches
+
+        def kept_match(document: Mapping[str, Any]) -> bool:
+            if not matches(document):
+                return False
+            if exceptions.excludes(document):
+                self.removed += 1
+                return False
+            return True
+
+        return kept_match
+
+    def documents(self, documents: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """The events no item excludes: a sequence's search never sees the others."""
+        exceptions = self.exceptions
+        for document in documents:
+            if exceptions is not None and exceptions.excludes(document):
+                self.removed += 1
+            else:
+                yield document
+
+    def notice(self) -> list[str]:
+        if self.exceptions is None:
+            return []
+        return [f"exceptions removed {self.removed:,} events before the schedule (and any suppression)"]
 
 
 @dataclass(frozen=True)
@@ -80,8 +121,13 @@ def simulate(
     duplicates_take_slots: bool = True,
     notice: Notice | None = None,
     suppression: AlertSuppression | None = None,
+    exceptions: ExceptionsInput = None,
 ) -> Scheduled:
     """Run ``rule`` on its schedule over a timestamped corpus (default: the fleet profile).
+
+    The rule's exceptions (its own ``X.exceptions.toml``, or ``exceptions``) apply first, per
+    event, as Kibana's filter applies before the search: an excepted event never alerts, never
+    fills a sequence's stage, and is never suppressed (suppression groups the alerts that remain).
 
     A sequence, sample or piped rule runs as Kibana's EQL executor runs it: one search per
     execution over its window (``harness.schedule.simulate_search``); ``duplicates_take_slots``
@@ -91,7 +137,8 @@ def simulate(
     """
     from harness.schedule import simulate_rule, simulate_rule_search
 
-    setup = prepare_rule(rule, catalogue=catalogue)
+    setup = prepare_rule(rule, catalogue=catalogue, exceptions=exceptions)
+    excepting = _Excepting(setup)
     defaulted = setup.rule.schedule.defaulted
     spec = Corpus.of(corpus).with_profile(Profile.FLEET)
     notices = []
@@ -115,7 +162,7 @@ def simulate(
             if single_event:
                 result = simulate_rule(
                     setup.rule,
-                    compile_query(setup.rule.query, engine="compiled"),
+                    excepting.predicate(compile_query(setup.rule.query, engine="compiled").matches),
                     documents,
                     first_run=first_run,
                     duplicates_take_slots=duplicates_take_slots,
@@ -132,12 +179,18 @@ def simulate(
                     notices.append("Kibana suppresses a sequence or sample rule's alerts from 8.18 on")
                 searcher = compile_statement(setup.rule.query, engine="compiled")
                 result = simulate_rule_search(
-                    setup.rule, searcher, documents, first_run=first_run, suppression=suppression
+                    setup.rule,
+                    searcher,
+                    excepting.documents(documents),
+                    first_run=first_run,
+                    suppression=suppression,
                 )
     except ValueError as error:  # the schedule's own checks: an event's time no window can be placed at
         where = None if opened.placed is None else opened.placed.where
         raise UsageError(f"{where or setup.rule.path}: {error}") from error
-    return Scheduled(result, setup, setup.notices + notices + opened.unused_label_notices())
+    told = setup.notices + notices + excepting.notice() + opened.unused_label_notices()
+    removed = None if excepting.exceptions is None else excepting.removed
+    return Scheduled(result, setup, told, removed)
 
 
 def _suppression_notice(path: str, suppression: AlertSuppression) -> str:
@@ -156,19 +209,22 @@ def mutate(
     catalogue: str | None = None,
     seed: int = DEFAULT_SEED,
     derived: bool = True,
+    exceptions: ExceptionsInput = None,
 ) -> MutationReport:
     """Mutation-test ``rule``'s expectation suite over its catalogue's scenarios and its derived ones.
 
     A rule no catalogue covers is judged on its derived scenarios alone; with
-    ``derived=False`` it needs a catalogue, as before.
+    ``derived=False`` it needs a catalogue, as before. The rule's exceptions remove the scenario
+    events they exclude before any mutant is judged: such an event alerts for none of them.
     """
     from harness.app.derived import derived_suite
     from harness.mutation import mutation_test
 
-    setup = prepare_rule(rule, expect=expect, catalogue=catalogue)
+    setup = prepare_rule(rule, expect=expect, catalogue=catalogue, exceptions=exceptions)
     documents = None
     if setup.catalogue is not None or not derived:
-        documents = [d for d in scenario_documents(setup, seed, "mutation testing") if setup.scope.reads(d)]
+        scenarios = scenario_documents(setup, seed, "mutation testing")
+        documents = [d for d in _Excepting(setup).documents(scenarios) if setup.scope.reads(d)]
     suite = derived_suite(setup) if derived else None
     return mutation_test(setup.rule, setup.expectations, documents, scope=setup.scope, derived=suite)
 

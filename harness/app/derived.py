@@ -89,7 +89,7 @@ def derived_result(
         judge = compile_query(setup.rule.query, mapping=mapping, engine=engine)
     else:
         judge = compile_statement(setup.rule.query, mapping=mapping, engine=engine)
-    return judge_derived(judge, suite, setup.expectations)
+    return judge_derived(judge, suite, setup.expectations, exceptions=setup.active_exceptions())
 
 
 def _statement_suite(

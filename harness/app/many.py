@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.app.corpora import Corpus, Notice, load_mapping, row_engine
-from harness.app.setup import RuleSetup, prepare_rule
+from harness.app.setup import NO_EXCEPTIONS, ExceptionsInput, RuleSetup, prepare_rule
 from harness.app.validation import CorpusInput, Validation, validate
 from harness.eql import parse_statement
 from harness.eql.read_fields import read_fields
@@ -195,8 +195,13 @@ def validate_many(
     derived: bool = True,
     notice: Notice | None = None,
     progress: Progress | None = None,
+    exceptions: ExceptionsInput = None,
 ) -> ManyValidations:
     """Validate every rule ``paths`` name (files, folders, globs) on ``corpus``, read once.
+
+    Each rule applies its own ``X.exceptions.toml``; ``exceptions`` (a rule export: each rule's
+    lists picked by its ``rule_id``) or ``NO_EXCEPTIONS`` overrides that for all. A rule with
+    exceptions is judged alone on the shared corpus, not in the one scan or pass.
 
     ``progress`` hears the number of rules done after each one. Raises :class:`UsageError`
     for a path that names no rule file, and the corpus's own errors (they are no rule's);
@@ -204,11 +209,12 @@ def validate_many(
     """
     rules = expand_rule_paths(paths)
     spec = Corpus.of(corpus)  # documents handed in as an iterator are read once, by _SharedCorpus
-    prepared = [_prepare(path, catalogue) for path in rules]
+    prepared = [_prepare(path, catalogue, exceptions) for path in rules]
     setups = [setup for setup in prepared if isinstance(setup, RuleSetup)]
     shared = _SharedCorpus(spec, notice, _fields_read(setups))
-    scan = _scan_for(spec, engine, setups)
-    passes = {} if scan is not None else _row_scans(spec, engine, mapping, shared, setups)
+    plain = [setup for setup in setups if setup.exceptions is None]  # the others run alone
+    scan = _scan_for(spec, engine, plain)
+    passes = {} if scan is not None else _row_scans(spec, engine, mapping, shared, plain)
     runs, in_pass = [], []
     for done, (path, setup) in enumerate(zip(rules, prepared, strict=True), start=1):
         if isinstance(setup, HarnessError):
@@ -232,9 +238,9 @@ def validate_many(
     return ManyValidations(tuple(runs), spec.describe(), seconds, notices)
 
 
-def _prepare(path: Path, catalogue: str | None) -> RuleSetup | HarnessError:
+def _prepare(path: Path, catalogue: str | None, exceptions: ExceptionsInput) -> RuleSetup | HarnessError:
     try:
-        return prepare_rule(path, catalogue=catalogue)
+        return prepare_rule(path, catalogue=catalogue, exceptions=exceptions)
     except HarnessError as error:
         return error
 
@@ -351,6 +357,7 @@ def _run_rule(
             derived=derived,
             scan=scan,
             row_scan=row_scan,
+            exceptions=NO_EXCEPTIONS if setup.exceptions is None else setup.exceptions,
         )
     except HarnessError as error:
         return RuleRun(str(path), None, error, time.perf_counter() - started)

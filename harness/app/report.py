@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from harness.app.analysis import mutate, scenario_documents
 from harness.app.corpora import Corpus, Notice, open_for_rule
 from harness.app.many import RuleRun, validate_many
-from harness.app.setup import RuleInput, RuleSetup, prepare_rule
+from harness.app.setup import ExceptionsInput, RuleInput, RuleSetup, prepare_rule
 from harness.app.validation import CorpusInput
 from harness.errors import HarnessError
 from harness.vocabulary import DEFAULT_SEED, Engine, Profile
@@ -35,16 +35,18 @@ def report(
     generated_at: str | None = None,
     catalogue: str | None = None,
     mutations: bool = True,
+    exceptions: ExceptionsInput = None,
 ) -> ReportData:
     """Every version on its catalogue's scenarios and one shared fleet corpus, with mutation scores.
 
-    ``mutations=False`` leaves mutation testing out (the page says it was not run).
+    ``mutations=False`` leaves mutation testing out (the page says it was not run). Each version
+    applies its own exceptions, or ``exceptions`` (a rule export: each version's by ``rule_id``).
     """
     from harness.html_report import build_report
     from harness.html_report.data import VersionInput
     from harness.mutation import mutation_test
 
-    setups = [prepare_rule(rule, catalogue=catalogue) for rule in rules]
+    setups = [prepare_rule(rule, catalogue=catalogue, exceptions=exceptions) for rule in rules]
     # One fleet for every version, so every column sees exactly the same events.
     names = {s.catalogue.name for s in setups if s.catalogue is not None}
     if len(names) > 1:
@@ -74,6 +76,7 @@ def report(
                 _mutation_summary(mutation_test(setup.rule, setup.expectations, scenarios, scope=setup.scope))
                 if mutations
                 else None,
+                setup.active_exceptions(),
             )
         )
     return build_report(versions, fleet, seed=seed, fleet_events=fleet_events, generated_at=generated_at)
@@ -113,6 +116,7 @@ def report_repository(
     timings: bool = False,
     notice: Notice | None = None,
     progress: Callable[[int], None] | None = None,
+    exceptions: ExceptionsInput = None,
 ) -> RepositoryReport:
     """Every rule ``paths`` name, validated together (:func:`validate_many`), then each one's drill-down.
 
@@ -133,6 +137,7 @@ def report_repository(
         derived=derived,
         notice=notice,
         progress=progress,
+        exceptions=exceptions,
     )
     rows = _CorpusRows(spec)
     rules = []
@@ -192,7 +197,7 @@ def _repository_rule(
     documents, days = rows.of(setup)
     scope = setup.scope  # a property that builds the scope: once, not per document
     read = [document for document in documents if scope.reads(document)]
-    version = corpus_version("", setup.rule, result, result, read, scope, mutation)
+    version = corpus_version("", setup.rule, result, result, read, scope, mutation, setup.active_exceptions())
     return RepositoryRule(row, version, days, setup.rule.rule_id)
 
 

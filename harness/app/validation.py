@@ -22,16 +22,17 @@ from harness.app.corpora import (
     sql_table,
 )
 from harness.app.derived_diff import derived_diff
-from harness.app.setup import RuleInput, RuleSetup, prepare_rule
+from harness.app.setup import ExceptionsInput, RuleInput, RuleSetup, prepare_rule
 from harness.eql import compile_query, compile_statement, parse_query, parse_statement
 from harness.errors import EqlUnsupportedError, UsageError
 from harness.validation import DiffResult, ValidationResult, diff_rules, run_validation
 from harness.validation.derived_diff import DerivedDiff
-from harness.validation.runner import Judge
+from harness.validation.runner import Judge, excepted
 from harness.validation.sequences import in_sequence, is_multi_event, run_sequence_validation
 from harness.vocabulary import Engine, Profile
 
 if TYPE_CHECKING:
+    from harness.exceptions import ExceptionSet
     from harness.validation.derived import DerivedResult
     from harness.validation.row_scan import RowScan
     from harness.validation.table_scan import TableScan
@@ -126,6 +127,7 @@ def validate(
     derived: bool = True,
     scan: TableScan | None = None,
     row_scan: RowScan | None = None,
+    exceptions: ExceptionsInput = None,
 ) -> Validation:
     """Run ``rule`` over ``corpus`` (default: its catalogue's scenarios) against its expectations.
 
@@ -136,8 +138,14 @@ def validate(
     With ``derived`` (the default) the scenarios derived from the query are judged too,
     apart from the corpus; a rule no catalogue covers is then judged on them alone (or
     with fleet background, for its noise, when ``corpus`` asks for the fleet profile).
+
+    ``exceptions``: a file (exception list or rule export, or the TOML form) or a set; by default
+    the rule's own ``X.exceptions.toml``; ``NO_EXCEPTIONS`` for none. The rule's alerts are then
+    its matches among the events no item excludes, in every engine; what the items removed is
+    kept beside them (``harness.validation.exception_effect``).
     """
-    setup = prepare_rule(rule, expect=expect, catalogue=catalogue)
+    setup = prepare_rule(rule, expect=expect, catalogue=catalogue, exceptions=exceptions)
+    active = setup.active_exceptions()
     chosen, spec = Engine(engine), Corpus.of(corpus)
     fields = load_mapping(mapping)
     if _derived_alone(setup, spec, derived):
@@ -158,7 +166,7 @@ def validate(
         from harness.validation.sequence_table import validate_sequence_table
         from harness.validation.tables import DuckDbTable
 
-        if scan is not None:
+        if scan is not None and active is None:  # a rule's own exceptions: it runs alone, below
             counted = scan.validate(
                 setup.rule.query,
                 table,
@@ -179,6 +187,7 @@ def validate(
                 rule_name=setup.rule.name,
                 rule_version=setup.rule.version,
                 scope=setup.scope,
+                exceptions=active,
             )
 
         try:
@@ -191,11 +200,12 @@ def validate(
         return judged(validate_sequence_table)
 
     def in_rows() -> ValidationResult:
-        passed = None if row_scan is None else _from_row_scan(row_scan, setup, spec, opened, chosen)
+        shared = row_scan is not None and active is None  # a rule's own exceptions: it runs alone
+        passed = _from_row_scan(row_scan, setup, spec, opened, chosen) if shared and row_scan else None
         if passed is not None:
             return passed
         matcher = compile_query(setup.rule.query, mapping=fields, engine=row_engine(chosen))
-        return _judge_rows(run_validation, matcher, setup, spec, opened, notice)
+        return _judge_rows(run_validation, matcher, setup, spec, opened, notice, active)
 
     result, used, notices = _run(chosen, sql_table(chosen, opened, mapping, spark_master), in_sql, in_rows)
     result.derived = derived_run
@@ -231,13 +241,16 @@ def _validate_by_search(
             rule_name=setup.rule.name,
             rule_version=setup.rule.version,
             scope=setup.scope,
+            exceptions=setup.active_exceptions(),
         )
 
     def in_rows() -> ValidationResult:
         searcher = compile_statement(
             setup.rule.query, mapping=load_mapping(mapping), engine=row_engine(chosen)
         )
-        return _judge_rows(run_sequence_validation, searcher, setup, spec, opened, notice)
+        return _judge_rows(
+            run_sequence_validation, searcher, setup, spec, opened, notice, setup.active_exceptions()
+        )
 
     return _run(chosen, _table_for_search(chosen, opened, mapping), in_sql, in_rows)
 
@@ -263,6 +276,7 @@ def _judge_rows(
     spec: Corpus,
     opened: Opened,
     notice: Notice | None,
+    exceptions: ExceptionSet | None,
 ) -> ValidationResult:
     """``runner`` (the single-event or the sequence runner) over the corpus's documents, read in rows."""
     with opened.placing_errors():
@@ -274,6 +288,7 @@ def _judge_rows(
             rule_version=setup.rule.version,
             corpus=spec.describe(),
             scope=setup.scope,
+            exceptions=exceptions,
         )
 
 
@@ -349,6 +364,7 @@ def diff(
     notice: Notice | None = None,
     no_catalogue: bool = False,
     derived: bool = True,
+    exceptions: ExceptionsInput = None,
 ) -> Diff:
     """How verdicts change from ``old`` to ``new``, judged by NEW's expectations.
 
@@ -356,10 +372,15 @@ def diff(
     is False, on events derived from the two queries. ``no_catalogue`` binds no catalogue:
     without a corpus the queries alone are compared. So they are, with a notice, when no
     catalogue covers NEW and no corpus was given.
+
+    Each version applies its own exceptions (its ``X.exceptions.toml``), or ``exceptions`` for
+    both (a rule export: each version's lists by its ``rule_id``).
     """
-    old_setup, new_setup = _diff_setups(old, new, expect, catalogue, no_catalogue)
+    old_setup, new_setup = _diff_setups(old, new, expect, catalogue, no_catalogue, exceptions)
     chosen, spec = Engine(engine), Corpus.of(corpus)
-    notices = list(new_setup.notices)
+    # OLD's own exceptions are named too: each version applies its own.
+    told = old_setup.exceptions_notice
+    notices = [*([told] if told and told not in new_setup.notices else []), *new_setup.notices]
 
     def compare_queries() -> DerivedDiff | None:
         return derived_diff(old_setup, new_setup, mapping=load_mapping(mapping)) if derived else None
@@ -396,14 +417,22 @@ def diff(
             **names,
             old_scope=old_setup.scope,
             new_scope=new_setup.scope,
+            old_exceptions=old_setup.active_exceptions(),
+            new_exceptions=new_setup.active_exceptions(),
         )
 
     def in_rows() -> DiffResult:
         fields = load_mapping(mapping)
         with opened.placing_errors():
             return diff_rules(
-                compile_query(old_setup.rule.query, mapping=fields, engine=row_engine(chosen)),
-                compile_query(new_setup.rule.query, mapping=fields, engine=row_engine(chosen)),
+                excepted(
+                    compile_query(old_setup.rule.query, mapping=fields, engine=row_engine(chosen)),
+                    old_setup.active_exceptions(),
+                ),
+                excepted(
+                    compile_query(new_setup.rule.query, mapping=fields, engine=row_engine(chosen)),
+                    new_setup.active_exceptions(),
+                ),
                 opened.documents(new_setup.catalogue, notice),
                 new_setup.expectations,
                 corpus=spec.describe(),
@@ -434,10 +463,13 @@ def _diff_by_search(
         documents = list(opened.documents(new.catalogue, notice))
 
         def judge(setup: RuleSetup) -> Judge:
+            active = setup.active_exceptions()
             if not is_multi_event(parse_statement(setup.rule.query)):
-                return compile_query(setup.rule.query, mapping=fields, engine=engine)
+                return excepted(compile_query(setup.rule.query, mapping=fields, engine=engine), active)
             searcher = compile_statement(setup.rule.query, mapping=fields, engine=engine)
-            return in_sequence(searcher, documents, setup.scope)
+            # Excepted events are removed before the search, as Kibana's filter removes them.
+            kept = documents if active is None else [d for d in documents if not active.excludes(d)]
+            return in_sequence(searcher, kept, setup.scope)
 
         result = diff_rules(
             judge(old),
@@ -459,15 +491,16 @@ def _diff_setups(
     expect: str | os.PathLike[str] | None,
     catalogue: str | None,
     no_catalogue: bool,
+    exceptions: ExceptionsInput,
 ) -> tuple[RuleSetup, RuleSetup]:
     """Both versions set up; OLD is judged on NEW's catalogue: one corpus, one set of scenarios for both."""
     if no_catalogue and catalogue is not None:
         raise UsageError("give --catalogue NAME or --no-catalogue, not both")
-    new_setup = prepare_rule(new, expect=expect, catalogue=catalogue)
+    new_setup = prepare_rule(new, expect=expect, catalogue=catalogue, exceptions=exceptions)
     if no_catalogue:
         new_setup = replace(new_setup, catalogue=None)
     shared = catalogue or (new_setup.catalogue.name if new_setup.catalogue is not None else None)
-    old_setup = prepare_rule(old, catalogue=shared)
+    old_setup = prepare_rule(old, catalogue=shared, exceptions=exceptions)
     if no_catalogue:
         old_setup = replace(old_setup, catalogue=None)
     return old_setup, new_setup

@@ -18,6 +18,8 @@ from harness.cli.options import (
     corpus_options,
     derived_option,
     engine_option,
+    exceptions_from,
+    exceptions_options,
     expect_option,
     labels_option,
     mapping_option,
@@ -62,6 +64,7 @@ def _json(value: Any) -> str:
 @mapping_option
 @engine_option(spark=True)
 @labels_option
+@exceptions_options
 @derived_option(
     "Leave out the witnesses and near misses derived from RULE's query (judged by default, apart "
     "from the corpus; a rule no catalogue covers is judged on them alone)."
@@ -81,6 +84,8 @@ def validate(
     engine: str,
     spark_master: str,
     labels_path: str | None,
+    exceptions_path: str | None,
+    no_exceptions: bool,
     no_derived: bool,
 ) -> None:
     """Run each RULE over a labelled corpus and check it against its expectations (exit 1 on a violation).
@@ -94,10 +99,13 @@ def validate(
     from harness.validation.reports import print_table, to_json, to_junit, to_markdown
 
     corpus = corpus_from(corpus_path, profile, events, seed, labels_path)
+    exceptions = exceptions_from(exceptions_path, no_exceptions)
     if not names_one_rule(rule_paths):
         if expect_path is not None:
             raise UsageError("--expect names one rule's expectations: give one RULE, or leave it out")
-        many = validate_many(rule_paths, corpus, catalogue, engine, mapping, spark_master, not no_derived)
+        many = validate_many(
+            rule_paths, corpus, catalogue, engine, mapping, spark_master, not no_derived, exceptions
+        )
         report_many(many, fmt, detail, output)
         sys.exit(many.exit_code)
     run = app.validate(
@@ -110,6 +118,7 @@ def validate(
         spark_master=spark_master,
         notice=tell,
         derived=not no_derived,
+        exceptions=exceptions,
     )
     notice(run.notices)
     if fmt == "table" and output is None:
@@ -156,6 +165,7 @@ def validate(
 @mapping_option
 @engine_option(spark=True)
 @labels_option
+@exceptions_options
 def diff(
     paths: tuple[str, ...],
     changed_since: str | None,
@@ -173,6 +183,8 @@ def diff(
     engine: str,
     spark_master: str,
     labels_path: str | None,
+    exceptions_path: str | None,
+    no_exceptions: bool,
 ) -> None:
     """How OLD and NEW differ: verdicts on a corpus, and events derived from the two queries.
 
@@ -221,6 +233,7 @@ def diff(
         notice=tell,
         no_catalogue=no_catalogue,
         derived=not no_derived,
+        exceptions=exceptions_from(exceptions_path, no_exceptions),
     )
     notice(run.notices)
     if fmt == "table" and output is None:
@@ -269,6 +282,7 @@ def diff(
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @output_option("--output", "-o", help="Write the JSON here (atomically).")
 @labels_option
+@exceptions_options
 def simulate(
     rule_path: str,
     corpus_path: str | None,
@@ -284,6 +298,8 @@ def simulate(
     as_json: bool,
     output: str | None,
     labels_path: str | None,
+    exceptions_path: str | None,
+    no_exceptions: bool,
 ) -> None:
     """Run RULE on its schedule over a timestamped corpus (default: the fleet profile).
 
@@ -306,6 +322,7 @@ def simulate(
         duplicates_take_slots=not duplicates_free_slots,
         notice=tell,
         suppression=_suppression(suppress_by, suppress_for, suppress_missing),
+        exceptions=exceptions_from(exceptions_path, no_exceptions),
     )
     notice(run.notices)
     if as_json or output is not None:
@@ -336,8 +353,16 @@ def _suppression(by: tuple[str, ...], for_: str | None, missing: bool) -> AlertS
 @derived_option(
     "Judge mutants on the scenario catalogue alone, without the scenarios derived from the query."
 )
+@exceptions_options
 def mutate(
-    rule_path: str, expect_path: str | None, catalogue: str | None, seed: int, as_json: bool, no_derived: bool
+    rule_path: str,
+    expect_path: str | None,
+    catalogue: str | None,
+    seed: int,
+    as_json: bool,
+    no_derived: bool,
+    exceptions_path: str | None,
+    no_exceptions: bool,
 ) -> None:
     """Mutation-test RULE's expectation suite: how many small query changes would it catch?
 
@@ -350,7 +375,14 @@ def mutate(
     from harness.mutation import print_mutation_report
     from harness.validation.reports.table import console_for_reports
 
-    result = app.mutate(rule_path, expect=expect_path, catalogue=catalogue, seed=seed, derived=not no_derived)
+    result = app.mutate(
+        rule_path,
+        expect=expect_path,
+        catalogue=catalogue,
+        seed=seed,
+        derived=not no_derived,
+        exceptions=exceptions_from(exceptions_path, no_exceptions),
+    )
     if as_json:
         click.echo(_json(result.as_dict()), nl=False)
         return
@@ -574,6 +606,7 @@ def _report_repository(
 @mapping_option
 @engine_option(spark=True)
 @derived_option("Repository page: leave out the scenarios derived from each rule's query.")
+@exceptions_options
 def report(
     rule_paths: tuple[str, ...],
     html_path: str,
@@ -590,6 +623,8 @@ def report(
     engine: str,
     spark_master: str,
     no_derived: bool,
+    exceptions_path: str | None,
+    no_exceptions: bool,
 ) -> None:
     """One self-contained HTML page: RULE versions compared, or a whole rule repository.
 
@@ -602,6 +637,7 @@ def report(
     from harness.app.report import compares_versions
     from harness.html_report import render_html
 
+    exceptions = exceptions_from(exceptions_path, no_exceptions)
     if compares_versions(rule_paths):
         repository_only = {
             "--corpus": corpus_path,
@@ -625,6 +661,7 @@ def report(
             generated_at=generated_at,
             catalogue=catalogue,
             mutations=not no_mutations,
+            exceptions=exceptions,
         )
         page, errored = render_html(data), False
     else:
@@ -639,6 +676,7 @@ def report(
             "spark_master": spark_master,
             "derived": not no_derived,
             "timings": timings,
+            "exceptions": exceptions,
         }
         page, errored = _report_repository(rule_paths, corpus, run, not no_mutations, generated_at)
     with atomic_writer(html_path) as stream:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness import app
+from harness.app.setup import ExceptionsInput
 from harness.cli.options import notice, progress, tell, write_report
 from harness.rule_paths import expand_rule_paths
 
@@ -17,6 +18,7 @@ def validate_many(
     mapping: str | None,
     spark_master: str,
     derived: bool,
+    exceptions: ExceptionsInput = None,
 ) -> app.ManyValidations:
     """Every rule the paths name, on one corpus, with a progress bar over the rules on a terminal."""
     rules = expand_rule_paths(rule_paths)  # a path naming nothing is refused before any work
@@ -31,6 +33,7 @@ def validate_many(
             derived=derived,
             notice=tell,
             progress=advance,
+            exceptions=exceptions,
         )
 
 

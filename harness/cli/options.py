@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from harness.app import Corpus
+from harness.app.setup import NO_EXCEPTIONS, ExceptionsInput
 from harness.events import atomic_writer, check_writable
 from harness.vocabulary import DEFAULT_SEED, MAX_EVENTS, MAX_SEED, Engine, Profile, choices
 
@@ -22,6 +23,8 @@ __all__ = [
     "corpus_options",
     "derived_option",
     "engine_option",
+    "exceptions_from",
+    "exceptions_options",
     "expect_option",
     "labels_option",
     "mapping_option",
@@ -150,6 +153,30 @@ corpus_options = _stack(
     click.option("--events", type=EVENTS, help="Events for a generated corpus."),
     seed_option("Seed for a generated corpus."),
 )
+
+
+exceptions_options = _stack(
+    click.option(
+        "--exceptions",
+        "exceptions_path",
+        metavar="FILE",
+        help="Exception lists to apply: Kibana's exception list or rule export (NDJSON; a rule export "
+        "gives each rule its own by rule_id) or the TOML form (default: RULE's X.exceptions.toml).",
+    ),
+    click.option(
+        "--no-exceptions",
+        "no_exceptions",
+        is_flag=True,
+        help="Apply no exceptions, not even RULE's X.exceptions.toml.",
+    ),
+)
+
+
+def exceptions_from(exceptions_path: str | None, no_exceptions: bool) -> ExceptionsInput:
+    """What ``--exceptions`` / ``--no-exceptions`` ask of the application layer (None: the sidecar)."""
+    if no_exceptions and exceptions_path is not None:
+        raise click.UsageError("give --exceptions FILE or --no-exceptions, not both")
+    return NO_EXCEPTIONS if no_exceptions else exceptions_path
 
 
 def corpus_from(

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.corpus import describe_corpus
 from harness.eql import compile_query, compile_statement
@@ -15,8 +15,12 @@ from harness.rules import Rule
 from harness.schedule import Simulation, event_time_ms, simulate_rule, simulate_rule_search
 from harness.schedule.search_result import SequenceSimulation
 from harness.validation import Expectations, ValidationResult, run_validation
+from harness.validation.exception_effect import ExceptionEffect, exception_effect
 from harness.validation.scope import RuleScope
 from harness.validation.sequences import found_groups, run_sequence_validation
+
+if TYPE_CHECKING:
+    from harness.exceptions import ExceptionSet
 
 __all__ = [
     "Noise",
@@ -49,6 +53,8 @@ class VersionReport:
     noise: Noise
     simulation: Simulation | SequenceSimulation | None  # None: not simulated (every rule built here is)
     mutation: Mapping[str, Any] | None = None  # None: mutation testing not run
+    # The rule with and without its exceptions on the noise corpus (None: it applies none).
+    fleet_exceptions: ExceptionEffect | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class VersionInput:
     fleet: Sequence[Mapping[str, Any]]  # the shared fleet corpus, as the rule reads it
     scope: RuleScope
     mutation: Mapping[str, Any] | None = None
+    exceptions: ExceptionSet | None = None  # applied before the query, as Kibana applies them
 
 
 def build_report(
@@ -110,11 +117,19 @@ def _version(label: str, version: VersionInput) -> VersionReport:
             rule_name=rule.name,
             rule_version=rule.version,
             scope=version.scope,
+            exceptions=version.exceptions,
         )
         for documents in (version.scenarios, version.fleet)
     )
     return corpus_version(
-        label, rule, scenarios, fleet_result, version.fleet, version.scope, version.mutation
+        label,
+        rule,
+        scenarios,
+        fleet_result,
+        version.fleet,
+        version.scope,
+        version.mutation,
+        version.exceptions,
     )
 
 
@@ -126,13 +141,17 @@ def corpus_version(
     fleet: Sequence[Mapping[str, Any]],
     scope: RuleScope,
     mutation: Mapping[str, Any] | None = None,
+    exceptions: ExceptionSet | None = None,
 ) -> VersionReport:
     """A version whose validations are done: its alerts per day and schedule on ``fleet`` added.
 
     ``fleet`` holds the documents ``scope`` reads; the totals are ``fleet_result``'s, so the page's
-    alert count and false positives per million are the validation's own.
+    alert count and false positives per million are the validation's own. The events
+    ``exceptions`` exclude are left out of the schedule and the days, as Kibana filters them out.
     """
     matcher = compile_query(rule.query, engine="compiled")
+    if exceptions is not None and exceptions.items:
+        fleet = [document for document in fleet if not exceptions.excludes(document)]
     simulation: Simulation | SequenceSimulation
     per_day: Counter[str]
     if matcher.single_event:
@@ -161,7 +180,7 @@ def corpus_version(
     noise = Noise(
         dict(sorted(per_day.items())), fleet_result.alerts, fleet_result.false_positives_per_million
     )
-    return VersionReport(label, rule, scenarios, noise, simulation, mutation)
+    return VersionReport(label, rule, scenarios, noise, simulation, mutation, exception_effect(fleet_result))
 
 
 def corpus_days(documents: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from html import escape
 from pathlib import Path
 
 from harness.html_report.data import ReportData
+from harness.html_report.exceptions_section import has_exceptions, render_exceptions
 from harness.html_report.heatmap import STATUS_MARKERS, render_heatmap
 from harness.html_report.sections import render_mutations, render_noise, render_schedule, render_summary
 
@@ -83,6 +84,11 @@ def version_sections(
         "<p>Each version run on its own interval, look-back and max_signals, as the detection engine "
         "would.</p>",
         render_schedule(data.versions),
+        *(
+            [f"<{h}>Exceptions</{h}>", render_exceptions(data.versions, detection, noise)]
+            if has_exceptions(data.versions)
+            else []
+        ),
         f"<{h}>Mutation testing</{h}>",
         render_mutations(data.versions),
     ]

@@ -10,12 +10,14 @@ which the differential tests hold to the reference evaluator's answers.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import pyarrow as pa
 from sqlglot import exp
 
 from harness.eql import Query
+from harness.exceptions import ExceptionSet, exceptions_condition
 from harness.sql import condition_sql, field_column, render
 from harness.timestamps import epoch_ms
 from harness.validation.diff import Change, DiffResult
@@ -116,30 +118,47 @@ def validate_table(
     rule_name: str,
     rule_version: int | None = None,
     scope: RuleScope | None = None,
+    exceptions: ExceptionSet | None = None,
 ) -> ValidationResult:
-    """``query`` judged, in the engine, on the events of ``table`` that ``scope`` reads."""
+    """``query`` judged, in the engine, on the events of ``table`` that ``scope`` reads.
+
+    With ``exceptions``, the alerts are the rule's matches ``AND NOT`` any item, counted in the
+    same scan as the matches the items remove (one more ``count_if``); an item SQL cannot say
+    is refused here, before any scan, like a query SQL cannot say.
+    """
     scope = scope or RuleScope()
     matches = condition_for(table, query)  # refused before any scan, for a caller to fall back
+    applied = exceptions if exceptions is not None and exceptions.items else None
+    excepted = None if applied is None else exceptions_condition(applied, table.schema, table.engine)
     grouped = ", ".join([*(field_sql(table, "labels", key) for key in _LABELS), index_sql(table)])
     counted = table.rows(
         f"SELECT {grouped}, count(*) FROM {table.name} GROUP BY {grouped}", "events per scenario and source"
     )
     result = ValidationResult(rule_name, rule_version, str(query), table.location, expectations, scope=scope)
     read = read_filter(table, scope, {row[4] for row in counted})
-    condition = matches if read == "TRUE" else f"{read} AND ({matches})"
+    matched = matches if read == "TRUE" else f"{read} AND ({matches})"
+    condition = matched if excepted is None else f"({matched}) AND NOT {excepted}"
+    # Per item, the matches it is the first to exclude (``matching_item``'s order): one count_if each.
+    firsts = [] if applied is None else _first_items(applied, table)
+    removed_counts = "".join(f", count_if({first})" for _, first in firsts)
+    width = len(firsts)
     alerts_by_group = {
-        row[:-1]: row[-1]
+        tuple(row[: -1 - width]): (row[-1 - width], list(row[len(row) - width :]))
         for row in table.rows(
-            f"SELECT {grouped}, count(*) FROM {table.name} WHERE {condition} GROUP BY {grouped}",
+            f"SELECT {grouped}, count(*){removed_counts} FROM {table.name} WHERE {matched} "
+            f"GROUP BY {grouped}",
             "alerts per scenario and source",
         )
     }
+    result.exceptions = exceptions
+    ids = [item_id for item_id, _ in firsts]
     fill_cells(
         result,
         [
-            (*group, events, alerts_by_group.get(group, 0))
+            (*group, events, matches_here - sum(removed), sum(removed), dict(zip(ids, removed, strict=True)))
             for *labels, events in counted
             for group in [tuple(labels)]
+            for matches_here, removed in [alerts_by_group.get(group, (0, [0] * width))]
         ],
     )
     host, stamp = field_sql(table, "host", "name"), stamp_sql(table)
@@ -152,19 +171,48 @@ def validate_table(
             "hosts and time span",
         ),
     )
+    if excepted is not None:
+        _removed_examples(result, table, f"({matched}) AND {excepted}")
     find_examples(result, table, condition)
     return result
 
 
+def _first_items(exceptions: ExceptionSet, table: EventTable) -> list[tuple[str, str]]:
+    """Each item's id and the condition true where it is the first item to match a row."""
+    conditions = [
+        exceptions_condition(replace(exceptions, items=(item,)), table.schema, table.engine)
+        for item in exceptions.items
+    ]
+    return [
+        (item.item_id, " AND ".join([condition, *(f"NOT {before}" for before in conditions[:at])]))
+        for at, (item, condition) in enumerate(zip(exceptions.items, conditions, strict=True))
+    ]
+
+
+def _removed_examples(result: ValidationResult, table: EventTable, condition: str) -> None:
+    """The first removed alert of each cell that must alert and lost any: the hidden detection a
+    report shows as the violation's example (so its silent example is not fetched as well)."""
+    for cell in result.cells.values():
+        must_alert = cell.expectation.verdict == "alert" and cell.expectation.status == "expected"
+        if cell.removed and cell.wrong and must_alert:
+            cell.example_removed = _example(table, cell.scenario, cell.source, condition)
+
+
 def fill_cells(result: ValidationResult, rows: Iterable[tuple[Any, ...]]) -> None:
-    """Count groups of (scenario, source, intent, role, index, events, alerts) into ``result``'s cells.
+    """Count groups of (scenario, source, intent, role, index, events, alerts[, removed[, by item]]) into
+    ``result``'s cells; ``removed``: the alerts the exceptions removed, counted apart (none when left
+    out), and how many of them each item was the first to match.
 
     A group's events are noted under its source first; a group the rule does not read counts nowhere else.
     """
     scope, expectations = result.scope, result.expectations
-    for name, src, kind, part, index, events, alerts in rows:
+    for name, src, kind, part, index, events, alerts, *rest in rows:
+        removed = rest[0] if rest else 0
+        by: dict[str, int] = rest[1] if len(rest) > 1 else {}
         if not _seen(result, src, index, events):
             continue
+        if name is None or (part is not None and part != "target"):
+            result.removed_other += removed
         if name is None:
             result.unlabelled_events += events
             result.unlabelled_alert_count += alerts
@@ -175,6 +223,7 @@ def fill_cells(result: ValidationResult, rows: Iterable[tuple[Any, ...]]) -> Non
             continue
         key = (str(name), str(src or "unknown"))
         if not scope.owns(key[0], str(kind or "benign")):
+            result.removed_other += removed
             result.other_technique_events += events
             result.other_technique_alerts += alerts
             continue
@@ -186,6 +235,11 @@ def fill_cells(result: ValidationResult, rows: Iterable[tuple[Any, ...]]) -> Non
             )
         cell.events += events
         cell.alerts += alerts
+        if removed:
+            cell.remove(None, removed)
+            for item_id, count in by.items():
+                if count:
+                    cell.removed_by[item_id] = cell.removed_by.get(item_id, 0) + count
         if name == BACKGROUND_SCENARIO:
             result.background_events += events
 
@@ -208,6 +262,8 @@ def find_examples(result: ValidationResult, table: EventTable, condition: str) -
         unlabelled = f"{field_sql(table, 'labels', 'scenario')} IS NULL AND ({condition})"
         result.unlabelled_alerts = table.documents(unlabelled, limit=EXAMPLES, order_by=order)
     for cell in [c for c in result.cells.values() if c.wrong and c.expectation.status == "expected"]:
+        if cell.example_removed is not None and cell.expectation.verdict == "alert":
+            continue  # a detection the exceptions hid: its example is the removed alert
         wanted = "NOT " if cell.expectation.verdict == "alert" else ""
         example = _example(table, cell.scenario, cell.source, f"{wanted}({condition})")
         if cell.expectation.verdict == "alert":
@@ -241,8 +297,13 @@ def diff_table(
     new_name: str,
     old_scope: RuleScope | None = None,
     new_scope: RuleScope | None = None,
+    old_exceptions: ExceptionSet | None = None,
+    new_exceptions: ExceptionSet | None = None,
 ) -> DiffResult:
-    """How verdicts change from ``old`` to ``new`` on ``table``, per scenario and source."""
+    """How verdicts change from ``old`` to ``new`` on ``table``, per scenario and source.
+
+    Each version's alerts are its matches ``AND NOT`` its own exceptions, when it has any.
+    """
     scenario, source, intent, role = (field_sql(table, "labels", key) for key in _LABELS)
     index = index_sql(table)
     target = f"{scenario} IS NOT NULL AND coalesce({role}, 'target') = 'target'"
@@ -260,10 +321,10 @@ def diff_table(
     )
     indices = {row[3] for row in counted}
     before, after = (
-        condition_for(table, query) if read == "TRUE" else f"{read} AND ({condition_for(table, query)})"
-        for query, read in (
-            (old, read_filter(table, result.old_scope, indices)),
-            (new, read_filter(table, result.new_scope, indices)),
+        _kept(table, _read(read, condition_for(table, query)), excepted)
+        for query, read, excepted in (
+            (old, read_filter(table, result.old_scope, indices), old_exceptions),
+            (new, read_filter(table, result.new_scope, indices), new_exceptions),
         )
     )
     # Events per group in one cheap pass; the verdicts only where either version alerts.
@@ -310,6 +371,17 @@ def diff_table(
             )
         result.changes[(change.scenario, change.source)] = change
     return result
+
+
+def _read(read: str, condition: str) -> str:
+    return condition if read == "TRUE" else f"{read} AND ({condition})"
+
+
+def _kept(table: EventTable, condition: str, exceptions: ExceptionSet | None) -> str:
+    """``condition`` on the rows no item of ``exceptions`` excludes."""
+    if exceptions is None or not exceptions.items:
+        return condition
+    return f"({condition}) AND NOT {exceptions_condition(exceptions, table.schema, table.engine)}"
 
 
 def validate_parquet(

@@ -21,13 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.eql import Matcher, Searcher
 from harness.eql.ast import Field, walk
 from harness.eql.fields import field_values
 from harness.validation.expectations import Expectation, Expectations
 from harness.vocabulary import Intent, Status, Verdict
+
+if TYPE_CHECKING:
+    from harness.exceptions import ExceptionSet
 
 __all__ = [
     "NEAR_MISS",
@@ -136,6 +139,7 @@ class DerivedOutcome:
     alerted: bool | None  # None: a blind spot, never judged
     reason: str
     document: dict[str, Any] | None = field(default=None, repr=False)
+    excepted_by: str | None = None  # the exception item that removed the match (a lost witness)
 
     @property
     def blind_spot(self) -> bool:
@@ -203,6 +207,16 @@ class DerivedResult:
     def passed(self) -> bool:
         return not self.violations
 
+    @property
+    def excepted(self) -> list[str]:
+        """``case/source`` of each witness the rule matches but an exception removes, where the
+        expectations want it to alert: a detection lost (a violation)."""
+        return [
+            f"{o.case.key}/{o.source}"
+            for o in self.outcomes
+            if o.excepted_by is not None and o.case.kind == WITNESS and o.violation
+        ]
+
     def source_rows(self) -> list[DerivedSourceRow]:
         rows = []
         for source in self.suite.sources:
@@ -246,7 +260,12 @@ class DerivedResult:
 
 
 def judge_derived(
-    matcher: Matcher | Searcher, suite: DerivedSuite, expectations: Expectations, *, explain: bool = True
+    matcher: Matcher | Searcher,
+    suite: DerivedSuite,
+    expectations: Expectations,
+    *,
+    explain: bool = True,
+    exceptions: ExceptionSet | None = None,
 ) -> DerivedResult:
     """Run ``matcher`` on every rendering of ``suite`` and judge it against ``expectations``.
 
@@ -255,12 +274,18 @@ def judge_derived(
     source is explained by the fields whose witness value would make that source's document
     alert (mutation testing, which only counts verdicts, leaves that work out); a chain keeps
     the reason its derivation gives (the stage, the field).
+
+    With ``exceptions``, a document an item excludes cannot alert (nor fill a chain's stage): a
+    witness so silenced is a detection lost, named by the item (``DerivedOutcome.excepted_by``).
     """
+    excepted = None if exceptions is None or not exceptions.items else exceptions
     if isinstance(matcher, Searcher):
-        outcomes = tuple(_searched(matcher, suite, expectations))
+        outcomes = tuple(_searched(matcher, suite, expectations, excepted))
         return _result(suite, outcomes, expectations)
     fields = [node.path for node in walk(matcher.query.condition) if isinstance(node, Field)]
-    outcomes = tuple(_outcomes(matcher, suite, expectations, list(dict.fromkeys(fields)) if explain else []))
+    outcomes = tuple(
+        _outcomes(matcher, suite, expectations, list(dict.fromkeys(fields)) if explain else [], excepted)
+    )
     return _result(suite, outcomes, expectations)
 
 
@@ -273,29 +298,53 @@ def _result(
 
 
 def _outcomes(
-    matcher: Matcher, suite: DerivedSuite, expectations: Expectations, fields: list[tuple[str, ...]]
+    matcher: Matcher,
+    suite: DerivedSuite,
+    expectations: Expectations,
+    fields: list[tuple[str, ...]],
+    exceptions: ExceptionSet | None,
 ) -> Iterator[DerivedOutcome]:
     for case in suite.cases:
         for rendering in case.renderings:
             expectation = expectations.expect_derived(case.key, rendering.source, case.intent)
             document, reason = rendering.document, rendering.reason
             alerted = None if document is None else matcher.matches(document)
-            if alerted is False and case.kind == WITNESS and case.document is not None and fields:
+            item = exceptions.matching_item(document) if alerted and exceptions and document else None
+            if item is not None:
+                alerted, reason = False, f"exception item {item.name!r} removes the alert"
+            elif alerted is False and case.kind == WITNESS and case.document is not None and fields:
                 assert document is not None
                 reason = _defeated_by(matcher, case.document, document, fields, rendering.source) or reason
-            yield DerivedOutcome(case, rendering.source, expectation, alerted, reason, document)
+            yield DerivedOutcome(
+                case,
+                rendering.source,
+                expectation,
+                alerted,
+                reason,
+                document,
+                None if item is None else item.item_id,
+            )
 
 
 def _searched(
-    searcher: Searcher, suite: DerivedSuite, expectations: Expectations
+    searcher: Searcher, suite: DerivedSuite, expectations: Expectations, exceptions: ExceptionSet | None
 ) -> Iterator[DerivedOutcome]:
     for case in suite.cases:
         for rendering in case.renderings:
             expectation = expectations.expect_derived(case.key, rendering.source, case.intent)
-            events = rendering.events
-            alerted = None if not events else _found(searcher, events, exactly=case.kind == WITNESS)
+            events, reason, item_id = rendering.events, rendering.reason, None
+            exactly = case.kind == WITNESS
+            alerted = None if not events else _found(searcher, events, exactly=exactly)
+            if alerted and exceptions is not None:
+                # Kibana filters each event before the search: an excepted event fills no stage.
+                items = [exceptions.matching_item(event) for event in events]
+                kept = tuple(e for e, item in zip(events, items, strict=True) if item is None)
+                first = next((item for item in items if item is not None), None)
+                if first is not None and not (kept and _found(searcher, kept, exactly=False)):
+                    alerted, item_id = False, first.item_id
+                    reason = f"exception item {first.name!r} removes a stage's event"
             shown = rendering.document if not rendering.documents else {"events": list(events)}
-            yield DerivedOutcome(case, rendering.source, expectation, alerted, rendering.reason, shown)
+            yield DerivedOutcome(case, rendering.source, expectation, alerted, reason, shown, item_id)
 
 
 def _found(searcher: Searcher, events: tuple[dict[str, Any], ...], *, exactly: bool) -> bool:

@@ -7,7 +7,7 @@ context, the shell a web shell opens, is counted apart). Background events carry
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
@@ -18,6 +18,7 @@ from harness.validation.scope import OTHER_TECHNIQUE, RuleScope, SourceSeen, sou
 from harness.validation.time_span import TimeSpan
 
 if TYPE_CHECKING:
+    from harness.exceptions import ExceptionSet
     from harness.validation.sequences import SequenceTally
 
 __all__ = [
@@ -26,12 +27,14 @@ __all__ = [
     "KEY_FIELDS",
     "BudgetCheck",
     "Cell",
+    "Excepted",
     "Judge",
     "Partial",
     "Standing",
     "ValidationResult",
     "Violation",
     "alert_summary",
+    "excepted",
     "run_validation",
     "standing",
     "whole",
@@ -62,6 +65,17 @@ class Cell:
     alerts: int = 0
     example_alert: dict[str, Any] | None = None
     example_silent: dict[str, Any] | None = None
+    # Alerts the rule's exceptions removed (counted apart from ``alerts``), and per item (the row
+    # engines name the first item that matched; the SQL engines count them without an item).
+    removed: int = 0
+    removed_by: dict[str, int] = field(default_factory=dict)
+    example_removed: dict[str, Any] | None = None
+
+    def remove(self, item: str | None, count: int = 1) -> None:
+        """Count ``count`` alerts removed by exception ``item`` (None: not attributed)."""
+        self.removed += count
+        if item is not None:
+            self.removed_by[item] = self.removed_by.get(item, 0) + count
 
     @property
     def silent(self) -> int:
@@ -87,8 +101,12 @@ class Violation:
     wrong: int
     example: dict[str, Any] | None
 
+    hidden: int = 0  # of ``wrong``, the alerts an exception removed
+
     @property
     def kind(self) -> str:
+        if self.expected == "alert" and self.hidden and self.intent == "malicious":
+            return "hidden by exception"
         if self.expected == "alert":
             return "missed" if self.intent == "malicious" else "not alerted"
         return "false positive" if self.intent == "benign" else "unexpected alert"
@@ -129,6 +147,9 @@ class ValidationResult:
     # A sequence, sample or piped rule: the sequences found (None for an event query, judged per event).
     sequences: SequenceTally | None = None
     statement_kind: str = "query"
+    # The exceptions applied (None: none), each item's name by id, and what they removed outside cells.
+    exceptions: ExceptionSet | None = None
+    removed_other: int = 0  # unlabelled, context and other-technique alerts the exceptions removed
 
     def see(self, document: Mapping[str, Any]) -> bool:
         """Note ``document``'s source; whether the rule reads it."""
@@ -264,6 +285,8 @@ class ValidationResult:
         for cell in sorted(self.cells.values(), key=lambda c: (c.scenario, c.source)):
             if cell.wrong and cell.expectation.status == "expected":
                 example = cell.example_silent if cell.expectation.verdict == "alert" else cell.example_alert
+                if cell.expectation.verdict == "alert" and cell.removed and cell.example_removed is not None:
+                    example = cell.example_removed  # the hidden detection, not an ordinary miss
                 found.append(
                     Violation(
                         cell.scenario,
@@ -273,6 +296,7 @@ class ValidationResult:
                         cell.events,
                         cell.wrong,
                         example,
+                        min(cell.removed, cell.wrong) if cell.expectation.verdict == "alert" else 0,
                     )
                 )
         return found
@@ -376,19 +400,34 @@ def run_validation(
     rule_version: int | None = None,
     corpus: str = "",
     scope: RuleScope | None = None,
+    exceptions: ExceptionSet | None = None,
+    removed_by: Callable[[Mapping[str, Any]], str | None] | None = None,
 ) -> ValidationResult:
-    """Judge every document the rule reads (``scope``: its indices and catalogue) and gather the result."""
+    """Judge every document the rule reads (``scope``: its indices and catalogue) and gather the result.
+
+    With ``exceptions``, a match some item excludes is no alert: it is counted as removed, in its
+    cell under the first item that matched (``exceptions`` already ``active_at`` the run's start).
+    ``removed_by`` overrides how an alerting document is found removed: the id of what removed it
+    ("" when no one item did, as a sequence that lost another of its events), or None.
+    """
     result = ValidationResult(
         rule_name, rule_version, str(matcher.query), corpus, expectations, scope=scope or RuleScope()
     )
+    result.exceptions = exceptions
     cells, matches, scope, times = result.cells, matcher.matches, result.scope, TimeSpan()
+    excepted = removed_by if removed_by is not None else _first_item(exceptions)
     for doc in documents:
         labels = doc.get("labels")  # read once: it gives the source, the index and the standing
         if not result.count_source(*_source_of(doc, labels), 1):
             continue  # an index the rule does not search: listed in result.sources, counted nowhere else
         alerted = matches(doc)
+        item = excepted(doc) if alerted and excepted is not None else None
+        if item is not None:
+            alerted = False
         _note_time_and_host(result, times, doc)
         kind, scenario, source = _standing(labels, scope)
+        if item is not None and kind in ("unlabelled", "context", OTHER_TECHNIQUE):
+            result.removed_other += 1
         if kind == "unlabelled":
             result.unlabelled_events += 1
             if alerted:
@@ -416,10 +455,48 @@ def run_validation(
             cell.alerts += 1
             if cell.example_alert is None:
                 cell.example_alert = whole(doc)
-        elif cell.example_silent is None:
-            cell.example_silent = whole(doc)
+        else:
+            if item is not None:
+                cell.remove(item or None)
+                if cell.example_removed is None:
+                    cell.example_removed = whole(doc)
+            if cell.example_silent is None:
+                cell.example_silent = whole(doc)
     result.first_ms, result.last_ms = times.first, times.last
     return result
+
+
+def _first_item(exceptions: ExceptionSet | None) -> Callable[[Mapping[str, Any]], str | None] | None:
+    """The id of the first item of ``exceptions`` that excludes a document (None: none applies)."""
+    if exceptions is None or not exceptions.items:
+        return None
+    first = exceptions.matching_item
+
+    def removed_by(doc: Mapping[str, Any]) -> str | None:
+        item = first(doc)
+        return None if item is None else item.item_id
+
+    return removed_by
+
+
+class Excepted:
+    """A judge whose alerts are its matches among the events no exception item excludes."""
+
+    def __init__(self, judge: Judge, exceptions: ExceptionSet) -> None:
+        self.judge = judge
+        self.exceptions = exceptions
+
+    @property
+    def query(self) -> object:
+        return self.judge.query
+
+    def matches(self, event: Mapping[str, Any]) -> bool:
+        return self.judge.matches(event) and not self.exceptions.excludes(event)
+
+
+def excepted(judge: Judge, exceptions: ExceptionSet | None) -> Judge:
+    """``judge`` with ``exceptions`` applied, or ``judge`` itself when there are none."""
+    return judge if exceptions is None or not exceptions.items else Excepted(judge, exceptions)
 
 
 @runtime_checkable

@@ -30,13 +30,17 @@ file, examples included.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from harness.eql.ast import Statement
 from harness.errors import EqlUnsupportedError
 from harness.sql.stages import ROW, Positions, plan_scan
+
+if TYPE_CHECKING:
+    from harness.exceptions import ExceptionSet
+
 from harness.validation.columnar_runner import (
     field_sql,
     fill_cells,
@@ -67,13 +71,25 @@ def validate_sequence_table(
     rule_name: str,
     rule_version: int | None = None,
     scope: RuleScope | None = None,
+    exceptions: ExceptionSet | None = None,
 ) -> ValidationResult:
     """``statement`` searched once over the rows of ``table`` that ``scope`` reads; every event
     judged by whether it is in a found sequence, every sequence counted.
 
     Raises :class:`~harness.errors.EqlUnsupportedError` for a stage DuckDB cannot filter on
-    (the caller falls back to the row runner).
+    (the caller falls back to the row runner), and for a rule with exceptions: the candidate scan
+    counts one search, and the side by side needs the search with and without them, which the
+    row runner makes (``run_sequence_validation``).
     """
+    if exceptions is not None and exceptions.items:
+        text = str(statement)
+        raise EqlUnsupportedError(
+            "a rule with exceptions is searched with and without them by the row engine, "
+            "not by DuckDB's candidate scan",
+            source=text,
+            offset=0,
+            width=len(text),
+        )
     scope = scope or RuleScope()
     scan = plan_scan(statement, table.schema, engine="duckdb")
     reader = _Reader(table, statement)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.eql import Searcher
 from harness.eql.ast import Piped, Query, Statement
@@ -29,6 +29,9 @@ from harness.validation.runner import (
     standing,
 )
 from harness.validation.scope import RuleScope
+
+if TYPE_CHECKING:
+    from harness.exceptions import ExceptionSet
 
 __all__ = [
     "ALL",
@@ -178,23 +181,48 @@ def run_sequence_validation(
     rule_version: int | None = None,
     corpus: str = "",
     scope: RuleScope | None = None,
+    exceptions: ExceptionSet | None = None,
 ) -> ValidationResult:
-    """Search the documents ``scope`` reads once; judge every event by membership, count every sequence."""
+    """Search the documents ``scope`` reads once; judge every event by membership, count every sequence.
+
+    With ``exceptions``, the events an item excludes are removed before the search, as Kibana's
+    ``must_not`` filter removes them before Elasticsearch matches a sequence: they fill no stage
+    and are no ``until`` or missing event. The search is also run on every event, so an event in
+    a sequence only without the exceptions is counted as removed (by its own item, or by none
+    when the sequence lost another event).
+    """
     scope = scope or RuleScope()
     docs = list(documents)
-    groups = found_groups(searcher, docs, scope)
+    applied = exceptions if exceptions is not None and exceptions.items else None
+    kept = docs if applied is None else [doc for doc in docs if not applied.excludes(doc)]
+    groups = found_groups(searcher, kept, scope)
     tally = SequenceTally()
     for events, keys in groups:
         tally.count(events, keys, scope)
-    members = InSequence(searcher.statement, _members(groups))
+    after = list(_members(groups))
+    removed_by = None
+    judge = InSequence(searcher.statement, after)
+    if applied is not None:
+        before = _members(found_groups(searcher, docs, scope))
+        judge = InSequence(searcher.statement, before)
+        kept_ids = {id(doc) for doc in after}
+
+        def removed_by(doc: Mapping[str, Any]) -> str | None:
+            if id(doc) in kept_ids:
+                return None
+            item = applied.matching_item(doc)
+            return "" if item is None else item.item_id
+
     result = run_validation(
-        members,
+        judge,
         docs,
         expectations,
         rule_name=rule_name,
         rule_version=rule_version,
         corpus=corpus,
         scope=scope,
+        exceptions=applied,
+        removed_by=removed_by,
     )
     result.sequences = tally
     result.statement_kind = statement_kind(searcher.statement)

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from harness.validation.exception_effect import exception_effect
 from harness.validation.reports.derived import derived_dict
 from harness.validation.runner import ValidationResult
 
@@ -57,6 +58,7 @@ def result_dict(result: ValidationResult) -> dict[str, Any]:
                 "intent": c.intent,
                 "events": c.events,
                 "alerts": c.alerts,
+                "removed_by_exceptions": c.removed,
                 "expected": c.expectation.verdict,
                 "status": c.expectation.status,
                 "reason": c.expectation.reason,
@@ -72,10 +74,13 @@ def result_dict(result: ValidationResult) -> dict[str, Any]:
                 "expected": v.expected,
                 "events": v.events,
                 "wrong": v.wrong,
+                "hidden_by_exceptions": v.hidden,
                 "example": v.example,
             }
             for v in result.violations
         ],
+        # The rule without and with its exceptions (null: it applied none).
+        "exceptions": None if (effect := exception_effect(result)) is None else effect.as_dict(),
         # A sequence, sample or piped rule: what it found (null for an event query, judged per event).
         "sequences": None if result.sequences is None else result.sequences.as_dict(),
         # The scenarios derived from the query, judged apart from the corpus (null: left out).

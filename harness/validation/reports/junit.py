@@ -6,8 +6,10 @@ import xml.etree.ElementTree as ET
 
 import orjson
 
+from harness.validation.exception_effect import exception_effect
 from harness.validation.reports.common import percent, source_rows
 from harness.validation.reports.derived import derived_junit
+from harness.validation.reports.exceptions import effect_findings
 from harness.validation.runner import ValidationResult
 
 __all__ = ["to_junit"]
@@ -61,6 +63,16 @@ def _corpus_suite(suites: ET.Element, result: ValidationResult, suite_name: str)
                 case, "skipped", message=f"{cell.expectation.status}: {cell.expectation.reason}"
             )
             skipped.text = f"{cell.alerts} of {cell.events} alerted"
+    effect = exception_effect(result)
+    if effect is not None:
+        # One test case for the exceptions: it fails when they hide a detection nothing accepts.
+        cases += 1
+        case = ET.SubElement(suite, "testcase", classname="exceptions", name="hide no detection")
+        if effect.hides_detections:
+            failures += 1
+            message = f"{effect.detections_lost} malicious alerts removed"
+            failure = ET.SubElement(case, "failure", message=message, type="exceptions")
+            failure.text = "\n".join(effect_findings(effect))
     for check in result.budget_checks:
         cases += 1
         case = ET.SubElement(suite, "testcase", classname="budgets", name=check.name)

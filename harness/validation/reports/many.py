@@ -16,6 +16,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from harness.validation.exception_effect import exception_effect
 from harness.validation.reports.common import percent, rate
 from harness.validation.reports.json import result_dict
 from harness.validation.reports.junit import to_junit
@@ -39,6 +40,7 @@ SUMMARY_COLUMNS = (
     "detection",
     "precision",
     "FP/M",
+    "exceptions",
     "violations",
     "time",
     "result",
@@ -73,7 +75,7 @@ def summary_row(report: RuleReport) -> tuple[str, ...]:
     seconds = f"{report.seconds:.2f}s"
     result = report.result
     if result is None:
-        return (report.path, "", "", "", "", "", "", seconds, f"error: {report.error}")
+        return (report.path, "", "", "", "", "", "", "", seconds, f"error: {report.error}")
     version = "" if result.rule_version is None else str(result.rule_version)
     if not result.corpus_run:
         metrics = ("(derived scenarios only)", "n/a", "n/a", "n/a")
@@ -87,15 +89,30 @@ def summary_row(report: RuleReport) -> tuple[str, ...]:
             # Per million of a fleet's everyday activity: a scenarios corpus holds look-alikes only.
             rate(result.false_positives_per_million) if result.background_events else "no fleet",
         )
-    return (report.path, version, *metrics, str(violation_count(result)), seconds, report.status)
+    effects = exceptions_cell(result)
+    return (report.path, version, *metrics, effects, str(violation_count(result)), seconds, report.status)
+
+
+def exceptions_cell(result: ValidationResult) -> str:
+    """What the rule's exceptions did, in a few words: false positives removed, detections lost."""
+    effect = exception_effect(result)
+    if effect is None:
+        return ""
+    text = f"-{effect.false_positives_removed:,} FP, {effect.detections_lost:,} detections lost"
+    return text + (" (hides detections)" if effect.hides_detections else "")
 
 
 def print_summary(reports: Sequence[RuleReport], console: Console) -> None:
     table = Table(title=f"{len(reports)} rules")
-    for column in SUMMARY_COLUMNS:
-        table.add_column(column, overflow="fold")
-    for report in reports:
-        row = summary_row(report)
+    rows = [summary_row(report) for report in reports]
+    # The exceptions column only when a rule applies any: a terminal's width is the rules' names'.
+    shown = [
+        i for i, column in enumerate(SUMMARY_COLUMNS) if column != "exceptions" or any(r[i] for r in rows)
+    ]
+    for i in shown:
+        table.add_column(SUMMARY_COLUMNS[i], overflow="fold")
+    for report, full in zip(reports, rows, strict=True):
+        row = [full[i] for i in shown]
         style = {"passed": "green", "failed": "red", "error": "red"}[report.status]
         table.add_row(*row[:-1], f"[{style}]{row[-1]}[/{style}]")
     console.print(table)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.validation.reports.common import percent, rate, source_rows, summary_rows, unread_note
 from harness.validation.reports.derived import derived_markdown
+from harness.validation.reports.exceptions import exceptions_markdown
 from harness.validation.runner import ValidationResult
 
 __all__ = ["to_markdown"]
@@ -61,6 +62,7 @@ def _corpus_lines(result: ValidationResult) -> list[str]:
                 f"not judged: {check.skipped}" if check.skipped else ("ok" if check.passed else "FAILED")
             )
             lines.append(f"| {check.name} | {check.limit} | {rate(check.actual, 3)} | {verdict} |")
+    lines += exceptions_markdown(result)
     if result.sequences is not None and result.sequences.examples:
         lines += _found_lines(result)
     if result.violations:

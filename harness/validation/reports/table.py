@@ -6,8 +6,10 @@ from rich.console import Console
 from rich.table import Table
 
 from generators.sources import SOURCES
+from harness.validation.exception_effect import exception_effect
 from harness.validation.reports.common import percent, rate, source_rows, summary_rows, unread_note
 from harness.validation.reports.derived import print_derived
+from harness.validation.reports.exceptions import effect_findings, effect_rows, item_rows
 from harness.validation.runner import KEY_FIELDS, ValidationResult
 from harness.validation.sequences import EXAMPLE_FIELDS, SequenceTally
 
@@ -73,12 +75,14 @@ def _print_corpus(result: ValidationResult, console: Console) -> None:
                 continue
             wrong = cell.wrong and cell.expectation.status == "expected"
             mark = {"known-gap": " gap", "known-noise": " noise"}.get(cell.expectation.status, "")
-            text = f"{cell.alerts}/{cell.events}{mark}"
+            removed = f" -{cell.removed}exc" if cell.removed else ""  # alerts the exceptions removed
+            text = f"{cell.alerts}/{cell.events}{mark}{removed}"
             row.append(f"[red]{text}[/red]" if wrong else text)
         grid.add_row(*row)
     if result.cells:  # real telemetry without labels has no scenario to show
         console.print(grid)
 
+    _print_exceptions(result, console)
     for check in result.budget_checks:
         if check.skipped:
             console.print(f"budget {check.name}: not judged: {check.skipped}")
@@ -100,6 +104,25 @@ def _print_corpus(result: ValidationResult, console: Console) -> None:
         console.print(
             f"[red]no labelled event was judged[/red] ({unlabelled}): validation needs a labelled corpus"
         )
+
+
+def _print_exceptions(result: ValidationResult, console: Console) -> None:
+    """The rule without and with its exceptions, per item, and the detections they hide."""
+    effect = exception_effect(result)
+    if effect is None:
+        return
+    title = f"exceptions ({effect.items} item{'s' * (effect.items != 1)})"
+    side = Table("", "without exceptions", "with exceptions", title=title)
+    for row in effect_rows(effect):
+        side.add_row(*row)
+    console.print(side)
+    if effect.per_item:
+        items = Table("item", "false positives removed", "detections lost", title="per exception item")
+        for name, fps, lost in item_rows(effect):
+            items.add_row(name, fps, f"[red]{lost}[/red]" if lost != "0" else lost)
+        console.print(items)
+    for line in effect_findings(effect):
+        console.print(f"[red]{line}[/red]" if "HIDE" in line else line)
 
 
 def print_found(tally: SequenceTally, console: Console) -> None:
