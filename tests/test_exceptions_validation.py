@@ -172,7 +172,8 @@ def test_the_sidecar_is_the_rules_own_and_no_exceptions_ignores_it(
     assert ignored.result.false_positives > 0 and exception_effect(ignored.result) is None
     # Many rules: each takes its own sidecar, and is judged alone (not in the shared scan).
     many = app.validate_many([rule, V214], corpora["parquet"], derived=False)
-    own, plain = (r.validation for r in many.runs)
+    by_path = {Path(r.path).resolve(): r.validation for r in many.runs}  # runs are in path order
+    own, plain = by_path[rule.resolve()], by_path[V214.resolve()]
     assert own is not None and plain is not None
     assert own.result.false_positives == 0 and plain.result.false_positives > 0
     assert _cells(own.result) == _cells(run.result)
