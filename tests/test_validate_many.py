@@ -257,6 +257,26 @@ def test_parquet_rules_are_counted_in_one_scan_with_each_rules_own_result(
         assert result_dict(ran.validation.result) == result_dict(alone.result)
 
 
+def test_every_rule_of_a_parquet_run_reads_one_table(
+    fleet_parquet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.validation.tables import DuckDbTable
+
+    opened: list[str] = []
+    init = DuckDbTable.__init__
+
+    def counted(self: DuckDbTable, path: str) -> None:
+        opened.append(path)
+        init(self, path)
+
+    monkeypatch.setattr(DuckDbTable, "__init__", counted)
+    many = validate_many([RULES], str(fleet_parquet))
+    # why: single-event rules, the one scan and the sequence's candidate scan share one connection
+    assert opened == [str(fleet_parquet)]
+    assert {r.validation.engine for r in many.runs if r.validation is not None} == {"duckdb"}
+    assert len(many.runs) > 3
+
+
 def test_a_rule_the_sql_engine_holds_in_part_is_searched_on_its_candidates(
     fleet_parquet: Path, tmp_path: Path
 ) -> None:

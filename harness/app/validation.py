@@ -156,7 +156,7 @@ def validate(
     derived_run = _judge_derived(setup, fields, chosen) if derived else None
     opened = open_for_rule(spec)
     if is_multi_event(parse_statement(setup.rule.query)):
-        result, used, notices = _validate_by_search(setup, spec, opened, chosen, mapping, notice)
+        result, used, notices = _validate_by_search(setup, spec, opened, chosen, mapping, notice, scan)
         result.derived = derived_run
         notices += opened.unused_label_notices()
         return Validation(result, setup, used, setup.notices + notices + _derived_notices(setup, derived_run))
@@ -207,10 +207,16 @@ def validate(
         matcher = compile_query(setup.rule.query, mapping=fields, engine=row_engine(chosen))
         return _judge_rows(run_validation, matcher, setup, spec, opened, notice, active)
 
-    result, used, notices = _run(chosen, sql_table(chosen, opened, mapping, spark_master), in_sql, in_rows)
+    table = _shared(scan, lambda: sql_table(chosen, opened, mapping, spark_master))
+    result, used, notices = _run(chosen, table, in_sql, in_rows)
     result.derived = derived_run
     notices += opened.unused_label_notices()
     return Validation(result, setup, used, setup.notices + notices + _derived_notices(setup, derived_run))
+
+
+def _shared(scan: TableScan | None, open_table: Callable[[], EventTable | None]) -> EventTable | None:
+    """The table of a many-rule run (one for all its rules), or this rule's own."""
+    return open_table() if scan is None else scan.table(open_table)
 
 
 def _validate_by_search(
@@ -220,6 +226,7 @@ def _validate_by_search(
     chosen: Engine,
     mapping: str | None,
     notice: Notice | None,
+    scan: TableScan | None = None,
 ) -> tuple[ValidationResult, str, list[str]]:
     """A sequence, sample or piped rule: one search over the corpus; each sequence counts.
 
@@ -233,7 +240,7 @@ def _validate_by_search(
         from harness.validation.sequence_table import validate_sequence_table
         from harness.validation.tables import DuckDbTable
 
-        assert isinstance(table, DuckDbTable)  # _table_for_search hands out no other
+        assert isinstance(table, DuckDbTable)  # Spark was refused above: sql_table hands out no other
         return validate_sequence_table(
             statement,
             table,
@@ -252,11 +259,13 @@ def _validate_by_search(
             run_sequence_validation, searcher, setup, spec, opened, notice, setup.active_exceptions()
         )
 
-    return _run(chosen, _table_for_search(chosen, opened, mapping), in_sql, in_rows)
+    _refuse_search_engine(chosen, opened)
+    table = _shared(scan, lambda: sql_table(chosen, opened, mapping, "local[*]"))
+    return _run(chosen, table, in_sql, in_rows)
 
 
-def _table_for_search(chosen: Engine, opened: Opened, mapping: str | None) -> EventTable | None:
-    """The Parquet table DuckDB searches a sequence in (auto or asked for), or None for the row engines.
+def _refuse_search_engine(chosen: Engine, opened: Opened) -> None:
+    """DuckDB searches a sequence on a Parquet table (auto or asked for); otherwise the row engines do.
 
     Spark, and DuckDB on a corpus that is not Parquet, are refused by name.
     """
@@ -266,7 +275,6 @@ def _table_for_search(chosen: Engine, opened: Opened, mapping: str | None) -> Ev
             "searched by DuckDB on a Parquet corpus, else in the row engines (leave out --engine, or "
             "give --engine compiled)"
         )
-    return sql_table(chosen, opened, mapping, "local[*]")
 
 
 def _judge_rows(

@@ -10,6 +10,7 @@ over that list.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, TypeAlias
 
 __all__ = ["Scalar", "field_values", "leaves"]
@@ -30,7 +31,7 @@ def field_values(event: Mapping[str, Any], path: tuple[str, ...]) -> list[Scalar
     if not path:
         leaves(event, out)
         return out
-    walker = _Path(path)
+    walker = _walker(path)
     visited: set[tuple[int, int]] = set()
     stack: list[tuple[Any, int]] = [(event, 0)]
     while stack:
@@ -43,6 +44,12 @@ def field_values(event: Mapping[str, Any], path: tuple[str, ...]) -> list[Scalar
             visited.add((id(node), level))
             stack.extend(reversed(walker.children(node, level)))
     return out
+
+
+@lru_cache(maxsize=4096)
+def _walker(path: tuple[str, ...]) -> _Path:
+    # A rule reads the same few paths on every event: their spellings are worked out once.
+    return _Path(path)
 
 
 class _Path:
@@ -59,6 +66,14 @@ class _Path:
             offset += len(segment)
             self.cuts[offset] = index + 1
             offset += 1
+        # The keys that spell segments level..cut-1, per level, shortest first.
+        self.spellings: list[list[tuple[str, int]]] = [
+            [(self.text[self.starts[level] : self._end(cut)], cut) for cut in range(level + 1, self.size + 1)]
+            for level in range(self.size)
+        ]
+
+    def _end(self, cut: int) -> int:
+        return self.starts[cut] - 1 if cut < self.size else len(self.text)
 
     def children(self, node: Mapping[Any, Any], level: int) -> list[tuple[Any, int]]:
         """``(child, level after it)`` per key of ``node`` that spells segments from ``level``."""
@@ -72,13 +87,7 @@ class _Path:
                     if cut > level:
                         found.append((cut, child))
             return [(child, cut) for cut, child in sorted(found, key=lambda pair: pair[0])]
-        spelled = []
-        for cut in range(level + 1, self.size + 1):
-            end = self.starts[cut] - 1 if cut < self.size else len(self.text)
-            key = self.text[start:end]
-            if key in node:
-                spelled.append((node[key], cut))
-        return spelled
+        return [(node[key], cut) for key, cut in self.spellings[level] if key in node]
 
 
 def leaves(node: Any, out: list[Scalar]) -> None:

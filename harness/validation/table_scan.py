@@ -18,7 +18,7 @@ caller runs it alone, falling back as for one rule.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from harness.eql import parse_query
@@ -52,6 +52,17 @@ class TableScan:
         self.scanned: list[str] = []  # the queries the engine counted; the rest run alone
         self.seconds = 0.0  # the scan's, once it has run
         self._rows: list[tuple[Any, ...]] | None = None
+        self._table: tuple[EventTable | None] | None = None
+
+    def table(self, open_table: Callable[[], EventTable | None]) -> EventTable | None:
+        """The run's table, opened by ``open_table`` for the first rule and kept for the others.
+
+        Every rule of the run reads the same corpus in the same engine; a connection per rule
+        would only repeat the reading of the file's metadata.
+        """
+        if self._table is None:
+            self._table = (open_table(),)
+        return self._table[0]
 
     @property
     def counted(self) -> bool:
