@@ -64,10 +64,14 @@ def check_statement(rule: Rule, statement: Statement) -> list[Finding]:
     A stage's findings say which stage; a join key a source never carries, and a ``maxspan``
     longer than the window each execution searches, are findings of the sequence itself.
     """
+    converted = [
+        Finding(note.severity, note.code, note.message)
+        for note in (rule.conversion.notes if rule.conversion is not None else ())
+    ]
     inner = statement.query if isinstance(statement, Piped) else statement
     if isinstance(inner, Query):
-        return check_rule(rule, inner)
-    findings: list[Finding] = []
+        return converted + check_rule(rule, inner)
+    findings: list[Finding] = converted
     seen: set[str] = set()
     stages = (*inner.stages, *((inner.until,) if isinstance(inner, Sequence) and inner.until else ()))
     for number, stage in enumerate(stages, 1):

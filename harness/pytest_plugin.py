@@ -326,6 +326,8 @@ def _scenario_check(context: _Context, scenario: str) -> Callable[[], None]:
             _scenario_in_golden(context, scenario)
             return
 
+        judged = [0]  # examples held to a verdict: accepted gaps and noise are not
+
         @given(process_events(catalogue=_catalogue(context), scenario=scenario))
         @settings(
             max_examples=context.examples,
@@ -341,6 +343,11 @@ def _scenario_check(context: _Context, scenario: str) -> Callable[[], None]:
             alerted = context.matcher.matches(event)
             excepted = alerted and context.exceptions is not None and context.exceptions.excludes(event)
             alerted = alerted and not excepted
+            if expected.status != "expected":
+                # A known gap or known noise accepts the verdict, as `harness validate` accepts it: a
+                # scenario of several target steps may be half caught (PowerUp's username reads).
+                return
+            judged[0] += 1
             if alerted != (expected.verdict == "alert"):
                 process = event.get("process", {})
                 pe = process.get("pe") or {}
@@ -357,6 +364,8 @@ def _scenario_check(context: _Context, scenario: str) -> Callable[[], None]:
                 )
 
         verdict_matches()
+        if not judged[0]:
+            pytest.skip(f"{scenario}: every event drawn is a known gap or known noise of the expectations")
 
     return check
 

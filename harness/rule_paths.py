@@ -1,9 +1,10 @@
 """Which rule files a list of paths names: files, folders (recursively) and globs.
 
 A folder holds rules in the formats :func:`harness.rules.load_rule` reads (detection-rules
-TOML, Elastic's Markdown rule pages, ``.eql``) beside files that are not rules: a rule's
-``.expect.toml`` expectations and detection-rules' ``version.lock.json``. Only the rules
-are taken from a folder; a file named on its own is taken as it is (the loader says what
+TOML, Elastic's Markdown rule pages, ``.eql``, Sigma's YAML) beside files that are not rules:
+a rule's ``.expect.toml`` expectations, detection-rules' ``version.lock.json``, YAML that is
+configuration rather than Sigma (no top-level ``detection:``). Only the rules are taken from
+a folder; a file named on its own is taken as it is (the loader says what
 is wrong with it).
 """
 
@@ -11,22 +12,29 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from harness.errors import UsageError
+from harness.rules import SUPPORTED_SUFFIXES
 
 __all__ = ["RULE_SUFFIXES", "expand_rule_paths", "is_rule_file", "names_one_rule"]
 
-RULE_SUFFIXES = (".toml", ".md", ".eql")
+RULE_SUFFIXES = SUPPORTED_SUFFIXES
 _NOT_RULES = (".expect.toml",)
+_YAML = (".yml", ".yaml")
+# Every Sigma rule has a top-level detection section; CI configs and pipelines beside rules do not.
+_SIGMA_DETECTION = re.compile(rb"^detection\s*:", re.MULTILINE)
 _GLOB_CHARACTERS = frozenset("*?[")
 
 
 def is_rule_file(path: Path) -> bool:
     """Whether a file found in a folder is a rule: a rule format, and not an expectations file."""
     name = path.name.lower()
-    return name.endswith(RULE_SUFFIXES) and not name.endswith(_NOT_RULES)
+    if not name.endswith(RULE_SUFFIXES) or name.endswith(_NOT_RULES):
+        return False
+    return not name.endswith(_YAML) or _SIGMA_DETECTION.search(path.read_bytes()) is not None
 
 
 def names_one_rule(paths: Sequence[str]) -> bool:

@@ -1,4 +1,5 @@
-"""Detection rules as data: load Elastic rules from TOML, Markdown reference pages or bare EQL.
+"""Detection rules as data: load Elastic rules from TOML, Markdown reference pages or bare EQL,
+and Sigma rules (``.yml``) converted to EQL by pySigma (:mod:`harness.sigma`).
 
 Every bad input raises :class:`~harness.errors.RuleLoadError` naming the file and, where it
 can be found, the line. Nothing here imports the EQL package: a rule loads, and its schedule
@@ -24,6 +25,8 @@ __all__ = [
     "MISSING_FIELDS_STRATEGIES",
     "SUPPORTED_SUFFIXES",
     "AlertSuppression",
+    "Conversion",
+    "ConversionNote",
     "Rule",
     "Schedule",
     "Technique",
@@ -35,7 +38,7 @@ __all__ = [
     "schedule_seconds",
 ]
 
-SUPPORTED_SUFFIXES = (".toml", ".md", ".eql")
+SUPPORTED_SUFFIXES = (".toml", ".md", ".eql", ".yml", ".yaml")
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # Longer than Kibana would ever be asked for, short enough that every window is a printable date.
@@ -158,6 +161,34 @@ def check_alert_suppression(
 
 
 @dataclass(frozen=True)
+class ConversionNote:
+    """Something a rule's conversion to EQL changed or relies on that a report must say."""
+
+    severity: str  # "warning" (a result here differs from Elasticsearch's) or "info"
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """How a rule written in another language became the EQL the harness evaluates.
+
+    ``converter`` names the tools and their versions, ``pipeline`` the field mapping applied;
+    ``notes`` are what the conversion does that the rule's author may not expect, or what the
+    harness models differently from Elasticsearch for this query (said, never approximated).
+    """
+
+    language: str  # the rule's own language, e.g. "sigma"
+    converter: str
+    pipeline: str
+    authors: str | None = None
+    licence: str | None = None
+    status: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()  # each field as written, and as the pipeline renamed it
+    notes: tuple[ConversionNote, ...] = ()
+
+
+@dataclass(frozen=True)
 class Rule:
     """An EQL detection rule: its query and the settings that decide where and when it runs.
 
@@ -184,6 +215,7 @@ class Rule:
     threat: tuple[Threat, ...] = ()
     references: tuple[str, ...] = ()
     alert_suppression: AlertSuppression | None = None
+    conversion: Conversion | None = None  # None: written in EQL
 
     def __post_init__(self) -> None:
         schedule_seconds("interval", self.interval, self.path)
@@ -224,7 +256,7 @@ class Rule:
 
 
 def load_rule(path: str | os.PathLike[str], *, version_lock: str | os.PathLike[str] | None = None) -> Rule:
-    """Load one rule, choosing the format by suffix: ``.toml``, ``.md`` or ``.eql``.
+    """Load one rule, choosing the format by suffix: ``.toml``, ``.md``, ``.eql`` or Sigma's ``.yml``.
 
     A rule without a ``version`` takes the one its ``version.lock.json`` holds (``version_lock``,
     else the nearest lock beside or above the rule), as Elastic's own rules do.
@@ -465,8 +497,20 @@ def _load_markdown(path: str, text: str) -> Rule:
     return load_markdown(path, text)
 
 
+# -- .yml: Sigma, converted by pySigma (the [sigma] extra) --------------------------------
+
+
+def _load_sigma(path: str, text: str) -> Rule:
+    # The converter imports pySigma, which only the [sigma] extra installs.
+    from harness.sigma import load_sigma
+
+    return load_sigma(path, text)
+
+
 _LOADERS: dict[str, Callable[[str, str], Rule]] = {
     ".toml": _load_toml,
     ".md": _load_markdown,
     ".eql": _load_eql,
+    ".yml": _load_sigma,
+    ".yaml": _load_sigma,
 }

@@ -15,6 +15,19 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="session")
+def sigma_installed() -> None:
+    """Skip a test without pySigma (``pip install -e '.[sigma]'``), unless HARNESS_REQUIRE_SIGMA
+    is set, as CI sets it: there a missing extra is a failure, not a skip."""
+    try:
+        import sigma.backends.elasticsearch
+        import sigma.pipelines.windows  # noqa: F401
+    except ImportError:
+        if os.environ.get("HARNESS_REQUIRE_SIGMA"):
+            pytest.fail("HARNESS_REQUIRE_SIGMA is set but pySigma is not installed")
+        pytest.skip("pySigma is not installed: pip install -e '.[sigma]'")
+
+
+@pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     """One local Spark session (two cores) for every Spark test: starting one takes seconds.
 

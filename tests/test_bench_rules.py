@@ -19,6 +19,7 @@ from harness.bench_rules import RulesBench, RuleSetRun, rules_bench_json
 from harness.corpus import open_corpus
 from harness.eql import compile_query, parse_statement
 from harness.errors import UsageError
+from harness.rule_paths import expand_rule_paths
 from harness.rules import load_rule
 from harness.validation.reports.json import result_dict
 from harness.validation.table_scan import TableScan
@@ -86,7 +87,7 @@ def test_an_eql_file_is_copied_and_a_markdown_page_is_refused(tmp_path: Path) ->
     assert load_rule(copy).query.strip() == distinct_query(load_rule(eql).query, 0)
     page = tmp_path / "page.md"
     page.write_text("# A rule page\n")
-    with pytest.raises(UsageError, match=r"page\.md: copies are made of TOML and \.eql rules only"):
+    with pytest.raises(UsageError, match=r"page\.md: copies are made of TOML, \.eql and Sigma rules only"):
         copy_rules([page], 1, tmp_path)
 
 
@@ -111,7 +112,12 @@ def test_every_size_runs_on_every_format_with_ratios_to_one_rule(bench: RulesBen
     assert [(run.fmt, run.rules, run.kind) for run in bench.runs] == [
         (fmt, rules, kind)
         for fmt in ("parquet", "ndjson")
-        for rules, kind in ((1, "given"), (2, "given"), (4, "given"), (6, "copies"))
+        for rules, kind in (
+            (1, "given"),
+            (2, "given"),
+            (len(expand_rule_paths([RULES])), "given"),
+            (6, "copies"),
+        )
     ]
     assert bench.baseline == str(RULES / "iis_appcmd_password_dumped_v214.eql")  # the first, single-event
     for timed in bench.runs:

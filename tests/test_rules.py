@@ -406,9 +406,10 @@ def test_bad_rule_file(name: str, line: int | None, column: int | None, words: s
 
 
 def test_unknown_suffix_lists_the_supported_ones(tmp_path: Path) -> None:
-    path = tmp_path / "rule.yaml"
-    path.write_text("name: x\n", encoding="utf-8")
-    with pytest.raises(RuleLoadError, match=r"'\.yaml'; supported: \.toml, \.md, \.eql$") as caught:
+    path = tmp_path / "rule.json"
+    path.write_text("{}\n", encoding="utf-8")
+    supported = r"'\.json'; supported: \.toml, \.md, \.eql, \.yml, \.yaml$"
+    with pytest.raises(RuleLoadError, match=supported) as caught:
         load_rule(path)
     assert caught.value.path == str(path)
 

@@ -117,7 +117,7 @@ def test_the_corpus_is_generated_once_for_every_rule(
     monkeypatch.setattr(generators.corpus, "iter_documents", counted)
     corpus = app.Corpus(profile=None if profile is None else Profile(profile), events=800)
     many = validate_many([RULES], corpus)
-    assert len(many.runs) == 4 and len(calls) == 1  # four rules of one catalogue: one corpus
+    assert len(many.runs) == 5 and len(calls) == 1  # five rules of one catalogue: one corpus
     events = {r.validation.result.events for r in many.runs if r.validation is not None}
     assert len(events) == 1 and events.pop() > 0  # every rule read the same documents
 
@@ -158,8 +158,8 @@ def test_a_failing_rule_fails_the_run(tmp_path: Path) -> None:
 def test_the_command_on_the_repositorys_rules() -> None:
     code, out, _ = run("validate", str(RULES))
     assert code == 0
-    assert "4 passed, 0 failed, 0 error" in out
-    for name in ("v214.eql", "v214.toml", "v220.toml", "sequence.toml"):
+    assert "5 passed, 0 failed, 0 error" in out
+    for name in ("v214.eql", "v214.toml", "v220.toml", "sequence.toml", "dumped.yml"):
         assert name in out.replace("\n", "").replace("│", "").replace(" ", "")
 
 
@@ -245,9 +245,10 @@ def test_parquet_rules_are_counted_in_one_scan_with_each_rules_own_result(
     monkeypatch.setattr(DuckDbTable, "rows", counted)
     many = validate_many([RULES], str(fleet_parquet))
     scans = [s for s in statements if "count_if" in s]
-    # why: three single-event rules, one scan; v214's .eql and .toml share one query, so one count
-    assert len(scans) == 1 and scans[0].count("count_if") == 2
-    assert many.notices and "3 rules counted in one scan" in many.notices[0]
+    # why: four single-event rules (Sigma's among them), one scan; v214's .eql and .toml share one
+    # query, so one count
+    assert len(scans) == 1 and scans[0].count("count_if") == 3
+    assert any("4 rules counted in one scan" in notice for notice in many.notices)
     assert "iis_webshell_appcmd_sequence.toml" in many.notices[0]  # a sequence runs alone, and says so
     monkeypatch.setattr(DuckDbTable, "rows", rows)
     for ran in many.runs:

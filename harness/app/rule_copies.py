@@ -61,6 +61,9 @@ def _widened_query(query: Query, name: str) -> Query:
     return replace(query, condition=Or((query.condition, branch)))
 
 
+_SIGMA = (".yml", ".yaml")
+
+
 def copy_rules(rules: list[Path], count: int, folder: Path) -> list[Path]:
     """Write ``count`` copies of ``rules`` (taken in turn) into ``folder``; their paths, in path order.
 
@@ -73,18 +76,22 @@ def copy_rules(rules: list[Path], count: int, folder: Path) -> list[Path]:
     written = []
     for number in range(count):
         source = rules[number % len(rules)]
-        target = folder / f"copy{number:0{width}d}-{source.name}"
+        # A Sigma rule's copy is its converted EQL: a copy is timed, and the EQL is what runs.
+        name = source.stem + ".eql" if source.suffix in _SIGMA else source.name
+        target = folder / f"copy{number:0{width}d}-{name}"
         _write_copy(source, target, number)
         written.append(target)
     return written
 
 
 def _write_copy(source: Path, target: Path, number: int) -> None:
-    if source.suffix not in (".eql", ".toml"):
-        raise UsageError(f"{source}: copies are made of TOML and .eql rules only; leave it out of --rules")
+    if source.suffix not in (".eql", ".toml", *_SIGMA):
+        raise UsageError(
+            f"{source}: copies are made of TOML, .eql and Sigma rules only; leave it out of --rules"
+        )
     rule = load_rule(source)
     query = distinct_query(rule.query, number)
-    if source.suffix == ".eql":
+    if target.suffix == ".eql":
         target.write_text(query + "\n", encoding="utf-8")
     else:
         rule_id = uuid.uuid5(_COPIES, f"{rule.rule_id or source.name}/{number}")

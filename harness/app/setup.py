@@ -102,13 +102,20 @@ class RuleSetup:
 
     @property
     def notices(self) -> list[str]:
-        """A warning when the expectations name another rule file than the rule they are applied to.
+        """What a report must say before its results: the rule's conversion notes (a Sigma rule's
+        EQL relies on something the harness models differently), exception warnings, and a
+        warning when the expectations name another rule file than the rule they are applied to.
 
         Only the file's stem is compared, so ``x.toml``'s expectations serve ``x.eql`` and
         ``x.md``; a copy of a rule with a copy of its expectations is warned of until its
         ``rule`` key is updated, rather than refused, since that is how a new rule starts.
         """
-        told = [self.exceptions_notice] if self.exceptions_notice else []
+        conversion = self.rule.conversion
+        told = [
+            f"{note.severity}: [{note.code}] {note.message}"
+            for note in (conversion.notes if conversion else ())
+        ]
+        told += [self.exceptions_notice] if self.exceptions_notice else []
         if self.exceptions is not None:
             told += [f"exceptions: {warning}" for warning in self.exceptions.warnings]
         named = self.expectations.rule

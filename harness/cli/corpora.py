@@ -72,6 +72,16 @@ def _describe(rule: Rule) -> str:
     )
     if rule.severity or rule.risk_score is not None:
         lines.append(f"severity:   {rule.severity or '?'} (risk {rule.risk_score})")
+    conversion = rule.conversion
+    if conversion is not None:
+        lines += [
+            f"written in: {conversion.language} (id {rule.rule_id}, status {conversion.status or '?'})",
+            f"authors:    {conversion.authors or '?'}; "
+            f"licence: {conversion.licence or 'not stated in the rule'}",
+            f"converted:  {conversion.converter}",
+            f"pipeline:   {conversion.pipeline}",
+            *(f"field:      {written} -> {mapped}" for written, mapped in conversion.fields),
+        ]
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from harness.html_report.data import ReportData
 from harness.html_report.exceptions_section import has_exceptions, render_exceptions
 from harness.html_report.heatmap import STATUS_MARKERS, render_heatmap
 from harness.html_report.sections import render_mutations, render_noise, render_schedule, render_summary
+from harness.rules import Rule
 
 __all__ = ["CSS", "heatmap_legend", "render_html", "version_sections"]
 
@@ -73,6 +74,7 @@ def version_sections(
     h = f"h{level}"
     detection, noise = corpora or ("the scenarios corpus", "the fleet corpus")
     return [
+        *(conversion_html(v.label, v.rule) for v in data.versions if v.rule.conversion is not None),
         f"<{h}>Detection on {escape(detection)}</{h}>",
         render_summary(data.versions),
         *([heatmap_legend()] if corpora is None else []),
@@ -111,6 +113,22 @@ def _header(data: ReportData) -> str:
         f"<li>seed: {data.seed}</li>"
         f"<li>generated: {escape(generated)}</li>"
         "</ul>"
+    )
+
+
+def conversion_html(label: str, rule: Rule) -> str:
+    """A converted rule's origin and notes: what the harness models differently is said, not hidden."""
+    conversion = rule.conversion
+    if conversion is None:
+        return ""
+    notes = "".join(
+        f"<li><b>{escape(note.severity)}</b> [{escape(note.code)}] {escape(note.message)}</li>"
+        for note in conversion.notes
+    )
+    return (
+        f"<p>{escape(label)} is written in {escape(conversion.language)}, converted by "
+        f"{escape(conversion.converter)} with {escape(conversion.pipeline)} to "
+        f"<code>{escape(rule.query)}</code></p>" + (f"<ul>{notes}</ul>" if notes else "")
     )
 
 
