@@ -168,6 +168,10 @@ class ConversionNote:
     code: str
     message: str
 
+    def __str__(self) -> str:
+        """As a finding prints: ``warning: [code] message``."""
+        return f"{self.severity}: [{self.code}] {self.message}"
+
 
 @dataclass(frozen=True)
 class Conversion:

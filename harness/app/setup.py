@@ -111,10 +111,7 @@ class RuleSetup:
         ``rule`` key is updated, rather than refused, since that is how a new rule starts.
         """
         conversion = self.rule.conversion
-        told = [
-            f"{note.severity}: [{note.code}] {note.message}"
-            for note in (conversion.notes if conversion else ())
-        ]
+        told = [str(note) for note in (conversion.notes if conversion else ())]
         told += [self.exceptions_notice] if self.exceptions_notice else []
         if self.exceptions is not None:
             told += [f"exceptions: {warning}" for warning in self.exceptions.warnings]
