@@ -47,6 +47,7 @@ from harness.eql.optimizer import optimize
 from harness.errors import EqlUnsupportedError
 from harness.sql.sqlregex import (
     RE2_MAX_REPEAT,
+    any_of,
     counts_past,
     lucene_regex,
     regex_char,
@@ -293,11 +294,7 @@ class _Builder:
             case InSet(subject=Field() as field, values=values) if all(
                 isinstance(v, Literal) for v in values
             ):
-                parts = [
-                    self.in_value(field, v, node)
-                    for v in values
-                    if isinstance(v, Literal) and v.value is not None
-                ]
+                parts = self.in_values(field, [v.value for v in values if isinstance(v, Literal)], node)
                 positive = exp.Paren(this=exp.or_(*parts, copy=False)) if parts else exp.false()
                 return exp.not_(positive) if node.negated else positive
             case FunctionCall(args=(Field() as field, Literal(value=str() as text))) if node.name.lower() in (
@@ -371,11 +368,9 @@ class _Builder:
             parts.append(self.regex(field, regex, node))
         else:
             insensitive = node.op != "like"
-            parts += [
-                self.regex(field, wildcard_regex(str(p), insensitive), node)
-                for p in patterns
-                if p is not None
-            ]
+            wildcards = [wildcard_regex(str(p), insensitive) for p in patterns if p is not None]
+            if wildcards:
+                parts.append(self.regex(field, any_of(wildcards), node))
         return exp.Paren(this=exp.or_(*parts, copy=False)) if parts else exp.false()
 
     def regex(self, field: Field, pattern: str, node: Expr) -> exp.Expr:
@@ -385,8 +380,11 @@ class _Builder:
             node,
         )
 
-    def in_value(self, field: Field, literal: Literal, node: InSet) -> exp.Expr:
-        if node.insensitive and isinstance(literal.value, str):
-            exact = "(?s)" + "".join(regex_char(ch, True) for ch in literal.value)
-            return self.regex(field, exact, node)
-        return self.equals(field, literal.value)
+    def in_values(self, field: Field, values: list[Any], node: InSet) -> list[exp.Expr]:
+        """One test per value of ``field in (...)``; ``in~``'s strings as one pattern (``any_of``)."""
+        texts = [value for value in values if node.insensitive and isinstance(value, str)]
+        parts = [self.equals(field, value) for value in values if value is not None and value not in texts]
+        if texts:
+            exact = [f"(?s){''.join(regex_char(ch, True) for ch in text)}" for text in texts]
+            parts.append(self.regex(field, any_of(exact), node))
+        return parts
