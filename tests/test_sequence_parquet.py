@@ -156,14 +156,14 @@ def test_only_the_documents_a_result_shows_are_decoded(corpus: Path, monkeypatch
         raise AssertionError("the corpus was read row by row")
 
     decoded: list[int] = []
-    documents = sequence_table._Reader.documents
+    documents = sequence_table._Numbered.documents
 
     def counted(self: Any, positions: list[int]) -> Any:
         decoded.extend(positions)
         return documents(self, positions)
 
     monkeypatch.setattr(harness.corpus, "_parquet", refused)
-    monkeypatch.setattr(sequence_table._Reader, "documents", counted)
+    monkeypatch.setattr(sequence_table._Numbered, "documents", counted)
     result = app.validate(SHIPPED[0], str(corpus), derived=False).result
     assert result.sequences is not None and result.sequences.found > 0
     # why: the examples and the first sequences' events, a few dozen of the corpus's thousands

@@ -230,9 +230,8 @@ def fleet_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_parquet_rules_are_counted_in_one_scan_with_each_rules_own_result(
-    fleet_parquet: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _recorded_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement DuckDB tables run from now on (``monkeypatch.undo()`` stops the recording)."""
     from harness.validation.tables import DuckDbTable
 
     statements: list[str] = []
@@ -243,6 +242,13 @@ def test_parquet_rules_are_counted_in_one_scan_with_each_rules_own_result(
         return rows(self, statement, what)
 
     monkeypatch.setattr(DuckDbTable, "rows", counted)
+    return statements
+
+
+def test_parquet_rules_are_counted_in_one_scan_with_each_rules_own_result(
+    fleet_parquet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statements = _recorded_statements(monkeypatch)
     many = validate_many([RULES], str(fleet_parquet))
     scans = [s for s in statements if "count_if" in s]
     # why: four single-event rules (Sigma's among them), one scan; v214's .eql and .toml share one
@@ -250,11 +256,31 @@ def test_parquet_rules_are_counted_in_one_scan_with_each_rules_own_result(
     assert len(scans) == 1 and scans[0].count("count_if") == 3
     assert any("4 rules counted in one scan" in notice for notice in many.notices)
     assert "iis_webshell_appcmd_sequence.toml" in many.notices[0]  # a sequence runs alone, and says so
-    monkeypatch.setattr(DuckDbTable, "rows", rows)
+    monkeypatch.undo()
     for ran in many.runs:
         alone = app.validate(ran.path, str(fleet_parquet))
         assert ran.validation is not None
         # why: the one scan must give exactly what the rule's own queries give, examples included
+        assert result_dict(ran.validation.result) == result_dict(alone.result)
+
+
+def test_sequence_rules_of_a_parquet_run_share_the_tables_groups(
+    fleet_parquet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.app.rule_copies import copy_rules
+
+    copy_rules([RULES / "iis_webshell_appcmd_sequence.toml"], 3, tmp_path)
+    statements = _recorded_statements(monkeypatch)
+    many = validate_many([tmp_path], str(fleet_parquet))
+    grouped = [s for s in statements if "GROUP BY" in s and "LEFT JOIN" not in s]
+    # why: the events per group and the indices are the table's, aggregated once for three rules
+    assert len(grouped) == 1 and sum("SELECT DISTINCT" in s for s in statements) == 1
+    monkeypatch.undo()
+    assert len(many.runs) == 3
+    for ran in many.runs:
+        alone = app.validate(ran.path, str(fleet_parquet))
+        assert ran.validation is not None and ran.validation.result.sequences is not None
+        # why: what a rule reads of the shared groups is what it aggregates alone, examples included
         assert result_dict(ran.validation.result) == result_dict(alone.result)
 
 

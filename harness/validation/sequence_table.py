@@ -6,14 +6,15 @@ candidates and the compiled engine judges the whole query on their documents onl
 the row runner would decode every row of the table.
 
 The row runner decodes every document to search it; here DuckDB reads every row only to
-aggregate it. Three statements run over the whole table: the indices present (the rule's
-read filter needs them), the candidate scan of :mod:`harness.sql.stages` (the rows any
-stage's or ``until``'s condition selects, among those the rule's indices read) and, once
-the state machine has picked the sequences from the candidates, one aggregate per
-scenario, source, intent, role, index and host: events, time span, how many are in a found
-sequence, and the first row in and out of one (the examples the row runner keeps). Only
-the documents a result shows are decoded: the labels of every event in a sequence (its
-attribution), the whole document for the first sequences and the examples.
+aggregate it. What every rule reads alike of a table is aggregated once while the table lives
+(a many-rule run's rules share one): the indices present (a rule's read filter needs them) and
+the events, time span and first row per scenario, source, intent, role, index and host. Per
+rule, one statement runs over the whole table, the candidate scan of :mod:`harness.sql.stages`
+(the rows any stage's or ``until``'s condition selects, among those the rule's indices read);
+once the state machine has picked the sequences from the candidates, only the rows in them are
+read again, their labels and groups (their attribution, and each group's count of them). Whole
+documents are decoded only where a result shows them: the first sequences and the examples
+(the first row in and out of a sequence per cell, as the row runner keeps them).
 
 The candidates are every row that can change the state machine's answer: a row that no
 stage, missing-event stage or ``until`` selects is never a hit, and a selected row whose
@@ -30,7 +31,9 @@ file, examples included.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 import pyarrow as pa
 
@@ -92,22 +95,22 @@ def validate_sequence_table(
         )
     scope = scope or RuleScope()
     scan = plan_scan(statement, table.schema, engine="duckdb")
-    reader = _Reader(table, statement)
-    indices = {row[0] for row in table.rows(f"SELECT DISTINCT {index_sql(table)} FROM {_NUMBERED}")}
+    numbered = _numbered(table, statement)
+    indices = numbered.indices
     reads = read_filter(table, scope, indices)
     relation = _NUMBERED if reads == "TRUE" else f"(SELECT * FROM {_NUMBERED} WHERE {reads}) AS read_rows"
     candidates = table.rows(scan.sql(relation), "candidates of every stage")
-    _, groups = scan.found(candidates, reader.documents, size=ALL)
-    members = sorted({row for rows, _ in groups for row in rows if row is not None})
+    _, groups = scan.found(candidates, numbered.documents, size=ALL)
+    members = numbered.members(sorted({row for rows, _ in groups for row in rows if row is not None}))
 
     result = ValidationResult(
         rule_name, rule_version, str(statement), table.location, expectations, scope=scope
     )
-    firsts = _count(result, reader, members, scope.indices.read_indices(indices))
-    labelled: dict[int, Mapping[str, Any]] = dict(zip(members, reader.labels(members), strict=True))
+    firsts = _count(result, numbered, members, scope.indices.read_indices(indices))
+    labelled: dict[int, Mapping[str, Any]] = {row: labels for row, (labels, _) in members.items()}
     unlabelled = [row for row in members if _scenario(labelled[row]) is None][:EXAMPLES]
     shown = _shown(groups, firsts, unlabelled)
-    documents = dict(zip(shown, reader.documents(shown), strict=True))
+    documents = dict(zip(shown, numbered.shown(shown), strict=True))
     labelled |= documents
     tally = SequenceTally()
     for rows, key in groups:
@@ -124,28 +127,34 @@ def validate_sequence_table(
 
 
 def _count(
-    result: ValidationResult, reader: _Reader, members: list[int], read: set[str | None]
+    result: ValidationResult, numbered: _Numbered, members: Members, read: set[str | None]
 ) -> dict[tuple[str, str], tuple[int | None, int | None]]:
-    """Every row counted into ``result`` (cells, sources, hosts, time span) in one aggregate; per
-    cell, the first row in a found sequence and the first one in none."""
-    table = reader.table
-    labels = [field_sql(table, "labels", key) for key in _LABELS]
-    grouped = ", ".join([*labels, index_sql(table), field_sql(table, "host", "name")])
-    stamp, member = stamp_sql(table), f"{_WANTED}.p"
-    position = f"{_NUMBERED}.{_POSITION}"
-    with reader.wanted(members):
-        rows = table.rows(
-            f"SELECT {grouped}, count(*), min({stamp}), max({stamp}), count({member}), "
-            f"min(CASE WHEN {member} IS NOT NULL THEN {position} END), "
-            f"min(CASE WHEN {member} IS NULL THEN {position} END) "
-            f"FROM {_NUMBERED} LEFT JOIN {_WANTED} ON {position} = {member} GROUP BY {grouped}",
-            "events, and those in a found sequence",
-        )
+    """Every row counted into ``result`` (cells, sources, hosts, time span); per cell, the first row
+    in a found sequence and the first one in none.
+
+    The table's groups are the same for every rule (:attr:`_Numbered.groups`); a rule adds only its
+    members' groups, read with their labels. A group's first row is its first one in no sequence,
+    unless that row is a member: only then is the table aggregated again, for those groups' first
+    rows outside the members.
+    """
+    in_group: dict[tuple[Any, ...], list[int]] = {}
+    for position, (_, of_group) in members.items():
+        in_group.setdefault(of_group, []).append(position)
+    rows: list[list[Any]] = []
+    for *columns, events, first, last, start in numbered.groups:
+        found = in_group.get(tuple(columns), [])
+        silent = None if start in members else start
+        rows.append([*columns, events, first, last, len(found), min(found, default=None), silent])
+    unknown = [row for row in rows if row[_FIRST_SILENT] is None and row[_MEMBERS] < row[_EVENTS]]
+    if unknown:
+        outside = numbered.first_outside(list(members))
+        for row in unknown:
+            row[_FIRST_SILENT] = outside.get(tuple(row[:_GROUP]))
     totals: dict[tuple[Any, ...], list[int]] = {}
     for row in rows:
-        counts = totals.setdefault(row[:5], [0, 0])
-        counts[0] += row[6]
-        counts[1] += row[9]
+        counts = totals.setdefault(tuple(row[:5]), [0, 0])
+        counts[0] += row[_EVENTS]
+        counts[1] += row[_MEMBERS]
     fill_cells(result, [(*group, events, alerts) for group, (events, alerts) in totals.items()])
     note_spans(result, [(row[5], row[7], row[8]) for row in rows if row[4] in read])
     firsts: dict[tuple[str, str], tuple[int | None, int | None]] = {}
@@ -182,7 +191,24 @@ def _scenario(document: Mapping[str, Any]) -> Any:
     return labels.get("scenario") if isinstance(labels, Mapping) else None
 
 
-class _Reader:
+_GROUP = 6  # a group's columns: the four labels, the index and the host
+_EVENTS, _MEMBERS, _FIRST_SILENT = _GROUP, _GROUP + 3, _GROUP + 5  # in a group's row of counts
+Members = dict[int, tuple[Mapping[str, Any], tuple[Any, ...]]]
+"""The rows in a found sequence, each with its labels and its group."""
+
+# The numbered view and what every rule reads alike of a table, kept while the table lives: the
+# rules of a many-rule run share one table, and its indices, groups and first rows are theirs too.
+_TABLES: WeakKeyDictionary[DuckDbTable, _Numbered] = WeakKeyDictionary()
+
+
+def _numbered(table: DuckDbTable, statement: Statement) -> _Numbered:
+    known = _TABLES.get(table)
+    if known is None:
+        known = _TABLES[table] = _Numbered(table, statement)
+    return known
+
+
+class _Numbered:
     """The table's rows numbered as the row runner reads them, and documents fetched by position."""
 
     def __init__(self, table: DuckDbTable, statement: Statement) -> None:
@@ -219,6 +245,39 @@ class _Reader:
             f"CREATE OR REPLACE TEMP VIEW {_NUMBERED} AS SELECT *, {position} AS {_POSITION} "
             f"FROM read_parquet([{sources}], hive_partitioning = false)"
         )
+        labels = [field_sql(table, "labels", key) for key in _LABELS]
+        self.group_parts = [*labels, index_sql(table), field_sql(table, "host", "name")]
+        self.grouped = ", ".join(self.group_parts)
+        self._shown: dict[int, dict[str, Any]] = {}
+
+    @cached_property
+    def indices(self) -> set[str | None]:
+        """The indices of the table's rows (a rule's read filter names those it reads)."""
+        return {
+            row[0] for row in self.table.rows(f"SELECT DISTINCT {index_sql(self.table)} FROM {_NUMBERED}")
+        }
+
+    @cached_property
+    def groups(self) -> list[tuple[Any, ...]]:
+        """Per scenario, source, intent, role, index and host: events, first and last ``@timestamp``,
+        first row."""
+        stamp = stamp_sql(self.table)
+        return self.table.rows(
+            f"SELECT {self.grouped}, count(*), min({stamp}), max({stamp}), min({_POSITION}) "
+            f"FROM {_NUMBERED} GROUP BY {self.grouped}",
+            "events per scenario, source and host",
+        )
+
+    def first_outside(self, positions: Sequence[int]) -> dict[tuple[Any, ...], int]:
+        """Per group, its first row that is not at ``positions``."""
+        position, wanted = f"{_NUMBERED}.{_POSITION}", f"{_WANTED}.p"
+        with self.wanted(positions):
+            rows = self.table.rows(
+                f"SELECT {self.grouped}, min({position}) FROM {_NUMBERED} LEFT JOIN {_WANTED} "
+                f"ON {position} = {wanted} WHERE {wanted} IS NULL GROUP BY {self.grouped}",
+                "the first event of each group in no found sequence",
+            )
+        return {tuple(row[:_GROUP]): row[_GROUP] for row in rows}
 
     def wanted(self, positions: Sequence[int]) -> _Registered:
         return _Registered(self.table, pa.table({"p": pa.array(positions, pa.int64())}))
@@ -227,13 +286,28 @@ class _Reader:
         """The whole documents at ``positions``, in that order, as the row runner reads them."""
         return self._fetch(positions, f"* EXCLUDE ({_POSITION})")
 
-    def labels(self, positions: list[int]) -> list[dict[str, Any]]:
-        """Only the ``labels`` of the documents at ``positions``: all an attribution reads."""
-        if "labels" not in self.table.schema.names:
-            return [{} for _ in positions]
-        return self._fetch(positions, "labels")
+    def shown(self, positions: list[int]) -> list[dict[str, Any]]:
+        """:meth:`documents`, kept: the examples rules show are mostly their groups' first rows."""
+        missing = [row for row in positions if row not in self._shown]
+        self._shown.update(zip(missing, self.documents(missing), strict=True))
+        return [self._shown[row] for row in positions]
 
-    def _fetch(self, positions: list[int], columns: str) -> list[dict[str, Any]]:
+    def members(self, positions: list[int]) -> Members:
+        """The rows at ``positions`` as documents of their ``labels`` only (all an attribution
+        reads), each with its group."""
+        labelled = "labels" in self.table.schema.names
+        aliased = [f"{part} AS __harness_g{index}" for index, part in enumerate(self.group_parts)]
+        columns = ", ".join([*(["labels"] if labelled else []), *aliased])
+        found = {row.pop("__harness_at"): row for row in self._fetch(positions, columns, keyed=True)}
+        return {
+            row: (
+                {"labels": found[row]["labels"]} if labelled else {},
+                tuple(found[row][f"__harness_g{index}"] for index in range(_GROUP)),
+            )
+            for row in positions
+        }
+
+    def _fetch(self, positions: list[int], columns: str, *, keyed: bool = False) -> list[dict[str, Any]]:
         if not positions:
             return []
         position = f"{_NUMBERED}.{_POSITION}"
@@ -242,6 +316,8 @@ class _Reader:
                 f"SELECT {position} AS __harness_at, {columns} FROM {_NUMBERED} "
                 f"WHERE {position} IN (SELECT p FROM {_WANTED})"
             ).to_arrow_table()
+        if keyed:
+            return list(found.to_pylist())
         rows = found.drop_columns(["__harness_at"]).to_pylist()
         at = dict(zip(found.column("__harness_at").to_pylist(), rows, strict=True))
         return [at[position] for position in positions]
