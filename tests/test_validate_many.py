@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -255,7 +256,9 @@ def test_parquet_rules_are_counted_in_one_scan_with_each_rules_own_result(
     # query, so one count
     assert len(scans) == 1 and scans[0].count("count_if") == 3
     assert any("4 rules counted in one scan" in notice for notice in many.notices)
-    assert "iis_webshell_appcmd_sequence.toml" in many.notices[0]  # a sequence runs alone, and says so
+    # why: the sequence is searched on the candidates of a second scan, and the notice says so
+    assert "; 1 searched (sequences, samples, pipes, queries SQL holds in part)" in many.notices[0]
+    assert "ran alone" not in many.notices[0]
     monkeypatch.undo()
     for ran in many.runs:
         alone = app.validate(ran.path, str(fleet_parquet))
@@ -270,13 +273,19 @@ def test_sequence_rules_of_a_parquet_run_share_the_tables_groups(
     from harness.app.rule_copies import copy_rules
 
     copy_rules([RULES / "iis_webshell_appcmd_sequence.toml"], 3, tmp_path)
+    # The same statement reading one index only: its flags are limited to that index's rows.
+    text = (RULES / "iis_webshell_appcmd_sequence.toml").read_text()
+    narrow = re.sub(r"^index = .*$", 'index = ["logs-endpoint.events.process-*"]', text, flags=re.M)
+    (tmp_path / "narrow.toml").write_text(narrow.replace('name = "', 'name = "Narrow ', 1))
     statements = _recorded_statements(monkeypatch)
     many = validate_many([tmp_path], str(fleet_parquet))
     grouped = [s for s in statements if "GROUP BY" in s and "LEFT JOIN" not in s]
-    # why: the events per group and the indices are the table's, aggregated once for three rules
+    # why: the events per group and the indices are the table's, aggregated once for four rules
     assert len(grouped) == 1 and sum("SELECT DISTINCT" in s for s in statements) == 1
+    # why: their candidates are selected by one more scan, each rule's flags limited to its indices
+    assert "4 searched (" in many.notices[0] and "ran alone" not in many.notices[0]
     monkeypatch.undo()
-    assert len(many.runs) == 3
+    assert len(many.runs) == 4
     for ran in many.runs:
         alone = app.validate(ran.path, str(fleet_parquet))
         assert ran.validation is not None and ran.validation.result.sequences is not None
@@ -320,7 +329,9 @@ def test_a_rule_the_sql_engine_holds_in_part_is_searched_on_its_candidates(
     # why: the conjuncts DuckDB expresses select the candidates, the compiled engine judges them
     assert engines == {"long.toml": "duckdb", "only.toml": "compiled", "v214.toml": "duckdb"}
     assert "1 rules counted in one scan" in many.notices[0]
-    assert "long.toml" in many.notices[0] and "only.toml" in many.notices[0]
+    assert "; 1 searched (" in many.notices[0] and many.notices[0].endswith(
+        "; ran alone: " + str(tmp_path / "only.toml")
+    )
     for ran in many.runs:
         assert ran.validation is not None
         if ran.path.endswith("v214.toml"):

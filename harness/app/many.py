@@ -252,11 +252,15 @@ def _scan_for(spec: Corpus, engine: Engine | str, setups: list[RuleSetup]) -> Ta
         return None
     if not (spec.is_parquet or chosen == Engine.SPARK):
         return None
+    from harness.validation.search_scan import SearchScan
     from harness.validation.table_scan import TableScan
 
-    return TableScan(
-        setup.rule.query for setup in setups if not is_multi_event(parse_statement(setup.rule.query))
-    )
+    statements = [(setup, parse_statement(setup.rule.query)) for setup in setups]
+    counted = [setup.rule.query for setup, statement in statements if not is_multi_event(statement)]
+    if chosen == Engine.SPARK:
+        return TableScan(counted)  # Spark counts single-event rules; it searches none here
+    # Every rule: a single-event query SQL holds only in part is searched too (the scan knows which).
+    return TableScan(counted, SearchScan((statement, setup.scope) for setup, statement in statements))
 
 
 def _row_scans(
@@ -310,17 +314,33 @@ def _pass_notices(passes: list[RowScan], runs: list[RuleRun], in_pass: list[bool
 
 
 def _scan_notices(scan: TableScan | None, runs: list[RuleRun]) -> tuple[str, ...]:
-    if scan is None or not scan.counted:
+    if scan is None:
         return ()
-    scanned = set(scan.scanned)
-    alone = [
-        run.path
-        for run in runs
-        if run.validation is not None and run.validation.setup.rule.query not in scanned
-    ]
-    counted = len(runs) - len(alone) - sum(run.validation is None for run in runs)
+    searched = set() if scan.searches is None else scan.searches.searched
+    counted, found, alone = [], [], []
+    for run in runs:
+        if run.validation is None:
+            continue
+        query = run.validation.setup.rule.query
+        if query in scan.scanned:
+            counted.append(run.path)
+        elif searched and parse_statement(query) in searched:
+            found.append(run.path)
+        else:
+            alone.append(run.path)
+    said = []
+    if scan.counted:
+        said.append(f"{len(counted)} rules counted in one scan of the corpus ({scan.count_seconds:.2f} s)")
+    if found:
+        assert scan.searches is not None
+        said.append(
+            f"{len(found)} searched (sequences, samples, pipes, queries SQL holds in part) on the "
+            f"candidates of one more ({scan.searches.seconds:.2f} s)"
+        )
+    if not said:
+        return ()
     rest = f"; ran alone: {', '.join(alone)}" if alone else ""
-    return (f"{counted} rules counted in one scan of the corpus ({scan.seconds:.2f} s){rest}",)
+    return ("; ".join(said) + rest,)
 
 
 def _run_rule(

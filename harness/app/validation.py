@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from harness.app.corpora import (
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from harness.exceptions import ExceptionSet
     from harness.validation.derived import DerivedResult
     from harness.validation.row_scan import RowScan
+    from harness.validation.search_scan import SearchScan
     from harness.validation.table_scan import TableScan
     from harness.validation.tables import EventTable
 
@@ -197,7 +199,7 @@ def validate(
                 raise
         # Some conjuncts SQL cannot hold: those it can select the candidates, the compiled engine
         # judges the whole query on them (a condition with none is refused again: the row engine's).
-        return judged(validate_sequence_table)
+        return judged(partial(validate_sequence_table, searches=_searches(scan, active)))
 
     def in_rows() -> ValidationResult:
         shared = row_scan is not None and active is None  # a rule's own exceptions: it runs alone
@@ -249,6 +251,7 @@ def _validate_by_search(
             rule_version=setup.rule.version,
             scope=setup.scope,
             exceptions=setup.active_exceptions(),
+            searches=_searches(scan, setup.active_exceptions()),
         )
 
     def in_rows() -> ValidationResult:
@@ -262,6 +265,11 @@ def _validate_by_search(
     _refuse_search_engine(chosen, opened)
     table = _shared(scan, lambda: sql_table(chosen, opened, mapping, "local[*]"))
     return _run(chosen, table, in_sql, in_rows)
+
+
+def _searches(scan: TableScan | None, exceptions: ExceptionSet | None) -> SearchScan | None:
+    """The run's searched rules scanned together; a rule with exceptions is searched alone."""
+    return None if scan is None or exceptions is not None else scan.searches
 
 
 def _refuse_search_engine(chosen: Engine, opened: Opened) -> None:

@@ -31,7 +31,7 @@ file, examples included.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
@@ -43,6 +43,7 @@ from harness.sql.stages import ROW, Positions, plan_scan
 
 if TYPE_CHECKING:
     from harness.exceptions import ExceptionSet
+    from harness.validation.search_scan import SearchScan
 
 from harness.validation.columnar_runner import (
     field_sql,
@@ -75,9 +76,11 @@ def validate_sequence_table(
     rule_version: int | None = None,
     scope: RuleScope | None = None,
     exceptions: ExceptionSet | None = None,
+    searches: SearchScan | None = None,
 ) -> ValidationResult:
     """``statement`` searched once over the rows of ``table`` that ``scope`` reads; every event
-    judged by whether it is in a found sequence, every sequence counted.
+    judged by whether it is in a found sequence, every sequence counted. ``searches``: the run's
+    rules scanned together (a many-rule run), which this one's candidates are taken from.
 
     Raises :class:`~harness.errors.EqlUnsupportedError` for a stage DuckDB cannot filter on
     (the caller falls back to the row runner), and for a rule with exceptions: the candidate scan
@@ -99,7 +102,11 @@ def validate_sequence_table(
     indices = numbered.indices
     reads = read_filter(table, scope, indices)
     relation = _NUMBERED if reads == "TRUE" else f"(SELECT * FROM {_NUMBERED} WHERE {reads}) AS read_rows"
-    candidates = table.rows(scan.sql(relation), "candidates of every stage")
+    shared = None
+    if searches is not None:
+        reading = partial(read_filter, table, indices=indices)
+        shared = searches.candidates(statement, reads, table=table, relation=_NUMBERED, read_filter=reading)
+    candidates = shared if shared is not None else _candidates(table, scan.sql(relation))
     _, groups = scan.found(candidates, numbered.documents, size=ALL)
     members = numbered.members(sorted({row for rows, _ in groups for row in rows if row is not None}))
 
@@ -167,6 +174,13 @@ def _count(
         known = firsts.get(key, (None, None))
         firsts[key] = (_least(known[0], alerting), _least(known[1], silent))
     return firsts
+
+
+def _candidates(table: DuckDbTable, statement: str) -> list[tuple[Any, ...]]:
+    """The rows of a rule's own candidate scan, read as those of a run's shared one are."""
+    from harness.validation.search_scan import candidate_rows
+
+    return candidate_rows(table.connection.sql(statement).to_arrow_table())
 
 
 def _least(known: int | None, row: int | None) -> int | None:

@@ -36,6 +36,7 @@ from harness.validation.columnar_runner import (
 from harness.validation.expectations import Expectations
 from harness.validation.runner import ValidationResult
 from harness.validation.scope import RuleScope
+from harness.validation.search_scan import SearchScan
 from harness.validation.tables import EventTable
 
 __all__ = ["TableScan"]
@@ -47,10 +48,11 @@ _GROUP = 6  # the labels, the index and the host: the columns each row starts wi
 class TableScan:
     """The queries given, counted together on the first table :meth:`validate` is asked about."""
 
-    def __init__(self, queries: Iterable[str]) -> None:
+    def __init__(self, queries: Iterable[str], searches: SearchScan | None = None) -> None:
         self.queries = list(dict.fromkeys(queries))  # one count per distinct query text
         self.scanned: list[str] = []  # the queries the engine counted; the rest run alone
-        self.seconds = 0.0  # the scan's, once it has run
+        self.count_seconds = 0.0  # the scan's, once it has run
+        self.searches = searches  # the run's searched rules, their candidates selected in one scan
         self._rows: list[tuple[Any, ...]] | None = None
         self._table: tuple[EventTable | None] | None = None
 
@@ -63,6 +65,11 @@ class TableScan:
         if self._table is None:
             self._table = (open_table(),)
         return self._table[0]
+
+    @property
+    def seconds(self) -> float:
+        """The time the run's shared scans took: the count, and the searched rules' candidates."""
+        return self.count_seconds + (0.0 if self.searches is None else self.searches.seconds)
 
     @property
     def counted(self) -> bool:
@@ -121,5 +128,5 @@ class TableScan:
                 f"FROM {table.name} GROUP BY {grouped}",
                 f"events and alerts of {len(conditions)} rules",
             )
-            self.seconds = time.perf_counter() - started
+            self.count_seconds = time.perf_counter() - started
         return self._rows
