@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from harness.eql.ast import Piped, Query, Sample, Sequence, Span, Statement
@@ -35,8 +36,19 @@ def parse_statement(text: str, *, mapping: FieldMapping | None = None) -> Statem
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_statement() takes the query text as str, not {type(text).__name__}")
+    if mapping is None:
+        return _checked(text)
     statement = _parse_grammar(text)
     verify_statement(statement, mapping=mapping)
+    return statement
+
+
+@lru_cache(maxsize=1024)
+def _checked(text: str) -> Statement:
+    """A statement parsed and checked once: a run asks for each rule's many times (its setup, scans,
+    derived scenarios, reports), and the tree is immutable, so every caller can share it."""
+    statement = _parse_grammar(text)
+    verify_statement(statement)
     return statement
 
 
