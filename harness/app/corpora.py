@@ -93,14 +93,13 @@ class Opened:
         self, catalogue: Catalogue | None, notice: Notice | None = None
     ) -> Iterator[dict[str, Any]]:
         from harness.corpus import Placed, open_corpus
-        from harness.validation.runner import Partial
+        from harness.validation.runner import is_partial
 
         corpus = self.corpus
         if corpus.documents is not None:
             # Copied, but a projected document (harness.projection) stays one: it gives itself whole.
             kept = (
-                doc if isinstance(doc, dict) and isinstance(doc, Partial) else dict(doc)
-                for doc in corpus.documents
+                doc if isinstance(doc, dict) and is_partial(doc) else dict(doc) for doc in corpus.documents
             )
             stream = Placed("document", enumerate(kept, start=1))
         else:
