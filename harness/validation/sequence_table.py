@@ -117,7 +117,7 @@ def validate_sequence_table(
     labelled: dict[int, Mapping[str, Any]] = {row: labels for row, (labels, _) in members.items()}
     unlabelled = [row for row in members if _scenario(labelled[row]) is None][:EXAMPLES]
     shown = _shown(groups, firsts, unlabelled)
-    documents = dict(zip(shown, numbered.shown(shown), strict=True))
+    documents = dict(zip(shown, numbered.shown(shown, many=searches is not None), strict=True))
     labelled |= documents
     tally = SequenceTally()
     for rows, key in groups:
@@ -166,7 +166,7 @@ def _count(
     note_spans(result, [(row[5], row[7], row[8]) for row in rows if row[4] in read])
     firsts: dict[tuple[str, str], tuple[int | None, int | None]] = {}
     for name, src, kind, part, index, *_, alerting, silent in rows:
-        if index not in read or name is None or part not in (None, "target"):
+        if index not in read or name is None or part not in _JUDGED:
             continue
         if not result.scope.owns(str(name), str(kind or "benign")):
             continue
@@ -207,6 +207,7 @@ def _scenario(document: Mapping[str, Any]) -> Any:
 
 _GROUP = 6  # a group's columns: the four labels, the index and the host
 _EVENTS, _MEMBERS, _FIRST_SILENT = _GROUP, _GROUP + 3, _GROUP + 5  # in a group's row of counts
+_JUDGED = (None, "target")  # the roles whose events a cell judges
 Members = dict[int, tuple[Mapping[str, Any], tuple[Any, ...]]]
 """The rows in a found sequence, each with its labels and its group."""
 
@@ -300,10 +301,15 @@ class _Numbered:
         """The whole documents at ``positions``, in that order, as the row runner reads them."""
         return self._fetch(positions, f"* EXCLUDE ({_POSITION})")
 
-    def shown(self, positions: list[int]) -> list[dict[str, Any]]:
-        """:meth:`documents`, kept: the examples rules show are mostly their groups' first rows."""
-        missing = [row for row in positions if row not in self._shown]
-        self._shown.update(zip(missing, self.documents(missing), strict=True))
+    def shown(self, positions: list[int], *, many: bool = False) -> list[dict[str, Any]]:
+        """:meth:`documents`, kept. In a many-rule run (``many``) the first fetch takes the first row
+        of every group a cell judges too (a labelled scenario's, its target's): those are the example
+        of silence of every rule that finds no sequence there, and each fetch is a scan of the table."""
+        missing = {row for row in positions if row not in self._shown}
+        if many and missing and not self._shown:
+            missing |= {group[-1] for group in self.groups if group[0] is not None and group[3] in _JUDGED}
+        wanted = sorted(missing)
+        self._shown.update(zip(wanted, self.documents(wanted), strict=True))
         return [self._shown[row] for row in positions]
 
     def members(self, positions: list[int]) -> Members:
