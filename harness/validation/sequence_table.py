@@ -43,7 +43,6 @@ from harness.sql.stages import ROW, Positions, plan_scan
 
 if TYPE_CHECKING:
     from harness.exceptions import ExceptionSet
-    from harness.validation.search_scan import SearchScan
 
 from harness.validation.columnar_runner import (
     field_sql,
@@ -56,6 +55,7 @@ from harness.validation.columnar_runner import (
 from harness.validation.expectations import Expectations
 from harness.validation.runner import EXAMPLES, ValidationResult
 from harness.validation.scope import RuleScope
+from harness.validation.search_scan import SearchScan, candidate_rows
 from harness.validation.sequences import ALL, SequenceTally, is_multi_event, statement_kind
 from harness.validation.tables import DuckDbTable
 
@@ -178,8 +178,6 @@ def _count(
 
 def _candidates(table: DuckDbTable, statement: str) -> list[tuple[Any, ...]]:
     """The rows of a rule's own candidate scan, read as those of a run's shared one are."""
-    from harness.validation.search_scan import candidate_rows
-
     return candidate_rows(table.connection.sql(statement).to_arrow_table())
 
 
