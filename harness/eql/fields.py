@@ -32,18 +32,40 @@ def field_values(event: Mapping[str, Any], path: tuple[str, ...]) -> list[Scalar
         leaves(event, out)
         return out
     walker = _walker(path)
+    size = walker.size
     visited: set[tuple[int, int]] = set()
     stack: list[tuple[Any, int]] = [(event, 0)]
+    # Called for every predicate on every event: the usual shapes (a dict, a string, a list of
+    # strings) are told by their exact type first, before the abstract-class checks.
     while stack:
         node, level = stack.pop()
-        if level == len(path):
-            leaves(node, out)
+        if level == size:
+            _leaves_of(node, out)
+        elif type(node) is dict or (not isinstance(node, (list, tuple)) and isinstance(node, Mapping)):
+            if (id(node), level) not in visited:
+                visited.add((id(node), level))
+                found = walker.children(node, level)
+                if len(found) == 1:
+                    stack.append(found[0])
+                else:
+                    stack.extend(reversed(found))
         elif isinstance(node, (list, tuple)):
             stack.extend((item, level) for item in reversed(node))
-        elif isinstance(node, Mapping) and (id(node), level) not in visited:
-            visited.add((id(node), level))
-            stack.extend(reversed(walker.children(node, level)))
     return out
+
+
+def _leaves_of(node: Any, out: list[Scalar]) -> None:
+    """:func:`leaves`, with a string or a flat list of strings appended directly."""
+    if type(node) is str:
+        out.append(node)
+    elif type(node) is list:
+        for item in node:
+            if type(item) is str:
+                out.append(item)
+            else:
+                leaves(item, out)
+    else:
+        leaves(node, out)
 
 
 @lru_cache(maxsize=4096)
@@ -86,6 +108,8 @@ class _Path:
                     cut = self.cuts.get(start + len(key), 0)
                     if cut > level:
                         found.append((cut, child))
+            if len(found) == 1:
+                return [(found[0][1], found[0][0])]
             return [(child, cut) for cut, child in sorted(found, key=lambda pair: pair[0])]
         return [(node[key], cut) for key, cut in self.spellings[level] if key in node]
 
