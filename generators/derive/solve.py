@@ -21,6 +21,7 @@ from typing import Any
 from generators.chains import write_field
 from generators.derive.fills import alternatives, candidates, case_variant, kind_of
 from generators.derive.normal import Atom, Branch
+from generators.derive.shared import Key, known_fits, predicate_test, recalled, remember
 from generators.derive.vocabulary import known_values
 from harness.eql.ast import Comparison, Expr, Field, FunctionCall, InSet, Literal, Match, Query
 from harness.eql.mapping import FieldMapping
@@ -68,15 +69,12 @@ class Solver:
         self._known_cache: dict[tuple[str, Expr, bool], list[object]] = {}
         # A pattern narrowed from a list, and its place there: a witness of it should match it alone.
         self._lists: dict[Expr, tuple[Match, int]] = {}
+        self._branch_keys: dict[int, tuple[Branch, Key]] = {}
         self.matcher = Matcher(query, category_field=category_field, mapping=mapping)
 
     def holds(self, expr: Expr, document: Mapping[str, Any]) -> bool:
         """Whether ``expr`` is true on ``document`` (an evaluation error counts as not)."""
-        test = self._tests.get(expr)
-        if test is None:
-            test = self._tests[expr] = Matcher(
-                Query(None, expr), category_field=self.category_field, mapping=self.mapping
-            ).matches
+        test = self._tests_for(expr)
         try:
             return test(document)
         except HarnessError:
@@ -90,8 +88,16 @@ class Solver:
         return value is atom.positive
 
     def _tests_for(self, expr: Expr) -> Callable[[Mapping[str, Any]], bool]:
-        self.holds(expr, {})
-        return self._tests[expr]
+        test = self._tests.get(expr)
+        if test is None:
+            test = self._tests[expr] = (
+                predicate_test(expr, self.category_field)
+                if self.mapping is None
+                else Matcher(
+                    Query(None, expr), category_field=self.category_field, mapping=self.mapping
+                ).matches
+            )
+        return test
 
     def matches(self, document: Mapping[str, Any]) -> bool:
         try:
@@ -104,11 +110,20 @@ class Solver:
         key = (name, expr, as_list)
         found = self._known_cache.get(key)
         if found is None:
-            found = self._known_cache[key] = [
+            found = self._known_cache[key] = list(self._shared_known(name, expr, as_list))
+        return found
+
+    def _shared_known(self, name: str, expr: Expr, as_list: bool) -> tuple[object, ...]:
+        key = (name, expr, as_list, self.category_field)
+        found = known_fits.get(key) if self.mapping is None else None
+        if found is None:
+            found = tuple(
                 v
                 for v in known_values(kind_of(name))
                 if self.holds(expr, document_of({name: [v] if as_list else v}))
-            ]
+            )
+            if self.mapping is None:
+                known_fits.put(key, found)
         return found
 
     def widths(self, branch: Branch) -> int:
@@ -129,6 +144,39 @@ class Solver:
             if narrowed is not atom and isinstance(atom.expr, Match):
                 self._lists[narrowed.expr] = (atom.expr, alternative % len(atom.expr.patterns))
             atoms.append(narrowed)
+        if self.mapping is not None:
+            values = self._solve_atoms(atoms, variant, rank)
+        else:
+            key = self._solution_key(branch, atoms, alternative, variant, rank)
+            known = recalled(key)
+            if known is None:
+                values = self._solve_atoms(atoms, variant, rank)
+                remember(key, values)
+            else:
+                values = known[0]
+        return None if values is None else Solution(values, alternative, variant)
+
+    def _solution_key(
+        self, branch: Branch, atoms: Sequence[Atom], alternative: int, variant: bool, rank: int
+    ) -> Key:
+        """What a branch's solution depends on, for any query: its atoms and which alternative of
+        their lists it covers, and the lists an atom left whole was narrowed from by an earlier
+        solve (they order its candidates, see ``_preference``)."""
+        earlier = tuple(
+            None if narrowed is not atom else self._lists.get(atom.expr)
+            for atom, narrowed in zip(branch.atoms, atoms, strict=True)
+        )
+        return Key(self.category_field, self._atoms_key(branch), alternative, variant, rank, earlier)
+
+    def _atoms_key(self, branch: Branch) -> Key:
+        # A branch is solved for each alternative, case and fill: its atoms are hashed once. The
+        # branch is kept beside its key, so its id names no other object while the entry lasts.
+        found = self._branch_keys.get(id(branch))
+        if found is None or found[0] is not branch:
+            found = self._branch_keys[id(branch)] = (branch, Key(*branch.atoms))
+        return found[1]
+
+    def _solve_atoms(self, atoms: Sequence[Atom], variant: bool, rank: int) -> dict[str, object] | None:
         by_field: dict[str, list[Atom]] = {}
         fields: dict[str, Field] = {}
         for atom in atoms:
@@ -146,7 +194,7 @@ class Solver:
         document = document_of(values)
         if not all(self.satisfied(atom, document) for atom in atoms):
             return None  # a predicate over several fields, or one field's values spoiling another's
-        return Solution(values, alternative, variant)
+        return values
 
     def _solve_field(
         self, field: Field, atoms: Sequence[Atom], solved: Mapping[str, object], variant: bool, rank: int
