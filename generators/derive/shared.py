@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 from harness.eql.ast import Expr, Query
 from harness.eql.matcher import Matcher
 
-__all__ = ["Bounded", "Key", "forget", "known_fits", "predicate_test", "recalled", "remember"]
+__all__ = ["Bounded", "Key", "forget", "judged_alone", "known_fits", "predicate_test", "recalled", "remember"]
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
@@ -30,6 +30,8 @@ _V = TypeVar("_V")
 # Distinct predicates and solved branches of a few hundred rules fit several times over.
 _PREDICATES = 8192
 _SOLUTIONS = 8192
+# A predicate is tried on a few dozen candidates of its field.
+_JUDGED = 1 << 16
 
 
 @lru_cache(maxsize=_PREDICATES)
@@ -81,6 +83,8 @@ class Bounded(Generic[_K, _V]):
 
 # A field's known values that satisfy a predicate: (name, expr, as_list, category field) -> values.
 known_fits: Bounded[Hashable, tuple[object, ...]] = Bounded(_PREDICATES)
+# A predicate's outcome on a document holding one field: (compiled test, field, typed value) -> outcome.
+judged_alone: Bounded[Hashable, object] = Bounded(_JUDGED)
 # A branch's solution: (category field, atoms, their lists, variant, rank) -> values, or None.
 _solutions: Bounded[Hashable, tuple[dict[str, object] | None]] = Bounded(_SOLUTIONS)
 
@@ -109,4 +113,5 @@ def forget() -> None:
     """Empty every cache: a test proves a derivation's answer does not depend on what came before."""
     predicate_test.cache_clear()
     known_fits.clear()
+    judged_alone.clear()
     _solutions.clear()

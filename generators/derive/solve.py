@@ -14,14 +14,14 @@ fails as soon as any element matches.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from generators.chains import write_field
 from generators.derive.fills import alternatives, candidates, case_variant, kind_of
 from generators.derive.normal import Atom, Branch
-from generators.derive.shared import Key, known_fits, predicate_test, recalled, remember
+from generators.derive.shared import Key, judged_alone, known_fits, predicate_test, recalled, remember
 from generators.derive.vocabulary import known_values
 from harness.eql.ast import Comparison, Expr, Field, FunctionCall, InSet, Literal, Match, Query
 from harness.eql.mapping import FieldMapping
@@ -86,6 +86,39 @@ class Solver:
         except HarnessError:
             return False
         return value is atom.positive
+
+    def holds_alone(self, expr: Expr, name: str, value: object) -> bool:
+        """``holds`` on the document that holds only ``name``'s ``value`` (none, for MISSING)."""
+        outcome = self._alone(expr, name, value)
+        return False if outcome is _FAILED else outcome
+
+    def satisfied_alone(self, atom: Atom, name: str, value: object) -> bool:
+        """``satisfied`` on the document that holds only ``name``'s ``value`` (none, for MISSING)."""
+        outcome = self._alone(atom.expr, name, value)
+        return outcome is not _FAILED and outcome is atom.positive
+
+    def _alone(self, expr: Expr, name: str, value: object) -> Any:
+        # The solver tries each candidate against each predicate on its field, again for every
+        # alternative and case and in every query with the same predicates: the outcome is kept,
+        # keyed on the compiled test (one per predicate and way of reading fields) and the value.
+        test = self._tests_for(expr)
+        try:
+            key = Key(test, name, _typed(value))
+        except TypeError:  # a value no key can hold: judged each time
+            key = None
+        outcome = None if key is None else judged_alone.get(key)
+        if outcome is None:
+            try:
+                outcome = test(document_of({name: value}))
+            except HarnessError:
+                outcome = _FAILED
+            if key is not None:
+                judged_alone.put(key, outcome)
+        return outcome
+
+    def known(self, name: str, expr: Expr, as_list: bool) -> list[object]:
+        """The fleet's values of the field's kind that satisfy ``expr``, computed once per predicate."""
+        return self._known(name, expr, as_list)
 
     def _tests_for(self, expr: Expr) -> Callable[[Mapping[str, Any]], bool]:
         test = self._tests.get(expr)
@@ -203,7 +236,7 @@ class Solver:
         negative = [a for a in atoms if not a.positive]
         kind = kind_of(field.name)
         if not positive:
-            if all(self.satisfied(a, {}) for a in negative):
+            if all(self.satisfied_alone(a, field.name, MISSING) for a in negative):
                 return MISSING  # a negated predicate holds on a missing field; the event builder fills it
             # `field != null` and its kin: any ordinary value that no exclusion drops (a path
             # ending in the name already chosen first).
@@ -215,8 +248,8 @@ class Solver:
                     "C:\\Windows\\System32\\" + name,
                 ]
             for value in pool:
-                document = document_of({field.name: [value] if field.name in ARRAY_FIELDS else value})
-                if all(self.satisfied(a, document) for a in negative):
+                held = [value] if field.name in ARRAY_FIELDS else value
+                if all(self.satisfied_alone(a, field.name, held) for a in negative):
                     return [value] if field.name in ARRAY_FIELDS else value
             return None
         if field.name in ARRAY_FIELDS:
@@ -230,8 +263,7 @@ class Solver:
         for value in pool:
             if kind in ("path", "name") and isinstance(value, str) and _NOT_IN_FILE_NAMES.search(value):
                 continue  # Windows refuses these in a file name: no event holds such a value
-            document = document_of({field.name: value})
-            if all(self.satisfied(a, document) for a in atoms):
+            if all(self.satisfied_alone(a, field.name, value) for a in atoms):
                 fitting.append(value)
                 if len(fitting) > rank:
                     break
@@ -246,7 +278,7 @@ class Solver:
         known = [
             v
             for v in self._known(field.name, positive[0].expr, False)
-            if all(self.holds(a.expr, document_of({field.name: v})) for a in positive[1:])
+            if all(self.holds_alone(a.expr, field.name, v) for a in positive[1:])
         ]
         pool = known + constructed
         name = _name_for_path(field.name, solved)
@@ -288,7 +320,7 @@ class Solver:
     ) -> object:
         elements: list[object] = []
         for atom in positive:
-            if elements and self.satisfied(atom, document_of({field.name: elements})):
+            if elements and self.satisfied_alone(atom, field.name, elements):
                 continue
             pool = sorted(
                 dict.fromkeys([*self._known(field.name, atom.expr, True), *candidates(atom.expr, field)]),
@@ -299,18 +331,32 @@ class Solver:
             fitting: list[object] = []
             wanted = 0 if _literals(atom.expr) is not None else rank
             for value in dict.fromkeys(pool):
-                single = document_of({field.name: [value]})
-                if self.satisfied(atom, single) and all(self.satisfied(n, single) for n in negative):
+                single = [value]
+                if self.satisfied_alone(atom, field.name, single) and all(
+                    self.satisfied_alone(n, field.name, single) for n in negative
+                ):
                     fitting.append(value)
                     if len(fitting) > wanted:
                         break
             if not fitting:
                 return None
             elements.append(fitting[min(wanted, len(fitting) - 1)])
-        document = document_of({field.name: elements})
-        if all(self.satisfied(a, document) for a in (*positive, *negative)):
+        if all(self.satisfied_alone(a, field.name, elements) for a in (*positive, *negative)):
             return elements
         return None
+
+
+# A predicate that failed with an evaluation error: neither true nor false (see ``satisfied``).
+_FAILED: Any = type("Failed", (), {"__repr__": lambda self: "FAILED"})()
+
+
+def _typed(value: object) -> Hashable:
+    """``value`` as a key that tells ``1``, ``1.0``, ``True`` and ``-0.0`` apart, as a document does."""
+    if isinstance(value, list):
+        return (list, tuple(_typed(v) for v in value))
+    if isinstance(value, float):
+        return (float, repr(value))
+    return (type(value), value)
 
 
 def _restricted(atom: Atom, alternative: int) -> Atom:
@@ -378,8 +424,8 @@ def contradiction(solver: Solver, branch: Branch) -> str | None:
 def _refuted(
     solver: Solver, name: str, value: object, atoms: Sequence[Atom], as_list: bool, exact: bool
 ) -> bool:
-    document = document_of({name: [value] if as_list else value})
-    failing = [a for a in atoms if not solver.satisfied(a, document)]
+    held = [value] if as_list else value
+    failing = [a for a in atoms if not solver.satisfied_alone(a, name, held)]
     return bool(failing) and (exact or any(insensitive(a.expr) for a in failing))
 
 
