@@ -79,6 +79,10 @@ def test_field_values_read_a_shared_object_once_per_position() -> None:
     shared = {"b": "v"}
     assert field_values({"a": [shared, shared]}, ("a", "b")) == ["v"]
     assert field_values({"a": [{"b": "v"}, {"b": "v"}]}, ("a", "b")) == ["v", "v"]
+    # Reached through two spellings of the same segments, after a walk down single keys.
+    path = ("z", "a", "b", "b")
+    assert field_values({"z": {"a": {"b": shared}, "a.b": shared}}, path) == ["v"]
+    assert field_values({"z": {"a": {"b": {"b": "v"}}, "a.b": {"b": "v"}}}, path) == ["v", "v"]
 
 
 def _nested(path: tuple[str, ...], value: Any) -> dict[str, Any]:

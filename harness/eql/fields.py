@@ -33,10 +33,28 @@ def field_values(event: Mapping[str, Any], path: tuple[str, ...]) -> list[Scalar
         return out
     walker = _walker(path)
     size = walker.size
-    visited: set[tuple[int, int]] = set()
-    stack: list[tuple[Any, int]] = [(event, 0)]
-    # Called for every predicate on every event: the usual shapes (a dict, a string, a list of
-    # strings) are told by their exact type first, before the abstract-class checks.
+    # Called for every predicate on every event. Most events nest each segment in a dict of its
+    # own: while each object has one key to follow, the walk goes down without a stack, doing what
+    # the loop below would do with a stack of one.
+    node, level = event, 0
+    passed: list[tuple[int, int]] = []  # the objects walked through, each at its position
+    while type(node) is dict and level < size:
+        passed.append((id(node), level))
+        found = walker.children(node, level)
+        if len(found) != 1:
+            if not found:
+                return out
+            break  # more than one key to follow: the stack takes them
+        node, level = found[0]
+    else:
+        if level == size:
+            _leaves_of(node, out)
+            return out
+        found = [(node, level)]  # not a dict (a list, another mapping, a scalar): the general walk
+    visited: set[tuple[int, int]] = set(passed)
+    stack: list[tuple[Any, int]] = list(reversed(found))
+    # The usual shapes (a dict, a string, a list of strings) are told by their exact type first,
+    # before the abstract-class checks.
     while stack:
         node, level = stack.pop()
         if level == size:
