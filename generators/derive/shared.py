@@ -20,9 +20,20 @@ from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from harness.eql.ast import Expr, Query
-from harness.eql.matcher import Matcher
+from harness.eql.evaluator import Evaluator
+from harness.eql.mapping import FieldMapping
 
-__all__ = ["Bounded", "Key", "forget", "judged_alone", "known_fits", "predicate_test", "recalled", "remember"]
+__all__ = [
+    "Bounded",
+    "Key",
+    "compiled_predicate",
+    "forget",
+    "judged_alone",
+    "known_fits",
+    "predicate_test",
+    "recalled",
+    "remember",
+]
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
@@ -37,7 +48,15 @@ _JUDGED = 1 << 16
 @lru_cache(maxsize=_PREDICATES)
 def predicate_test(expr: Expr, category_field: str) -> Callable[[Mapping[str, Any]], bool]:
     """``expr`` alone, compiled by the reference evaluator, for a query read without a mapping."""
-    return Matcher(Query(None, expr), category_field=category_field, mapping=None).matches
+    return compiled_predicate(expr, category_field, None)
+
+
+def compiled_predicate(
+    expr: Expr, category_field: str, mapping: FieldMapping | None
+) -> Callable[[Mapping[str, Any]], bool]:
+    """``expr`` alone as a ``Matcher`` judges it with the reference engine, without the searcher a
+    matcher also builds (the same evaluator again)."""
+    return Evaluator(Query(None, expr), category_field=category_field, mapping=mapping).predicate()
 
 
 class Key:

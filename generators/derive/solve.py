@@ -21,7 +21,15 @@ from typing import Any
 from generators.chains import write_field
 from generators.derive.fills import alternatives, candidates, case_variant, kind_of
 from generators.derive.normal import Atom, Branch
-from generators.derive.shared import Key, judged_alone, known_fits, predicate_test, recalled, remember
+from generators.derive.shared import (
+    Key,
+    compiled_predicate,
+    judged_alone,
+    known_fits,
+    predicate_test,
+    recalled,
+    remember,
+)
 from generators.derive.vocabulary import known_values
 from harness.eql.ast import Comparison, Expr, Field, FunctionCall, InSet, Literal, Match, Query
 from harness.eql.mapping import FieldMapping
@@ -126,9 +134,7 @@ class Solver:
             test = self._tests[expr] = (
                 predicate_test(expr, self.category_field)
                 if self.mapping is None
-                else Matcher(
-                    Query(None, expr), category_field=self.category_field, mapping=self.mapping
-                ).matches
+                else compiled_predicate(expr, self.category_field, self.mapping)
             )
         return test
 
