@@ -26,6 +26,7 @@ from harness.eql.mapping import FieldMapping
 __all__ = [
     "Bounded",
     "Key",
+    "canonical",
     "compiled_predicate",
     "forget",
     "judged_alone",
@@ -104,8 +105,19 @@ class Bounded(Generic[_K, _V]):
 known_fits: Bounded[Hashable, tuple[object, ...]] = Bounded(_PREDICATES)
 # A predicate's outcome on a document holding one field: (compiled test, field, typed value) -> outcome.
 judged_alone: Bounded[Hashable, object] = Bounded(_JUDGED)
+# One key per set of a branch's atoms: equal keys compare by identity, not tree by tree.
+_canonical: Bounded[Key, Key] = Bounded(_SOLUTIONS)
 # A branch's solution: (category field, atoms, their lists, variant, rank) -> values, or None.
 _solutions: Bounded[Hashable, tuple[dict[str, object] | None]] = Bounded(_SOLUTIONS)
+
+
+def canonical(key: Key) -> Key:
+    """The first key made equal to ``key`` and still kept, else ``key`` itself."""
+    found = _canonical.get(key)
+    if found is None:
+        _canonical.put(key, key)
+        return key
+    return found
 
 
 def recalled(key: Hashable) -> tuple[dict[str, object] | None] | None:
@@ -134,3 +146,4 @@ def forget() -> None:
     known_fits.clear()
     judged_alone.clear()
     _solutions.clear()
+    _canonical.clear()

@@ -23,6 +23,7 @@ from generators.derive.fills import alternatives, candidates, case_variant, kind
 from generators.derive.normal import Atom, Branch
 from generators.derive.shared import (
     Key,
+    canonical,
     compiled_predicate,
     judged_alone,
     known_fits,
@@ -201,8 +202,9 @@ class Solver:
         """What a branch's solution depends on, for any query: its atoms and which alternative of
         their lists it covers, and the lists an atom left whole was narrowed from by an earlier
         solve (they order its candidates, see ``_preference``)."""
+        # Only a single pattern can equal a narrowed one: a long exclusion list is not hashed again.
         earlier = tuple(
-            None if narrowed is not atom else self._lists.get(atom.expr)
+            self._lists.get(atom.expr) if narrowed is atom and _one_pattern(atom.expr) else None
             for atom, narrowed in zip(branch.atoms, atoms, strict=True)
         )
         return Key(self.category_field, self._atoms_key(branch), alternative, variant, rank, earlier)
@@ -210,9 +212,11 @@ class Solver:
     def _atoms_key(self, branch: Branch) -> Key:
         # A branch is solved for each alternative, case and fill: its atoms are hashed once. The
         # branch is kept beside its key, so its id names no other object while the entry lasts.
+        # The key is the one every query with these atoms uses, so that a solution looked up finds
+        # its key by identity rather than by comparing the atoms' trees.
         found = self._branch_keys.get(id(branch))
         if found is None or found[0] is not branch:
-            found = self._branch_keys[id(branch)] = (branch, Key(*branch.atoms))
+            found = self._branch_keys[id(branch)] = (branch, canonical(Key(*branch.atoms)))
         return found[1]
 
     def _solve_atoms(self, atoms: Sequence[Atom], variant: bool, rank: int) -> dict[str, object] | None:
@@ -354,6 +358,10 @@ class Solver:
 
 # A predicate that failed with an evaluation error: neither true nor false (see ``satisfied``).
 _FAILED: Any = type("Failed", (), {"__repr__": lambda self: "FAILED"})()
+
+
+def _one_pattern(expr: Expr) -> bool:
+    return isinstance(expr, Match) and len(expr.patterns) == 1
 
 
 def _typed(value: object) -> Hashable:
