@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from hypothesis import given
@@ -51,6 +52,37 @@ def test_field_values_follow_every_spelling(document: Any, size: int) -> None:
     expected = list(_every_split(event, ("root", *path)))
     assert field_values(event, ("root", *path)) == expected
     assert compile_getter(("root", *path))(event) == expected
+
+
+class _Text(str):
+    """A string that is not exactly ``str``."""
+
+
+def _abstract(node: Any) -> Any:
+    """``node`` in the other types JSON-like values come in: a read-only mapping, tuples, str subclasses."""
+    if isinstance(node, dict):
+        return MappingProxyType({key: _abstract(child) for key, child in node.items()})
+    if isinstance(node, list):
+        return tuple(_abstract(item) for item in node)
+    return _Text(node) if isinstance(node, str) else node
+
+
+@given(DOCUMENTS, st.integers(1, len(SEGMENTS)))
+def test_field_values_read_any_mapping_and_sequence_alike(document: Any, size: int) -> None:
+    # The walk tells dicts, strings and lists by exact type first: the abstract types must agree.
+    path = ("root", *SEGMENTS[:size])
+    event = {"root": document}
+    assert field_values(_abstract(event), path) == field_values(event, path)
+
+
+def test_field_values_read_a_shared_object_once_per_position() -> None:
+    shared = {"b": "v"}
+    assert field_values({"a": [shared, shared]}, ("a", "b")) == ["v"]
+    assert field_values({"a": [{"b": "v"}, {"b": "v"}]}, ("a", "b")) == ["v", "v"]
+    # Reached through two spellings of the same segments, after a walk down single keys.
+    path = ("z", "a", "b", "b")
+    assert field_values({"z": {"a": {"b": shared}, "a.b": shared}}, path) == ["v"]
+    assert field_values({"z": {"a": {"b": {"b": "v"}}, "a.b": {"b": "v"}}}, path) == ["v", "v"]
 
 
 def _nested(path: tuple[str, ...], value: Any) -> dict[str, Any]:

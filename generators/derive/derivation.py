@@ -21,6 +21,7 @@ from generators.derive.events import (
     build_launch,
     canonical_document,
     faithful,
+    launch_document,
     source_document,
     writes,
 )
@@ -233,9 +234,11 @@ class _Builder:
         wid = f"derived/{self.name}/b{branch.index}w{sum(w.branch == branch.index for w in self.witnesses)}"
         label = Label(wid, "malicious")
         launch = build_launch(values, self.fleet, label, ordinal)
-        if not faithful(values, launch, _BASE):
+        # Rendered once: judged for faithfulness, then written on.
+        rendered = launch_document(launch, _BASE)
+        if not faithful(values, launch, _BASE, rendered=rendered):
             return None  # the solved values contradict one another as a launch (a name and its path)
-        document = canonical_document(values, launch, _BASE, self.query.category)
+        document = canonical_document(values, launch, _BASE, self.query.category, rendered=rendered)
         if not self.solver.matches(document):
             return None
         self._seen.add(key)
@@ -277,9 +280,10 @@ class _Builder:
                 launch = build_launch(
                     changed, self.fleet, Label(nid, "benign"), len(self.witnesses) + len(self.near_misses)
                 )
-                if not faithful(changed, launch, _BASE):
+                rendered = launch_document(launch, _BASE)
+                if not faithful(changed, launch, _BASE, rendered=rendered):
                     continue  # no launch carries this change (a parent without a path): try the next
-                document = canonical_document(changed, launch, _BASE, self.query.category)
+                document = canonical_document(changed, launch, _BASE, self.query.category, rendered=rendered)
                 if self.solver.matches(document):
                     continue  # another branch still catches it: not a near miss
                 self._seen.add(key)

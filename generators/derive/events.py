@@ -32,6 +32,7 @@ __all__ = [
     "build_launch",
     "canonical_document",
     "faithful",
+    "launch_document",
     "source_document",
     "writes",
 ]
@@ -112,14 +113,21 @@ def build_launch(values: Mapping[str, object], fleet: Fleet, label: Label, ordin
 
 
 def canonical_document(
-    values: Mapping[str, object], launch: Launch, base: Source, category: str | None = None
+    values: Mapping[str, object],
+    launch: Launch,
+    base: Source,
+    category: str | None = None,
+    *,
+    rendered: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The witness as the query reads it: ``base``'s document with every solved value written on it.
 
     A query on another category (``registry where``) gets that category: the launch then
     stands for the process that acted, as ECS nests it in a registry or file event.
+    ``rendered`` is :func:`launch_document` of the launch, when the caller has it (it is
+    written on).
     """
-    document = _plain(base.render(launch))
+    document = launch_document(launch, base) if rendered is None else rendered
     if category is not None and category != "process":
         document["event"]["category"] = [category]
     for name, value in values.items():
@@ -128,12 +136,15 @@ def canonical_document(
     return document
 
 
-def faithful(values: Mapping[str, object], launch: Launch, base: Source) -> bool:
+def faithful(
+    values: Mapping[str, object], launch: Launch, base: Source, *, rendered: dict[str, Any] | None = None
+) -> bool:
     """Whether the launch carries every solved value it decides, as ``base`` writes the launch.
 
     Fields spelt from a fixed vocabulary (``WORDS``) are left to each source to judge.
+    ``rendered`` is :func:`launch_document` of the launch, when the caller has it (it is read only).
     """
-    document = _plain(base.render(launch))
+    document = launch_document(launch, base) if rendered is None else rendered
     return all(
         _rendered(document, name, value)
         for name, value in values.items()
@@ -161,6 +172,11 @@ def source_document(values: Mapping[str, object], launch: Launch, source: Source
 def writes(source: Source, name: str) -> bool:
     """Whether ``source``'s process documents ever hold the field ``name``."""
     return name in source.fields or any(f.startswith(name + ".") for f in source.fields)
+
+
+def launch_document(launch: Launch, base: Source) -> dict[str, Any]:
+    """The launch as ``base`` renders it, read back as from JSON: what a witness is written on."""
+    return _plain(base.render(launch))
 
 
 def _plain(document: dict[str, Any]) -> dict[str, Any]:

@@ -14,10 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from generators.derive.events import WORDS
-from generators.derive.fills import candidates, case_variant, kind_of
+from generators.derive.fills import candidates, case_variant
 from generators.derive.normal import Atom, Branch
-from generators.derive.solve import ARRAY_FIELDS, MISSING, Solver, document_of, insensitive
-from generators.derive.vocabulary import known_values
+from generators.derive.solve import ARRAY_FIELDS, MISSING, Solver, insensitive
 from harness.eql.ast import Field
 
 __all__ = ["Change", "changes"]
@@ -52,10 +51,9 @@ def _changes(solver: Solver, branch: Branch, atom: Atom, values: dict[str, objec
     same_field = [a for a in branch.atoms if a != atom and a.fields == atom.fields]
     before = values.get(field.name, MISSING)
     for after in _edits(solver, atom, field, before):
-        single = document_of({field.name: after})
-        if solver.satisfied(atom, single):
+        if solver.satisfied_alone(atom, field.name, after):
             continue
-        if all(solver.satisfied(other, single) for other in same_field):
+        if all(solver.satisfied_alone(other, field.name, after) for other in same_field):
             yield Change(atom, field.name, before, after)
 
 
@@ -76,7 +74,7 @@ def _edits(solver: Solver, atom: Atom, field: Field, before: object) -> Iterator
 
 
 def _list_edits(solver: Solver, atom: Atom, field: Field, before: list[object]) -> Iterator[object]:
-    hits = [i for i, v in enumerate(before) if solver.holds(atom.expr, document_of({field.name: [v]}))]
+    hits = [i for i, v in enumerate(before) if solver.holds_alone(atom.expr, field.name, [v])]
     for edit in _value_edits(atom, before[hits[0]] if hits else None):
         yield [edit if i in hits else v for i, v in enumerate(before)]
     yield [v for i, v in enumerate(before) if i not in hits]
@@ -105,9 +103,8 @@ def _value_edits(atom: Atom, value: object) -> Iterator[object]:
 
 def _excluded(solver: Solver, atom: Atom, field: Field, before: object) -> Iterator[object]:
     """Values the exclusion matches: what the rule deliberately drops."""
-    kind = kind_of(field.name)
     pool: list[object] = list(candidates(atom.expr, field))
-    pool += [v for v in known_values(kind) if solver.holds(atom.expr, document_of({field.name: v}))][:8]
+    pool += solver.known(field.name, atom.expr, False)[:8]
     for value in pool:
         if field.name in ARRAY_FIELDS:
             kept = before if isinstance(before, list) else []

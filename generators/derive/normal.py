@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import product
 
 from harness.eql.ast import And, Comparison, Expr, Field, InSet, Literal, Not, Or, format_expr, walk
@@ -33,8 +34,10 @@ class Atom:
     expr: Expr
     positive: bool = True
 
-    @property
+    @cached_property
     def fields(self) -> tuple[Field, ...]:
+        # Asked for each time the solver, the near misses and the renderings look at an atom: the
+        # tree is walked once. (Kept beside the fields, it takes no part in equality or hashing.)
         return fields_of(self.expr)
 
     def negated(self) -> Atom:

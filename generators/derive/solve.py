@@ -14,13 +14,23 @@ fails as soon as any element matches.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from generators.chains import write_field
 from generators.derive.fills import alternatives, candidates, case_variant, kind_of
 from generators.derive.normal import Atom, Branch
+from generators.derive.shared import (
+    Key,
+    canonical,
+    compiled_predicate,
+    judged_alone,
+    known_fits,
+    predicate_test,
+    recalled,
+    remember,
+)
 from generators.derive.vocabulary import known_values
 from harness.eql.ast import Comparison, Expr, Field, FunctionCall, InSet, Literal, Match, Query
 from harness.eql.mapping import FieldMapping
@@ -68,15 +78,12 @@ class Solver:
         self._known_cache: dict[tuple[str, Expr, bool], list[object]] = {}
         # A pattern narrowed from a list, and its place there: a witness of it should match it alone.
         self._lists: dict[Expr, tuple[Match, int]] = {}
+        self._branch_keys: dict[int, tuple[Branch, Key]] = {}
         self.matcher = Matcher(query, category_field=category_field, mapping=mapping)
 
     def holds(self, expr: Expr, document: Mapping[str, Any]) -> bool:
         """Whether ``expr`` is true on ``document`` (an evaluation error counts as not)."""
-        test = self._tests.get(expr)
-        if test is None:
-            test = self._tests[expr] = Matcher(
-                Query(None, expr), category_field=self.category_field, mapping=self.mapping
-            ).matches
+        test = self._tests_for(expr)
         try:
             return test(document)
         except HarnessError:
@@ -89,9 +96,48 @@ class Solver:
             return False
         return value is atom.positive
 
+    def holds_alone(self, expr: Expr, name: str, value: object) -> bool:
+        """``holds`` on the document that holds only ``name``'s ``value`` (none, for MISSING)."""
+        outcome = self._alone(expr, name, value)
+        return False if outcome is _FAILED else outcome
+
+    def satisfied_alone(self, atom: Atom, name: str, value: object) -> bool:
+        """``satisfied`` on the document that holds only ``name``'s ``value`` (none, for MISSING)."""
+        outcome = self._alone(atom.expr, name, value)
+        return outcome is not _FAILED and outcome is atom.positive
+
+    def _alone(self, expr: Expr, name: str, value: object) -> Any:
+        # The solver tries each candidate against each predicate on its field, again for every
+        # alternative and case and in every query with the same predicates: the outcome is kept,
+        # keyed on the compiled test (one per predicate and way of reading fields) and the value.
+        test = self._tests_for(expr)
+        try:
+            key = Key(test, name, _typed(value))
+        except TypeError:  # a value no key can hold: judged each time
+            key = None
+        outcome = None if key is None else judged_alone.get(key)
+        if outcome is None:
+            try:
+                outcome = test(document_of({name: value}))
+            except HarnessError:
+                outcome = _FAILED
+            if key is not None:
+                judged_alone.put(key, outcome)
+        return outcome
+
+    def known(self, name: str, expr: Expr, as_list: bool) -> list[object]:
+        """The fleet's values of the field's kind that satisfy ``expr``, computed once per predicate."""
+        return self._known(name, expr, as_list)
+
     def _tests_for(self, expr: Expr) -> Callable[[Mapping[str, Any]], bool]:
-        self.holds(expr, {})
-        return self._tests[expr]
+        test = self._tests.get(expr)
+        if test is None:
+            test = self._tests[expr] = (
+                predicate_test(expr, self.category_field)
+                if self.mapping is None
+                else compiled_predicate(expr, self.category_field, self.mapping)
+            )
+        return test
 
     def matches(self, document: Mapping[str, Any]) -> bool:
         try:
@@ -104,11 +150,20 @@ class Solver:
         key = (name, expr, as_list)
         found = self._known_cache.get(key)
         if found is None:
-            found = self._known_cache[key] = [
+            found = self._known_cache[key] = list(self._shared_known(name, expr, as_list))
+        return found
+
+    def _shared_known(self, name: str, expr: Expr, as_list: bool) -> tuple[object, ...]:
+        key = (name, expr, as_list, self.category_field)
+        found = known_fits.get(key) if self.mapping is None else None
+        if found is None:
+            found = tuple(
                 v
                 for v in known_values(kind_of(name))
                 if self.holds(expr, document_of({name: [v] if as_list else v}))
-            ]
+            )
+            if self.mapping is None:
+                known_fits.put(key, found)
         return found
 
     def widths(self, branch: Branch) -> int:
@@ -129,6 +184,42 @@ class Solver:
             if narrowed is not atom and isinstance(atom.expr, Match):
                 self._lists[narrowed.expr] = (atom.expr, alternative % len(atom.expr.patterns))
             atoms.append(narrowed)
+        if self.mapping is not None:
+            values = self._solve_atoms(atoms, variant, rank)
+        else:
+            key = self._solution_key(branch, atoms, alternative, variant, rank)
+            known = recalled(key)
+            if known is None:
+                values = self._solve_atoms(atoms, variant, rank)
+                remember(key, values)
+            else:
+                values = known[0]
+        return None if values is None else Solution(values, alternative, variant)
+
+    def _solution_key(
+        self, branch: Branch, atoms: Sequence[Atom], alternative: int, variant: bool, rank: int
+    ) -> Key:
+        """What a branch's solution depends on, for any query: its atoms and which alternative of
+        their lists it covers, and the lists an atom left whole was narrowed from by an earlier
+        solve (they order its candidates, see ``_preference``)."""
+        # Only a single pattern can equal a narrowed one: a long exclusion list is not hashed again.
+        earlier = tuple(
+            self._lists.get(atom.expr) if narrowed is atom and _one_pattern(atom.expr) else None
+            for atom, narrowed in zip(branch.atoms, atoms, strict=True)
+        )
+        return Key(self.category_field, self._atoms_key(branch), alternative, variant, rank, earlier)
+
+    def _atoms_key(self, branch: Branch) -> Key:
+        # A branch is solved for each alternative, case and fill: its atoms are hashed once. The
+        # branch is kept beside its key, so its id names no other object while the entry lasts.
+        # The key is the one every query with these atoms uses, so that a solution looked up finds
+        # its key by identity rather than by comparing the atoms' trees.
+        found = self._branch_keys.get(id(branch))
+        if found is None or found[0] is not branch:
+            found = self._branch_keys[id(branch)] = (branch, canonical(Key(*branch.atoms)))
+        return found[1]
+
+    def _solve_atoms(self, atoms: Sequence[Atom], variant: bool, rank: int) -> dict[str, object] | None:
         by_field: dict[str, list[Atom]] = {}
         fields: dict[str, Field] = {}
         for atom in atoms:
@@ -146,7 +237,7 @@ class Solver:
         document = document_of(values)
         if not all(self.satisfied(atom, document) for atom in atoms):
             return None  # a predicate over several fields, or one field's values spoiling another's
-        return Solution(values, alternative, variant)
+        return values
 
     def _solve_field(
         self, field: Field, atoms: Sequence[Atom], solved: Mapping[str, object], variant: bool, rank: int
@@ -155,7 +246,7 @@ class Solver:
         negative = [a for a in atoms if not a.positive]
         kind = kind_of(field.name)
         if not positive:
-            if all(self.satisfied(a, {}) for a in negative):
+            if all(self.satisfied_alone(a, field.name, MISSING) for a in negative):
                 return MISSING  # a negated predicate holds on a missing field; the event builder fills it
             # `field != null` and its kin: any ordinary value that no exclusion drops (a path
             # ending in the name already chosen first).
@@ -167,8 +258,8 @@ class Solver:
                     "C:\\Windows\\System32\\" + name,
                 ]
             for value in pool:
-                document = document_of({field.name: [value] if field.name in ARRAY_FIELDS else value})
-                if all(self.satisfied(a, document) for a in negative):
+                held = [value] if field.name in ARRAY_FIELDS else value
+                if all(self.satisfied_alone(a, field.name, held) for a in negative):
                     return [value] if field.name in ARRAY_FIELDS else value
             return None
         if field.name in ARRAY_FIELDS:
@@ -182,8 +273,7 @@ class Solver:
         for value in pool:
             if kind in ("path", "name") and isinstance(value, str) and _NOT_IN_FILE_NAMES.search(value):
                 continue  # Windows refuses these in a file name: no event holds such a value
-            document = document_of({field.name: value})
-            if all(self.satisfied(a, document) for a in atoms):
+            if all(self.satisfied_alone(a, field.name, value) for a in atoms):
                 fitting.append(value)
                 if len(fitting) > rank:
                     break
@@ -198,7 +288,7 @@ class Solver:
         known = [
             v
             for v in self._known(field.name, positive[0].expr, False)
-            if all(self.holds(a.expr, document_of({field.name: v})) for a in positive[1:])
+            if all(self.holds_alone(a.expr, field.name, v) for a in positive[1:])
         ]
         pool = known + constructed
         name = _name_for_path(field.name, solved)
@@ -240,7 +330,7 @@ class Solver:
     ) -> object:
         elements: list[object] = []
         for atom in positive:
-            if elements and self.satisfied(atom, document_of({field.name: elements})):
+            if elements and self.satisfied_alone(atom, field.name, elements):
                 continue
             pool = sorted(
                 dict.fromkeys([*self._known(field.name, atom.expr, True), *candidates(atom.expr, field)]),
@@ -251,18 +341,36 @@ class Solver:
             fitting: list[object] = []
             wanted = 0 if _literals(atom.expr) is not None else rank
             for value in dict.fromkeys(pool):
-                single = document_of({field.name: [value]})
-                if self.satisfied(atom, single) and all(self.satisfied(n, single) for n in negative):
+                single = [value]
+                if self.satisfied_alone(atom, field.name, single) and all(
+                    self.satisfied_alone(n, field.name, single) for n in negative
+                ):
                     fitting.append(value)
                     if len(fitting) > wanted:
                         break
             if not fitting:
                 return None
             elements.append(fitting[min(wanted, len(fitting) - 1)])
-        document = document_of({field.name: elements})
-        if all(self.satisfied(a, document) for a in (*positive, *negative)):
+        if all(self.satisfied_alone(a, field.name, elements) for a in (*positive, *negative)):
             return elements
         return None
+
+
+# A predicate that failed with an evaluation error: neither true nor false (see ``satisfied``).
+_FAILED: Any = type("Failed", (), {"__repr__": lambda self: "FAILED"})()
+
+
+def _one_pattern(expr: Expr) -> bool:
+    return isinstance(expr, Match) and len(expr.patterns) == 1
+
+
+def _typed(value: object) -> Hashable:
+    """``value`` as a key that tells ``1``, ``1.0``, ``True`` and ``-0.0`` apart, as a document does."""
+    if isinstance(value, list):
+        return (list, tuple(_typed(v) for v in value))
+    if isinstance(value, float):
+        return (float, repr(value))
+    return (type(value), value)
 
 
 def _restricted(atom: Atom, alternative: int) -> Atom:
@@ -330,8 +438,8 @@ def contradiction(solver: Solver, branch: Branch) -> str | None:
 def _refuted(
     solver: Solver, name: str, value: object, atoms: Sequence[Atom], as_list: bool, exact: bool
 ) -> bool:
-    document = document_of({name: [value] if as_list else value})
-    failing = [a for a in atoms if not solver.satisfied(a, document)]
+    held = [value] if as_list else value
+    failing = [a for a in atoms if not solver.satisfied_alone(a, name, held)]
     return bool(failing) and (exact or any(insensitive(a.expr) for a in failing))
 
 

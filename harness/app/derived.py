@@ -21,8 +21,6 @@ from harness.eql import (
     Query,
     Searcher,
     Statement,
-    compile_query,
-    compile_statement,
     parse_statement,
 )
 from harness.eql.fields import field_values
@@ -44,6 +42,9 @@ if TYPE_CHECKING:
     from generators.sources import Source
 
 __all__ = ["derived_result", "derived_suite", "sources_read"]
+
+# The EQL search API's default, which compile_query and compile_statement also take.
+CATEGORY_FIELD = "event.category"
 
 
 def sources_read(setup: RuleSetup) -> list[Source]:
@@ -83,12 +84,14 @@ def derived_result(
 ) -> DerivedResult:
     """``suite`` judged by the rule's own matcher (the row engine: a few hundred documents), or for a
     sequence, sample or piped rule its searcher, each stage's query judged by ``engine``."""
+    # Built as compile_query and compile_statement build it, from the statement parsed here: the
+    # rule is parsed and checked once, not twice.
     statement = parse_statement(setup.rule.query, mapping=mapping)
     judge: Matcher | Searcher
     if isinstance(statement, Query):
-        judge = compile_query(setup.rule.query, mapping=mapping, engine=engine)
+        judge = Matcher(statement, category_field=CATEGORY_FIELD, mapping=mapping, engine=engine)
     else:
-        judge = compile_statement(setup.rule.query, mapping=mapping, engine=engine)
+        judge = Searcher(statement, category_field=CATEGORY_FIELD, mapping=mapping, engine=engine)
     return judge_derived(judge, suite, setup.expectations, exceptions=setup.active_exceptions())
 
 

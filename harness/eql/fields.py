@@ -32,18 +32,58 @@ def field_values(event: Mapping[str, Any], path: tuple[str, ...]) -> list[Scalar
         leaves(event, out)
         return out
     walker = _walker(path)
-    visited: set[tuple[int, int]] = set()
-    stack: list[tuple[Any, int]] = [(event, 0)]
+    size = walker.size
+    # Called for every predicate on every event. Most events nest each segment in a dict of its
+    # own: while each object has one key to follow, the walk goes down without a stack, doing what
+    # the loop below would do with a stack of one.
+    node, level = event, 0
+    passed: list[tuple[int, int]] = []  # the objects walked through, each at its position
+    while type(node) is dict and level < size:
+        passed.append((id(node), level))
+        found = walker.children(node, level)
+        if len(found) != 1:
+            if not found:
+                return out
+            break  # more than one key to follow: the stack takes them
+        node, level = found[0]
+    else:
+        if level == size:
+            _leaves_of(node, out)
+            return out
+        found = [(node, level)]  # not a dict (a list, another mapping, a scalar): the general walk
+    visited: set[tuple[int, int]] = set(passed)
+    stack: list[tuple[Any, int]] = list(reversed(found))
+    # The usual shapes (a dict, a string, a list of strings) are told by their exact type first,
+    # before the abstract-class checks.
     while stack:
         node, level = stack.pop()
-        if level == len(path):
-            leaves(node, out)
+        if level == size:
+            _leaves_of(node, out)
+        elif type(node) is dict or (not isinstance(node, (list, tuple)) and isinstance(node, Mapping)):
+            if (id(node), level) not in visited:
+                visited.add((id(node), level))
+                found = walker.children(node, level)
+                if len(found) == 1:
+                    stack.append(found[0])
+                else:
+                    stack.extend(reversed(found))
         elif isinstance(node, (list, tuple)):
             stack.extend((item, level) for item in reversed(node))
-        elif isinstance(node, Mapping) and (id(node), level) not in visited:
-            visited.add((id(node), level))
-            stack.extend(reversed(walker.children(node, level)))
     return out
+
+
+def _leaves_of(node: Any, out: list[Scalar]) -> None:
+    """:func:`leaves`, with a string or a flat list of strings appended directly."""
+    if type(node) is str:
+        out.append(node)
+    elif type(node) is list:
+        for item in node:
+            if type(item) is str:
+                out.append(item)
+            else:
+                leaves(item, out)
+    else:
+        leaves(node, out)
 
 
 @lru_cache(maxsize=4096)
@@ -86,6 +126,8 @@ class _Path:
                     cut = self.cuts.get(start + len(key), 0)
                     if cut > level:
                         found.append((cut, child))
+            if len(found) == 1:
+                return [(found[0][1], found[0][0])]
             return [(child, cut) for cut, child in sorted(found, key=lambda pair: pair[0])]
         return [(node[key], cut) for key, cut in self.spellings[level] if key in node]
 
