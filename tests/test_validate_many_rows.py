@@ -22,7 +22,7 @@ from harness.rule_paths import expand_rule_paths
 from harness.rules import load_rule
 from harness.validation import ValidationResult, run_validation
 from harness.validation.runner import EXAMPLES
-from harness.validation.sequences import is_multi_event
+from harness.validation.sequences import is_multi_event, run_sequence_validation
 
 from shared_rules import ELASTIC_RULES
 
@@ -92,7 +92,8 @@ def _corpus() -> list[dict[str, Any]]:
     return out
 
 
-def _single_event_rules() -> list[Path]:
+def _rules(searched: bool) -> list[Path]:
+    """The bundled and shared EQL rules that are searched (sequences, samples, pipes), or not."""
     found = []
     for path in [
         *expand_rule_paths([RULES]),
@@ -100,14 +101,15 @@ def _single_event_rules() -> list[Path]:
     ]:
         try:
             rule = load_rule(path)
-            if rule.language == "eql" and not is_multi_event(parse_statement(rule.query)):
+            if rule.language == "eql" and is_multi_event(parse_statement(rule.query)) == searched:
                 found.append(path)
         except HarnessError:
             continue  # a rule the loader refuses is no rule of this comparison
     return found
 
 
-RULE_PATHS = _single_event_rules()
+RULE_PATHS = _rules(searched=False)
+SEARCHED_PATHS = _rules(searched=True)
 
 
 @pytest.fixture(scope="module")
@@ -160,13 +162,49 @@ def test_single_event_rules_are_not_run_row_by_row_each(
         calls.append(kwargs["rule_name"])
         return run_validation(*args, **kwargs)
 
+    def searched(*args: Any, **kwargs: Any) -> ValidationResult:
+        calls.append(kwargs["rule_name"])
+        return run_sequence_validation(*args, **kwargs)
+
     monkeypatch.setattr("harness.app.validation.run_validation", counted)
+    monkeypatch.setattr("harness.app.validation.run_sequence_validation", searched)
     run = validate_many([RULES], corpus, derived=False)
-    assert calls == []  # why: every single-event rule came from the one pass
+    # why: every single-event rule came from the one pass, and the sequence was judged on its groups
+    assert calls == []
     sequences = [
         r.path for r in run.runs if r.validation is not None and r.validation.result.sequences is not None
     ]
-    assert sequences and run.notices[0].endswith(f"; ran alone: {', '.join(sequences)}")
+    assert sequences and run.notices[0].endswith(
+        ", 1 of them searched (sequences, samples, pipes) and judged on its groups"
+    )
+
+
+@pytest.fixture(scope="module")
+def chains(corpus: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The corpus with every searched rule's derived chains in it, whole, so that they find sequences."""
+    out = list(corpus)
+    for n, path in enumerate(SEARCHED_PATHS):
+        for case in derived_suite(prepare_rule(path)).cases[:4]:
+            for rendering in case.renderings[:2]:
+                at = (n * 7919 + len(out) // 3) % len(out)
+                out[at:at] = [copy.deepcopy(doc) for doc in rendering.events]
+    return out
+
+
+def test_each_searched_rule_is_judged_on_the_pass_as_alone(chains: list[dict[str, Any]]) -> None:
+    run = validate_many([*SEARCHED_PATHS, *RULE_PATHS[:3]], chains, derived=False)
+    assert not [r.error for r in run.runs if r.error is not None]
+    searched = [r for r in run.runs if r.validation is not None and r.validation.result.sequences is not None]
+    # why: every searched rule was judged on the pass's groups, none ran alone
+    assert len(searched) == len(SEARCHED_PATHS) and "ran alone" not in run.notices[0]
+    assert f"{len(SEARCHED_PATHS)} of them searched" in run.notices[0]
+    tallies = [r.validation.result.sequences for r in searched if r.validation is not None]
+    assert any(tally is not None and tally.found for tally in tallies)  # why: the search finds some
+    for ran in searched:
+        alone = app.validate(ran.path, chains, derived=False).result
+        assert ran.validation is not None
+        # why: the pass's groups and the found events' places give what the runner counts alone
+        assert _shown(ran.validation.result) == _shown(alone)
 
 
 def test_the_pass_runs_in_the_engine_asked_for(corpus: list[dict[str, Any]]) -> None:

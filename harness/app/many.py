@@ -227,7 +227,7 @@ def validate_many(
             )
             runs.append(run)
             in_pass.append(
-                run.validation is not None and row_scan is not None and setup.rule.query in row_scan.evaluated
+                run.validation is not None and row_scan is not None and row_scan.judged(setup.rule.query)
             )
         if progress is not None:
             progress(done)
@@ -279,8 +279,10 @@ def _row_scans(
     queries: dict[str | None, list[tuple[str, Any]]] = {}
     for setup in setups:
         given, key = shared.key(setup, in_rows=True)
-        if given and _single_event(setup):
-            queries.setdefault(key, []).append((setup.rule.query, setup.scope.indices))
+        if given:  # a searched rule is judged on the pass's groups: its documents need one too
+            rules = queries.setdefault(key, [])
+            if _single_event(setup):
+                rules.append((setup.rule.query, setup.scope.indices))
     return {key: RowScan(rules, engine=row_engine(chosen), mapping=fields) for key, rules in queries.items()}
 
 
@@ -307,10 +309,21 @@ def _pass_notices(passes: list[RowScan], runs: list[RuleRun], in_pass: list[bool
         for run, passed in zip(runs, in_pass, strict=True)
         if run.validation is not None and not passed
     ]
+    searched = sum(
+        passed
+        and run.validation is not None
+        and any(run.validation.setup.rule.query in p.searched for p in counted)
+        for run, passed in zip(runs, in_pass, strict=True)
+    )
     rest = f"; ran alone: {', '.join(alone)}" if alone else ""
     over = "the corpus" if len(counted) == 1 else f"each of {len(counted)} corpora"
     seconds = sum(scan.seconds for scan in counted)
-    return (f"{sum(in_pass)} rules evaluated in one pass over {over} ({seconds:.2f} s){rest}",)
+    on = (
+        f", {searched} of them searched (sequences, samples, pipes) and judged on its groups"
+        if searched
+        else ""
+    )
+    return (f"{sum(in_pass)} rules evaluated in one pass over {over} ({seconds:.2f} s){on}{rest}",)
 
 
 def _scan_notices(scan: TableScan | None, runs: list[RuleRun]) -> tuple[str, ...]:

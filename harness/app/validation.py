@@ -24,7 +24,7 @@ from harness.app.corpora import (
 )
 from harness.app.derived_diff import derived_diff
 from harness.app.setup import ExceptionsInput, RuleInput, RuleSetup, prepare_rule
-from harness.eql import compile_query, compile_statement, parse_query, parse_statement
+from harness.eql import Searcher, compile_query, compile_statement, parse_query, parse_statement
 from harness.errors import EqlUnsupportedError, UsageError
 from harness.validation import DiffResult, ValidationResult, diff_rules, run_validation
 from harness.validation.derived_diff import DerivedDiff
@@ -98,9 +98,15 @@ def _run(
 
 
 def _from_row_scan(
-    row_scan: RowScan, setup: RuleSetup, spec: Corpus, opened: Opened, chosen: Engine
+    row_scan: RowScan,
+    setup: RuleSetup,
+    spec: Corpus,
+    opened: Opened,
+    chosen: Engine,
+    searcher: Searcher | None = None,
 ) -> ValidationResult | None:
-    """The rule as the one pass over many rules judged it; None when it runs alone."""
+    """The rule as the one pass over many rules judged it (a searched rule with its ``searcher``, on
+    the pass's groups); None when it runs alone."""
     documents = spec.documents
     # The pass read the documents handed in, unlabelled by a sidecar, in the engine this run asks for.
     if row_scan.engine != row_engine(chosen) or opened.sidecar is not None or not isinstance(documents, list):
@@ -113,6 +119,7 @@ def _from_row_scan(
         rule_version=setup.rule.version,
         corpus=spec.describe(),
         scope=setup.scope,
+        searcher=searcher,
     )
 
 
@@ -158,7 +165,9 @@ def validate(
     derived_run = _judge_derived(setup, fields, chosen) if derived else None
     opened = open_for_rule(spec)
     if is_multi_event(parse_statement(setup.rule.query)):
-        result, used, notices = _validate_by_search(setup, spec, opened, chosen, mapping, notice, scan)
+        result, used, notices = _validate_by_search(
+            setup, spec, opened, chosen, mapping, notice, scan, row_scan
+        )
         result.derived = derived_run
         notices += opened.unused_label_notices()
         return Validation(result, setup, used, setup.notices + notices + _derived_notices(setup, derived_run))
@@ -229,6 +238,7 @@ def _validate_by_search(
     mapping: str | None,
     notice: Notice | None,
     scan: TableScan | None = None,
+    row_scan: RowScan | None = None,
 ) -> tuple[ValidationResult, str, list[str]]:
     """A sequence, sample or piped rule: one search over the corpus; each sequence counts.
 
@@ -258,6 +268,10 @@ def _validate_by_search(
         searcher = compile_statement(
             setup.rule.query, mapping=load_mapping(mapping), engine=row_engine(chosen)
         )
+        if row_scan is not None and setup.active_exceptions() is None:  # with exceptions: alone
+            passed = _from_row_scan(row_scan, setup, spec, opened, chosen, searcher)
+            if passed is not None:
+                return passed
         return _judge_rows(
             run_sequence_validation, searcher, setup, spec, opened, notice, setup.active_exceptions()
         )

@@ -13,6 +13,11 @@ A query is evaluated only on the indices some rule with that text reads, as the 
 evaluates it only on those, and a document's event category is read once for every query
 of a category (both engines answer False before the condition on another category).
 
+A sequence, sample or piped rule is searched by its own searcher on the documents of the
+groups its indices read (:meth:`RowScan.validate` with its searcher), and judged from the pass as the
+runner judges it with ``InSequence``: an event alerts when it is in a found sequence, counted
+into its group by its place in the corpus, the groups' events, hosts and times the pass's.
+
 A query that cannot be compiled, or whose evaluation fails on a document
 (:class:`EqlEvaluationError`, a Java error Elasticsearch would fail the search on), stops
 being evaluated; a rule reading the failing document's index gets the error as the
@@ -24,9 +29,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from harness.eql import compile_query
+from harness.eql import Searcher, compile_query
 from harness.eql.getters import compile_getter
 from harness.eql.mapping import FieldMapping
 from harness.eql.required_values import RequiredValue, required_values
@@ -37,6 +42,7 @@ from harness.validation.expectations import Expectations
 from harness.validation.keyed_tests import KeyedTests
 from harness.validation.runner import BACKGROUND_SCENARIO, EXAMPLES, Cell, ValidationResult, whole
 from harness.validation.scope import RuleScope, source_of
+from harness.validation.sequences import SequenceTally, found_in, statement_kind
 
 __all__ = ["RowScan"]
 
@@ -87,6 +93,7 @@ class _Group:
         "alerts",
         "buckets",
         "events",
+        "first_at",
         "first_ms",
         "hosts",
         "index",
@@ -106,6 +113,7 @@ class _Group:
     ) -> None:
         self.source, self.index, self.labels = source, index, labels
         self.events = 0
+        self.first_at = -1  # the place of its first document in the corpus
         self.hosts: set[str] = set()
         self.first_ms: int | None = None
         self.last_ms: int | None = None
@@ -157,11 +165,19 @@ class RowScan:
         self.seconds = 0.0  # the pass's, once it has run
         self._documents: Sequence[Mapping[str, Any]] | None = None
         self._groups: dict[tuple[str, str | None, tuple[str, ...]], _Group] = {}
+        self._group_at: list[_Group] = []  # each document's group, in corpus order
+        self._place_of: dict[int, int] = {}  # a document's place, by identity (searches find objects)
+        self.searched: set[str] = set()  # the searched rules' statements judged from the pass
 
     @property
     def counted(self) -> bool:
         """Whether the pass has run (on the first rule that asked)."""
         return self._documents is not None
+
+    def judged(self, query_text: str) -> bool:
+        """Whether the rule with ``query_text`` was judged from the pass (evaluated in it, or searched
+        on its groups)."""
+        return query_text in self.searched or query_text in self.evaluated
 
     @property
     def evaluated(self) -> list[str]:
@@ -178,23 +194,55 @@ class RowScan:
         rule_version: int | None = None,
         corpus: str = "",
         scope: RuleScope | None = None,
+        searcher: Searcher | None = None,
     ) -> ValidationResult | None:
         """``query_text`` judged from the pass, as ``run_validation`` judges it; None to run it alone.
 
-        Raises the evaluation error the runner would raise on ``documents`` for this rule.
+        With ``searcher``, a sequence, sample or piped rule: searched on the documents its indices
+        read and judged as ``run_sequence_validation`` judges it. The search is the rule's own;
+        the pass saves it reading every document again for its index, source, labels, host and
+        time. Raises the evaluation error the runner would raise on ``documents`` for this rule.
         """
         if self._documents is None:
             self._pass(documents)
-        query = self._queries.get(query_text)
-        if documents is not self._documents or query is None or query.test is None:
+        if documents is not self._documents:
             return None
         scope = scope or RuleScope()
+        described = (expectations, rule_name, rule_version, corpus, scope)
+        if searcher is not None:
+            return self._searched(query_text, searcher, documents, described)
+        query = self._queries.get(query_text)
+        if query is None or query.test is None:
+            return None
         if query.error is not None:
             if scope.indices.reads(query.failed_index):
                 raise query.error from query.cause
             return None  # its evaluation stopped on a document this rule does not read
-        slot = list(self._queries).index(query_text)
-        return self._result(slot, query.printed, expectations, rule_name, rule_version, corpus, scope)
+        return self._result(_Slot(list(self._queries).index(query_text)), query.printed, *described)
+
+    def _searched(
+        self,
+        query_text: str,
+        searcher: Searcher,
+        documents: Sequence[Mapping[str, Any]],
+        described: tuple[Expectations, str, int | None, str, RuleScope],
+    ) -> ValidationResult:
+        """An event's verdict is whether it is in a found sequence, counted into its group."""
+        scope = described[-1]
+        read = {id(group) for group in self._groups.values() if scope.indices.reads(group.index)}
+        kept = [doc for doc, group in zip(documents, self._group_at, strict=True) if id(group) in read]
+        groups = found_in(searcher, kept)
+        places = {self._place_of[id(event)] for events, _ in groups for event in events if event is not None}
+        result = self._result(
+            _Membership(sorted(places), self._group_at, documents), str(searcher.statement), *described
+        )
+        tally = SequenceTally()
+        for events, keys in groups:
+            tally.count(events, keys, scope)
+        result.sequences = tally
+        result.statement_kind = statement_kind(searcher.statement)
+        self.searched.add(query_text)
+        return result
 
     # -- the pass --------------------------------------------------------------------
 
@@ -224,7 +272,10 @@ class RowScan:
             if group is None:
                 buckets = self._buckets(queries, index)
                 group = groups[(source, index, labels)] = _Group(source, index, labels, len(queries), buckets)
+                group.first_at = at
             group.events += 1
+            self._group_at.append(group)
+            self._place_of[id(doc)] = at
             name = _host_name(doc)
             if isinstance(name, str):
                 group.hosts.add(name)
@@ -311,7 +362,7 @@ class RowScan:
 
     def _result(
         self,
-        slot: int,
+        verdicts: _Verdicts,
         printed: str,
         expectations: Expectations,
         rule_name: str,
@@ -327,11 +378,11 @@ class RowScan:
             if not result.count_source(group.source, group.index, group.events):
                 continue
             _note_span(result, group)
-            events, alerts = group.events, group.alerts[slot]
+            events, alerts = group.events, verdicts.alerts(group)
             if group.labels is _UNLABELLED:
                 result.unlabelled_events += events
                 result.unlabelled_alert_count += alerts
-                unlabelled += group.alerted[slot]
+                unlabelled += verdicts.alerted(group)
                 continue
             if group.labels is _CONTEXT:
                 result.context_events += events
@@ -352,10 +403,10 @@ class RowScan:
             if scenario == BACKGROUND_SCENARIO:
                 result.background_events += events
             first_alert, first_silent = examples.get((scenario, source), (None, None))
-            alert = group.alerted[slot][0] if group.alerted[slot] else None
+            alerted = verdicts.alerted(group)
             examples[(scenario, source)] = (
-                _earlier(first_alert, alert),
-                _earlier(first_silent, group.silent[slot]),
+                _earlier(first_alert, alerted[0] if alerted else None),
+                _earlier(first_silent, verdicts.silent(group)),
             )
         for key, (alert, silent) in examples.items():
             cells[key].example_alert = None if alert is None else whole(alert[1])
@@ -363,6 +414,66 @@ class RowScan:
         unlabelled.sort(key=lambda found: found[0])
         result.unlabelled_alerts = [whole(doc) for _, doc in unlabelled[:EXAMPLES]]
         return result
+
+
+class _Verdicts(Protocol):
+    """A rule's verdicts on a group's documents: how many alert, the first that do, the first that
+    does not."""
+
+    def alerts(self, group: _Group) -> int: ...
+
+    def alerted(self, group: _Group) -> list[Found]: ...
+
+    def silent(self, group: _Group) -> Found | None: ...
+
+
+class _Slot:
+    """A single-event query's verdicts, taken in the pass."""
+
+    def __init__(self, slot: int) -> None:
+        self.slot = slot
+
+    def alerts(self, group: _Group) -> int:
+        return group.alerts[self.slot]
+
+    def alerted(self, group: _Group) -> list[Found]:
+        return group.alerted[self.slot]
+
+    def silent(self, group: _Group) -> Found | None:
+        return group.silent[self.slot]
+
+
+class _Membership:
+    """A search's verdicts, as the runner's ``InSequence`` judge gives them: an event alerts when it
+    is in a found sequence (its place among ``places``, in corpus order)."""
+
+    def __init__(
+        self, places: list[int], group_at: list[_Group], documents: Sequence[Mapping[str, Any]]
+    ) -> None:
+        self._members = set(places)
+        self._group_at, self._documents = group_at, documents
+        self._alerts: dict[int, int] = {}  # by the group's identity
+        self._alerted: dict[int, list[Found]] = {}
+        for at in places:
+            group = group_at[at]
+            self._alerts[id(group)] = self._alerts.get(id(group), 0) + 1
+            found = self._alerted.setdefault(id(group), [])
+            if len(found) < (EXAMPLES if group.labels is _UNLABELLED else 1):  # as the pass keeps them
+                found.append((at, documents[at]))
+
+    def alerts(self, group: _Group) -> int:
+        return self._alerts.get(id(group), 0)
+
+    def alerted(self, group: _Group) -> list[Found]:
+        return self._alerted.get(id(group), [])
+
+    def silent(self, group: _Group) -> Found | None:
+        if self.alerts(group) == group.events:
+            return None
+        at = group.first_at  # a group's documents are all at or after its first
+        while at in self._members or self._group_at[at] is not group:
+            at += 1
+        return at, self._documents[at]
 
 
 def _earlier(one: Found | None, other: Found | None) -> Found | None:

@@ -40,6 +40,7 @@ __all__ = [
     "InSequence",
     "SequenceTally",
     "found_groups",
+    "found_in",
     "in_sequence",
     "is_multi_event",
     "run_sequence_validation",
@@ -152,7 +153,13 @@ def found_groups(
     searcher: Searcher, documents: Sequence[Mapping[str, Any]], scope: RuleScope
 ) -> list[tuple[tuple[Mapping[str, Any] | None, ...], tuple[Any, ...]]]:
     """Every sequence (or, for a piped event query, every event) the search finds in what ``scope`` reads."""
-    read = [doc for doc in documents if scope.reads(doc)]
+    return found_in(searcher, [doc for doc in documents if scope.reads(doc)])
+
+
+def found_in(
+    searcher: Searcher, read: Sequence[Mapping[str, Any]]
+) -> list[tuple[tuple[Mapping[str, Any] | None, ...], tuple[Any, ...]]]:
+    """Every sequence (or, for a piped event query, every event) the search finds in ``read``."""
     result = searcher.search(read, size=ALL)
     if result.kind == "events":
         return [((event,), ()) for event in result.events]
