@@ -87,6 +87,15 @@ def index_sql(table: EventTable) -> str:
     return f"coalesce(nullif({given}, ''), nullif({labelled}, ''), {stream})"
 
 
+def group_columns(table: EventTable) -> list[str]:
+    """What the many-rule scans group a table's rows by: the four labels, the index and the host."""
+    return [
+        *(field_sql(table, "labels", key) for key in _LABELS),
+        index_sql(table),
+        field_sql(table, "host", "name"),
+    ]
+
+
 def read_filter(table: EventTable, scope: RuleScope, indices: set[str | None]) -> str:
     """A condition true on the rows of the indices ``scope`` reads (``TRUE`` when it reads them all)."""
     read = scope.indices.read_indices(indices)

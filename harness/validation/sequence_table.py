@@ -45,8 +45,8 @@ if TYPE_CHECKING:
     from harness.exceptions import ExceptionSet
 
 from harness.validation.columnar_runner import (
-    field_sql,
     fill_cells,
+    group_columns,
     index_sql,
     note_spans,
     read_filter,
@@ -61,7 +61,6 @@ from harness.validation.tables import DuckDbTable
 
 __all__ = ["validate_sequence_table"]
 
-_LABELS = ("scenario", "source", "intent", "role")
 _NUMBERED = "__harness_numbered"
 _WANTED = "__harness_wanted"
 _POSITION = f'"{ROW}"'
@@ -258,8 +257,7 @@ class _Numbered:
             f"CREATE OR REPLACE TEMP VIEW {_NUMBERED} AS SELECT *, {position} AS {_POSITION} "
             f"FROM read_parquet([{sources}], hive_partitioning = false)"
         )
-        labels = [field_sql(table, "labels", key) for key in _LABELS]
-        self.group_parts = [*labels, index_sql(table), field_sql(table, "host", "name")]
+        self.group_parts = group_columns(table)
         self.grouped = ", ".join(self.group_parts)
         self._shown: dict[int, dict[str, Any]] = {}
 

@@ -25,10 +25,9 @@ from harness.eql import parse_query
 from harness.errors import EqlUnsupportedError
 from harness.validation.columnar_runner import (
     condition_for,
-    field_sql,
     fill_cells,
     find_examples,
-    index_sql,
+    group_columns,
     note_spans,
     read_filter,
     stamp_sql,
@@ -41,8 +40,7 @@ from harness.validation.tables import EventTable
 
 __all__ = ["TableScan"]
 
-_LABELS = ("scenario", "source", "intent", "role")
-_GROUP = 6  # the labels, the index and the host: the columns each row starts with
+_GROUP = 6  # the labels, the index and the host (group_columns): the columns each row starts with
 
 
 class TableScan:
@@ -119,8 +117,7 @@ class TableScan:
                 except EqlUnsupportedError:
                     continue  # runs alone, and falls back to a row engine as one rule would
                 self.scanned.append(text)
-            labels = [field_sql(table, "labels", key) for key in _LABELS]
-            grouped = ", ".join([*labels, index_sql(table), field_sql(table, "host", "name")])
+            grouped = ", ".join(group_columns(table))
             stamp = stamp_sql(table)
             counts = "".join(f", count_if({condition})" for condition in conditions)
             self._rows = table.rows(
