@@ -7,13 +7,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError, InputError
-from harness.events import EventRecord, read_events
+from harness.events import EventRecord, read_events, read_line_range
 from harness.vocabulary import DEFAULT_SEED, Profile
 
 if TYPE_CHECKING:
     from generators.scenarios import Catalogue
 
-__all__ = ["Placed", "as_document", "check_parquet_folder", "describe_corpus", "open_corpus"]
+__all__ = [
+    "Placed",
+    "as_document",
+    "check_parquet_folder",
+    "describe_corpus",
+    "open_corpus",
+    "open_line_range",
+]
 
 
 def open_corpus(
@@ -47,6 +54,12 @@ def open_corpus(
     if path.lower().endswith(".evtx"):
         return Placed(f"{path}: mapped record", enumerate(_evtx(path, notice), start=1))
     return Placed(f"{path}:", _indexed(read_events([path])))
+
+
+def open_line_range(path: str, start: int, end: int) -> Placed:
+    """The documents of the lines from byte ``start`` to ``end`` of a plain NDJSON corpus file
+    (``harness.events.line_ranges`` cuts one), read and mapped as :func:`open_corpus` reads the file."""
+    return Placed(f"{path}:", _indexed(read_line_range(path, start, end)))
 
 
 def as_document(record: EventRecord) -> dict[str, Any]:

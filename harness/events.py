@@ -30,7 +30,16 @@ from harness.errors import EqlEvaluationError, HarnessError, InputError
 from harness.exports import BadHitError, unwrap
 from harness.json_keys import duplicate_key
 
-__all__ = ["EventRecord", "ReadStats", "atomic_writer", "check_writable", "matches_at", "read_events"]
+__all__ = [
+    "EventRecord",
+    "ReadStats",
+    "atomic_writer",
+    "check_writable",
+    "line_ranges",
+    "matches_at",
+    "read_events",
+    "read_line_range",
+]
 
 STDIN = "-"
 
@@ -76,6 +85,66 @@ def read_events(
     for path in paths or [STDIN]:
         with _open(path) as stream:
             yield from _read_stream(stream, path, skip_invalid, stats)
+
+
+def line_ranges(path: str, parts: int) -> list[tuple[int, int]] | None:
+    """``path`` cut into at most ``parts`` runs of whole lines, as (start, end) byte offsets; None when
+    the file is not plain NDJSON that readers of its parts would read as :func:`read_events` reads it
+    whole: standard input, gzip (no offset to start at), a JSON array or one document over several lines
+    (read as a whole), a file too small to cut."""
+    if path == STDIN or parts < 2:
+        return None
+    try:
+        size = os.stat(path).st_size
+        with open(path, "rb") as stream:
+            if stream.read(2) == b"\x1f\x8b":
+                return None
+            stream.seek(0)
+            first = next((line.strip() for line in stream if not line.isspace()), b"")
+            if first.startswith(b"[") or _opens_a_document(first, False):
+                return None
+            starts = [0]
+            for part in range(1, parts):
+                stream.seek(size * part // parts)
+                stream.readline()  # the rest of the line the cut fell in belongs to the part before
+                if stream.tell() > starts[-1] and stream.tell() < size:
+                    starts.append(stream.tell())
+    except OSError:
+        return None  # read_events, reading it whole, says what is wrong with it
+    if len(starts) < 2:
+        return None
+    return list(zip(starts, [*starts[1:], size], strict=True))
+
+
+def read_line_range(path: str, start: int, end: int) -> Iterator[EventRecord]:
+    """The events of the lines from byte ``start`` (a line's start) to ``end`` of a plain NDJSON file,
+    numbered and placed as :func:`read_events` numbers and places them reading the whole file."""
+    stats = ReadStats()
+    with _open(path) as stream:
+        number = _lines_before(stream, start)
+        stream.seek(start)
+        offset = start
+        for number, line in enumerate(stream, start=number + 1):  # noqa: B020 - numbered from the start
+            if offset >= end:
+                return
+            if not line.isspace():
+                yield from _parse_line(line, path, number, offset, False, stats)
+            offset += len(line)
+
+
+def _lines_before(stream: IO[bytes], offset: int) -> int:
+    """The line breaks in the first ``offset`` bytes of ``stream``, read into one reused buffer."""
+    stream.seek(0)
+    block = bytearray(1 << 20)
+    lines = 0
+    while offset > 0:
+        read = stream.readinto(block)  # type: ignore[attr-defined]  # a binary file's
+        if not read:
+            break
+        read = min(read, offset)
+        lines += block.count(b"\n", 0, read)
+        offset -= read
+    return lines
 
 
 @contextlib.contextmanager

@@ -33,6 +33,8 @@ def test_ndjson_validation_is_timed_beside_an_orjson_loop(tmp_path: Path) -> Non
     assert timed["events"] == lines  # every line judged or counted unread, none skipped
     assert timed["alerts"] > 0  # the mixed profile holds the rule's scenarios
     assert timed["ratio"] == pytest.approx(timed["floor_seconds"] / timed["validate_seconds"])
+    assert timed["validate_cpu_seconds"] > 0
+    assert timed["cpu_ratio"] == pytest.approx(timed["floor_seconds"] / timed["validate_cpu_seconds"])
 
 
 @pytest.mark.parametrize(

@@ -114,6 +114,17 @@ class Opened:
         self.placed = stream
         return stream if self.sidecar is None else self.sidecar.apply(stream)
 
+    def reads_file_as_is(self) -> bool:
+        """Whether the documents are a corpus file's lines, read and mapped with no sidecar's labels
+        (not Parquet or EVTX, which are read their own ways)."""
+        path = self.corpus.path
+        return (
+            path is not None
+            and self.sidecar is None
+            and not self.corpus.is_parquet
+            and not path.lower().endswith(".evtx")
+        )
+
     @contextmanager
     def placing_errors(self) -> Iterator[None]:
         """An evaluation error raised while reading the documents names the document it failed on."""

@@ -67,12 +67,14 @@ def run_ndjson_bench(rule: str, corpus: str, *, repeat: int, as_json: bool) -> N
         return
     _print(
         f"NDJSON validation against its floor: {corpus}, best of {repeat}",
-        ["", "s", "events/s", "x floor"],
+        ["", "s", "events/s", "x floor", "cpu s", "cpu x floor"],
         [
             [
                 "for line in f: orjson.loads(line)",
                 f"{run.floor_seconds:.2f}",
                 _rate(run.events, run.floor_seconds),
+                "1.00",
+                f"{run.floor_seconds:.2f}",
                 "1.00",
             ],
             [
@@ -80,6 +82,8 @@ def run_ndjson_bench(rule: str, corpus: str, *, repeat: int, as_json: bool) -> N
                 f"{run.validate_seconds:.2f}",
                 _rate(run.events, run.validate_seconds),
                 f"{run.ratio:.2f}",
+                f"{run.validate_cpu_seconds:.2f}",
+                f"{run.cpu_ratio:.2f}",
             ],
         ],
         caption=f"{run.events:,} events, {run.alerts:,} alerts",

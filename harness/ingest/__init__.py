@@ -107,9 +107,11 @@ def as_indexed(document: Doc) -> Doc:
     output has ``winlog.event_data`` but no ``process``: a corpus of such lines is mapped
     on the way in, the way the index would hold it.
     """
+    if winlogbeat.is_mapped(document):  # first: it is one lookup, and most lines of a corpus are
+        return document
     key = winlogbeat.key(document)
     mapper = _MAPPERS.get(key) if key is not None else None
-    if mapper is None or winlogbeat.is_mapped(document):
+    if mapper is None:
         return document
     try:
         return mapper(winlogbeat.to_record(document))

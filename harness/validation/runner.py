@@ -381,7 +381,8 @@ def standing(doc: Mapping[str, Any], scope: RuleScope) -> Standing:
 
 def _standing(labels: object, scope: RuleScope) -> Standing:
     """The standing of a document whose ``labels`` value is ``labels``."""
-    if not isinstance(labels, Mapping) or "scenario" not in labels:
+    # A dict is asked first: isinstance against Mapping costs more than the rest, once per document.
+    if (type(labels) is not dict and not isinstance(labels, Mapping)) or "scenario" not in labels:
         return Standing("unlabelled")
     if labels.get("role") not in (None, "target"):  # a missing or null role is "target", as in SQL
         return Standing("context")
@@ -417,16 +418,16 @@ def run_validation(
     result.exceptions = exceptions
     cells, matches, scope, times = result.cells, matcher.matches, result.scope, TimeSpan()
     excepted = removed_by if removed_by is not None else _first_item(exceptions)
+    readings = _LabelReadings(scope)
     for doc in documents:
-        labels = doc.get("labels")  # read once: it gives the source, the index and the standing
-        if not result.count_source(*_source_of(doc, labels), 1):
+        name, index, (kind, scenario, source) = readings.read(doc)
+        if not result.count_source(name, index, 1):
             continue  # an index the rule does not search: listed in result.sources, counted nowhere else
         alerted = matches(doc)
         item = excepted(doc) if alerted and excepted is not None else None
         if item is not None:
             alerted = False
         _note_time_and_host(result, times, doc)
-        kind, scenario, source = _standing(labels, scope)
         if item is not None and kind in ("unlabelled", "context", OTHER_TECHNIQUE):
             result.removed_other += 1
         if kind == "unlabelled":
@@ -465,6 +466,35 @@ def run_validation(
                 cell.example_silent = whole(doc)
     result.first_ms, result.last_ms = times.first, times.last
     return result
+
+
+class _LabelReadings:
+    """A document's source, index and standing, read from its labels; for a generated document (its
+    index in its labels, all of them text) read once per distinct labelling, as a corpus holds few."""
+
+    def __init__(self, scope: RuleScope) -> None:
+        self._scope = scope
+        self._known: dict[tuple[object, ...], tuple[str, str | None, Standing]] = {}
+
+    def read(self, doc: Mapping[str, Any]) -> tuple[str, str | None, Standing]:
+        labels = doc.get("labels")
+        if type(labels) is not dict or "_index" in doc:
+            return (*_source_of(doc, labels), _standing(labels, self._scope))
+        get = labels.get
+        key = (get("scenario"), get("source"), get("intent"), get("role"), get("index"))
+        try:
+            known = self._known.get(key)
+        except TypeError:  # a label that is a list or an object: read as it is
+            return (*_source_of(doc, labels), _standing(labels, self._scope))
+        if known is None:
+            known = (*_source_of(doc, labels), _standing(labels, self._scope))
+            # Kept only when every label read is text (a missing role reads as a null one): a missing
+            # source or intent reads otherwise than a null one, and 1 and True are equal keys.
+            scenario, source, intent, role, index = key
+            texts = all(type(value) is str for value in (scenario, source, intent, index))
+            if texts and index and (role is None or type(role) is str):
+                self._known[key] = known
+        return known
 
 
 def _first_item(exceptions: ExceptionSet | None) -> Callable[[Mapping[str, Any]], str | None] | None:
@@ -521,7 +551,7 @@ def whole(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 def _note_time_and_host(result: ValidationResult, times: TimeSpan, doc: Mapping[str, Any]) -> None:
     host = doc.get("host")
-    name = host.get("name") if isinstance(host, Mapping) else doc.get("host.name")
+    name = host.get("name") if type(host) is dict or isinstance(host, Mapping) else doc.get("host.name")
     if isinstance(name, str):
         result.hosts.add(name)
     times.note(doc.get("@timestamp"))
