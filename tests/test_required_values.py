@@ -43,6 +43,17 @@ def _key(query: str) -> set[tuple[str, str, bool]] | None:
             {("process.name", "a.exe", True), ("process.name", "b.exe", True)},
         ),
         ('process where host.os.type == "windows"', {("host.os.type", "windows", False)}),
+        # an or of conjunctions: each branch's own key, the union of them
+        (
+            'process where (process.name : "a.exe" and process.args : "x") or '
+            '(host.os.type == "windows" and process.parent.name == "B.exe")',
+            {("process.name", "a.exe", True), ("process.parent.name", "B.exe", False)},
+        ),
+        (
+            'process where host.os.type == "windows" and '
+            '((process.name : "a.exe" and process.pid == 4) or process.name : "bench-copy-1.exe")',
+            {("process.name", "a.exe", True), ("process.name", "bench-copy-1.exe", True)},
+        ),
     ],
 )
 def test_a_key_is_the_values_a_conjunct_names(query: str, key: set[tuple[str, str, bool]]) -> None:
@@ -56,6 +67,7 @@ def test_a_key_is_the_values_a_conjunct_names(query: str, key: set[tuple[str, st
         'process where process.name : "cm?.exe"',
         'process where not process.name : "cmd.exe"',
         'process where process.name : "cmd.exe" or process.pid == 4',  # a branch without a key
+        'process where process.name : "cmd.exe" or (process.pid == 4 and process.ppid == 1)',
         'process where process.name != "cmd.exe"',
         "process where process.pid == 4",
         'process where process.name : "cmd.exe" and length(process.command_line) > 3',  # can fail the search
@@ -84,10 +96,13 @@ def _conjunct(draw: st.DrawFn) -> str:
     field = draw(st.sampled_from(_FIELDS))
     names = draw(st.lists(st.sampled_from(_NAMES), min_size=1, max_size=3))
     quoted = ", ".join(f'"{name}"' for name in names)
-    shape = draw(st.sampled_from([":", "==", "in", "in~", "like", "like~", "or"]))
+    shape = draw(st.sampled_from([":", "==", "in", "in~", "like", "like~", "or", "or-and"]))
     if shape == "or":
         other = draw(st.sampled_from(_FIELDS))
         return f'({field} : "{names[0]}" or {other} == "{names[-1]}")'
+    if shape == "or-and":  # a branch that is a conjunction, keyed by one of its conjuncts
+        other = draw(st.sampled_from(_FIELDS))
+        return f'(({field} : "{names[0]}" and {other} like~ "{names[-1]}") or {other} in ("{names[0]}"))'
     if shape in (":", "like", "like~"):
         return f"{field} {shape} ({quoted})"
     if shape == "==":

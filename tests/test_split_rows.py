@@ -33,7 +33,6 @@ from harness.eql.required_values import required_values
 from harness.errors import InputError
 from harness.events import line_ranges, read_events, read_line_range
 from harness.validation import ValidationResult, run_validation
-from harness.validation.keyed_tests import KeyedJudge
 from harness.validation.result_parts import combine
 from harness.validation.runner import EXAMPLES
 
@@ -252,19 +251,21 @@ def test_a_labelling_is_read_once_only_when_it_reads_alike(tmp_path: Path) -> No
     assert result.other_technique_events == 1  # the null intent: "None", an attack of another catalogue
 
 
-def test_the_key_judge_answers_as_its_matcher(documents: list[dict[str, Any]]) -> None:
-    matcher = compile_query(prepare_rule(V220).rule.query)
-    key = required_values(matcher.query)
-    assert key is not None
-    judge = KeyedJudge(matcher, key)
+def test_the_compiled_matcher_asked_only_by_its_key_answers_as_the_reference(
+    documents: list[dict[str, Any]],
+) -> None:
+    """The compiled engine asks only events holding a value the query requires (``keyed``); a value
+    that is not a string in a key field is asked, as the reference would judge it."""
+    query = prepare_rule(V220).rule.query
+    compiled, reference = compile_query(query), compile_query(query, engine="reference")
+    assert required_values(compiled.query) is not None
+    first = documents[0]
     odd = [
-        {**documents[0], "process": {**documents[0].get("process", {}), "args": [5, "list", "/text:*"]}},
-        {
-            "event": {"category": "process", "type": "start"},
-            "process": {"name": 7, "args": ["LIST", "/TEXT:x"]},
-        },
+        {**first, "process": {**first.get("process", {}), "args": [5, "list", "/text:*"]}},
+        {**first, "process": {**first.get("process", {}), "name": 7, "args": ["LIST", "/TEXT:x"]}},
+        {**first, "process": {**first.get("process", {}), "name": "APPCMD.EXE", "args": ["LIST", "/TEXT:x"]}},
     ]
-    verdicts = [(judge.matches(doc), matcher.matches(doc)) for doc in [*documents, *odd]]
+    verdicts = [(compiled.matches(doc), reference.matches(doc)) for doc in [*documents, *odd]]
     assert all(mine == theirs for mine, theirs in verdicts)
     assert any(mine for mine, _ in verdicts)
 

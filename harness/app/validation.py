@@ -24,7 +24,7 @@ from harness.app.corpora import (
 )
 from harness.app.derived_diff import derived_diff
 from harness.app.setup import ExceptionsInput, RuleInput, RuleSetup, prepare_rule
-from harness.eql import Matcher, Searcher, compile_query, compile_statement, parse_query, parse_statement
+from harness.eql import Searcher, compile_query, compile_statement, parse_query, parse_statement
 from harness.errors import EqlUnsupportedError, UsageError
 from harness.validation import DiffResult, ValidationResult, diff_rules, run_validation
 from harness.validation.derived_diff import DerivedDiff
@@ -216,26 +216,13 @@ def validate(
         if passed is not None:
             return passed
         matcher = compile_query(setup.rule.query, mapping=fields, engine=row_engine(chosen))
-        return _judge_rows(run_validation, _keyed(matcher), setup, spec, opened, notice, active)
+        return _judge_rows(run_validation, matcher, setup, spec, opened, notice, active)
 
     table = _shared(scan, lambda: sql_table(chosen, opened, mapping, spark_master))
     result, used, notices = _run(chosen, table, in_sql, in_rows)
     result.derived = derived_run
     notices += opened.unused_label_notices()
     return Validation(result, setup, used, setup.notices + notices + _derived_notices(setup, derived_run))
-
-
-def _keyed(matcher: Matcher) -> Judge:
-    """The compiled matcher asked only about events holding a value its query requires (as a pass
-    over many rules asks it); the reference engine, and a query read through a mapping (which may
-    retype the key's values), judge every event."""
-    if matcher.engine != "compiled" or matcher.mapping is not None:
-        return matcher
-    from harness.eql.required_values import required_values
-    from harness.validation.keyed_tests import KeyedJudge
-
-    key = required_values(matcher.query)
-    return matcher if key is None else KeyedJudge(matcher, key)
 
 
 def _shared(scan: TableScan | None, open_table: Callable[[], EventTable | None]) -> EventTable | None:

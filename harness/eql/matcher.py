@@ -7,10 +7,8 @@ from functools import lru_cache
 from typing import Any
 
 from harness.eql.ast import Piped, Query, Sample, Sequence, Span, Statement
-from harness.eql.compiled import CompiledEvaluator
-from harness.eql.evaluator import Evaluator
 from harness.eql.mapping import FieldMapping
-from harness.eql.search import DEFAULT_SIZE, Searcher, SearchResult
+from harness.eql.search import DEFAULT_SIZE, Searcher, SearchResult, compiled_predicate
 from harness.eql.statement_verifier import verify_statement
 from harness.eql.statements import parse_statement as _parse_grammar
 from harness.errors import EqlUnsupportedError
@@ -121,10 +119,7 @@ class Matcher:
         self._query = query if isinstance(query, Query) else None
         self._predicate = None
         if self._query is not None:
-            evaluator = CompiledEvaluator if engine == "compiled" else Evaluator
-            self._predicate = evaluator(
-                self._query, category_field=category_field, mapping=mapping
-            ).predicate()
+            self._predicate = compiled_predicate(self._query, engine, category_field, mapping)
 
     @property
     def query(self) -> Query:

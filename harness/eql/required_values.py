@@ -18,7 +18,9 @@ up: whether a number matches a string pattern is the matcher's to say.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from harness.eql.ast import (
     And,
@@ -35,9 +37,10 @@ from harness.eql.ast import (
     Query,
     walk,
 )
+from harness.eql.getters import compile_getter
 from harness.eql.optimizer import optimize
 
-__all__ = ["RequiredValue", "ascii_lower", "required_values"]
+__all__ = ["RequiredValue", "ascii_lower", "keyed", "required_values"]
 
 _ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
 # ECS fields with a short list of allowed values: nearly every event holds one of the few a rule
@@ -74,15 +77,19 @@ def required_values(query: Query) -> tuple[RequiredValue, ...] | None:
     """Pairs one of which every event ``query`` matches holds, or None for no such key.
 
     Of several conjuncts with a key, the one naming the fewest values is taken, unless its
-    fields are ones every event holds one of a few values of (ECS's enumerated fields).
+    fields are ones every event holds one of a few values of (ECS's enumerated fields); an ``or``
+    has a key when each of its branches has one (a branch that is a conjunction, by the same
+    choice among its conjuncts), the union of theirs.
     """
     # As written, not as optimized: an engine may evaluate the arithmetic the optimizer folds.
     if any(isinstance(node, FunctionCall | Arithmetic | Negate) for node in walk(query.condition)):
         return None
-    condition = optimize(query.condition)
-    conjuncts = condition.operands if isinstance(condition, And) else (condition,)
-    keys = [key for key in map(_alternatives, conjuncts) if key]
-    # The fewest values, on fields that tell events apart before fields that hardly do.
+    return _alternatives(optimize(query.condition))
+
+
+def _best(keys: list[tuple[RequiredValue, ...]]) -> tuple[RequiredValue, ...] | None:
+    """Of the keys of a conjunction's operands (each one holds for it), the fewest values, on fields
+    that tell events apart before fields that hardly do."""
     return min(keys, key=lambda key: (any(r.path in _ENUMERATED for r in key), len(key))) if keys else None
 
 
@@ -105,7 +112,9 @@ def _alternatives(node: Expr) -> tuple[RequiredValue, ...] | None:
             | Comparison(op="==", left=Literal(value=str() as text), right=Field() as field)
         ):
             return _pairs(field, [text], folded=False)
-        case Or(operands=operands):
+        case And(operands=operands):  # true only when every operand is: any operand's key holds
+            return _best([key for key in map(_alternatives, operands) if key])
+        case Or(operands=operands):  # a branch of a rule such as (A and B) or (C and D) has one too
             found: list[RequiredValue] = []
             for operand in operands:
                 alternatives = _alternatives(operand)
@@ -125,3 +134,33 @@ def _pairs(field: Field, texts: list[str], *, folded: bool) -> tuple[RequiredVal
     return tuple(
         dict.fromkeys(RequiredValue(field.path, ascii_lower(t) if folded else t, folded) for t in texts)
     )
+
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+def keyed(predicate: Predicate, query: Query) -> Predicate:
+    """``predicate`` (the compiled engine's, for ``query``) asked only about events holding a value
+    ``query`` requires, false on the rest without running it; ``predicate`` itself for a query with
+    no key. An event holding a value that is not a string in a key field is asked: whether a number
+    matches a string pattern is the predicate's to say."""
+    key = required_values(query)
+    if key is None:
+        return predicate
+    tables: dict[tuple[str, ...], tuple[set[str], set[str]]] = {}
+    for required in key:
+        exact, folded = tables.setdefault(required.path, (set(), set()))
+        (folded if required.folded else exact).add(required.value)
+    fields = [(compile_getter(path), exact, folded) for path, (exact, folded) in tables.items()]
+
+    def keyed_predicate(event: Mapping[str, Any]) -> bool:
+        for getter, exact, folded in fields:
+            for value in getter(event):
+                if type(value) is not str or value in exact:
+                    return predicate(event)
+                # ascii_lower, spelled out: this runs for every value of every event
+                if folded and (value.lower() if value.isascii() else ascii_lower(value)) in folded:
+                    return predicate(event)
+        return False
+
+    return keyed_predicate

@@ -22,6 +22,7 @@ from harness.eql.compiled import CompiledEvaluator
 from harness.eql.evaluator import Evaluator
 from harness.eql.mapping import FieldMapping
 from harness.eql.ordinals import Ordinal
+from harness.eql.required_values import keyed
 from harness.eql.samples import SampleMatcher
 from harness.eql.sequences import SequenceMatcher, ordinals_of
 
@@ -63,6 +64,18 @@ class SearchResult:
     kind: Kind = "events"
 
 
+def compiled_predicate(
+    query: Query, engine: str, category_field: str, mapping: FieldMapping | None
+) -> Callable[[Event], bool]:
+    """``query``'s test in ``engine``. The compiled engine's asks only events holding a value the
+    query requires (:func:`~harness.eql.required_values.keyed`), unless a mapping may retype them;
+    the reference evaluator judges every event as it is."""
+    if engine != "compiled":
+        return Evaluator(query, category_field=category_field, mapping=mapping).predicate()
+    test = CompiledEvaluator(query, category_field=category_field, mapping=mapping).predicate()
+    return test if mapping is not None else keyed(test, query)
+
+
 class Searcher:
     """A checked statement made ready to search lists of events."""
 
@@ -80,10 +93,9 @@ class Searcher:
         self.engine = engine
         inner = statement.query if isinstance(statement, Piped) else statement
         _limits(statement)  # a pipe the verifier does not let through fails here, not at search time
-        evaluator = CompiledEvaluator if engine == "compiled" else Evaluator
 
         def predicate(query: Query) -> Callable[[Event], bool]:
-            return evaluator(query, category_field=category_field, mapping=mapping).predicate()
+            return compiled_predicate(query, engine, category_field, mapping)
 
         self._predicate: Callable[[Event], bool] | None = None
         self._joined: SequenceMatcher | SampleMatcher | None = None

@@ -17,7 +17,7 @@ from typing import Any
 from harness.eql.getters import compile_getter
 from harness.eql.required_values import RequiredValue, ascii_lower
 
-__all__ = ["KeyedJudge", "KeyedTests"]
+__all__ = ["KeyedTests"]
 
 Test = Callable[[Mapping[str, Any]], bool]
 
@@ -78,37 +78,3 @@ class KeyedTests:
     def drop(self, slot: int) -> None:
         """Judge ``slot`` no more (its evaluation failed)."""
         self.tests.pop(slot, None)
-
-
-class KeyedJudge:
-    """A judge asked only about events holding one of its query's required values; false on the rest.
-
-    One rule's run over a corpus reads each event's key fields once instead of its whole
-    condition, as a pass over many rules does (:class:`KeyedTests`, whose reasoning holds here:
-    a value that is not a string is the judge's to answer).
-    """
-
-    def __init__(self, judge: Any, key: tuple[RequiredValue, ...]) -> None:
-        self.judge = judge  # a Matcher: ``query`` and ``matches``
-        fields: dict[tuple[str, ...], tuple[set[str], set[str]]] = {}
-        for required in key:
-            exact, folded = fields.setdefault(required.path, (set(), set()))
-            (folded if required.folded else exact).add(required.value)
-        self._fields = [(compile_getter(path), exact, folded) for path, (exact, folded) in fields.items()]
-        self._matches: Test = judge.matches
-
-    @property
-    def query(self) -> object:
-        return self.judge.query
-
-    def matches(self, event: Mapping[str, Any]) -> bool:
-        for getter, exact, folded in self._fields:
-            for value in getter(event):
-                if type(value) is not str:
-                    return self._matches(event)
-                if value in exact:
-                    return self._matches(event)
-                # ascii_lower, spelled out: this runs for every value of every event
-                if folded and (value.lower() if value.isascii() else ascii_lower(value)) in folded:
-                    return self._matches(event)
-        return False
