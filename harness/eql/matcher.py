@@ -8,7 +8,7 @@ from typing import Any
 
 from harness.eql.ast import Piped, Query, Sample, Sequence, Span, Statement
 from harness.eql.mapping import FieldMapping
-from harness.eql.search import DEFAULT_SIZE, Searcher, SearchResult, compiled_predicate
+from harness.eql.search import DEFAULT_SIZE, Searcher, SearchResult, unkeyed_predicate, with_key
 from harness.eql.statement_verifier import verify_statement
 from harness.eql.statements import parse_statement as _parse_grammar
 from harness.errors import EqlUnsupportedError
@@ -117,9 +117,10 @@ class Matcher:
         self.engine = engine
         self._searcher = Searcher(query, category_field=category_field, mapping=mapping, engine=engine)
         self._query = query if isinstance(query, Query) else None
-        self._predicate = None
+        self._predicate = self._unkeyed = None
         if self._query is not None:
-            self._predicate = compiled_predicate(self._query, engine, category_field, mapping)
+            self._unkeyed = unkeyed_predicate(self._query, engine, category_field, mapping)
+            self._predicate = with_key(self._unkeyed, self._query, engine, mapping)
 
     @property
     def query(self) -> Query:
@@ -138,6 +139,13 @@ class Matcher:
         if self._predicate is None:
             raise self._single_event_only("matches()")
         return self._predicate(event)
+
+    def matches_holding_key(self, event: Mapping[str, Any]) -> bool:
+        """``matches`` for an event already found to hold a value of the query's key
+        (``required_values``): the key is not looked up again."""
+        if self._unkeyed is None:
+            raise self._single_event_only("matches_holding_key()")
+        return self._unkeyed(event)
 
     def filter(self, events: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
         """The events that match, lazily and in order."""

@@ -70,10 +70,23 @@ def compiled_predicate(
     """``query``'s test in ``engine``. The compiled engine's asks only events holding a value the
     query requires (:func:`~harness.eql.required_values.keyed`), unless a mapping may retype them;
     the reference evaluator judges every event as it is."""
-    if engine != "compiled":
-        return Evaluator(query, category_field=category_field, mapping=mapping).predicate()
-    test = CompiledEvaluator(query, category_field=category_field, mapping=mapping).predicate()
-    return test if mapping is not None else keyed(test, query)
+    return with_key(unkeyed_predicate(query, engine, category_field, mapping), query, engine, mapping)
+
+
+def with_key(
+    test: Callable[[Event], bool], query: Query, engine: str, mapping: FieldMapping | None
+) -> Callable[[Event], bool]:
+    """``test`` (``query``'s :func:`unkeyed_predicate`) as :func:`compiled_predicate` asks it."""
+    return test if engine != "compiled" or mapping is not None else keyed(test, query)
+
+
+def unkeyed_predicate(
+    query: Query, engine: str, category_field: str, mapping: FieldMapping | None
+) -> Callable[[Event], bool]:
+    """``query``'s test in ``engine``, asked about every event: for a caller that has looked the
+    query's key up itself (a pass over many queries: ``harness.validation.keyed_tests``)."""
+    evaluator = CompiledEvaluator if engine == "compiled" else Evaluator
+    return evaluator(query, category_field=category_field, mapping=mapping).predicate()
 
 
 class Searcher:

@@ -252,12 +252,14 @@ class RowScan:
                 matcher = compile_query(query.text, mapping=self._mapping, engine=self.engine)
             except HarnessError:
                 continue  # runs alone, and fails there with the rule's own error
-            query.test, query.printed = matcher.matches, str(matcher.query)
+            query.printed = str(matcher.query)
             # Both engines answer False before the condition when the category is not the event's
             # (``field_values`` of event.category, which the getter equals); a mapping may retype it.
             query.category = matcher.query.category if self._mapping is None else None
             # The key compares values as they are in the document: a mapping may retype them.
             query.key = required_values(matcher.query) if self._mapping is None else None
+            # A keyed query is asked only about the events the pass's lookup found holding its key.
+            query.test = matcher.matches if query.key is None else matcher.matches_holding_key
         return list(self._queries.values())
 
     def _pass(self, documents: Sequence[Mapping[str, Any]]) -> None:
