@@ -66,6 +66,17 @@ class Corpus:
     def is_parquet(self) -> bool:
         return self.path is not None and (self.path.lower().endswith(".parquet") or Path(self.path).is_dir())
 
+    @property
+    def is_json_file(self) -> bool:
+        """Whether this is a file read as JSON (NDJSON, gzip, a JSON array, an export), with no
+        sidecar labelling it: not standard input, Parquet or EVTX, which are read their own ways."""
+        from harness.events import STDIN
+
+        path = self.path
+        if path is None or path == STDIN or self.labels is not None or self.is_parquet:
+            return False
+        return not path.lower().endswith(".evtx")
+
     def describe(self) -> str:
         from harness.corpus import describe_corpus
 
@@ -113,17 +124,6 @@ class Opened:
             )
         self.placed = stream
         return stream if self.sidecar is None else self.sidecar.apply(stream)
-
-    def reads_file_as_is(self) -> bool:
-        """Whether the documents are a corpus file's lines, read and mapped with no sidecar's labels
-        (not Parquet or EVTX, which are read their own ways)."""
-        path = self.corpus.path
-        return (
-            path is not None
-            and self.sidecar is None
-            and not self.corpus.is_parquet
-            and not path.lower().endswith(".evtx")
-        )
 
     @contextmanager
     def placing_errors(self) -> Iterator[None]:

@@ -36,7 +36,6 @@ from harness.app.validation import CorpusInput, Validation, validate
 from harness.eql import parse_statement
 from harness.eql.read_fields import read_fields
 from harness.errors import HarnessError
-from harness.events import STDIN
 from harness.rule_paths import expand_rule_paths
 from harness.validation.reports.many import RuleReport
 from harness.validation.sequences import EXAMPLE_FIELDS, is_multi_event
@@ -166,10 +165,7 @@ class _SharedCorpus:
         A label sidecar finds its events by fields no rule need read, and Parquet, EVTX and
         generated documents are built whole; the row runners show examples whole either way.
         """
-        path, spec = self.spec.path, self.spec
-        if not self.fields or path is None or path == STDIN or spec.labels is not None:
-            return False
-        return not (spec.is_parquet or path.lower().endswith(".evtx"))
+        return bool(self.fields) and self.spec.is_json_file
 
 
 def _fields_read(setups: list[RuleSetup]) -> frozenset[str]:

@@ -326,7 +326,7 @@ def _judge_rows(
             exceptions=exceptions,
         )
 
-    if runner is run_validation and opened.reads_file_as_is() and spec.path is not None:
+    if runner is run_validation and spec.is_json_file and spec.path is not None:
         from harness.app.split_rows import judge_in_parts
 
         combined = judge_in_parts(spec.path, run)
