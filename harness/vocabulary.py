@@ -80,9 +80,14 @@ class Profile(StrEnum):
 
 
 class BackgroundScenario(StrEnum):
-    """The scenario name of everyday fleet activity: benign events that count toward the noise budget."""
+    """Cells of benign events that are no scenario of the rule's own.
+
+    ``FLEET`` is everyday fleet activity, the noise budget's denominator; ``OTHER`` pools the
+    benign events of another catalogue's scenarios (another rule's administrators at work).
+    """
 
     FLEET = "fleet-background"
+    OTHER = "other-benign"
 
 
 def choices(words: type[StrEnum], *, without: tuple[StrEnum, ...] = ()) -> list[str]:

@@ -188,3 +188,61 @@ def test_a_fleet_without_a_catalogue_is_background_only() -> None:
     launches = [launch for launch, _ in corpus_launches(CorpusOptions(Profile.FLEET, events=2_000))]
     assert len(launches) == 2_000
     assert {launch.label.scenario for launch in launches} == {"fleet-background"}
+
+
+def test_another_catalogues_benign_events_are_pooled_in_one_cell(tmp_path: Path) -> None:
+    rule = tmp_path / "bare.toml"  # no expectations beside it: no catalogue
+    shutil.copy(V214, rule)
+    documents = [
+        _labelled("admin-add-site", "benign", ["appcmd", "add", "site", "/name:shop"]),  # appcmd's
+        _labelled("monitor-list-apppools-text-name", "benign", ["appcmd", "list", "apppool", "/text:*"]),
+        _labelled("my-own-admin", "benign", ["appcmd", "list", "apppool", "/text:*"]),  # the corpus's own
+        _labelled("fleet-background", "benign", ["appcmd", "list", "site"]),
+    ]
+    result = validate(rule, Corpus(documents=documents)).result
+    # why: a fleet corpus holds the appcmd catalogue's benign scenarios; a rule of no catalogue
+    # listed them as rows of its own. They are still its noise: counted, in one pooled cell.
+    cells = {key: (cell.events, cell.alerts) for key, cell in result.cells.items()}
+    assert cells == {
+        ("other-benign", "endpoint"): (2, 1),
+        ("my-own-admin", "endpoint"): (1, 1),
+        ("fleet-background", "endpoint"): (1, 0),
+    }
+    assert result.false_positives == 2 and result.background_events == 1
+    pooled = result.cells[("other-benign", "endpoint")]
+    assert pooled.example_alert is not None and pooled.example_alert["labels"]["scenario"].startswith(
+        "monitor-"
+    )
+    assert (
+        pooled.example_silent is not None and pooled.example_silent["labels"]["scenario"] == "admin-add-site"
+    )
+    named = validate(rule, Corpus(documents=documents), catalogue="appcmd").result
+    assert {scenario for scenario, _ in named.cells} == {
+        "admin-add-site",
+        "monitor-list-apppools-text-name",
+        "my-own-admin",
+        "fleet-background",
+    }
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_every_engine_pools_another_catalogues_benign_events_alike(tmp_path: Path, engine: str) -> None:
+    rule = tmp_path / "appcmd_anything.toml"  # no catalogue; alerts on every AppCmd event
+    text = V214.read_text(encoding="utf-8")
+    start = text.index("query = '''") + len("query = '''")
+    end = text.index("'''", start)
+    rule.write_text(
+        text[:start] + '\nprocess where process.name : "appcmd.exe"\n' + text[end:], encoding="utf-8"
+    )
+    fleet = tmp_path / "fleet.parquet"
+    code, _, err = _cli(
+        "generate", "--profile", "fleet", "--events", "20000", "--seed", "3", "--out", str(fleet)
+    )
+    assert code == 0, err
+    compiled = validate(rule, fleet, engine="compiled").result
+    other = validate(rule, fleet, engine=engine).result
+    assert ("other-benign", "endpoint") in compiled.cells
+    assert {scenario for scenario, _ in compiled.cells} <= {"other-benign", "fleet-background"}
+    assert result_dict(other)["cells"] == result_dict(compiled)["cells"]
+    assert [v.example for v in other.violations] == [v.example for v in compiled.violations]
+    assert any(v.scenario == "other-benign" and v.example is not None for v in compiled.violations)

@@ -93,12 +93,15 @@ class RuleSetup:
 
         Without a catalogue, a labelled attack is the rule's unless a known catalogue holds its
         scenario: that is another technique's, generated for another rule (``--catalogue``
-        names the one a rule is judged on).
+        names the one a rule is judged on). Benign events of a catalogue's scenario are pooled
+        in one cell when the rule's catalogue does not hold it.
         """
         catalogue = self.catalogue
         if catalogue is None:
             return RuleScope.of(self.rule.indices, foreign=_catalogued_scenarios())
-        return RuleScope.of(self.rule.indices, catalogue.name, list(catalogue.scenarios))
+        return RuleScope.of(
+            self.rule.indices, catalogue.name, list(catalogue.scenarios), foreign=_catalogued_scenarios()
+        )
 
     @property
     def notices(self) -> list[str]:

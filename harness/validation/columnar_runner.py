@@ -31,6 +31,7 @@ from harness.validation.runner import (
 )
 from harness.validation.scope import RuleScope, source_name
 from harness.validation.tables import DuckDbTable, EventTable
+from harness.vocabulary import BackgroundScenario
 
 __all__ = [
     "alerts_statement",
@@ -204,7 +205,7 @@ def _removed_examples(result: ValidationResult, table: EventTable, condition: st
     for cell in result.cells.values():
         must_alert = cell.expectation.verdict == "alert" and cell.expectation.status == "expected"
         if cell.removed and cell.wrong and must_alert:
-            cell.example_removed = _example(table, cell.scenario, cell.source, condition)
+            cell.example_removed = _example(table, cell.scenario, cell.source, condition, result.scope)
 
 
 def fill_cells(result: ValidationResult, rows: Iterable[tuple[Any, ...]]) -> None:
@@ -230,17 +231,18 @@ def fill_cells(result: ValidationResult, rows: Iterable[tuple[Any, ...]]) -> Non
             result.context_events += events
             result.context_alerts += alerts
             continue
-        key = (str(name), str(src or "unknown"))
-        if not scope.owns(key[0], str(kind or "benign")):
+        intent_text = str(kind or "benign")
+        scenario = scope.counted_as(str(name), intent_text)
+        if scenario is None:
             result.removed_other += removed
             result.other_technique_events += events
             result.other_technique_alerts += alerts
             continue
+        key = (scenario, str(src or "unknown"))
         cell = result.cells.get(key)
         if cell is None:
-            intent_text = str(kind or "benign")
             cell = result.cells[key] = Cell(
-                key[0], key[1], intent_text, expectations.expect(*key, intent_text)
+                scenario, key[1], intent_text, expectations.expect(*key, intent_text)
             )
         cell.events += events
         cell.alerts += alerts
@@ -274,7 +276,7 @@ def find_examples(result: ValidationResult, table: EventTable, condition: str) -
         if cell.example_removed is not None and cell.expectation.verdict == "alert":
             continue  # a detection the exceptions hid: its example is the removed alert
         wanted = "NOT " if cell.expectation.verdict == "alert" else ""
-        example = _example(table, cell.scenario, cell.source, f"{wanted}({condition})")
+        example = _example(table, cell.scenario, cell.source, f"{wanted}({condition})", result.scope)
         if cell.expectation.verdict == "alert":
             cell.example_silent = example
         else:
@@ -286,10 +288,21 @@ def _seen(result: ValidationResult, source: Any, index: Any, events: int) -> boo
     return result.count_source(source_name(source, index), index, events)
 
 
-def _example(table: EventTable, scenario: str, source: str, condition: str) -> dict[str, Any] | None:
-    scenario_field, source_field, _, role = (field_sql(table, "labels", key) for key in _LABELS)
+def _example(
+    table: EventTable, scenario: str, source: str, condition: str, scope: RuleScope | None = None
+) -> dict[str, Any] | None:
+    """The first target event of a cell (``scope``: the rule's, which pools other catalogues' benign
+    events) that meets ``condition``."""
+    scenario_field, source_field, intent, role = (field_sql(table, "labels", key) for key in _LABELS)
+    in_cell = f"{scenario_field} = {_string(table, scenario)}"
+    if scope is not None and scope.foreign and scenario == BackgroundScenario.OTHER:
+        # The pooled cell: benign events of another catalogue's scenarios, as RuleScope.counted_as.
+        names = ", ".join(_string(table, name) for name in sorted(scope.foreign))
+        in_cell = (
+            f"({in_cell} OR ({scenario_field} IN ({names}) AND coalesce({intent}, 'benign') = 'benign'))"
+        )
     found = table.documents(
-        f"{scenario_field} = {_string(table, scenario)} AND {source_field} = {_string(table, source)} "
+        f"{in_cell} AND {source_field} = {_string(table, source)} "
         f"AND coalesce({role}, 'target') = 'target' AND {condition}",
         limit=1,
     )

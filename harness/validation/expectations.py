@@ -411,7 +411,7 @@ class _Reader:
         scenarios: list[str] | None = None
         if catalogue is not None:
             try:
-                scenarios = [*self.names.scenarios_of(catalogue), BackgroundScenario.FLEET]
+                scenarios = [*self.names.scenarios_of(catalogue), *BackgroundScenario]
             except LookupError as error:
                 raise self.fail(str(error).strip("'\""), "catalogue") from error
         return list(self.names.sources), scenarios

@@ -390,8 +390,9 @@ class RowScan:
                 result.context_events += events
                 result.context_alerts += alerts
                 continue
-            scenario, source, intent = group.labels
-            if not scope.owns(scenario, intent):
+            labelled, source, intent = group.labels
+            scenario = scope.counted_as(labelled, intent)
+            if scenario is None:
                 result.other_technique_events += events
                 result.other_technique_alerts += alerts
                 continue

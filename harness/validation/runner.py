@@ -16,6 +16,7 @@ from harness.validation.derived import DerivedResult
 from harness.validation.expectations import Expectation, Expectations
 from harness.validation.scope import OTHER_TECHNIQUE, RuleScope, SourceSeen, source_name, source_of
 from harness.validation.time_span import TimeSpan
+from harness.vocabulary import BackgroundScenario
 
 if TYPE_CHECKING:
     from harness.exceptions import ExceptionSet
@@ -41,7 +42,7 @@ __all__ = [
     "whole",
 ]
 
-BACKGROUND_SCENARIO = "fleet-background"
+BACKGROUND_SCENARIO = BackgroundScenario.FLEET
 EXAMPLES = 20
 
 
@@ -388,9 +389,10 @@ def _standing(labels: object, scope: RuleScope) -> Standing:
         return Standing("context")
     scenario, source = str(labels["scenario"]), str(labels.get("source", "unknown"))
     intent = str(labels.get("intent", "benign"))
-    if not scope.owns(scenario, intent):
+    counted = scope.counted_as(scenario, intent)
+    if counted is None:
         return Standing(OTHER_TECHNIQUE)
-    return Standing(intent, scenario, source)
+    return Standing(intent, counted, source)
 
 
 def run_validation(

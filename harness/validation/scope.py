@@ -4,7 +4,9 @@ A rule sees only documents in an index its ``index`` patterns select (``harness.
 the others are listed per source as not read and count nowhere else. Of the labelled
 events it reads, malicious and out-of-scope ones of scenarios outside its catalogue are
 another technique's attacks: neither detections nor misses of this rule, counted apart.
-Benign events count toward its false positives whatever catalogue labelled them.
+Benign events count toward its false positives whatever catalogue labelled them; those of
+another catalogue's scenarios are pooled in one cell, ``other-benign``: they are noise to this
+rule, not scenarios of its own, and a row for each would read as if they were.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ class RuleScope:
     indices: IndexSelection = field(default_factory=lambda: IndexSelection(None))
     catalogue: str | None = None
     scenarios: frozenset[str] | None = None
-    # Without a catalogue: the scenarios the known catalogues hold, each another rule's technique.
-    # A generated corpus labels its attacks with them; a rule of no catalogue is not judged on them.
+    # The scenarios the known catalogues hold but the rule's does not: each another rule's technique.
+    # A generated corpus labels its events with them; a rule is not judged on their attacks, and
+    # their benign events are pooled. A scenario no catalogue holds is the corpus's own.
     foreign: frozenset[str] = frozenset()
 
     @classmethod
@@ -44,7 +47,7 @@ class RuleScope:
             IndexSelection.of(list(indices) if indices else None),
             catalogue,
             None if scenarios is None else frozenset(scenarios),
-            frozenset(foreign) if scenarios is None else frozenset(),
+            frozenset(foreign).difference(scenarios or ()),
         )
 
     def reads(self, document: Mapping[str, Any]) -> bool:
@@ -52,11 +55,17 @@ class RuleScope:
 
     def owns(self, scenario: str, intent: str) -> bool:
         """Whether a labelled event of ``scenario`` is judged as this rule's: benign always is."""
-        if intent == Intent.BENIGN or scenario == BackgroundScenario.FLEET:
-            return True
+        return self.counted_as(scenario, intent) is not None
+
+    def counted_as(self, scenario: str, intent: str) -> str | None:
+        """The scenario a labelled target event's cell is named by; None: another technique's attack."""
+        if intent == Intent.BENIGN:
+            return BackgroundScenario.OTHER if scenario in self.foreign else scenario
+        if scenario == BackgroundScenario.FLEET:
+            return scenario
         if self.scenarios is None:
-            return scenario not in self.foreign  # a label of the corpus's own, not a catalogue's
-        return scenario in self.scenarios
+            return None if scenario in self.foreign else scenario  # a label of the corpus's own
+        return scenario if scenario in self.scenarios else None
 
 
 @dataclass

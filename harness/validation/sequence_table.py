@@ -167,9 +167,10 @@ def _count(
     for name, src, kind, part, index, *_, alerting, silent in rows:
         if index not in read or name is None or part not in _JUDGED:
             continue
-        if not result.scope.owns(str(name), str(kind or "benign")):
+        scenario = result.scope.counted_as(str(name), str(kind or "benign"))
+        if scenario is None:
             continue
-        key = (str(name), str(src or "unknown"))  # the cell fill_cells counted this group into
+        key = (scenario, str(src or "unknown"))  # the cell fill_cells counted this group into
         known = firsts.get(key, (None, None))
         firsts[key] = (_least(known[0], alerting), _least(known[1], silent))
     return firsts
