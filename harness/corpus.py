@@ -97,21 +97,39 @@ class Placed(Iterator[dict[str, Any]]):
         self._prefix = prefix
         self._items = items
         self._last: int | None = None
+        self._places: dict[int, int] | None = None  # by the document's identity, once remembering
 
     def __iter__(self) -> Placed:
         return self
 
     def __next__(self) -> dict[str, Any]:
         self._last, document = next(self._items)
+        if self._places is not None:
+            self._places[id(document)] = self._last
         return document
+
+    def remembering(self) -> Placed:
+        """Keep every document's place from now on, for a search that may fail on any of them once
+        all are read (the caller keeps the documents, so their identities stay theirs)."""
+        self._places = {}
+        return self
 
     @property
     def where(self) -> str | None:
         """``file:line``, ``file: row N``, ``generated document N``; None before the first document."""
-        if self._last is None:
+        return self._written(self._last)
+
+    def where_of(self, document: object) -> str | None:
+        """Where ``document`` came from, when remembering; None when it is not one handed out."""
+        if self._places is None:
+            return None
+        return self._written(self._places.get(id(document)))
+
+    def _written(self, place: int | None) -> str | None:
+        if place is None:
             return None
         separator = "" if self._prefix.endswith(":") else " "
-        return f"{self._prefix}{separator}{self._last}"
+        return f"{self._prefix}{separator}{place}"
 
 
 def describe_corpus(

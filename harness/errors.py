@@ -84,7 +84,13 @@ class EqlSemanticError(EqlError):
 
 
 class EqlEvaluationError(HarnessError):
-    """An event on which Elasticsearch would fail the whole search (division by zero, overflow...)."""
+    """An event on which Elasticsearch would fail the whole search (division by zero, overflow...).
+
+    ``event``: the event it failed on, where a search over many events noted it (a sequence's
+    stage fails after every event was read: the last one read is not where it failed).
+    """
+
+    event: Any = None
 
 
 class RuleLoadError(HarnessError):

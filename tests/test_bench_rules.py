@@ -17,7 +17,7 @@ from harness.app.rule_copies import copy_rules, distinct_query
 from harness.bench_plot import rules_bench_svg
 from harness.bench_rules import RulesBench, RuleSetRun, rules_bench_json
 from harness.corpus import open_corpus
-from harness.eql import compile_query, parse_statement
+from harness.eql import Sequence, compile_query, parse_statement
 from harness.errors import UsageError
 from harness.rule_paths import expand_rule_paths
 from harness.rules import load_rule
@@ -53,11 +53,20 @@ def test_a_copy_is_a_different_query_with_the_same_verdicts() -> None:
     assert any(before.matches(d) for d in documents)
 
 
-def test_a_sequence_is_widened_in_its_first_stage() -> None:
+def test_a_sequence_is_widened_in_every_stage_and_its_until() -> None:
+    original = parse_statement(load_rule(SEQUENCE).query)
     copied = parse_statement(distinct_query(load_rule(SEQUENCE).query, 3))
-    first = str(copied).split("]")[0]
-    assert 'process.name : "bench-copy-3.exe"' in first
-    assert str(copied).count("bench-copy-3.exe") == 1
+    assert isinstance(original, Sequence) and isinstance(copied, Sequence)
+    # why: the pass over many rules judges a stage text once for every rule holding it; a copy
+    # sharing its original's later stages would cost less than a rule of its own
+    pairs = list(zip(original.stages, copied.stages, strict=True))
+    assert all(str(was.query) != str(now.query) for was, now in pairs)
+    assert all('process.name : "bench-copy-3.exe"' in str(now.query) for _, now in pairs)
+    until = parse_statement(
+        distinct_query("sequence [process where true] [file where true] until [process where false]", 1)
+    )
+    assert isinstance(until, Sequence) and until.until is not None
+    assert "bench-copy-1.exe" in str(until.until.query)
 
 
 def test_copies_are_distinct_rules_that_load_and_judge_as_their_originals(tmp_path: Path) -> None:

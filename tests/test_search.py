@@ -76,3 +76,46 @@ def test_compile_query_searches_events_in_elasticsearchs_order() -> None:
     matcher = compile_query("process where true | tail 1", engine="compiled")
     late, early = dict(PROCESS, **{"@timestamp": 9}), dict(PROCESS, **{"@timestamp": 1})
     assert matcher.search([late, early]).events == (late,)
+
+
+def _events() -> list[dict[str, Any]]:
+    names = ["a", "b", "stop", "a", "b", "b", "a", "x", "b"]
+    return [
+        {
+            "@timestamp": at,
+            "event": {"category": "process"},
+            "host": {"id": f"h{at % 2}"},
+            "process": {"name": name},
+        }
+        for at, name in enumerate(names)
+    ]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        'sequence by host.id [process where process.name == "a"] [process where process.name == "b"]'
+        ' until [process where process.name == "stop"]',
+        'sequence with maxspan=1h [process where process.name == "a"] ![process where process.name == "x"]'
+        ' [process where process.name == "b"]',
+        'sample by host.id [process where process.name == "a"] [process where process.name == "b"]',
+        'process where process.name == "b" | head 2',
+    ],
+    ids=["until", "missing", "sample", "piped"],
+)
+def test_a_search_given_where_each_query_matches_finds_what_it_finds_alone(statement: str) -> None:
+    events = _events()
+    searcher = compile_statement(statement, engine="compiled")
+    # Each query's places found apart, by the reference evaluator: a caller that judged them itself.
+    matched = [
+        [at for at, event in enumerate(events) if compile_query(str(q)).matches(event)]
+        for q in searcher.queries
+    ]
+    alone = searcher.search(events, size=100)
+    assert alone.sequences or alone.events  # why: each statement finds something here
+    assert searcher.search(events, size=100, matched=matched) == alone
+    # why: the places are the search's whole input: a stage given none matches nothing
+    emptied = searcher.search(events, size=100, matched=[[] for _ in matched])
+    assert not emptied.sequences and not emptied.events
+    with pytest.raises(ValueError, match="lists of places"):
+        searcher.search(events, matched=matched[:-1])

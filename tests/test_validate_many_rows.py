@@ -191,8 +191,23 @@ def chains(corpus: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def test_each_searched_rule_is_judged_on_the_pass_as_alone(chains: list[dict[str, Any]]) -> None:
+def test_each_searched_rule_is_judged_on_the_pass_as_alone(
+    chains: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import harness.validation.row_scan
+
+    searched_from: list[bool] = []  # for each search: whether the pass gave its stages' places
+    found_in = harness.validation.row_scan.found_in
+
+    def noted(searcher: Any, read: Any, matched: Any = None) -> Any:
+        searched_from.append(matched is not None)
+        return found_in(searcher, read, matched)
+
+    monkeypatch.setattr(harness.validation.row_scan, "found_in", noted)
     run = validate_many([*SEARCHED_PATHS, *RULE_PATHS[:3]], chains, derived=False)
+    # why: every stage query was judged in the pass; no searched rule judged every event again
+    assert searched_from == [True] * len(SEARCHED_PATHS)
+    monkeypatch.setattr(harness.validation.row_scan, "found_in", found_in)
     assert not [r.error for r in run.runs if r.error is not None]
     searched = [r for r in run.runs if r.validation is not None and r.validation.result.sequences is not None]
     # why: every searched rule was judged on the pass's groups, none ran alone
@@ -310,3 +325,100 @@ def test_a_json_file_is_read_once_cut_to_the_fields_the_rules_read(
         alone = app.validate(ran.path, str(path), derived=False).result
         # why: the cut documents give every verdict the whole ones give; examples are shown whole
         assert _shown(ran.validation.result) == _shown(alone)
+
+
+def _event(index: str, category: str, at: int, host: str, name: str) -> dict[str, Any]:
+    return {
+        "_index": index,
+        "@timestamp": f"2026-11-02T10:00:{at:02d}Z",
+        "event": {"category": category},
+        "host": {"id": host},
+        "process": {"name": name, "title": name},
+    }
+
+
+def test_a_stage_two_rules_share_is_judged_once_and_each_keeps_its_own_indices(tmp_path: Path) -> None:
+    stages = (
+        'sequence by host.id [process where process.name : "a.exe"] [process where process.name : "b.exe"]'
+    )
+    rules = [
+        _rule(tmp_path, "on_a", "logs-a-*", stages),
+        _rule(tmp_path, "on_b", "logs-b-*", stages),
+        _rule(tmp_path, "on_all", "logs-*", stages + ' until [process where process.name : "stop.exe"]'),
+    ]
+    documents = [
+        _event("logs-a-x", "process", 1, "h1", "a.exe"),
+        _event("logs-b-x", "process", 2, "h1", "b.exe"),  # completes h1 only for a rule reading both
+        _event("logs-b-x", "process", 3, "h2", "a.exe"),
+        _event("logs-b-x", "process", 4, "h2", "b.exe"),
+        _event("logs-a-x", "process", 5, "h3", "a.exe"),
+        _event("logs-a-x", "process", 6, "h3", "stop.exe"),
+        _event("logs-a-x", "process", 7, "h3", "b.exe"),
+    ]
+    runs = {
+        Path(ran.path).stem: ran
+        for ran in validate_many(rules, documents, derived=False, catalogue=None).runs
+    }
+    found = []
+    for rule in rules:
+        ran = runs[rule.stem]
+        assert ran.validation is not None, ran.error
+        alone = app.validate(rule, documents, derived=False).result
+        # why: a shared stage's places are the pass's for every rule holding it, cut to the
+        # indices each rule reads; the until is a query of the pass too
+        assert _shown(ran.validation.result) == _shown(alone)
+        assert ran.validation.result.sequences is not None
+        found.append(ran.validation.result.sequences.found)
+    assert found == [1, 1, 2]  # h3; h2; h1 and h2 (h3 is cut by stop.exe)
+
+
+def test_a_stage_that_fails_is_its_rule_s_error_and_searched_alone_for_the_others(tmp_path: Path) -> None:
+    failing = "sequence [process where number(process.title) == 1] [process where true]"
+    rules = [
+        _rule(tmp_path, "reads_it", "logs-a-*", failing),  # reads the document number() fails on
+        _rule(tmp_path, "does_not", "logs-b-*", failing),
+    ]
+    documents = [
+        _event("logs-b-x", "process", 1, "h", "1"),
+        _event("logs-a-x", "process", 2, "h", "x"),
+        _event("logs-b-x", "process", 3, "h", "2"),
+    ]
+    runs = {
+        Path(ran.path).stem: ran
+        for ran in validate_many(rules, documents, derived=False, catalogue=None).runs
+    }
+    with pytest.raises(EqlEvaluationError) as alone:
+        app.validate(rules[0], documents, derived=False)
+    failed = runs["reads_it"].error
+    assert failed is not None and str(failed) == str(alone.value)
+    # why: a sequence is searched once every document is read; the error named the last one read
+    assert str(alone.value).startswith("document 2: ")
+    other = runs["does_not"].validation
+    assert other is not None and other.result.sequences is not None
+    assert _shown(other.result) == _shown(app.validate(rules[1], documents, derived=False).result)
+    assert other.result.sequences.found == 1
+
+
+def test_a_failed_search_of_a_file_names_the_line_it_failed_on(tmp_path: Path) -> None:
+    import orjson
+
+    rule = _rule(
+        tmp_path,
+        "fails",
+        "logs-*",
+        "sequence [process where number(process.title) == 1] [process where true]",
+    )
+    path = tmp_path / "corpus.ndjson"
+    titles = ["1", "x", "2", "3"]
+    path.write_bytes(
+        b"".join(
+            orjson.dumps(_hit(_event("logs-a-x", "process", n, "h", t))) + b"\n" for n, t in enumerate(titles)
+        )
+    )
+    with pytest.raises(EqlEvaluationError, match=rf"^{re.escape(str(path))}:2: .*Unable to convert \[x\]"):
+        app.validate(rule, str(path), derived=False)
+
+
+def _hit(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` as a search hit, as an export writes one."""
+    return {"_index": doc["_index"], "_source": {k: v for k, v in doc.items() if k != "_index"}}

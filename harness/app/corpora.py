@@ -101,8 +101,10 @@ class Opened:
     placed: Placed | None = None  # the documents last handed out, which know where each came from
 
     def documents(
-        self, catalogue: Catalogue | None, notice: Notice | None = None
+        self, catalogue: Catalogue | None, notice: Notice | None = None, *, searched: bool = False
     ) -> Iterator[dict[str, Any]]:
+        """The documents, each remembering its place when ``searched`` (an error of a search over all
+        of them names the document it failed on, not the last one read)."""
         from harness.corpus import Placed, open_corpus
         from harness.validation.runner import is_partial
 
@@ -122,16 +124,20 @@ class Opened:
                 catalogue=catalogue,
                 notice=notice,
             )
-        self.placed = stream
+        self.placed = stream.remembering() if searched else stream
         return stream if self.sidecar is None else self.sidecar.apply(stream)
 
     @contextmanager
     def placing_errors(self) -> Iterator[None]:
-        """An evaluation error raised while reading the documents names the document it failed on."""
+        """An evaluation error raised while reading the documents names the document it failed on:
+        the one a search noted (``remembering`` documents), else the last one read."""
         try:
             yield
         except EqlEvaluationError as error:
-            where = None if self.placed is None else self.placed.where
+            placed = self.placed
+            where = None
+            if placed is not None:
+                where = placed.where if error.event is None else placed.where_of(error.event)
             if where is None:
                 raise
             raise EqlEvaluationError(f"{where}: {error}") from error

@@ -272,21 +272,29 @@ def _row_scans(
         return {}  # each rule runs alone and reports the mapping's error as its own
     from harness.validation.row_scan import RowScan
 
-    queries: dict[str | None, list[tuple[str, Any]]] = {}
+    queries: dict[str | None, tuple[list[tuple[str, Any]], list[tuple[str, Any]]]] = {}
     for setup in setups:
         given, key = shared.key(setup, in_rows=True)
         if given:  # a searched rule is judged on the pass's groups: its documents need one too
-            rules = queries.setdefault(key, [])
-            if _single_event(setup):
+            rules, searched = queries.setdefault(key, ([], []))
+            single = _single_event(setup)
+            if single:
                 rules.append((setup.rule.query, setup.scope.indices))
-    return {key: RowScan(rules, engine=row_engine(chosen), mapping=fields) for key, rules in queries.items()}
+            elif single is not None and setup.active_exceptions() is None:  # with exceptions: alone
+                searched.append((setup.rule.query, setup.scope.indices))  # its stages judged in the pass
+    return {
+        key: RowScan(rules, engine=row_engine(chosen), mapping=fields, searched=searched)
+        for key, (rules, searched) in queries.items()
+    }
 
 
-def _single_event(setup: RuleSetup) -> bool:
+def _single_event(setup: RuleSetup) -> bool | None:
+    """Whether the rule is a single-event query; None when it does not parse (it runs alone, and its
+    error is the rule's)."""
     try:
         return not is_multi_event(parse_statement(setup.rule.query))
     except HarnessError:
-        return False  # a query that does not parse runs alone: its error is the rule's
+        return None
 
 
 def _row_scan_for(

@@ -1,11 +1,12 @@
 """Distinct copies of rules, for the many-rules benchmark: more rules than a sample holds.
 
 A copy is its rule file with a new name, a new ``rule_id`` and a query that differs in meaning:
-the first condition it runs gains ``or process.name : "bench-copy-K.exe"``. A copy whose
-query text were the original's would be counted once by the scan of a Parquet corpus (it counts
-distinct query texts), and a whitespace or comment change would be undone by any cache that
-normalizes queries; a branch no fleet process takes keeps every corpus result the original's
-while the query is a different one to every engine. The added branch is also one more witness
+its condition (each stage's, and the ``until``'s, of a sequence or sample) gains
+``or process.name : "bench-copy-K.exe"``. A copy whose query text were the original's would be
+counted once by the scan of a Parquet corpus (it counts distinct query texts), and a whitespace
+or comment change would be undone by any cache that normalizes queries; a branch no fleet
+process takes keeps every corpus result the original's while the query is a different one to
+every engine. The added branch is also one more witness
 among the derived scenarios: the copy costs a little more than its original, never less.
 
 TOML rules (detection-rules) and ``.eql`` files are copied; an ``.expect.toml`` beside the rule
@@ -21,7 +22,19 @@ from dataclasses import replace
 from pathlib import Path
 
 from harness.eql import parse_statement
-from harness.eql.ast import Field, Literal, Match, Or, Piped, Query, Sample, Sequence, Statement, format_query
+from harness.eql.ast import (
+    Field,
+    Literal,
+    Match,
+    Or,
+    Piped,
+    Query,
+    Sample,
+    Sequence,
+    Stage,
+    Statement,
+    format_query,
+)
 from harness.errors import UsageError
 from harness.rules import load_rule
 from harness.validation.expectations import default_expectations_path
@@ -37,7 +50,7 @@ _QUERY = re.compile(r"^query[ \t]*=[ \t]*('''|\"\"\").*?\1[ \t]*$", re.MULTILINE
 
 
 def distinct_query(query: str, number: int) -> str:
-    """``query`` with a branch no fleet process takes added to its first condition, printed on one line."""
+    """``query`` with a branch no fleet process takes added to each condition, printed on one line."""
     statement = parse_statement(query)
     return format_query(_widened(statement, f"bench-copy-{number}.exe"))
 
@@ -46,14 +59,22 @@ def _widened(statement: Statement, name: str) -> Statement:
     match statement:
         case Query():
             return _widened_query(statement, name)
-        case Sequence(stages=stages) | Sample(stages=stages):
-            first = replace(stages[0], query=_widened_query(stages[0].query, name))
-            return replace(statement, stages=(first, *stages[1:]))
+        case Sequence(stages=stages, until=until):
+            # Every stage and the until: a stage whose text were the original's would be judged
+            # once for both by the pass over many rules, making a copy cheaper than a rule.
+            each = tuple(_widened_stage(stage, name) for stage in stages)
+            return replace(statement, stages=each, until=until and _widened_stage(until, name))
+        case Sample(stages=stages):
+            return replace(statement, stages=tuple(_widened_stage(stage, name) for stage in stages))
         case Piped(query=inner):  # its query, sequence or sample widened, the pipes kept
             widened = _widened(inner, name)
             assert not isinstance(widened, Piped)  # a piped statement's inner one has no pipes
             return replace(statement, query=widened)
     raise TypeError(f"not an EQL statement: {statement!r}")
+
+
+def _widened_stage(stage: Stage, name: str) -> Stage:
+    return replace(stage, query=_widened_query(stage.query, name))
 
 
 def _widened_query(query: Query, name: str) -> Query:

@@ -333,7 +333,7 @@ def _judge_rows(
         if combined is not None:
             return combined
     with opened.placing_errors():
-        return run(opened.documents(setup.catalogue, notice))
+        return run(opened.documents(setup.catalogue, notice, searched=runner is not run_validation))
 
 
 def _row_engine_for_search(chosen: Engine, opened: Opened, mapping: str | None) -> list[str]:

@@ -67,13 +67,20 @@ class SampleMatcher:
 
     def __init__(self, sample: Sample, predicate: Callable[[Query], Callable[[Event], bool]]) -> None:
         self.machine = SampleMachine(sample)
-        self.stages = [(predicate(stage.query), stage_keys(sample, stage)) for stage in sample.stages]
+        self.queries = tuple(stage.query for stage in sample.stages)
+        self.tests = [(predicate(stage.query), stage_keys(sample, stage)) for stage in sample.stages]
 
     def run(
-        self, docs: list[Event], ordinal_of: Callable[[int], Ordinal], *, max_samples_per_key: int = 1
+        self,
+        docs: list[Event],
+        ordinal_of: Callable[[int], Ordinal],
+        matched: list[list[int]] | None = None,
+        *,
+        max_samples_per_key: int = 1,
     ) -> list[tuple[list[Event | None], tuple[Any, ...]]]:
-        """Every sample, ascending by join key (samples are unordered: ordinals only fill the hits)."""
-        hits = [stage_hits(matches, keys, docs, ordinal_of) for matches, keys in self.stages]
+        """Every sample, ascending by join key (samples are unordered: ordinals only fill the hits);
+        ``matched`` as :meth:`SequenceMatcher.run` takes it."""
+        hits = stage_hits(self.tests, docs, ordinal_of, matched)
         return [
             ([None if row is None else docs[row] for row in rows], key)
             for rows, key in self.machine.match(hits, max_samples_per_key=max_samples_per_key)

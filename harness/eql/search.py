@@ -24,7 +24,7 @@ from harness.eql.mapping import FieldMapping
 from harness.eql.ordinals import Ordinal
 from harness.eql.required_values import keyed
 from harness.eql.samples import SampleMatcher
-from harness.eql.sequences import SequenceMatcher, ordinals_of
+from harness.eql.sequences import SequenceMatcher, matched_rows, ordinals_of
 
 __all__ = [
     "DEFAULT_SIZE",
@@ -115,10 +115,13 @@ class Searcher:
         match inner:
             case Query():
                 self._predicate = predicate(inner)
+                self.queries: tuple[Query, ...] = (inner,)
             case Sequence():
                 self._joined = SequenceMatcher(inner, predicate)
+                self.queries = self._joined.queries
             case Sample():
                 self._joined = SampleMatcher(inner, predicate)
+                self.queries = self._joined.queries
 
     def search(
         self,
@@ -128,11 +131,14 @@ class Searcher:
         timestamp_field: str = "@timestamp",
         tiebreaker_field: str | None = None,
         max_samples_per_key: int = 1,
+        matched: list[list[int]] | None = None,
     ) -> SearchResult:
         """Run the statement over ``events`` (any order: sorted first, as Elasticsearch sorts).
 
         ``max_samples_per_key`` is the API's: how many samples each set of join keys may give
-        (samples only; ``EqlSearchRequest.validate`` wants it above 0).
+        (samples only; ``EqlSearchRequest.validate`` wants it above 0). ``matched``: the places
+        in ``events`` each of :attr:`queries` matches (each stage's, then the ``until`` stage's),
+        ascending, when the caller has judged them; a pass over many rules judges them together.
         """
         check_size(size)
         if (
@@ -143,17 +149,17 @@ class Searcher:
             raise ValueError(f"max_samples_per_key must be greater than 0, not {max_samples_per_key!r}")
         docs = list(events)
         ordinal_of = ordinals_of(docs, timestamp_field, tiebreaker_field)
+        if matched is not None and len(matched) != len(self.queries):
+            raise ValueError(f"matched gives {len(matched)} lists of places for {len(self.queries)} queries")
         if self._predicate is not None:
-            matches = self._predicate
-            hits = sorted(
-                ((ordinal_of(row), doc) for row, doc in enumerate(docs) if matches(doc)), key=_sort_key
-            )
+            (rows,) = matched_rows([(self._predicate, ())], docs, matched)
+            hits = sorted(((ordinal_of(row), docs[row]) for row in rows), key=_sort_key)
             return SearchResult(events=tuple(doc for _, doc in limit_results(self.statement, hits, size)))
         assert self._joined is not None
         if isinstance(self._joined, SampleMatcher):
-            found = self._joined.run(docs, ordinal_of, max_samples_per_key=max_samples_per_key)
+            found = self._joined.run(docs, ordinal_of, matched, max_samples_per_key=max_samples_per_key)
         else:
-            found = self._joined.run(docs, ordinal_of)
+            found = self._joined.run(docs, ordinal_of, matched)
         kind: Kind = "samples" if isinstance(self._joined, SampleMatcher) else "sequences"
         return SearchResult(
             sequences=tuple(

@@ -34,8 +34,17 @@ from typing import Any
 
 from harness.eql.ast import Field, Query, Sample, Sequence, Stage
 from harness.eql.ordinals import Ordinal, join_keys, key_identity, ordinal
+from harness.errors import EqlEvaluationError
 
-__all__ = ["SequenceMachine", "SequenceMatcher", "StageHit", "ordinals_of", "stage_hits", "stage_keys"]
+__all__ = [
+    "SequenceMachine",
+    "SequenceMatcher",
+    "StageHit",
+    "matched_rows",
+    "ordinals_of",
+    "stage_hits",
+    "stage_keys",
+]
 
 Event = Mapping[str, Any]
 KeyId = tuple[tuple[int, Any], ...]
@@ -74,17 +83,40 @@ def ordinals_of(
     return of
 
 
+def matched_rows(
+    tests: Iterable[tuple[Callable[[Event], bool], tuple[Field, ...]]],
+    docs: list[Event],
+    matched: list[list[int]] | None,
+) -> list[list[int]]:
+    """The rows of ``docs`` each test matches, judged stage after stage, unless ``matched`` gives them."""
+    if matched is not None:
+        return matched
+    rows_of = []
+    for matches, _ in tests:
+        rows = []
+        for row, doc in enumerate(docs):
+            try:
+                if matches(doc):
+                    rows.append(row)
+            except EqlEvaluationError as error:
+                error.event = doc  # the caller knows where it came from
+                raise
+        rows_of.append(rows)
+    return rows_of
+
+
 def stage_hits(
-    matches: Callable[[Event], bool],
-    keys: tuple[Field, ...],
-    docs: Iterable[Event],
+    tests: list[tuple[Callable[[Event], bool], tuple[Field, ...]]],
+    docs: list[Event],
     ordinal_of: Callable[[int], Ordinal],
-) -> list[StageHit]:
-    """The hits of one stage among ``docs``, judged one event at a time by ``matches``."""
+    matched: list[list[int]] | None = None,
+) -> list[list[StageHit]]:
+    """Each stage's hits among ``docs``: its test and join keys, and the rows it matches (``matched``
+    when the caller has judged them, else :func:`matched_rows`)."""
+    rows_of = matched_rows(tests, docs, matched)
     return [
-        StageHit(row, ordinal_of(row), tuple(join_keys(doc, keys)))
-        for row, doc in enumerate(docs)
-        if matches(doc)
+        [StageHit(row, ordinal_of(row), tuple(join_keys(docs[row], keys))) for row in rows]
+        for rows, (_, keys) in zip(rows_of, tests, strict=True)
     ]
 
 
@@ -255,17 +287,22 @@ class SequenceMatcher:
 
     def __init__(self, sequence: Sequence, predicate: Callable[[Query], Callable[[Event], bool]]) -> None:
         self.machine = SequenceMachine(sequence)
-        self.stages = [(predicate(stage.query), stage_keys(sequence, stage)) for stage in sequence.stages]
-        until = sequence.until
-        self.until = (predicate(until.query), stage_keys(sequence, until)) if until is not None else None
+        stages = [*sequence.stages, *([sequence.until] if sequence.until is not None else [])]
+        self.queries = tuple(stage.query for stage in stages)  # each stage's, then the until's
+        self.tests = [(predicate(stage.query), stage_keys(sequence, stage)) for stage in stages]
 
     def run(
-        self, docs: list[Event], ordinal_of: Callable[[int], Ordinal]
+        self, docs: list[Event], ordinal_of: Callable[[int], Ordinal], matched: list[list[int]] | None = None
     ) -> list[tuple[list[Event | None], tuple[Any, ...]]]:
-        """Every sequence, in Elasticsearch's order; a missing-event stage's place holds None."""
-        hits = [stage_hits(matches, keys, docs, ordinal_of) for matches, keys in self.stages]
-        until = stage_hits(*self.until, docs, ordinal_of) if self.until is not None else []
+        """Every sequence, in Elasticsearch's order; a missing-event stage's place holds None.
+
+        ``matched``: the rows of ``docs`` each of ``queries`` matches, ascending, when the caller
+        has judged them (a pass over many rules); otherwise they are judged here.
+        """
+        hits = stage_hits(self.tests, docs, ordinal_of, matched)
+        stages = len(self.machine.sequence.stages)
+        until = hits[stages] if len(hits) > stages else []
         return [
             ([None if row is None else docs[row] for row in rows], key)
-            for rows, key in self.machine.match(hits, until)
+            for rows, key in self.machine.match(hits[:stages], until)
         ]

@@ -13,10 +13,14 @@ A query is evaluated only on the indices some rule with that text reads, as the 
 evaluates it only on those, and a document's event category is read once for every query
 of a category (both engines answer False before the condition on another category).
 
-A sequence, sample or piped rule is searched by its own searcher on the documents of the
-groups its indices read (:meth:`RowScan.validate` with its searcher), and judged from the pass as the
-runner judges it with ``InSequence``: an event alerts when it is in a found sequence, counted
-into its group by its place in the corpus, the groups' events, hosts and times the pass's.
+A sequence, sample or piped rule given as ``searched`` has each of its stage queries judged in
+the pass like any other query (a stage shared by several rules once), each matching document's
+place noted; :meth:`RowScan.validate` with the rule's searcher then runs the search's state
+machine on those places alone, as ``Searcher.search`` runs it on the documents its indices read.
+A searched rule not given, or one a stage of which failed, is searched by its own searcher. It
+is judged from the pass as the runner judges it with ``InSequence``: an event alerts when it is
+in a found sequence, counted into its group by its place in the corpus, the groups' events,
+hosts and times the pass's.
 
 A query that cannot be compiled, or whose evaluation fails on a document
 (:class:`EqlEvaluationError`, a Java error Elasticsearch would fail the search on), stops
@@ -31,7 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from harness.eql import Searcher, compile_query
+from harness.eql import Matcher, Query, Searcher, compile_query, parse_statement
 from harness.eql.getters import compile_getter
 from harness.eql.mapping import FieldMapping
 from harness.eql.required_values import RequiredValue, required_values
@@ -51,7 +55,8 @@ Found = tuple[int, Mapping[str, Any]]  # a document and its place in the corpus 
 
 # What a document's labels make of it, before a rule's catalogue is asked: no labels, a chain's
 # context, or a target event's (scenario, source, intent), spelled as the runner's ``standing``.
-_CATEGORIES = compile_getter(("event", "category"))  # compile_query's category field
+_CATEGORY_FIELD = "event.category"  # compile_query's and compile_statement's
+_CATEGORIES = compile_getter(tuple(_CATEGORY_FIELD.split(".")))
 _UNLABELLED = ("unlabelled",)
 _CONTEXT = ("context",)
 
@@ -126,8 +131,10 @@ class _Group:
 class _Query:
     """One distinct query text: its test, the indices the rules with that text read, its failure."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, parsed: Query | None = None) -> None:
         self.text = text
+        self.parsed = parsed  # a searched rule's stage query, judged as its searcher judges it
+        self.places: list[int] | None = None if parsed is None else []  # where it matched, for the search
         self.printed = ""
         self.test: Test | None = None
         self.reads: list[IndexSelection] = []
@@ -155,6 +162,7 @@ class RowScan:
         engine: str = "compiled",
         mapping: FieldMapping | None = None,
         place: str = "document",
+        searched: Iterable[tuple[str, IndexSelection]] = (),
     ) -> None:
         self.engine = engine
         self._mapping = mapping
@@ -162,12 +170,17 @@ class RowScan:
         self._queries: dict[str, _Query] = {}
         for text, selection in rules:
             self._queries.setdefault(text, _Query(text)).reads.append(selection)
+        self._stages: dict[str, _Query] = {}  # by the stage query's printed text
+        self._stages_of: dict[str, list[_Query]] = {}  # a searched rule's stage queries, by its text
+        for text, selection in searched:
+            self._add_stages(text, selection)
         self.seconds = 0.0  # the pass's, once it has run
         self._documents: Sequence[Mapping[str, Any]] | None = None
         self._groups: dict[tuple[str, str | None, tuple[str, ...]], _Group] = {}
         self._group_at: list[_Group] = []  # each document's group, in corpus order
         self._place_of: dict[int, int] = {}  # a document's place, by identity (searches find objects)
         self.searched: set[str] = set()  # the searched rules' statements judged from the pass
+        self._places: list[list[int] | None] = []  # each slot's query's places, for a stage query
 
     @property
     def counted(self) -> bool:
@@ -220,6 +233,22 @@ class RowScan:
             return None  # its evaluation stopped on a document this rule does not read
         return self._result(_Slot(list(self._queries).index(query_text)), query.printed, *described)
 
+    def _add_stages(self, text: str, selection: IndexSelection) -> None:
+        """A searched rule's stage queries, judged in the pass on what its indices read."""
+        try:
+            statement = parse_statement(text, mapping=self._mapping)
+            queries = Searcher(statement, category_field=_CATEGORY_FIELD, mapping=self._mapping).queries
+        except HarnessError:
+            return  # searched alone, and fails there with the rule's own error
+        stages = self._stages_of.setdefault(text, [])
+        for query in queries:
+            stage = self._stages.get(str(query))
+            if stage is None:
+                stage = self._stages[str(query)] = _Query(str(query), query)
+            stage.reads.append(selection)
+            if len(stages) < len(queries):
+                stages.append(stage)
+
     def _searched(
         self,
         query_text: str,
@@ -230,8 +259,18 @@ class RowScan:
         """An event's verdict is whether it is in a found sequence, counted into its group."""
         scope = described[-1]
         read = {id(group) for group in self._groups.values() if scope.indices.reads(group.index)}
-        kept = [doc for doc, group in zip(documents, self._group_at, strict=True) if id(group) in read]
-        groups = found_in(searcher, kept)
+        matched = self._matched(query_text, searcher, read)
+        searched = documents  # the places the pass noted are in the corpus; else what the rule reads
+        if matched is None:
+            group_at = self._group_at
+            searched = [doc for doc, group in zip(documents, group_at, strict=True) if id(group) in read]
+        try:
+            groups = found_in(searcher, searched, matched)
+        except EqlEvaluationError as error:
+            at = self._place_of.get(id(error.event))
+            if at is None:
+                raise
+            raise EqlEvaluationError(f"{self._place} {at + 1}: {error}") from error
         places = {self._place_of[id(event)] for events, _ in groups for event in events if event is not None}
         result = self._result(
             _Membership(sorted(places), self._group_at, documents), str(searcher.statement), *described
@@ -244,12 +283,32 @@ class RowScan:
         self.searched.add(query_text)
         return result
 
+    def _matched(self, query_text: str, searcher: Searcher, read: set[int]) -> list[list[int]] | None:
+        """The places, among the groups ``read``, each of the searcher's queries matched in the pass;
+        None when the pass did not judge them all to the end (the rule is searched on its own)."""
+        stages = self._stages_of.get(query_text)
+        if stages is None or [stage.text for stage in stages] != [str(q) for q in searcher.queries]:
+            return None
+        if any(stage.places is None or stage.test is None or stage.error is not None for stage in stages):
+            return None
+        matched = []
+        for stage in stages:
+            assert stage.places is not None
+            judged = {id(g) for g in self._groups.values() if stage.reads_index(g.index)}
+            if judged <= read:  # judged only where this rule reads: every place is its
+                matched.append(stage.places)
+            else:
+                group_at = self._group_at
+                matched.append([at for at in stage.places if id(group_at[at]) in read])
+        return matched
+
     # -- the pass --------------------------------------------------------------------
 
     def _compile(self) -> list[_Query]:
-        for query in self._queries.values():
+        queries = [*self._queries.values(), *self._stages.values()]  # a rule's slot: its place in _queries
+        for query in queries:
             try:
-                matcher = compile_query(query.text, mapping=self._mapping, engine=self.engine)
+                matcher = self._matcher(query)
             except HarnessError:
                 continue  # runs alone, and fails there with the rule's own error
             query.printed = str(matcher.query)
@@ -260,12 +319,19 @@ class RowScan:
             query.key = required_values(matcher.query) if self._mapping is None else None
             # A keyed query is asked only about the events the pass's lookup found holding its key.
             query.test = matcher.matches if query.key is None else matcher.matches_holding_key
-        return list(self._queries.values())
+        return queries
+
+    def _matcher(self, query: _Query) -> Matcher:
+        mapping, engine = self._mapping, self.engine
+        if query.parsed is None:
+            return compile_query(query.text, mapping=mapping, engine=engine)
+        return Matcher(query.parsed, category_field=_CATEGORY_FIELD, mapping=mapping, engine=engine)
 
     def _pass(self, documents: Sequence[Mapping[str, Any]]) -> None:
         started = time.perf_counter()
         self._documents = documents
         queries = self._compile()
+        self._places = [query.places for query in queries]
         groups = self._groups
         for at, doc in enumerate(documents):
             source, index = source_of(doc)
@@ -306,8 +372,9 @@ class RowScan:
         ]
 
     def _judge(self, group: _Group, at: int, doc: Mapping[str, Any], queries: list[_Query]) -> None:
-        """Every query's verdict on ``doc``: counted, and kept as an example while one is wanted."""
-        alerts, alerted, silent = group.alerts, group.alerted, group.silent
+        """Every query's verdict on ``doc``: counted, kept as an example while one is wanted, and its
+        place noted for a stage query."""
+        alerts, alerted, silent, places = group.alerts, group.alerted, group.silent, self._places
         keep = EXAMPLES if group.labels is _UNLABELLED else 1
         categories = None
         for bucket in group.buckets:
@@ -346,6 +413,9 @@ class RowScan:
                     found = alerted[slot]
                     if len(found) < keep:
                         found.append((at, doc))
+                    noted = places[slot]
+                    if noted is not None:
+                        noted.append(at)
                 elif silent[slot] is None:
                     silent[slot] = (at, doc)
                     bucket.unseen.discard(slot)

@@ -157,10 +157,11 @@ def found_groups(
 
 
 def found_in(
-    searcher: Searcher, read: Sequence[Mapping[str, Any]]
+    searcher: Searcher, read: Sequence[Mapping[str, Any]], matched: list[list[int]] | None = None
 ) -> list[tuple[tuple[Mapping[str, Any] | None, ...], tuple[Any, ...]]]:
-    """Every sequence (or, for a piped event query, every event) the search finds in ``read``."""
-    result = searcher.search(read, size=ALL)
+    """Every sequence (or, for a piped event query, every event) the search finds in ``read``
+    (``matched``: where each of the searcher's queries matches in it, as ``Searcher.search`` takes it)."""
+    result = searcher.search(read, size=ALL, matched=matched)
     if result.kind == "events":
         return [((event,), ()) for event in result.events]
     return [(found.events, found.join_keys) for found in result.sequences]
