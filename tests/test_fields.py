@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from harness.eql import compile_query
 from harness.eql.fields import Scalar, field_values
-from harness.eql.getters import compile_getter
+from harness.eql.getters import SharedReads, compile_getter
 
 SEGMENTS = ("a", "b", "c", "d")
 KEYS = st.sampled_from(["a", "b", "c", "d", "a.b", "b.c", "c.d", "a.b.c", "b.c.d", "a.b.c.d", "x"])
@@ -134,3 +134,24 @@ def test_shared_objects_are_walked_once() -> None:
     assert set(field_values(nodes[0], path)) == {1}
     # Once per object and position: a few reads per object, where doubling would make 2**60.
     assert 0 < reads[0] <= 4 * size
+
+
+@given(st.lists(DOCUMENTS, min_size=1, max_size=4), st.integers(1, len(SEGMENTS)))
+def test_shared_reads_give_each_event_its_own_values_read_once(documents: list[Any], size: int) -> None:
+    path = ("root", *SEGMENTS[:size])
+    events = [{"root": document} for document in documents]
+    reads: list[int] = []
+    getter = compile_getter(path)
+
+    def counted(event: Mapping[str, Any]) -> list[Scalar]:
+        reads.append(id(event))
+        return getter(event)
+
+    shared = SharedReads(compile=lambda _: counted)
+    one, other = shared.getter(path), shared.getter(path)
+    assert one is other  # why: every query reading the path is handed the one getter
+    for event in events:
+        # why: the values are the event's own, however many queries ask, and one walk gives them
+        assert one(event) == other(event) == one(event) == getter(event)
+    # why: a new event (a new object) is read again, an event asked again in a row is not
+    assert len(reads) == len(events)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ from harness.app.derived import derived_suite
 from harness.app.setup import prepare_rule
 from harness.corpus import open_corpus
 from harness.eql import parse_statement
+from harness.eql.fields import Scalar
+from harness.eql.getters import Getter, SharedReads, compile_getter
 from harness.errors import EqlEvaluationError, HarnessError
 from harness.rule_paths import expand_rule_paths
 from harness.rules import load_rule
@@ -191,23 +193,58 @@ def chains(corpus: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def test_the_pass_reads_a_field_many_rules_read_once_per_document(
+    monkeypatch: pytest.MonkeyPatch, corpus: list[dict[str, Any]]
+) -> None:
+    reads: list[tuple[tuple[str, ...], int]] = []  # (path, document) of each walk of a document
+    asked: dict[tuple[str, ...], int] = {}  # how many getters each path was asked for
+
+    def counting(path: tuple[str, ...]) -> Getter:
+        asked[path] = asked.get(path, 0) + 1
+        getter = compile_getter(path)
+
+        def read(event: Mapping[str, Any]) -> list[Scalar]:
+            reads.append((path, id(event)))
+            return getter(event)
+
+        return read
+
+    def shared() -> SharedReads:
+        reads_once = SharedReads(compile=counting)
+        handed = reads_once.getter
+
+        def getter(path: tuple[str, ...]) -> Getter:
+            asked[path] = asked.get(path, 0) + 1
+            return handed(path)
+
+        reads_once.getter = getter  # type: ignore[method-assign]
+        return reads_once
+
+    monkeypatch.setattr("harness.validation.row_scan.SharedReads", shared)
+    run = validate_many(RULE_PATHS, corpus, derived=False)
+    assert not [r.error for r in run.runs if r.error is not None]
+    host_os = ("host", "os", "type")
+    # why: most rules test host.os.type; each was handed the one getter, which walked it once
+    assert asked[host_os] > 10 and any(path == host_os for path, _ in reads)
+    assert len(reads) == len(set(reads))
+
+
 def test_each_searched_rule_is_judged_on_the_pass_as_alone(
     chains: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import harness.validation.row_scan
+    from harness.validation.sequences import found_in
 
     searched_from: list[bool] = []  # for each search: whether the pass gave its stages' places
-    found_in = harness.validation.row_scan.found_in
 
     def noted(searcher: Any, read: Any, matched: Any = None) -> Any:
         searched_from.append(matched is not None)
         return found_in(searcher, read, matched)
 
-    monkeypatch.setattr(harness.validation.row_scan, "found_in", noted)
+    monkeypatch.setattr("harness.validation.row_scan.found_in", noted)
     run = validate_many([*SEARCHED_PATHS, *RULE_PATHS[:3]], chains, derived=False)
     # why: every stage query was judged in the pass; no searched rule judged every event again
     assert searched_from == [True] * len(SEARCHED_PATHS)
-    monkeypatch.setattr(harness.validation.row_scan, "found_in", found_in)
+    monkeypatch.setattr("harness.validation.row_scan.found_in", found_in)
     assert not [r.error for r in run.runs if r.error is not None]
     searched = [r for r in run.runs if r.validation is not None and r.validation.result.sequences is not None]
     # why: every searched rule was judged on the pass's groups, none ran alone

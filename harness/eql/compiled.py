@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from harness.eql.ast import And, Expr, Field, Match, Or
+from harness.eql.ast import And, Expr, Field, Match, Or, Query
 from harness.eql.evaluator import Evaluator, _wildcard
-from harness.eql.getters import compile_getter
+from harness.eql.getters import Getter, compile_getter
 from harness.eql.java import JavaError
+from harness.eql.mapping import FieldMapping
 from harness.errors import EqlEvaluationError
 
 __all__ = ["CompiledEvaluator"]
@@ -25,7 +26,23 @@ Test = Callable[[Mapping[str, Any]], bool]
 
 
 class CompiledEvaluator(Evaluator):
-    """Drop-in for :class:`Evaluator`: ``matches(event)`` gives the same answer, faster."""
+    """Drop-in for :class:`Evaluator`: ``matches(event)`` gives the same answer, faster.
+
+    ``getters`` gives each path's getter: :func:`compile_getter`, or a pass's
+    :class:`~harness.eql.getters.SharedReads`, whose getters read a field once per event for
+    every query compiled with them.
+    """
+
+    def __init__(
+        self,
+        query: Query,
+        *,
+        category_field: str,
+        mapping: FieldMapping | None,
+        getters: Callable[[tuple[str, ...]], Getter] = compile_getter,
+    ) -> None:
+        self._getter = getters
+        super().__init__(query, category_field=category_field, mapping=mapping)
 
     def predicate(self) -> Test:
         # One closure per event instead of three calls: the category test, then the condition.
@@ -33,7 +50,7 @@ class CompiledEvaluator(Evaluator):
         category = self.query.category
         if category is None or self.mapping is not None:
             return self.matches
-        categories = compile_getter(self.category_path)
+        categories = self._getter(self.category_path)
 
         def matches(event: Mapping[str, Any]) -> bool:
             if category not in categories(event):
@@ -74,7 +91,7 @@ class CompiledEvaluator(Evaluator):
 
     def comparison_query(self, field: Field, op: str, value: Any) -> Test:
         if self.mapping is None and op == "==" and type(value) is str:
-            getter = compile_getter(field.path)
+            getter = self._getter(field.path)
 
             def equal(event: Mapping[str, Any]) -> bool:
                 # Only a string equals a string: numbers and booleans never do.
@@ -84,11 +101,11 @@ class CompiledEvaluator(Evaluator):
         return super().comparison_query(field, op, value)
 
     def values(self, name: str, path: tuple[str, ...], event: Mapping[str, Any]) -> list[Any]:
-        raw = compile_getter(path)(event)
+        raw = self._getter(path)(event)
         return self.mapping.indexed(name, raw) if self.mapping else raw
 
     def field_test(self, field: Field, test: Callable[[Any], bool]) -> Test:
-        getter = compile_getter(field.path)
+        getter = self._getter(field.path)
         if self.mapping is not None:
             return super().field_test(field, test)
 
@@ -108,7 +125,7 @@ class CompiledEvaluator(Evaluator):
         if fast is None or any(t is None for t in fast):
             return super().match_query(field, node)
         tests = [t for t in fast if t is not None]
-        getter = compile_getter(field.path)
+        getter = self._getter(field.path)
         if len(tests) == 1:
             (only,) = tests
 

@@ -16,7 +16,9 @@ from typing import Any
 
 from harness.eql.fields import Scalar, field_values, leaves
 
-__all__ = ["compile_getter"]
+__all__ = ["Getter", "SharedReads", "compile_getter"]
+
+Getter = Callable[[Mapping[str, Any]], "list[Scalar]"]
 
 _SCALARS = (str, int, float, bool)
 
@@ -83,3 +85,36 @@ def _emit(lines: list[str], path: tuple[str, ...], level: int, node: str, depth:
         lines.append(f"{indent}    else:")
         lines.append(f"{indent}        _walk_from({child}, {rest}, out)")
     return counter
+
+
+class SharedReads:
+    """One getter per path for every query of a pass over many: a field several queries read is
+    read once per event (the last event's values kept, by identity).
+
+    Only for a pass that holds its events while it judges them, unchanged: the getter keeps a
+    reference to the last event, so its identity cannot be taken by another object meanwhile.
+    """
+
+    def __init__(self, compile: Callable[[tuple[str, ...]], Getter] = compile_getter) -> None:
+        self._compile = compile
+        self._getters: dict[tuple[str, ...], Getter] = {}
+
+    def getter(self, path: tuple[str, ...]) -> Getter:
+        shared = self._getters.get(path)
+        if shared is None:
+            shared = self._getters[path] = _remembering(self._compile(path))
+        return shared
+
+
+def _remembering(read: Getter) -> Getter:
+    last: Any = None
+    values: list[Scalar] = []
+
+    def get(event: Mapping[str, Any]) -> list[Scalar]:
+        nonlocal last, values
+        if event is not last:
+            values = read(event)
+            last = event
+        return values
+
+    return get

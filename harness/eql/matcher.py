@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
 from harness.eql.ast import Piped, Query, Sample, Sequence, Span, Statement
+from harness.eql.getters import Getter, compile_getter
 from harness.eql.mapping import FieldMapping
 from harness.eql.search import DEFAULT_SIZE, Searcher, SearchResult, unkeyed_predicate, with_key
 from harness.eql.statement_verifier import verify_statement
@@ -99,7 +100,10 @@ ENGINES = ("reference", "compiled")
 
 class Matcher:
     """A compiled statement: ``matches(event)`` answers as Elasticsearch would for a single-event query;
-    ``search(events)`` answers as the EQL search API does for any statement."""
+    ``search(events)`` answers as the EQL search API does for any statement.
+
+    ``getters`` gives the compiled engine's single-event test its field reads: a pass over many
+    queries hands every query one :class:`~harness.eql.getters.SharedReads`."""
 
     def __init__(
         self,
@@ -108,6 +112,7 @@ class Matcher:
         category_field: str,
         mapping: FieldMapping | None,
         engine: str = "reference",
+        getters: Callable[[tuple[str, ...]], Getter] = compile_getter,
     ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
@@ -119,7 +124,7 @@ class Matcher:
         self._query = query if isinstance(query, Query) else None
         self._predicate = self._unkeyed = None
         if self._query is not None:
-            self._unkeyed = unkeyed_predicate(self._query, engine, category_field, mapping)
+            self._unkeyed = unkeyed_predicate(self._query, engine, category_field, mapping, getters)
             self._predicate = with_key(self._unkeyed, self._query, engine, mapping)
 
     @property

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from harness.eql.ast import Piped, Query, Sample, Sequence, Statement
 from harness.eql.compiled import CompiledEvaluator
 from harness.eql.evaluator import Evaluator
+from harness.eql.getters import Getter, compile_getter
 from harness.eql.mapping import FieldMapping
 from harness.eql.ordinals import Ordinal
 from harness.eql.required_values import keyed
@@ -81,12 +82,19 @@ def with_key(
 
 
 def unkeyed_predicate(
-    query: Query, engine: str, category_field: str, mapping: FieldMapping | None
+    query: Query,
+    engine: str,
+    category_field: str,
+    mapping: FieldMapping | None,
+    getters: Callable[[tuple[str, ...]], Getter] = compile_getter,
 ) -> Callable[[Event], bool]:
     """``query``'s test in ``engine``, asked about every event: for a caller that has looked the
-    query's key up itself (a pass over many queries: ``harness.validation.keyed_tests``)."""
-    evaluator = CompiledEvaluator if engine == "compiled" else Evaluator
-    return evaluator(query, category_field=category_field, mapping=mapping).predicate()
+    query's key up itself (a pass over many queries: ``harness.validation.keyed_tests``).
+    ``getters``: the compiled engine's field reads (a pass's :class:`~harness.eql.getters.SharedReads`)."""
+    if engine == "compiled":
+        compiled = CompiledEvaluator(query, category_field=category_field, mapping=mapping, getters=getters)
+        return compiled.predicate()
+    return Evaluator(query, category_field=category_field, mapping=mapping).predicate()
 
 
 class Searcher:

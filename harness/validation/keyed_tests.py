@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from harness.eql.getters import compile_getter
+from harness.eql.getters import Getter, compile_getter
 from harness.eql.required_values import RequiredValue, ascii_lower
 
 __all__ = ["KeyedTests"]
@@ -27,8 +27,8 @@ class _KeyField:
 
     __slots__ = ("exact", "folded", "getter", "slots")
 
-    def __init__(self, path: tuple[str, ...]) -> None:
-        self.getter = compile_getter(path)
+    def __init__(self, path: tuple[str, ...], getter: Getter) -> None:
+        self.getter = getter
         self.exact: dict[str, list[int]] = {}
         self.folded: dict[str, list[int]] = {}
         self.slots: list[int] = []  # every query keyed on this field: judged when a value is not a string
@@ -37,7 +37,11 @@ class _KeyField:
 class KeyedTests:
     """The tests of queries with a key, and which of them an event could satisfy."""
 
-    def __init__(self, keyed: Iterable[tuple[int, Test, tuple[RequiredValue, ...]]]) -> None:
+    def __init__(
+        self,
+        keyed: Iterable[tuple[int, Test, tuple[RequiredValue, ...]]],
+        getters: Callable[[tuple[str, ...]], Getter] = compile_getter,
+    ) -> None:
         self.tests: dict[int, Test] = {}
         self._fields: dict[tuple[str, ...], _KeyField] = {}
         for slot, test, key in keyed:
@@ -45,7 +49,7 @@ class KeyedTests:
             for required in key:
                 field = self._fields.get(required.path)
                 if field is None:
-                    field = self._fields[required.path] = _KeyField(required.path)
+                    field = self._fields[required.path] = _KeyField(required.path, getters(required.path))
                 if not field.slots or field.slots[-1] != slot:
                     field.slots.append(slot)
                 table = field.folded if required.folded else field.exact

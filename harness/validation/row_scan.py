@@ -35,8 +35,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from harness.eql import Matcher, Query, Searcher, compile_query, parse_statement
-from harness.eql.getters import compile_getter
+from harness.eql import Matcher, Query, Searcher, parse_statement
+from harness.eql.getters import Getter, SharedReads, compile_getter
 from harness.eql.mapping import FieldMapping
 from harness.eql.required_values import RequiredValue, required_values
 from harness.errors import EqlEvaluationError, HarnessError
@@ -56,7 +56,6 @@ Found = tuple[int, Mapping[str, Any]]  # a document and its place in the corpus 
 # What a document's labels make of it, before a rule's catalogue is asked: no labels, a chain's
 # context, or a target event's (scenario, source, intent), spelled as the runner's ``standing``.
 _CATEGORY_FIELD = "event.category"  # compile_query's and compile_statement's
-_CATEGORIES = compile_getter(tuple(_CATEGORY_FIELD.split(".")))
 _UNLABELLED = ("unlabelled",)
 _CONTEXT = ("context",)
 
@@ -151,8 +150,10 @@ class _Query:
 class RowScan:
     """The single-event queries given, judged together on the first documents :meth:`validate` is given.
 
-    ``engine`` and ``mapping`` are the row engine's, as ``compile_query`` takes them: the ones
-    each rule would run alone with.
+    ``engine`` and ``mapping`` are the row engine's, as ``Matcher`` takes them: the ones
+    each rule would run alone with. The compiled engine's queries share their field reads
+    (:class:`~harness.eql.getters.SharedReads`): a field every rule reads, ``host.os.type``,
+    is read once per document, not once per rule.
     """
 
     def __init__(
@@ -166,6 +167,11 @@ class RowScan:
     ) -> None:
         self.engine = engine
         self._mapping = mapping
+        # A field many queries read is read once per event; a mapping retypes values per query.
+        shared = engine == "compiled" and mapping is None
+        getters: Callable[[tuple[str, ...]], Getter] = SharedReads().getter if shared else compile_getter
+        self._getters = getters
+        self._categories = self._getters(tuple(_CATEGORY_FIELD.split(".")))
         self._place = place  # how an error names a document: "document N", as a caller's documents are named
         self._queries: dict[str, _Query] = {}
         for text, selection in rules:
@@ -322,10 +328,11 @@ class RowScan:
         return queries
 
     def _matcher(self, query: _Query) -> Matcher:
-        mapping, engine = self._mapping, self.engine
-        if query.parsed is None:
-            return compile_query(query.text, mapping=mapping, engine=engine)
-        return Matcher(query.parsed, category_field=_CATEGORY_FIELD, mapping=mapping, engine=engine)
+        mapping, engine, getters = self._mapping, self.engine, self._getters
+        parsed = parse_statement(query.text, mapping=mapping) if query.parsed is None else query.parsed
+        return Matcher(
+            parsed, category_field=_CATEGORY_FIELD, mapping=mapping, engine=engine, getters=getters
+        )
 
     def _pass(self, documents: Sequence[Mapping[str, Any]]) -> None:
         started = time.perf_counter()
@@ -356,8 +363,7 @@ class RowScan:
             self._judge(group, at, doc, queries)
         self.seconds = time.perf_counter() - started
 
-    @staticmethod
-    def _buckets(queries: list[_Query], index: str | None) -> list[_Bucket]:
+    def _buckets(self, queries: list[_Query], index: str | None) -> list[_Bucket]:
         by_category: dict[str | None, list[tuple[int, _Query]]] = {}
         for slot, query in enumerate(queries):
             if query.test is not None and query.error is None and query.reads_index(index):
@@ -366,7 +372,10 @@ class RowScan:
             _Bucket(
                 category,
                 [(slot, q.test) for slot, q in chosen if q.key is None and q.test is not None],
-                KeyedTests((slot, q.test, q.key) for slot, q in chosen if q.key is not None and q.test),
+                KeyedTests(
+                    ((slot, q.test, q.key) for slot, q in chosen if q.key is not None and q.test),
+                    self._getters,
+                ),
             )
             for category, chosen in by_category.items()
         ]
@@ -376,11 +385,11 @@ class RowScan:
         place noted for a stage query."""
         alerts, alerted, silent, places = group.alerts, group.alerted, group.silent, self._places
         keep = EXAMPLES if group.labels is _UNLABELLED else 1
-        categories = None
+        categories, categories_of = None, self._categories
         for bucket in group.buckets:
             if bucket.category is not None:
                 if categories is None:
-                    categories = _CATEGORIES(doc)
+                    categories = categories_of(doc)
                 if bucket.category not in categories:
                     if not bucket.noted:  # silent for every query of the bucket, as its test would say
                         for slot in [*(s for s, _ in bucket.tests), *bucket.keyed.tests]:
