@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from harness.errors import HarnessError, InputError
 from harness.events import EventRecord, read_events, read_line_range
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Placed",
+    "Places",
     "as_document",
     "check_parquet_folder",
     "describe_corpus",
@@ -31,7 +34,7 @@ def open_corpus(
     seed: int = DEFAULT_SEED,
     catalogue: Catalogue | None = None,
     notice: Callable[[str], None] | None = None,
-) -> Placed:
+) -> Placed[dict[str, Any]]:
     """The documents of a corpus file, or of a profile generated on the fly (the default: scenarios).
 
     A generated profile runs ``catalogue``'s scenarios (a fleet without one is background
@@ -56,7 +59,7 @@ def open_corpus(
     return Placed(f"{path}:", _indexed(read_events([path])))
 
 
-def open_line_range(path: str, start: int, end: int) -> Placed:
+def open_line_range(path: str, start: int, end: int) -> Placed[dict[str, Any]]:
     """The documents of the lines from byte ``start`` to ``end`` of a plain NDJSON corpus file
     (``harness.events.line_ranges`` cuts one), read and mapped as :func:`open_corpus` reads the file."""
     return Placed(f"{path}:", _indexed(read_line_range(path, start, end)))
@@ -86,33 +89,73 @@ def _document(record: EventRecord, as_indexed: Callable[[dict[str, Any]], dict[s
     return document if record.index is None else {**document, "_index": record.index}
 
 
-class Placed(Iterator[dict[str, Any]]):
+Document = TypeVar("Document", bound=dict[str, Any])
+
+
+@dataclass(frozen=True)
+class Places:
+    """Where each of a list of documents came from: a file's lines, a table's rows, a caller's
+    documents, written as an error names them (``file:line``, ``file: row N``, ``document N``).
+
+    ``numbers`` holds each document's number in order (a file's line numbers, where blank lines
+    and a JSON array make them differ from the document's position); None numbers them 1, 2, 3.
+    """
+
+    prefix: str
+    numbers: Sequence[int] | None = None
+
+    def where(self, at: int) -> str:
+        """The place of the document at position ``at`` (0-based) of the list."""
+        return written(self.prefix, at + 1 if self.numbers is None else self.numbers[at])
+
+    def placed(self, documents: Iterable[Document]) -> Placed[Document]:
+        """``documents``, the list these places are of, handed out remembering where each came from."""
+        if self.numbers is None:
+            return Placed(self.prefix, enumerate(documents, start=1))
+        return Placed(self.prefix, zip(self.numbers, documents, strict=True))
+
+
+def written(prefix: str, number: int) -> str:
+    separator = "" if prefix.endswith(":") else " "
+    return f"{prefix}{separator}{number}"
+
+
+class Placed(Iterator[Document], Generic[Document]):
     """Documents that remember where the last one handed out came from, so an error on it can say.
 
     The place is kept as a number and written out only when asked for (:attr:`where`), so
     the common case, no error, costs a tuple per document.
     """
 
-    def __init__(self, prefix: str, items: Iterator[tuple[int, dict[str, Any]]]) -> None:
+    def __init__(self, prefix: str, items: Iterator[tuple[int, Document]]) -> None:
         self._prefix = prefix
         self._items = items
         self._last: int | None = None
         self._places: dict[int, int] | None = None  # by the document's identity, once remembering
 
-    def __iter__(self) -> Placed:
+    def __iter__(self) -> Placed[Document]:
         return self
 
-    def __next__(self) -> dict[str, Any]:
+    def __next__(self) -> Document:
         self._last, document = next(self._items)
         if self._places is not None:
             self._places[id(document)] = self._last
         return document
 
-    def remembering(self) -> Placed:
+    def remembering(self) -> Placed[Document]:
         """Keep every document's place from now on, for a search that may fail on any of them once
         all are read (the caller keeps the documents, so their identities stay theirs)."""
         self._places = {}
         return self
+
+    def listed(self) -> tuple[list[Document], Places]:
+        """Every document left, as a list, and their places (for documents read once, used many times)."""
+        documents: list[Document] = []
+        numbers = array("q")
+        for number, document in self._items:
+            numbers.append(number)
+            documents.append(document)
+        return documents, Places(self._prefix, numbers)
 
     @property
     def where(self) -> str | None:
@@ -126,10 +169,7 @@ class Placed(Iterator[dict[str, Any]]):
         return self._written(self._places.get(id(document)))
 
     def _written(self, place: int | None) -> str | None:
-        if place is None:
-            return None
-        separator = "" if self._prefix.endswith(":") else " "
-        return f"{self._prefix}{separator}{place}"
+        return None if place is None else written(self._prefix, place)
 
 
 def describe_corpus(

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import orjson
 
-from harness.corpus import as_document
+from harness.corpus import Placed, as_document
 from harness.errors import HarnessError, UsageError
 from harness.events import STDIN, EventRecord, read_events
 
@@ -59,19 +59,23 @@ class Projected(dict[str, Any]):
         return as_document(EventRecord(event, self._path, 0, None))
 
 
-def read_projected(path: str, fields: Collection[str]) -> Iterator[Projected]:
+def read_projected(path: str, fields: Collection[str]) -> Placed[Projected]:
     """The documents of the NDJSON (or gzip, JSON array, search export) file ``path``, each cut
     down to ``fields`` (dotted names, as :func:`harness.eql.read_fields.read_fields` lists
-    them) and :data:`RUNNER_FIELDS`, in file order."""
+    them) and :data:`RUNNER_FIELDS`, in file order, each knowing its line as
+    :func:`harness.corpus.open_corpus`'s do."""
     if path == STDIN:
         raise UsageError("read_projected reads a file again for the documents a report shows: give a path")
-    keep = _Trie.of({*fields, *RUNNER_FIELDS})
+    return Placed(f"{path}:", _projected(path, _Trie.of({*fields, *RUNNER_FIELDS})))
+
+
+def _projected(path: str, keep: _Trie) -> Iterator[tuple[int, Projected]]:
     for record in read_events([path]):
         document = as_document(record)
         kept = _cut(document, keep)
         # A document that is not its line as read (an array item, a hit) is kept whole for whole().
         whole = None if record.raw is not None and record.index is None else document
-        yield Projected(kept, path, record.offset, whole)
+        yield record.line, Projected(kept, path, record.offset, whole)
 
 
 def _reopen(path: str) -> IO[bytes]:

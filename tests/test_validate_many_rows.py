@@ -15,7 +15,7 @@ from harness import app
 from harness.app import validate_many
 from harness.app.derived import derived_suite
 from harness.app.setup import prepare_rule
-from harness.corpus import open_corpus
+from harness.corpus import Placed, open_corpus
 from harness.eql import parse_statement
 from harness.eql.fields import Scalar
 from harness.eql.getters import Getter, SharedReads, compile_getter
@@ -346,10 +346,10 @@ def test_a_json_file_is_read_once_cut_to_the_fields_the_rules_read(
     kept: list[int] = []
     projected = harness.projection.read_projected
 
-    def counted(*args: Any, **kwargs: Any) -> Iterator[harness.projection.Projected]:
-        for document in projected(*args, **kwargs):
-            kept.append(len(orjson.dumps(document)))
-            yield document
+    def counted(*args: Any, **kwargs: Any) -> Placed[harness.projection.Projected]:
+        documents, places = projected(*args, **kwargs).listed()
+        kept.extend(len(orjson.dumps(document)) for document in documents)
+        return places.placed(documents)
 
     monkeypatch.setattr(harness.projection, "read_projected", counted)
     every = [*RULE_PATHS, *(p for p in expand_rule_paths([RULES]) if p not in RULE_PATHS)]
@@ -459,3 +459,29 @@ def test_a_failed_search_of_a_file_names_the_line_it_failed_on(tmp_path: Path) -
 def _hit(doc: dict[str, Any]) -> dict[str, Any]:
     """``doc`` as a search hit, as an export writes one."""
     return {"_index": doc["_index"], "_source": {k: v for k, v in doc.items() if k != "_index"}}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "process where number(process.title) == 1",  # failed in the pass
+        "sequence [process where number(process.title) == 1] [process where true]",  # in a search of it
+    ],
+)
+def test_a_failure_in_a_many_rule_run_over_a_file_names_its_line_as_alone(tmp_path: Path, query: str) -> None:
+    import orjson
+
+    rules = [
+        _rule(tmp_path, "fails", "logs-*", query),
+        _rule(tmp_path, "passes", "logs-*", 'process where process.title == "x"'),
+    ]
+    path = tmp_path / "corpus.ndjson"
+    lines = [orjson.dumps(_hit(_event("logs-a-x", "process", n, "h", t))) for n, t in enumerate("12x")]
+    # A blank line first: the document at position 2 is on line 4, which is what an error must name.
+    path.write_bytes(b"\n" + b"\n".join(lines) + b"\n")
+    with pytest.raises(EqlEvaluationError) as alone:
+        app.validate(rules[0], str(path), derived=False)
+    assert str(alone.value).startswith(f"{path}:4: ")
+    run = validate_many(rules, str(path), derived=False, catalogue=None)
+    assert str(run.runs[0].error) == str(alone.value)
+    assert run.runs[1].validation is not None

@@ -21,7 +21,7 @@ from harness.vocabulary import DEFAULT_SEED, Engine, Profile
 
 if TYPE_CHECKING:
     from generators.scenarios import Catalogue
-    from harness.corpus import Placed
+    from harness.corpus import Placed, Places
     from harness.validation.labels import LabelSidecar
     from harness.validation.tables import EventTable
 
@@ -41,6 +41,8 @@ class Corpus:
     seed: int = DEFAULT_SEED
     documents: Iterable[Mapping[str, Any]] | None = field(default=None, compare=False)
     labels: str | os.PathLike[str] | None = None  # a sidecar that labels a real log
+    # Where each of ``documents`` came from, when they were read from a file for many rules.
+    places: Places | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.path is not None and self.profile is not None:
@@ -98,14 +100,15 @@ class Opened:
     corpus: Corpus
     sidecar: LabelSidecar | None
     notices: list[str] = field(default_factory=list)
-    placed: Placed | None = None  # the documents last handed out, which know where each came from
+    # The documents last handed out, which know where each came from.
+    placed: Placed[dict[str, Any]] | None = None
 
     def documents(
         self, catalogue: Catalogue | None, notice: Notice | None = None, *, searched: bool = False
     ) -> Iterator[dict[str, Any]]:
         """The documents, each remembering its place when ``searched`` (an error of a search over all
         of them names the document it failed on, not the last one read)."""
-        from harness.corpus import Placed, open_corpus
+        from harness.corpus import Places, open_corpus
         from harness.validation.runner import is_partial
 
         corpus = self.corpus
@@ -114,7 +117,7 @@ class Opened:
             kept = (
                 doc if isinstance(doc, dict) and is_partial(doc) else dict(doc) for doc in corpus.documents
             )
-            stream = Placed("document", enumerate(kept, start=1))
+            stream = (corpus.places or Places("document")).placed(kept)
         else:
             stream = open_corpus(
                 corpus.path,

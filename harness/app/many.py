@@ -25,7 +25,7 @@ from __future__ import annotations
 import gc
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,7 @@ from harness.validation.sequences import EXAMPLE_FIELDS, is_multi_event
 from harness.vocabulary import Engine, Profile
 
 if TYPE_CHECKING:
+    from harness.corpus import Places
     from harness.validation.row_scan import RowScan
     from harness.validation.table_scan import TableScan
 
@@ -105,7 +106,7 @@ class _SharedCorpus:
         self.notice = notice
         self.fields = fields  # what the rules read of a document: all an NDJSON file's documents keep
         self.seconds = 0.0
-        self._documents: dict[str | None, list[dict[str, Any]]] = {}
+        self._documents: dict[str | None, tuple[Sequence[dict[str, Any]], Places]] = {}
 
     def key(self, setup: RuleSetup, in_rows: bool = False) -> tuple[bool, str | None]:
         """Whether ``setup`` is given shared documents, and which (``in_rows``: a row engine runs it)."""
@@ -135,29 +136,29 @@ class _SharedCorpus:
                 if collecting:
                     gc.enable()
             self.seconds += time.perf_counter() - started
-        return Corpus(documents=self._documents[key], labels=spec.labels)
+        documents, places = self._documents[key]
+        return Corpus(documents=documents, labels=spec.labels, places=places)
 
-    def _read(self, setup: RuleSetup) -> list[dict[str, Any]]:
-        from harness.corpus import open_corpus
+    def _read(self, setup: RuleSetup) -> tuple[Sequence[dict[str, Any]], Places]:
+        """The documents, and where each came from (an error names a file's line, as for one rule)."""
+        from harness.corpus import Places, open_corpus
 
         spec = self.spec
         if spec.documents is not None:
-            return [dict(document) for document in spec.documents]
+            return [dict(document) for document in spec.documents], Places("document")
         if self._projects():
             from harness.projection import read_projected
 
             assert spec.path is not None
-            return list(read_projected(spec.path, self.fields))
-        return list(
-            open_corpus(
-                spec.path,
-                profile=spec.profile,
-                events=spec.events,
-                seed=spec.seed,
-                catalogue=setup.catalogue,
-                notice=self.notice,
-            )
-        )
+            return read_projected(spec.path, self.fields).listed()
+        return open_corpus(
+            spec.path,
+            profile=spec.profile,
+            events=spec.events,
+            seed=spec.seed,
+            catalogue=setup.catalogue,
+            notice=self.notice,
+        ).listed()
 
     def _projects(self) -> bool:
         """Whether the documents are cut down to the rules' fields: a JSON file, labelled in itself.

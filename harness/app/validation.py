@@ -120,6 +120,7 @@ def _from_row_scan(
         corpus=spec.describe(),
         scope=setup.scope,
         searcher=searcher,
+        where=None if spec.places is None else spec.places.where,
     )
 
 

@@ -162,7 +162,6 @@ class RowScan:
         *,
         engine: str = "compiled",
         mapping: FieldMapping | None = None,
-        place: str = "document",
         searched: Iterable[tuple[str, IndexSelection]] = (),
     ) -> None:
         self.engine = engine
@@ -172,7 +171,7 @@ class RowScan:
         getters: Callable[[tuple[str, ...]], Getter] = SharedReads().getter if shared else compile_getter
         self._getters = getters
         self._categories = self._getters(tuple(_CATEGORY_FIELD.split(".")))
-        self._place = place  # how an error names a document: "document N", as a caller's documents are named
+        self._where: Callable[[int], str] = _numbered  # how an error names a document at a position
         self._queries: dict[str, _Query] = {}
         for text, selection in rules:
             self._queries.setdefault(text, _Query(text)).reads.append(selection)
@@ -214,15 +213,18 @@ class RowScan:
         corpus: str = "",
         scope: RuleScope | None = None,
         searcher: Searcher | None = None,
+        where: Callable[[int], str] | None = None,
     ) -> ValidationResult | None:
         """``query_text`` judged from the pass, as ``run_validation`` judges it; None to run it alone.
 
         With ``searcher``, a sequence, sample or piped rule: searched on the documents its indices
         read and judged as ``run_sequence_validation`` judges it. The search is the rule's own;
         the pass saves it reading every document again for its index, source, labels, host and
-        time. Raises the evaluation error the runner would raise on ``documents`` for this rule.
+        time. Raises the evaluation error the runner would raise on ``documents`` for this rule,
+        naming the document at a position as ``where`` does (``file:line``; by default ``document N``).
         """
         if self._documents is None:
+            self._where = where or self._where
             self._pass(documents)
         if documents is not self._documents:
             return None
@@ -276,7 +278,7 @@ class RowScan:
             at = self._place_of.get(id(error.event))
             if at is None:
                 raise
-            raise EqlEvaluationError(f"{self._place} {at + 1}: {error}") from error
+            raise EqlEvaluationError(f"{self._where(at)}: {error}") from error
         places = {self._place_of[id(event)] for events, _ in groups for event in events if event is not None}
         result = self._result(
             _Membership(sorted(places), self._group_at, documents), str(searcher.statement), *described
@@ -431,7 +433,7 @@ class RowScan:
 
     def _fail(self, query: _Query, slot: int, at: int, index: str | None, error: EqlEvaluationError) -> None:
         """Stop evaluating ``query``: the runner raises on this document, naming it."""
-        query.error = EqlEvaluationError(f"{self._place} {at + 1}: {error}")
+        query.error = EqlEvaluationError(f"{self._where(at)}: {error}")
         query.cause = error
         query.failed_index = index
         for group in self._groups.values():
@@ -523,6 +525,10 @@ class _Slot:
 
     def silent(self, group: _Group) -> Found | None:
         return group.silent[self.slot]
+
+
+def _numbered(at: int) -> str:
+    return f"document {at + 1}"
 
 
 class _Membership:
