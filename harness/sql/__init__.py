@@ -9,14 +9,17 @@ matching a query load none of them.
 from harness.sql.columnar import ColumnarMatcher, prune, translate
 from harness.sql.dialects import condition_sql, render
 from harness.sql.sequences import TableSearcher, search_table
-from harness.sql.sqltree import SqlCondition, build_condition, field_column
+from harness.sql.sqltree import SqlCondition, Terms, build_condition, field_column
 from harness.sql.stages import CandidateScan, plan_scan
+from harness.sql.terms import TermIds
 
 __all__ = [
     "CandidateScan",
     "ColumnarMatcher",
     "SqlCondition",
     "TableSearcher",
+    "TermIds",
+    "Terms",
     "build_condition",
     "condition_sql",
     "field_column",

@@ -2,14 +2,16 @@
 
 sqlglot's own dialects render everything standard (boolean logic, comparisons,
 literals with each engine's string escapes, ``array_contains``); these subclasses add
-the harness's four nodes, the only places the engines differ in what they must be told:
+the harness's nodes, the only places the engines differ in what they must be told:
 
 * ``FieldPath``: ``struct_extract("a", 'b')`` in DuckDB, ```a`.`b``` in Spark;
 * ``AnyElement``: ``len(list_filter(l, lambda x: p)) > 0`` in DuckDB, ``exists(l, x -> p)``
   in Spark;
 * ``Element``: the lambda's ``x`` in both;
 * ``FullMatch``: ``regexp_full_match(v, 'r')`` (RE2) in DuckDB, ``v RLIKE '\\A(?:r)\\z'``
-  (java.util.regex) in Spark.
+  (java.util.regex) in Spark;
+* ``TermBit``: ``get_bit`` of a constant string of bits at a row's term id, DuckDB's only
+  (:mod:`harness.sql.terms`, for a scan of many rules).
 
 ``\\A`` and ``\\z`` anchor the whole value in Java (``$`` would also match before a
 final line break); RLIKE searches, so the anchors make it a full match.
@@ -27,7 +29,7 @@ from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.generators.spark import SparkGenerator
 
 from harness.eql.ast import Query
-from harness.sql.sqltree import AnyElement, Element, FieldPath, FullMatch, build_condition
+from harness.sql.sqltree import AnyElement, Element, FieldPath, FullMatch, TermBit, Terms, build_condition
 
 __all__ = ["ENGINES", "condition_sql", "render", "render_value", "short_circuited"]
 
@@ -51,6 +53,11 @@ def _duckdb_any(generator: Any, node: AnyElement) -> str:
     return f"(len(list_filter({values}, lambda {_ELEMENT}: {test})) > 0)"
 
 
+def _duckdb_term_bit(generator: Any, node: TermBit) -> str:
+    bits, term = generator.sql(node, "expression"), generator.sql(node, "this")
+    return f"coalesce(get_bit(CAST({bits} AS BIT), {term}) = 1, FALSE)"
+
+
 class HarnessDuckDB(DuckDB):
     class Generator(DuckDBGenerator):
         TRANSFORMS: ClassVar[dict[type[exp.Expr], Any]] = {
@@ -61,6 +68,7 @@ class HarnessDuckDB(DuckDB):
             FullMatch: lambda self, e: (
                 f"regexp_full_match({self.sql(e, 'this')}, {self.sql(e, 'expression')})"
             ),
+            TermBit: _duckdb_term_bit,
         }
 
 
@@ -94,6 +102,7 @@ def condition_sql(
     engine: str,
     category_field: str = "event.category",
     as_value: bool = False,
+    terms: Terms | None = None,
 ) -> str:
     """The SQL condition selecting what ``query`` matches in a table with ``schema``, for ``engine``;
     ``as_value`` when it is computed for every row (a column, an aggregate's argument), not a filter.
@@ -101,7 +110,7 @@ def condition_sql(
     Raises :class:`EqlUnsupportedError` for what the engine cannot run with the reference's
     answers (also a pattern only that engine's regex library cannot run).
     """
-    built = build_condition(query, schema, category_field=category_field)
+    built = build_condition(query, schema, category_field=category_field, terms=terms)
     if built.refusals.get(engine):
         raise built.refusals[engine][0]
     return render_value(built.tree, engine) if as_value else render(built.tree, engine)

@@ -24,7 +24,7 @@ The differential tests hold the rest to the reference's answers, on both engines
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import pyarrow as pa
 from sqlglot import exp
@@ -61,6 +61,8 @@ __all__ = [
     "FieldPath",
     "FullMatch",
     "SqlCondition",
+    "TermBit",
+    "Terms",
     "build_condition",
     "field_column",
 ]
@@ -93,6 +95,20 @@ class FullMatch(exp.Expression):
     arg_types: ClassVar[dict[str, bool]] = {"this": True, "expression": True}
 
 
+class TermBit(exp.Expression):
+    """The bit of the string of bits ``expression`` (a literal of 0s and 1s, leftmost bit 0) at the
+    term id ``this`` (a column; NULL: no term, false): a pattern judged on a field's distinct values."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "expression": True}
+
+
+class Terms(Protocol):
+    """What a scan knows of its fields' values: a pattern's verdict on a field as a predicate
+    already decided per distinct value (:class:`harness.sql.terms.TermIds`), or None."""
+
+    def predicate(self, path: tuple[str, ...], pattern: str) -> exp.Expr | None: ...
+
+
 class SqlCondition:
     """The condition tree, the field paths it reads (to prune the rest before a scan), and what
     one engine alone cannot run (``refusals`` by engine: a pattern its regex library rejects
@@ -123,10 +139,11 @@ def field_column(schema: pa.Schema, path: tuple[str, ...]) -> tuple[FieldPath | 
 
 
 def build_condition(
-    query: Query, schema: pa.Schema, *, category_field: str = "event.category"
+    query: Query, schema: pa.Schema, *, category_field: str = "event.category", terms: Terms | None = None
 ) -> SqlCondition:
-    """The SQL condition over a table with ``schema`` that selects what ``query`` matches."""
-    builder = _Builder(query, schema)
+    """The SQL condition over a table with ``schema`` that selects what ``query`` matches; with
+    ``terms``, a pattern on a text field is its verdict there when it has one."""
+    builder = _Builder(query, schema, terms)
     body = builder.predicate(optimize(query.condition))
     if query.category is not None:
         category = Field(tuple(category_field.split(".")))
@@ -194,9 +211,10 @@ _Test = Callable[[exp.Expr, pa.DataType], exp.Expr | None]
 
 
 class _Builder:
-    def __init__(self, query: Query, schema: pa.Schema) -> None:
+    def __init__(self, query: Query, schema: pa.Schema, terms: Terms | None = None) -> None:
         self.query = query
         self.schema = schema
+        self.terms = terms
         self.paths: set[tuple[str, ...]] = set()
         self.refusals: dict[str, list[EqlUnsupportedError]] = {"duckdb": [], "spark": []}
 
@@ -374,6 +392,12 @@ class _Builder:
         return exp.Paren(this=exp.or_(*parts, copy=False)) if parts else exp.false()
 
     def regex(self, field: Field, pattern: str, node: Expr) -> exp.Expr:
+        if self.terms is not None:
+            _, dtype = self.column(field)
+            text = dtype is not None and (_is_text(dtype) or (_is_list(dtype) and _is_text(dtype.value_type)))
+            decided = self.terms.predicate(field.path, pattern) if text else None
+            if decided is not None:
+                return decided
         return self.any_value(
             field,
             lambda x, t: FullMatch(this=x, expression=_string(pattern)) if _is_text(t) else None,

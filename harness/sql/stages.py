@@ -38,7 +38,7 @@ from harness.eql.search import Found, SearchResult, check_size, limit_results
 from harness.eql.sequences import SequenceMachine, StageHit, stage_keys
 from harness.errors import EqlUnsupportedError
 from harness.sql.dialects import render, render_value
-from harness.sql.sqltree import build_condition, field_column
+from harness.sql.sqltree import Terms, build_condition, field_column
 
 __all__ = ["ROW", "CandidateScan", "Positions", "StageCondition", "plan_scan"]
 
@@ -64,15 +64,17 @@ class StageCondition:
     paths: frozenset[tuple[str, ...]]
 
 
-def stage_condition(query: Query, schema: pa.Schema, *, engine: str, category_field: str) -> StageCondition:
+def stage_condition(
+    query: Query, schema: pa.Schema, *, engine: str, category_field: str, terms: Terms | None = None
+) -> StageCondition:
     """``query`` as a filter for ``engine``: whole, or the conjuncts it can express and a residual."""
     try:
-        return _exact(query, schema, engine, category_field)
+        return _exact(query, schema, engine, category_field, terms)
     except EqlUnsupportedError as refused:
         kept = _necessary(optimize(query.condition), query, schema, engine)
         if kept is None:
             raise refused  # every row of the category a candidate: the row engine's job
-        filtered = _exact(Query(query.category, kept, query.source), schema, engine, category_field)
+        filtered = _exact(Query(query.category, kept, query.source), schema, engine, category_field, terms)
         residual = CompiledEvaluator(query, category_field=category_field, mapping=None).predicate()
         return StageCondition(filtered.sql, residual, filtered.paths)
 
@@ -92,8 +94,10 @@ def _necessary(node: Expr, query: Query, schema: pa.Schema, engine: str) -> Expr
     return None  # a negation or a function: nothing weaker is implied that SQL can say
 
 
-def _exact(query: Query, schema: pa.Schema, engine: str, category_field: str) -> StageCondition:
-    built = build_condition(query, schema, category_field=category_field)
+def _exact(
+    query: Query, schema: pa.Schema, engine: str, category_field: str, terms: Terms | None = None
+) -> StageCondition:
+    built = build_condition(query, schema, category_field=category_field, terms=terms)
     if built.refusals.get(engine):
         raise built.refusals[engine][0]
     # A stage's flag is a column of the candidate scan, computed for every row.
@@ -255,8 +259,10 @@ def plan_scan(
     timestamp_field: str = "@timestamp",
     tiebreaker_field: str | None = None,
     category_field: str = "event.category",
+    terms: Terms | None = None,
 ) -> CandidateScan:
-    """The candidate scan of ``statement`` over a table with ``schema`` (which has the :data:`ROW` column).
+    """The candidate scan of ``statement`` over a table with ``schema`` (which has the :data:`ROW` column);
+    with ``terms``, its patterns decided per distinct value where they can be (a scan of many rules).
 
     Raises :class:`~harness.errors.EqlUnsupportedError` for a stage SQL cannot filter on.
     """
@@ -269,7 +275,8 @@ def plan_scan(
         stages = [*inner.stages, *([inner.until] if isinstance(inner, Sequence) and inner.until else [])]
         keys = [stage_keys(inner, stage) for stage in stages]
     conditions = tuple(
-        stage_condition(stage.query, schema, engine=engine, category_field=category_field) for stage in stages
+        stage_condition(stage.query, schema, engine=engine, category_field=category_field, terms=terms)
+        for stage in stages
     )
     key_fields = tuple(dict.fromkeys(Field(one.path) for fields in keys for one in fields))
     paths = {path for condition in conditions for path in condition.paths}

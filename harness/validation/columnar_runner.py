@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from harness.eql import Query
 from harness.exceptions import ExceptionSet, exceptions_condition
-from harness.sql import condition_sql, field_column, render
+from harness.sql import Terms, condition_sql, field_column, render
 from harness.timestamps import epoch_ms
 from harness.validation.diff import Change, DiffResult
 from harness.validation.expectations import Expectations
@@ -62,9 +62,12 @@ def _string(table: EventTable, text: str) -> str:
     return render(exp.Literal.string(text), table.engine)
 
 
-def condition_for(table: EventTable, query: Query, *, as_value: bool = False) -> str:
-    """``query``'s condition on ``table``; ``as_value`` for a column or an aggregate's argument."""
-    return condition_sql(query, table.schema, engine=table.engine, as_value=as_value)
+def condition_for(
+    table: EventTable, query: Query, *, as_value: bool = False, terms: Terms | None = None
+) -> str:
+    """``query``'s condition on ``table``; ``as_value`` for a column or an aggregate's argument;
+    ``terms``: the scan's fields' values, its patterns decided per value where they can be."""
+    return condition_sql(query, table.schema, engine=table.engine, as_value=as_value, terms=terms)
 
 
 def stamp_sql(table: EventTable) -> str:

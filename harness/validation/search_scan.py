@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from harness.eql.ast import Query, Statement
 from harness.errors import EqlUnsupportedError
+from harness.sql import Terms
 from harness.sql.stages import plan_scan
 from harness.validation.scope import RuleScope
 from harness.validation.tables import DuckDbTable
@@ -79,15 +80,38 @@ class SearchScan:
         return candidate_rows(found.filter(selected).select([*columns, *flags]))
 
     def _scan(self, table: DuckDbTable, relation: str, read_filter: Callable[[RuleScope], str]) -> pa.Table:
+        terms = table.terms if len(self.rules) > 1 else None
+        values, flags, planned = self._planned(table, read_filter, terms)
+        if terms is not None and terms.learn():  # many patterns on a field: decided per value (terms.py)
+            values, flags, planned = self._planned(table, read_filter, terms)
+        if not flags:
+            return pa.table({})
+        width = len(values)  # the flags follow the columns: flag k is the statement's column width + k
+        self._layout = {key: (columns, [width + k for k in own]) for key, (columns, own) in planned.items()}
+        listed = [f"{sql} AS c{index}" for sql, index in values.items()]
+        listed += [f"{sql} AS f{index}" for index, sql in enumerate(flags)]
+        chosen = " OR ".join(f"f{index}" for index in range(len(flags)))
+        source = relation if terms is None else terms.joined(relation, flags)
+        # Every plan's first column is the row's position: c0, the order of every rule's candidates.
+        return table.connection.sql(
+            f"SELECT * FROM (SELECT {', '.join(listed)} FROM {source}) AS candidates "
+            f"WHERE {chosen} ORDER BY c0"
+        ).to_arrow_table()
+
+    def _planned(
+        self, table: DuckDbTable, read_filter: Callable[[RuleScope], str], terms: Terms | None
+    ) -> tuple[dict[str, int], list[str], dict[Key, tuple[list[int], list[int]]]]:
+        """The scan's columns (SQL -> place), its flags, and each rule's columns and flags among them."""
         values: dict[str, int] = {}  # a column's SQL -> its place among the columns
         flags: list[str] = []
         planned: dict[Key, tuple[list[int], list[int]]] = {}
+        self.searched = set()
         for statement, scope in self.rules:
             reads = read_filter(scope)
             if (statement, reads) in planned:
                 continue
             try:
-                plan = plan_scan(statement, table.schema, engine="duckdb")
+                plan = plan_scan(statement, table.schema, engine="duckdb", terms=terms)
             except EqlUnsupportedError:
                 continue  # its own search is refused too, and falls back as one rule's would
             if isinstance(statement, Query) and all(stage.residual is None for stage in plan.stages):
@@ -97,18 +121,7 @@ class SearchScan:
             flags += [_limited(stage.sql, reads) for stage in plan.stages]
             planned[(statement, reads)] = (columns, own)
             self.searched.add(statement)
-        if not flags:
-            return pa.table({})
-        width = len(values)  # the flags follow the columns: flag k is the statement's column width + k
-        self._layout = {key: (columns, [width + k for k in own]) for key, (columns, own) in planned.items()}
-        listed = [f"{sql} AS c{index}" for sql, index in values.items()]
-        listed += [f"{sql} AS f{index}" for index, sql in enumerate(flags)]
-        chosen = " OR ".join(f"f{index}" for index in range(len(flags)))
-        # Every plan's first column is the row's position: c0, the order of every rule's candidates.
-        return table.connection.sql(
-            f"SELECT * FROM (SELECT {', '.join(listed)} FROM {relation}) AS candidates "
-            f"WHERE {chosen} ORDER BY c0"
-        ).to_arrow_table()
+        return values, flags, planned
 
 
 def _limited(flag: str, reads: str) -> str:

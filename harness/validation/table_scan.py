@@ -21,8 +21,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from harness.eql import parse_query
+from harness.eql import Query, parse_query
 from harness.errors import EqlUnsupportedError
+from harness.sql import Terms
 from harness.validation.columnar_runner import (
     condition_for,
     fill_cells,
@@ -36,7 +37,7 @@ from harness.validation.expectations import Expectations
 from harness.validation.runner import ValidationResult
 from harness.validation.scope import RuleScope
 from harness.validation.search_scan import SearchScan
-from harness.validation.tables import EventTable
+from harness.validation.tables import DuckDbTable, EventTable
 
 __all__ = ["TableScan"]
 
@@ -110,20 +111,32 @@ class TableScan:
     def _scan(self, table: EventTable) -> list[tuple[Any, ...]]:
         if self._rows is None:
             started = time.perf_counter()
-            conditions = []
-            for text in self.queries:
-                try:
-                    conditions.append(condition_for(table, parse_query(text), as_value=True))
-                except EqlUnsupportedError:
-                    continue  # runs alone, and falls back to a row engine as one rule would
-                self.scanned.append(text)
+            queries = [parse_query(text) for text in self.queries]
+            # Many patterns on a few fields are judged on their distinct values, once (terms.py).
+            terms = table.terms if isinstance(table, DuckDbTable) and len(queries) > 1 else None
+            conditions = self._conditions(table, queries, terms)
+            if terms is not None and terms.learn():
+                conditions = self._conditions(table, queries, terms)
+            relation = table.name if terms is None else terms.joined(table.name, conditions)
             grouped = ", ".join(group_columns(table))
             stamp = stamp_sql(table)
             counts = "".join(f", count_if({condition})" for condition in conditions)
             self._rows = table.rows(
                 f"SELECT {grouped}, count(*), min({stamp}), max({stamp}){counts} "
-                f"FROM {table.name} GROUP BY {grouped}",
+                f"FROM {relation} GROUP BY {grouped}",
                 f"events and alerts of {len(conditions)} rules",
             )
             self.count_seconds = time.perf_counter() - started
         return self._rows
+
+    def _conditions(self, table: EventTable, queries: list[Query], terms: Terms | None) -> list[str]:
+        """Each query's condition as an aggregate's argument, and which queries have one (``scanned``)."""
+        self.scanned = []
+        conditions = []
+        for text, query in zip(self.queries, queries, strict=True):
+            try:
+                conditions.append(condition_for(table, query, as_value=True, terms=terms))
+            except EqlUnsupportedError:
+                continue  # runs alone, and falls back to a row engine as one rule would
+            self.scanned.append(text)
+        return conditions

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Protocol
 
 import pyarrow as pa
 
 from harness.errors import InputError
+from harness.sql import TermIds
 
 __all__ = ["DuckDbTable", "EventTable", "as_document"]
 
@@ -69,6 +71,11 @@ class DuckDbTable:
         if not source.lower().endswith(".parquet") and "*" not in source:
             source = source.rstrip("/") + "/**/*.parquet"
         self.connection.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{source}')")
+
+    @cached_property
+    def terms(self) -> TermIds:
+        """The distinct values of the fields the scans of many rules match patterns on, read once."""
+        return TermIds(self.connection, self.name, self.schema)
 
     def rows(self, statement: str, what: str = "a query") -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self.connection.execute(statement).fetchall()]
